@@ -1,0 +1,16 @@
+"""landplan: which land road corridors and the agricultural hub take in Cần Thơ, measured exactly."""
+
+from __future__ import annotations
+
+from importlib.metadata import PackageNotFoundError, version
+
+try:
+    __version__ = version("landplan")
+except PackageNotFoundError:  # running from a source tree without installing
+    __version__ = "0.0.0+unknown"
+
+from .errors import LandplanError
+from .pipeline import Result, run
+from .scenario import Scenario, load_scenario
+
+__all__ = ["LandplanError", "Result", "Scenario", "__version__", "load_scenario", "run"]

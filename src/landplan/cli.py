@@ -1,0 +1,166 @@
+"""The command line: each command turns options into one library call and reports the result."""
+
+from __future__ import annotations
+
+import argparse
+import logging
+import os
+import sys
+import time
+from collections.abc import Sequence
+from pathlib import Path
+
+from . import __version__
+from .errors import LandplanError
+
+EXIT_OK, EXIT_ERROR, EXIT_INTERNAL, EXIT_INTERRUPTED = 0, 2, 3, 130
+
+_DESCRIPTION = """\
+landplan: land acquisition for road corridors and the agricultural hub in Cần Thơ.
+Which land each project takes, how much is rice land, in which districts and wards,
+whose parcels, what remains of each parcel, and who must approve it.
+
+  landplan demo                     run the built-in Cần Thơ sample (writes ./landplan-demo)
+  landplan validate SCENARIO.toml   check a scenario file and its layers, change nothing
+  landplan run SCENARIO.toml --out DIR
+                                    measure and write summary.csv, totals.csv, parcels.csv,
+                                    approvals.csv, landplan.gpkg, map.html, manifest.json
+"""
+
+
+class _Progress(logging.Handler):
+    """Prints each step on stderr with the time since the start."""
+
+    def __init__(self) -> None:
+        super().__init__(logging.INFO)
+        self.t0 = time.perf_counter()
+
+    def emit(self, record: logging.LogRecord) -> None:
+        prefix = "  cảnh báo / warning: " if record.levelno >= logging.WARNING else ""
+        print(f"[{time.perf_counter() - self.t0:6.1f} s] {prefix}{record.getMessage()}", file=sys.stderr, flush=True)
+
+
+def _parser() -> argparse.ArgumentParser:
+    p = argparse.ArgumentParser(prog="landplan", description=_DESCRIPTION, formatter_class=argparse.RawDescriptionHelpFormatter)
+    p.add_argument("--version", action="version", version=f"landplan {__version__}")
+    p.add_argument("--quiet", "-q", action="store_true", help="print only errors")
+    p.add_argument("--debug", action="store_true", help="show a full traceback on unexpected errors")
+    sub = p.add_subparsers(dest="command", metavar="COMMAND")
+
+    out_opts = argparse.ArgumentParser(add_help=False)
+    out_opts.add_argument("--overwrite", action="store_true",
+                          help="replace landplan's own files in an output folder that is not empty")
+    out_opts.add_argument("--lang", choices=["vi", "en"], default=None,
+                          help="language of the map (default: the scenario's, Vietnamese)")
+
+    r = sub.add_parser("run", parents=[out_opts], help="run a scenario and write its outputs",
+                       description="Measure the land each project in SCENARIO takes and write every output into DIR.")
+    r.add_argument("scenario", type=Path, help="scenario file (.toml)")
+    r.add_argument("--out", "-o", type=Path, required=True, help="output folder (created if missing)")
+
+    d = sub.add_parser("demo", parents=[out_opts], help="run the built-in Cần Thơ sample",
+                       description="Generate the synthetic Cần Thơ sample (once, cached) and run it.")
+    d.add_argument("--out", "-o", type=Path, default=Path("landplan-demo"), help="output folder (default: ./landplan-demo)")
+
+    v = sub.add_parser("validate", help="check a scenario and its layers without running it",
+                       description="Report every problem in SCENARIO at once; exit 0 when it is ready to run.")
+    v.add_argument("scenario", type=Path, help="scenario file (.toml)")
+
+    s = sub.add_parser("sample", help="write the synthetic Cần Thơ sample layers",
+                       description="Write can_tho_sample.gpkg (deterministic: same seed, same bytes) into DIR.")
+    s.add_argument("--out", "-o", type=Path, default=Path("layers"), help="folder for the layers (default: ./layers)")
+    return p
+
+
+def _cache_dir() -> Path:
+    base = os.environ.get("LANDPLAN_CACHE") or os.path.join(os.environ.get("XDG_CACHE_HOME") or Path.home() / ".cache", "landplan")
+    return Path(base) / f"sample-{__version__}"
+
+
+def _cmd_run(args: argparse.Namespace) -> int:
+    from .pipeline import run
+
+    result = run(args.scenario)
+    out = result.write(args.out, overwrite=args.overwrite, lang=args.lang)
+    _report(result, out)
+    return EXIT_OK
+
+
+def _cmd_demo(args: argparse.Namespace) -> int:
+    from .pipeline import run
+    from .sample import SAMPLE_GPKG, write_sample_scenario
+
+    cache = _cache_dir()
+    scenario = cache / "can_tho_sample.toml"
+    if not (scenario.exists() and (cache / SAMPLE_GPKG).exists()):
+        logging.getLogger("landplan").info("generating the Cần Thơ sample in %s …", cache)
+        scenario = write_sample_scenario(cache)
+    result = run(scenario)
+    out = result.write(args.out, overwrite=args.overwrite, lang=args.lang)
+    _report(result, out)
+    return EXIT_OK
+
+
+def _cmd_validate(args: argparse.Namespace) -> int:
+    from .scenario import load_scenario
+
+    sc = load_scenario(args.scenario)
+    print(f"{args.scenario}: OK — {len(sc.projects)} project(s), {len(sc.admin)} administrative layer(s), CRS {sc.crs.to_string()}")
+    return EXIT_OK
+
+
+def _cmd_sample(args: argparse.Namespace) -> int:
+    from .sample import write_sample
+
+    path = write_sample(args.out)
+    print(f"wrote {path}")
+    return EXIT_OK
+
+
+def _report(result: object, out: Path) -> None:
+    from .pipeline import Result
+
+    assert isinstance(result, Result)
+    lang = result.scenario.lang
+    print(f"{'Dự án' if lang == 'vi' else 'Project':<28} {'đất lúa (ha)' if lang == 'vi' else 'rice (ha)':>12} "
+          f"{'khai báo' if lang == 'vi' else 'declared':>9}  {'thẩm quyền' if lang == 'vi' else 'approval'}")
+    for r in result.approvals.itertuples():
+        declared = "" if r.declared_rice_ha != r.declared_rice_ha else f"{r.declared_rice_ha:.2f}"
+        print(f"{r.project:<28} {r.rice_ha:>12.2f} {declared:>9}  {r.approval_authority}")
+    print(f"outputs in {out}/ (map: {out / 'map.html'})")
+
+
+_COMMANDS = {"run": _cmd_run, "demo": _cmd_demo, "validate": _cmd_validate, "sample": _cmd_sample}
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    """Entry point of the ``landplan`` command; returns the exit code."""
+    parser = _parser()
+    args = parser.parse_args(argv)
+    if not args.command:
+        parser.print_help()
+        return EXIT_ERROR
+    logger = logging.getLogger("landplan")
+    handler = _Progress()
+    if not args.quiet:
+        logger.addHandler(handler)
+        logger.setLevel(logging.INFO)
+    try:
+        return _COMMANDS[args.command](args)
+    except LandplanError as exc:
+        print(f"landplan: error: {exc}", file=sys.stderr)
+        return EXIT_ERROR
+    except KeyboardInterrupt:
+        print("landplan: interrupted; no partial outputs were left", file=sys.stderr)
+        return EXIT_INTERRUPTED
+    except Exception as exc:  # noqa: BLE001 - the user gets one line, never a traceback
+        if args.debug:
+            raise
+        print(f"landplan: internal error: {type(exc).__name__}: {exc} (run again with --debug and report it)", file=sys.stderr)
+        return EXIT_INTERNAL
+    finally:
+        logger.removeHandler(handler)
+
+
+if __name__ == "__main__":  # pragma: no cover
+    sys.exit(main())

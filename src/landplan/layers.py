@@ -1,0 +1,166 @@
+"""Reading input layers: only what is needed, into the working CRS, checked and repaired at the boundary."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import geopandas as gpd
+import numpy as np
+import pandas as pd
+import pyogrio
+import pyproj
+import shapely
+
+from . import landuse
+from .crs import to_working
+from .errors import InputFileError, LayerError
+from .report import Repair, RunReport
+from .scenario import AdminSpec, LayerRef, ParcelsSpec, ProjectSpec
+
+try:  # Arrow makes reading several times faster; fall back when it is not installed.
+    import pyarrow  # noqa: F401
+
+    _USE_ARROW = True
+except ImportError:  # pragma: no cover
+    _USE_ARROW = False
+
+
+def layer_crs(ref: LayerRef) -> pyproj.CRS | None:
+    """The CRS a layer declares, or ``None``."""
+    try:
+        info = pyogrio.read_info(ref.path, layer=ref.layer)
+    except Exception as exc:  # noqa: BLE001
+        raise InputFileError(f"{ref.label()}: cannot be read ({_first_line(exc)}); check the file is complete") from None
+    return pyproj.CRS(info["crs"]) if info.get("crs") else None
+
+
+def read_layer(ref: LayerRef, crs: pyproj.CRS, *, columns: list[str] | None = None,
+               mask: shapely.Geometry | None = None) -> gpd.GeoDataFrame:
+    """Read a layer into the working ``crs``.
+
+    ``mask`` (a geometry in the working CRS) limits reading to features that intersect it, using the
+    file's spatial index, so memory follows the projects rather than the whole city.
+    """
+    src_crs = layer_crs(ref)
+    if src_crs is None:
+        raise LayerError(
+            f"{ref.label()}: the layer has no coordinate reference system. Fix: set it in QGIS "
+            f"(Layer ▸ Set CRS, then save) or add the .prj; Cần Thơ cadastre is usually EPSG:5897 (VN-2000 / TM-3 105°)"
+        )
+    kwargs: dict[str, Any] = {"layer": ref.layer, "columns": columns, "use_arrow": _USE_ARROW}
+    if ref.where:
+        kwargs["where"] = ref.where
+    if mask is not None:
+        if not src_crs.equals(crs):
+            tr = pyproj.Transformer.from_crs(crs, src_crs, always_xy=True)
+            mask = shapely.transform(shapely.segmentize(mask, 500.0),
+                                     lambda xy: np.column_stack(tr.transform(xy[:, 0], xy[:, 1])))
+        kwargs["mask"] = mask
+    try:
+        gdf = pyogrio.read_dataframe(ref.path, **kwargs)
+    except Exception as exc:  # noqa: BLE001 - GDAL errors come in many classes
+        msg = _first_line(exc)
+        hint = "check the `where` filter" if ref.where and "where" in msg.lower() else "check the file is complete and not open for writing"
+        raise InputFileError(f"{ref.label()}: cannot be read ({msg}); {hint}") from None
+    if gdf.crs is None:
+        gdf = gdf.set_crs(src_crs)
+    return to_working(gdf, crs, source=ref.label())
+
+
+def repair_polygons(gdf: gpd.GeoDataFrame, *, layer: str, id_column: str | None, report: RunReport) -> gpd.GeoDataFrame:
+    """Drop empty geometries and repair invalid ones with ``make_valid``; each repair is recorded.
+
+    Never uses ``buffer(0)``, which drops a lobe of a self-intersecting ("bowtie") polygon; ``make_valid``
+    keeps both lobes. Points and lines produced by the repair are dropped (they have no area).
+    """
+    geoms = gdf.geometry.values
+    empty = shapely.is_empty(geoms) | pd.isna(np.asarray(geoms, dtype=object))
+    if empty.any():
+        report.warn(f"{layer}: {int(empty.sum())} feature(s) with empty or missing geometry ignored")
+        gdf = gdf.loc[~empty]
+        geoms = gdf.geometry.values
+    types = shapely.get_type_id(geoms)
+    not_poly = ~np.isin(types, [3, 6])
+    if not_poly.all() and len(gdf):
+        raise LayerError(f"{layer}: holds no polygons (geometry type {shapely.get_type_id(geoms[0])}); parcels must be polygons")
+    if not_poly.any():
+        report.warn(f"{layer}: {int(not_poly.sum())} non-polygon feature(s) ignored")
+        gdf = gdf.loc[~not_poly]
+        geoms = gdf.geometry.values
+    invalid = ~shapely.is_valid(geoms)
+    if not invalid.any():
+        return gdf
+    from .footprints import polygonal
+
+    idx = np.flatnonzero(invalid)
+    before = shapely.area(geoms[idx])
+    fixed = polygonal(shapely.make_valid(geoms[idx]))
+    after = shapely.area(fixed)
+    ids = gdf[id_column].to_numpy()[idx] if id_column else gdf.index.to_numpy()[idx]
+    for fid, reason, b, a in zip(ids, shapely.is_valid_reason(geoms[idx]), before, after):
+        report.repaired(Repair(layer, str(fid), f"make_valid: {reason}", float(b), float(a)))
+    new = np.asarray(geoms, dtype=object).copy()
+    new[idx] = fixed
+    out = gdf.copy()
+    out[out.geometry.name] = gpd.GeoSeries(new, index=gdf.index, crs=gdf.crs)
+    report.warn(f"{layer}: {len(idx)} invalid polygon(s) repaired with make_valid (listed in manifest.json)")
+    return out
+
+
+def read_parcels(spec: ParcelsSpec, crs: pyproj.CRS, *, mask: shapely.Geometry | None, report: RunReport) -> gpd.GeoDataFrame:
+    """Read parcels touching ``mask`` into columns ``parcel_id``, ``landuse``, ``owner``, geometry.
+
+    Land-use codes are normalised (``" luc"`` → ``"LUC"``); unknown codes are kept and reported.
+    A parcel id used twice is an error.
+    """
+    label = spec.source.label()
+    cols = [spec.id_column, spec.landuse_column] + ([spec.owner_column] if spec.owner_column else [])
+    raw = read_layer(spec.source, crs, columns=cols, mask=mask)
+    ids = raw[spec.id_column]
+    if ids.isna().any():
+        n = int(ids.isna().sum())
+        raise LayerError(f"{label}: {n} parcel(s) have no id in column {spec.id_column!r}; give every parcel an id")
+    ids = ids.astype(str).str.strip()
+    dup = ids[ids.duplicated(keep=False)]
+    if len(dup):
+        first = sorted(set(dup))[:5]
+        raise LayerError(f"{label}: parcel id(s) used more than once in column {spec.id_column!r}: "
+                         f"{', '.join(first)}{' …' if dup.nunique() > 5 else ''}; make ids unique")
+    codes = raw[spec.landuse_column].map(landuse.normalize_code)
+    out = gpd.GeoDataFrame(
+        {
+            "parcel_id": ids.to_numpy(),
+            "landuse": codes.to_numpy(),
+            "owner": (raw[spec.owner_column].fillna("").astype(str).to_numpy() if spec.owner_column else ""),
+        },
+        geometry=raw.geometry.values, crs=raw.crs,
+    )
+    unknown = sorted({c for c in out["landuse"] if not landuse.is_known(c)})
+    if unknown:
+        counts = out["landuse"].value_counts()
+        shown = ", ".join(f"{c or '(empty)'} ×{counts[c]}" for c in unknown[:10])
+        report.warn(f"{label}: land-use code(s) not in landplan's table, kept as group 'other': {shown}")
+    return repair_polygons(out, layer=label, id_column="parcel_id", report=report)
+
+
+def read_admin(spec: AdminSpec, crs: pyproj.CRS, *, mask: shapely.Geometry | None, report: RunReport) -> gpd.GeoDataFrame:
+    """Read administrative units into ``admin_unit`` and geometry."""
+    raw = read_layer(spec.source, crs, columns=[spec.name_column], mask=mask)
+    out = gpd.GeoDataFrame({"admin_unit": raw[spec.name_column].fillna("").astype(str).to_numpy()},
+                           geometry=raw.geometry.values, crs=raw.crs)
+    return repair_polygons(out, layer=spec.source.label(), id_column="admin_unit", report=report)
+
+
+def read_project(spec: ProjectSpec, crs: pyproj.CRS) -> gpd.GeoDataFrame:
+    """Read a project's features (centreline segments or acquisition polygons)."""
+    cols = [spec.width_column] if spec.width_column else []
+    gdf = read_layer(spec.source, crs, columns=cols)
+    if gdf.empty:
+        where = f" with where = {spec.source.where!r}" if spec.source.where else ""
+        raise LayerError(f"{spec.source.label()}: no features for project {spec.id!r}{where}; check the layer and the filter")
+    return gdf
+
+
+def _first_line(exc: BaseException) -> str:
+    text = str(exc).strip()
+    return text.splitlines()[0] if text else type(exc).__name__

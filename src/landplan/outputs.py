@@ -1,0 +1,167 @@
+"""Writing a run's outputs: tables, GeoPackage, map and manifest, into a folder, atomically."""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import os
+import platform
+import shutil
+import tempfile
+from datetime import datetime, timezone
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+import geopandas as gpd
+import numpy as np
+import pandas as pd
+import pyogrio
+
+from .errors import LandplanError, OutputExistsError
+
+if TYPE_CHECKING:
+    from .pipeline import Result
+
+#: GeoPackage layer names (shared with the QGIS styles in gis/).
+LAYER_FOOTPRINTS = "footprints"
+LAYER_TAKES = "takes"
+LAYER_AFFECTED = "affected_parcels"
+
+#: Every file a run writes; only these are replaced under ``overwrite``.
+OUTPUT_FILES = ("summary.csv", "totals.csv", "parcels.csv", "approvals.csv", "overlaps.csv",
+                "landplan.gpkg", "map.html", "manifest.json")
+
+_CSV_FLOAT = "%.6f"
+
+
+def sha256(path: Path) -> str:
+    """SHA-256 of a file's bytes."""
+    h = hashlib.sha256()
+    with open(path, "rb") as f:
+        for chunk in iter(lambda: f.read(1 << 20), b""):
+            h.update(chunk)
+    return h.hexdigest()
+
+
+def _write_csv(df: pd.DataFrame, path: Path) -> None:
+    # UTF-8 with BOM so Excel shows Vietnamese correctly; full float64 precision for areas.
+    df.to_csv(path, index=False, encoding="utf-8-sig", float_format="%.17g", lineterminator="\n")
+
+
+def _overlaps_table(result: Result) -> pd.DataFrame:
+    a = result.project_overlaps.rename(columns={"project_a": "a", "project_b": "b"}).assign(kind="project")
+    b = result.parcel_overlaps.rename(columns={"parcel_id": "b", "overlaps_parcel_id": "a"}).assign(kind="parcel")
+    return pd.concat([a, b], ignore_index=True)[["kind", "a", "b", "overlap_m2"]]
+
+
+def _write_gpkg(result: Result, path: Path) -> None:
+    fp = result.footprints.copy()
+    names = {p.id: p for p in result.scenario.projects}
+    fp["name"] = [names[p].name_vi for p in fp["project"]]
+    fp["name_en"] = [names[p].name_en for p in fp["project"]]
+    pieces = result.pieces.drop(columns=["parcel_row", "footprint_row"])
+    per_parcel = result.parcels.groupby("parcel_id", sort=False).agg(
+        projects=("project", lambda s: ",".join(sorted(s))), take_m2=("take_m2", "sum"),
+        remnant_flag=("remnant_flag", lambda s: "; ".join(x for x in s if x)),
+    )
+    affected = result.affected.join(per_parcel, on="parcel_id")
+    layers: dict[str, gpd.GeoDataFrame] = {LAYER_FOOTPRINTS: fp, LAYER_TAKES: pieces, LAYER_AFFECTED: affected}
+    for name, gdf in layers.items():
+        pyogrio.write_dataframe(gdf, path, layer=name, driver="GPKG", promote_to_multi=True)
+
+
+def _versions() -> dict[str, str]:
+    import folium
+    import pyproj
+    import shapely
+
+    from . import __version__
+
+    return {
+        "landplan": __version__, "python": platform.python_version(), "geopandas": gpd.__version__,
+        "shapely": shapely.__version__, "geos": shapely.geos_version_string, "pyogrio": pyogrio.__version__,
+        "gdal": pyogrio.__gdal_version_string__, "pyproj": pyproj.__version__, "proj": pyproj.proj_version_str,
+        "pandas": pd.__version__, "numpy": np.__version__, "folium": folium.__version__,
+    }
+
+
+def manifest(result: Result, files: dict[str, str]) -> dict[str, Any]:
+    """What an auditor needs to reproduce a figure: inputs with checksums, CRS, parameters, versions."""
+    sc = result.scenario
+    rules = sc.rules
+    return {
+        "landplan_manifest": 1,
+        "created_utc": datetime.now(timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ"),
+        "scenario": {"path": str(sc.path), "sha256": sha256(sc.path) if sc.path.is_file() else None, "name": sc.name},
+        "inputs": [{"path": str(p), "sha256": sha256(p), "size_bytes": p.stat().st_size} for p in sc.input_files()],
+        "crs": {"working": sc.crs.to_string(), "name": sc.crs.name, "wkt": sc.crs.to_wkt()},
+        "area_method": (
+            "planar area in the working CRS, float64 m² (reported); ellipsoidal area of each piece on the CRS's "
+            "ellipsoid as a check (take_ellipsoidal_m2 in approvals.csv)"
+        ),
+        "parameters": {
+            "lang": sc.lang,
+            "projects": [
+                {"id": p.id, "kind": p.kind, "layer": p.source.label(), "where": p.source.where,
+                 "width_m": p.width_m, "width_column": p.width_column, "declared_rice_ha": p.declared_rice_ha, "hub": p.hub}
+                for p in sc.projects
+            ],
+            "parcels": {"layer": sc.parcels.source.label(), "id": sc.parcels.id_column, "landuse": sc.parcels.landuse_column},
+            "admin": [{"key": a.key, "layer": a.source.label(), "name": a.name_column} for a in sc.admin],
+            "approval_ruleset": rules.approval_ruleset,
+            "approval_thresholds_ha": list(rules.approval_thresholds_ha),
+            "approval_authorities": list(rules.approval_authorities),
+            "min_remnant_m2": rules.min_remnant_m2,
+            "min_remnant_width_m": rules.min_remnant_width_m,
+            "parcel_overlap_rule": "land in two parcels is counted in the parcel whose id sorts first",
+        },
+        "versions": _versions(),
+        **result.report.to_dict(),
+        "timings_s": {k: round(v, 3) for k, v in result.timings_s.items()},
+        "outputs": files,
+    }
+
+
+def write_outputs(result: Result, out: Path, *, overwrite: bool = False, lang: str | None = None) -> Path:
+    """Write every output into ``out``; return ``out``.
+
+    Files are first written to a temporary folder beside ``out`` and moved into place only when all
+    are complete. A folder that already holds files is refused unless ``overwrite``; then only
+    landplan's own files (:data:`OUTPUT_FILES`) are replaced and the user's other files are left.
+    """
+    out = Path(out)
+    if out.exists() and not out.is_dir():
+        raise OutputExistsError(f"output {out} is a file, not a folder; name a folder")
+    if out.exists() and any(out.iterdir()) and not overwrite:
+        raise OutputExistsError(f"output folder {out} is not empty; add --overwrite to replace landplan's files in it")
+    inputs = {p.resolve() for p in result.scenario.input_files()}
+    if out.exists() and any(p.parent == out.resolve() for p in inputs):
+        raise OutputExistsError(f"output folder {out} holds the run's inputs; write the outputs to another folder")
+    parent = out.resolve().parent
+    try:
+        parent.mkdir(parents=True, exist_ok=True)
+        tmp = Path(tempfile.mkdtemp(prefix=f".{out.name}.landplan-", dir=parent))
+    except OSError as exc:
+        raise LandplanError(f"cannot write to {parent}: {exc.strerror}; choose a folder you can write to") from None
+    try:
+        _write_csv(result.summary, tmp / "summary.csv")
+        _write_csv(result.totals, tmp / "totals.csv")
+        _write_csv(result.parcels, tmp / "parcels.csv")
+        _write_csv(result.approvals, tmp / "approvals.csv")
+        _write_csv(_overlaps_table(result), tmp / "overlaps.csv")
+        _write_gpkg(result, tmp / "landplan.gpkg")
+        result.map(lang=lang).save(str(tmp / "map.html"))
+        files = {name: sha256(tmp / name) for name in OUTPUT_FILES if (tmp / name).exists()}
+        (tmp / "manifest.json").write_text(json.dumps(manifest(result, files), ensure_ascii=False, indent=2), encoding="utf-8")
+        if not out.exists() or not any(out.iterdir()):
+            if out.exists():
+                out.rmdir()
+            os.replace(tmp, out)
+        else:
+            for name in OUTPUT_FILES:
+                os.replace(tmp / name, out / name)
+            shutil.rmtree(tmp)
+    except BaseException:
+        shutil.rmtree(tmp, ignore_errors=True)
+        raise
+    return out

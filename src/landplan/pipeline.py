@@ -1,0 +1,199 @@
+"""One call from a scenario to results: read, build footprints, measure, tabulate."""
+
+from __future__ import annotations
+
+import logging
+import time
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+import geopandas as gpd
+import numpy as np
+import pandas as pd
+import shapely
+
+from . import approvals as _approvals
+from . import layers, remnants, tables, takes
+from .errors import LayerError
+from .footprints import corridor, dissolve_footprints, merge_segments
+from .report import RunReport
+from .scenario import Scenario, load_scenario
+
+if TYPE_CHECKING:
+    import folium
+
+log = logging.getLogger("landplan")
+
+
+@dataclass
+class Result:
+    """Everything a run computed: tables (pandas) and frames (GeoPandas, working CRS).
+
+    ``summary``, ``totals`` and ``parcels`` follow the output contract (DESIGN.md §6);
+    ``approvals`` has one row per project; ``project_overlaps`` and ``parcel_overlaps`` list land
+    that would otherwise be counted twice.
+    """
+
+    scenario: Scenario
+    footprints: gpd.GeoDataFrame
+    pieces: gpd.GeoDataFrame
+    affected: gpd.GeoDataFrame
+    admin: dict[str, gpd.GeoDataFrame]
+    summary: pd.DataFrame
+    totals: pd.DataFrame
+    parcels: pd.DataFrame
+    approvals: pd.DataFrame
+    project_overlaps: pd.DataFrame
+    parcel_overlaps: pd.DataFrame
+    report: RunReport
+    timings_s: dict[str, float] = field(default_factory=dict)
+
+    def map(self, *, lang: str | None = None) -> folium.Map:
+        """An interactive folium map of the results (see :mod:`landplan.webmap`)."""
+        from .webmap import result_map
+
+        return result_map(self, lang=lang or self.scenario.lang)
+
+    def write(self, out: str | Path, *, overwrite: bool = False, lang: str | None = None) -> Path:
+        """Write every output file into ``out`` (see :mod:`landplan.outputs`)."""
+        from .outputs import write_outputs
+
+        return write_outputs(self, Path(out), overwrite=overwrite, lang=lang)
+
+
+class _Steps:
+    """Logs each step with its duration (the CLI shows these as progress)."""
+
+    def __init__(self, total: int) -> None:
+        self.total, self.n, self.timings = total, 0, {}  # type: ignore[var-annotated]
+
+    def __call__(self, name: str) -> _Step:
+        self.n += 1
+        return _Step(self, name)
+
+
+class _Step:
+    def __init__(self, steps: _Steps, name: str) -> None:
+        self.steps, self.name = steps, name
+
+    def __enter__(self) -> None:
+        self.t0 = time.perf_counter()
+        log.info("[%d/%d] %s …", self.steps.n, self.steps.total, self.name)
+
+    def __exit__(self, *exc: Any) -> None:
+        self.steps.timings[self.name] = time.perf_counter() - self.t0
+
+
+def build_footprints(scenario: Scenario, *, report: RunReport) -> gpd.GeoDataFrame:
+    """Every project's footprint, dissolved, in the working CRS (one row per project)."""
+    parts = []
+    for p in scenario.projects:
+        gdf = layers.read_project(p, scenario.crs)
+        label = f"{p.source.label()} (project {p.id})"
+        if p.kind == "centreline":
+            corridor(gdf, width_m=p.width_m, width_column=p.width_column, source=label)  # checks each feature
+            gdf = merge_segments(gdf, width_column=p.width_column)
+            geoms = corridor(gdf, width_m=p.width_m, width_column=p.width_column, source=label)
+        else:
+            types = shapely.get_type_id(gdf.geometry.values)
+            if not np.isin(types, [3, 6]).all():
+                raise LayerError(f"{label}: kind = \"polygon\" needs polygon features; use kind = \"centreline\" for lines")
+            gdf = gdf.assign(parcel_id=[str(i) for i in gdf.index])
+            geoms = layers.repair_polygons(gdf, layer=label, id_column="parcel_id", report=report).geometry
+        parts.append(gpd.GeoDataFrame({"project": [p.id] * len(geoms)}, geometry=geoms.values, crs=scenario.crs))
+    pieces = pd.concat(parts, ignore_index=True)
+    fp = dissolve_footprints(gpd.GeoDataFrame(pieces, geometry="geometry", crs=scenario.crs), crs=scenario.crs)
+    for r in fp.itertuples():
+        if r.self_overlap_m2 > 0.01:
+            report.warn(f"project {r.project}: its features overlap each other by {r.self_overlap_m2:,.2f} m²; "
+                        f"the footprint is dissolved so that land is counted once")
+    return fp
+
+
+def project_overlaps(footprints: gpd.GeoDataFrame) -> pd.DataFrame:
+    """Pairs of projects whose footprints overlap, with the overlap area in m²."""
+    g = footprints.geometry.values
+    tree = shapely.STRtree(g)
+    a, b = tree.query(g, predicate="intersects")
+    keep = a < b
+    a, b = a[keep], b[keep]
+    area = shapely.area(shapely.intersection(g[a], g[b])) if len(a) else np.zeros(0)
+    pid = footprints["project"].to_numpy()
+    df = pd.DataFrame({"project_a": pid[a], "project_b": pid[b], "overlap_m2": area})
+    return df[df["overlap_m2"] > 0].reset_index(drop=True)
+
+
+def run(scenario: Scenario | str | Path) -> Result:
+    """Run a scenario (an object or a path to its TOML file) and return its :class:`Result`."""
+    if not isinstance(scenario, Scenario):
+        scenario = load_scenario(scenario)
+    report = RunReport()
+    steps = _Steps(6)
+    with steps("footprints"):
+        fp = build_footprints(scenario, report=report)
+        mask = shapely.union_all(fp.geometry.values)
+        overlaps = project_overlaps(fp)
+        for r in overlaps.itertuples():
+            report.warn(f"projects {r.project_a} and {r.project_b} overlap by {r.overlap_m2:,.2f} m²; "
+                        f"all-projects totals count that land once")
+    with steps("reading parcels"):
+        parcels = layers.read_parcels(scenario.parcels, scenario.crs, mask=mask, report=report)
+        if parcels.empty:
+            raise LayerError(_no_overlap_message(scenario, fp))
+        admin = {a.key: layers.read_admin(a, scenario.crs, mask=None, report=report) for a in scenario.admin}
+    with steps("parcel overlaps"):
+        parcels, parcel_overlaps = takes.resolve_parcel_overlaps(parcels, report=report)
+    with steps("take table"):
+        pieces = takes.take_table(parcels, fp, crs=scenario.crs)
+        union_fp = gpd.GeoDataFrame({"project": ["*"]}, geometry=[mask], crs=scenario.crs)
+        union_pieces = takes.take_table(parcels, union_fp, crs=scenario.crs, geodesic=False)
+        if pieces.empty:
+            raise LayerError(_no_overlap_message(scenario, fp))
+    with steps("administrative units"):
+        if admin:
+            split = pd.concat([takes.split_by_admin(pieces, g, admin_layer=k) for k, g in admin.items()], ignore_index=True)
+        else:
+            split = pieces[["project", "parcel_id", "landuse"]].assign(admin_layer="", admin_unit="", area_m2=pieces["take_m2"])
+        for k in admin:
+            out = split[(split["admin_layer"] == k) & (split["admin_unit"] == takes.OUTSIDE_ADMIN)]["area_m2"].sum()
+            if out > 0.01:
+                report.warn(f"admin layer {k}: {out:,.2f} m² of the takes lie outside every unit (reported as {takes.OUTSIDE_ADMIN})")
+    with steps("tables"):
+        summary = tables.summary(split)
+        totals = tables.totals(union_pieces, pieces)
+        ptable = remnants.parcel_takes(pieces, parcels, fp, min_remnant_m2=scenario.rules.min_remnant_m2,
+                                       min_remnant_width_m=scenario.rules.min_remnant_width_m)
+        appr = _approvals.approvals(pieces, scenario.projects, fp, scenario.rules)
+        for r in appr.itertuples():
+            if r.not_in_parcels_m2 > 1.0:
+                report.warn(f"project {r.project}: {r.not_in_parcels_m2:,.2f} m² of its footprint is in no parcel "
+                            f"(gaps in the parcel layer, or outside it)")
+        affected_rows = np.unique(pieces["parcel_row"].to_numpy())
+        affected = parcels.iloc[affected_rows].reset_index(drop=True)
+    result = Result(
+        scenario=scenario, footprints=fp, pieces=pieces, affected=affected, admin=admin,
+        summary=summary, totals=totals, parcels=ptable, approvals=appr,
+        project_overlaps=overlaps, parcel_overlaps=parcel_overlaps, report=report, timings_s=steps.timings,
+    )
+    log.info("measured %d pieces of %d parcels for %d projects", len(pieces), len(affected), len(fp))
+    return result
+
+
+def _no_overlap_message(scenario: Scenario, fp: gpd.GeoDataFrame) -> str:
+    """Explain layers that do not overlap, with extents and the VN-2000 datum-shift hint."""
+    ref = scenario.parcels.source
+    try:
+        import pyogrio
+
+        info = pyogrio.read_info(ref.path, layer=ref.layer)
+        bounds = info.get("total_bounds")
+        ext = f"; parcels extent {np.round(bounds, 1).tolist()} in {info.get('crs')}" if bounds is not None else ""
+    except Exception:  # noqa: BLE001
+        ext = ""
+    fb = np.round(fp.total_bounds, 1).tolist()
+    return (
+        f"{ref.label()}: no parcel overlaps any project footprint (footprints extent {fb} in "
+        f"{scenario.crs.to_string()}{ext}). Check that both layers declare the right CRS: a VN-2000 layer whose "
+        f".prj lacks the datum shift (TOWGS84) lands about 226 m off; a `where` filter may also exclude every parcel"
+    )

@@ -1,0 +1,513 @@
+"""The embedded Cần Thơ sample: a deterministic generator of synthetic layers in VN-2000 (EPSG:5897).
+
+Everything here is synthetic. District areas and centroids follow the published figures (DESIGN.md §1);
+parcels are laid out the way Mekong Delta land is (long rice strips running back from canals, dwellings
+and gardens along canals, more urban land towards Ninh Kiều); the projects follow the published routes
+only roughly.
+"""
+
+from __future__ import annotations
+
+import logging
+from dataclasses import dataclass
+from pathlib import Path
+
+import geopandas as gpd
+import numpy as np
+import pandas as pd
+import pyogrio
+import shapely
+from pyproj import Transformer
+from shapely.geometry import LineString, Polygon, box
+
+log = logging.getLogger(__name__)
+
+SAMPLE_CRS = "EPSG:5897"
+SAMPLE_SEED = 20231208
+SAMPLE_GPKG = "can_tho_sample.gpkg"
+#: A fixed timestamp so that the same seed writes the same bytes.
+_FIXED_DATE = "2025-07-01T00:00:00Z"
+
+#: Former districts: (name, area in ha, centroid lat, centroid lon) — DESIGN.md §1.
+DISTRICTS: tuple[tuple[str, float, float, float], ...] = (
+    ("Ninh Kiều", 2936, 10.031, 105.765),
+    ("Bình Thủy", 7042, 10.064, 105.723),
+    ("Cái Răng", 6733, 9.991, 105.787),
+    ("Ô Môn", 13253, 10.126, 105.633),
+    ("Thốt Nốt", 12120, 10.243, 105.546),
+    ("Phong Điền", 12561, 9.998, 105.663),
+    ("Thới Lai", 26602, 10.030, 105.538),
+    ("Cờ Đỏ", 32036, 10.127, 105.461),
+    ("Vĩnh Thạnh", 30623, 10.214, 105.369),
+)
+
+#: Wards and communes after 1 July 2025 near the projects (approximate positions; synthetic boundaries).
+WARDS: tuple[tuple[str, float, float], ...] = (
+    ("Phường Ninh Kiều", 10.035, 105.775),
+    ("Phường Cái Khế", 10.050, 105.765),
+    ("Phường Tân An", 10.020, 105.760),
+    ("Phường An Bình", 10.005, 105.735),
+    ("Phường Bình Thủy", 10.075, 105.735),
+    ("Phường Long Tuyền", 10.045, 105.710),
+    ("Phường Thới An Đông", 10.090, 105.700),
+    ("Phường Cái Răng", 9.995, 105.790),
+    ("Phường Hưng Phú", 10.010, 105.810),
+    ("Xã Phong Điền", 9.995, 105.670),
+    ("Xã Nhơn Ái", 9.980, 105.710),
+    ("Xã Giai Xuân", 10.030, 105.685),
+    ("Xã Trường Long", 9.985, 105.620),
+    ("Phường Ô Môn", 10.115, 105.630),
+    ("Phường Thới Long", 10.085, 105.640),
+    ("Xã Thới Lai", 10.050, 105.560),
+    ("Xã Thạnh Phú", 10.120, 105.520),
+    ("Phường Thốt Nốt", 10.250, 105.530),
+    ("Xã Vĩnh Thạnh", 10.200, 105.380),
+    ("Xã Cờ Đỏ", 10.080, 105.450),
+    ("Xã Tân Lộc", 9.950, 105.760),
+)
+
+_RIVER_BANK = (  # Hậu river's south-west bank, NW → SE (lon, lat)
+    (105.24, 10.30), (105.40, 10.31), (105.50, 10.29), (105.57, 10.235), (105.63, 10.165),
+    (105.69, 10.10), (105.74, 10.06), (105.78, 10.035), (105.82, 9.99), (105.85, 9.94),
+)
+_SOUTH_WEST = (  # the city's landward edge, SE → NW (lon, lat)
+    (105.83, 9.935), (105.76, 9.94), (105.70, 9.955), (105.60, 9.95), (105.50, 9.965),
+    (105.44, 10.02), (105.36, 10.085), (105.30, 10.135), (105.24, 10.185), (105.226, 10.24),
+)
+
+
+@dataclass(frozen=True)
+class _Project:
+    id: str
+    name_vi: str
+    name_en: str
+    coords: tuple[tuple[float, float], ...]  # lon, lat
+    widths_m: tuple[float, ...]  # one per segment (vertex pair)
+
+
+PROJECTS: tuple[_Project, ...] = (
+    _Project(
+        "vanh_dai_tay", "Đường Vành đai phía Tây", "Western Ring Road",
+        ((105.669, 10.105), (105.675, 10.095), (105.690, 10.075), (105.703, 10.050), (105.712, 10.025),
+         (105.728, 10.000), (105.748, 9.980), (105.770, 9.965)),
+        (80.0,) * 7,
+    ),
+    _Project(
+        "dt921", "Đường tỉnh 921", "Provincial Road 921",
+        ((105.641, 10.118), (105.628, 10.100), (105.612, 10.083), (105.598, 10.063)),
+        (30.0,) * 3,
+    ),
+    _Project(
+        "cao_toc_ct_cm", "Cao tốc Cần Thơ – Cà Mau (đoạn đầu)", "Cần Thơ–Cà Mau Expressway (start)",
+        ((105.772, 9.968), (105.764, 9.960), (105.752, 9.952), (105.746, 9.9495)),
+        (120.0, 75.0, 75.0),
+    ),
+)
+DECLARED_RICE_HA = {"vanh_dai_tay": 157.75, "dt921": 22.38}
+HUB_ID = "trung_tam_nong_nghiep"
+HUB_NAME_VI = "Trung tâm liên kết, sản xuất, chế biến và tiêu thụ sản phẩm nông nghiệp vùng ĐBSCL"
+HUB_NAME_EN = "Mekong Delta agricultural linking, production, processing and trading hub"
+HUB_AREA_M2 = 2_500_000.0
+
+_SURNAMES = ("Nguyễn", "Trần", "Lê", "Phạm", "Huỳnh", "Võ", "Phan", "Trương", "Đặng", "Bùi", "Đỗ", "Hồ", "Ngô", "Dương", "Lý")
+_MIDDLE = ("Văn", "Thị", "Hữu", "Minh", "Thanh", "Ngọc", "Quốc", "Kim", "Hoàng", "Thị Ngọc")
+_GIVEN = ("An", "Bình", "Cường", "Dũng", "Hòa", "Hùng", "Lan", "Mai", "Nga", "Phúc", "Quý", "Sơn", "Tâm", "Thảo",
+          "Thủy", "Tuấn", "Út", "Vân", "Xuân", "Yến", "Đức", "Hạnh", "Lộc", "Nhàn", "Phượng", "Tài", "Trí", "Hiếu")
+
+
+def _to_xy(coords: tuple[tuple[float, float], ...] | list[tuple[float, float]]) -> list[tuple[float, float]]:
+    tr = Transformer.from_crs("EPSG:4326", SAMPLE_CRS, always_xy=True)
+    return [tr.transform(lon, lat) for lon, lat in coords]
+
+
+def city_outline() -> Polygon:
+    """The sample city's outline in EPSG:5897 (about 143,900 ha)."""
+    return Polygon(_to_xy(list(_RIVER_BANK) + list(_SOUTH_WEST)))
+
+
+def river() -> Polygon:
+    """The Hậu river: a 1.6 km wide band beyond the city's north-east edge."""
+    bank = LineString(_to_xy(_RIVER_BANK))
+    band = bank.buffer(1600.0, cap_style="flat", join_style="round", single_sided=True)
+    outline = city_outline()
+    if band.intersection(outline).area > 0.5 * band.area:  # buffer went landward: take the other side
+        band = bank.buffer(-1600.0, cap_style="flat", join_style="round", single_sided=True)
+    return band.difference(outline)
+
+
+def _power_cells(outline: Polygon, sites: np.ndarray, weights: np.ndarray) -> list[Polygon]:
+    """Cells of the power diagram of ``sites`` (weights in m²) clipped to ``outline``."""
+    minx, miny, maxx, maxy = outline.bounds
+    big = 1e6
+    frame = box(minx - big, miny - big, maxx + big, maxy + big)
+    cells = []
+    for i, si in enumerate(sites):
+        cell = outline
+        for j, sj in enumerate(sites):
+            if i == j:
+                continue
+            # points x with |x-si|² - wi <= |x-sj|² - wj  <=>  2 x·(sj-si) <= |sj|²-|si|² - wj + wi
+            n = 2 * (sj - si)
+            c = sj @ sj - si @ si - weights[j] + weights[i]
+            halfplane = _halfplane(n, c, frame)
+            cell = cell.intersection(halfplane)
+        cells.append(cell)
+    return cells
+
+
+def _halfplane(n: np.ndarray, c: float, frame: Polygon) -> Polygon:
+    """The part of ``frame`` where ``n·x <= c``."""
+    coords = np.asarray(frame.exterior.coords)
+    vals = coords @ n - c
+    pts: list[tuple[float, float]] = []
+    for k in range(len(coords) - 1):
+        a, b, va, vb = coords[k], coords[k + 1], vals[k], vals[k + 1]
+        if va <= 0:
+            pts.append((float(a[0]), float(a[1])))
+        if (va < 0 < vb) or (vb < 0 < va):
+            t = va / (va - vb)
+            p = a + t * (b - a)
+            pts.append((float(p[0]), float(p[1])))
+    return Polygon(pts) if len(pts) >= 3 else Polygon()
+
+
+def districts() -> gpd.GeoDataFrame:
+    """The nine former districts: a power diagram of the published centroids fitted to the published areas."""
+    outline = city_outline()
+    sites = np.array(_to_xy([(lon, lat) for _, _, lat, lon in DISTRICTS]))
+    target = np.array([a for _, a, _, _ in DISTRICTS]) * 1e4
+    target = target * outline.area / target.sum()
+    w = np.zeros(len(sites))
+    for _ in range(400):
+        cells = _power_cells(outline, sites, w)
+        areas = np.array([c.area for c in cells])
+        if np.max(np.abs(areas / target - 1)) < 0.005:
+            break
+        w += 0.35 * (target - areas) / np.pi
+    cells = _power_cells(outline, sites, w)
+    return gpd.GeoDataFrame(
+        {
+            "district_id": [f"Q{i + 1:02d}" for i in range(len(DISTRICTS))],
+            "name": [d[0] for d in DISTRICTS],
+            "published_area_ha": [float(d[1]) for d in DISTRICTS],
+        },
+        geometry=cells,
+        crs=SAMPLE_CRS,
+    )
+
+
+def wards() -> gpd.GeoDataFrame:
+    """Post-2025 wards and communes (synthetic Voronoi cells of approximate positions)."""
+    outline = city_outline()
+    sites = np.array(_to_xy([(lon, lat) for _, lat, lon in WARDS]))
+    cells = _power_cells(outline, sites, np.zeros(len(sites)))
+    return gpd.GeoDataFrame(
+        {"ward_id": [f"P{i + 1:02d}" for i in range(len(WARDS))], "name": [w[0] for w in WARDS]},
+        geometry=cells,
+        crs=SAMPLE_CRS,
+    )
+
+
+def project_centrelines() -> gpd.GeoDataFrame:
+    """Project centrelines, one feature per segment, each with its full right-of-way width in metres."""
+    rows = []
+    for p in PROJECTS:
+        xy = _to_xy(p.coords)
+        for k in range(len(xy) - 1):
+            rows.append({"project": p.id, "name": p.name_vi, "segment": k + 1, "width_m": p.widths_m[k],
+                         "geometry": LineString([xy[k], xy[k + 1]])})
+    return gpd.GeoDataFrame(rows, geometry="geometry", crs=SAMPLE_CRS)
+
+
+def merged_centrelines() -> gpd.GeoDataFrame:
+    """One LineString per project (segments joined), with the first segment's width."""
+    rows = []
+    for p in PROJECTS:
+        rows.append({"project": p.id, "name": p.name_vi, "width_m": p.widths_m[0],
+                     "geometry": LineString(_to_xy(p.coords))})
+    return gpd.GeoDataFrame(rows, geometry="geometry", crs=SAMPLE_CRS)
+
+
+def hub_polygon() -> gpd.GeoDataFrame:
+    """The ~250 ha agricultural hub west of the ring road between Long Tuyền and Giai Xuân.
+
+    Its east edge lies 30 m from the ring road centreline, so 10 m of it falls inside the
+    80 m corridor: the overlap the engine must count once.
+    """
+    ring = LineString(_to_xy(PROJECTS[0].coords))
+    anchor = ring.interpolate(0.44, normalized=True)
+    ahead = ring.interpolate(0.44 * ring.length + 10.0)
+    d = np.array([ahead.x - anchor.x, ahead.y - anchor.y])
+    d /= np.hypot(*d)
+    west = np.array([-d[1], d[0]])  # left of the direction of travel (NW → SE) is east; flip to the west
+    if (west[0] > 0):
+        west = -west
+    length, depth = 1700.0, HUB_AREA_M2 / 1700.0
+    a = np.array([anchor.x, anchor.y]) + 30.0 * west
+    corners = [a - d * length / 2, a + d * length / 2, a + d * length / 2 + west * depth, a - d * length / 2 + west * depth]
+    poly = Polygon([tuple(c) for c in corners])
+    return gpd.GeoDataFrame({"project": [HUB_ID], "name": [HUB_NAME_VI]}, geometry=[poly], crs=SAMPLE_CRS)
+
+
+def parcels(*, seed: int = SAMPLE_SEED, band_m: float = 2500.0) -> gpd.GeoDataFrame:
+    """Land-use parcels within ``band_m`` of any project, laid out as Mekong canal blocks.
+
+    The frame's u axis runs along the Hậu river (NW → SE), v away from it. Main canals (SON, 20 m) run
+    along v every ~1.1 km, secondary canals (SON, 10 m) along u every ~0.7 km; a road (DGT, 10 m)
+    follows every third main canal. Between canals, two rows of strips run back to back; a strip is
+    10–55 m wide. About a third of strips carry a homestead at the canal (ONT 30 m deep, then a CLN
+    garden 40 m deep) with rice or other farmland behind. Towards Ninh Kiều land turns urban (ODT, TMD, SKC).
+    """
+    rng = np.random.default_rng(seed)
+    outline = city_outline()
+    lines = pd.concat([project_centrelines().geometry, hub_polygon().boundary], ignore_index=True)
+    band = shapely.union_all(shapely.buffer(lines.values, band_m))
+    area_poly = band.intersection(outline)
+    core = np.array(_to_xy([(105.765, 10.031)])[0])
+
+    angle = np.deg2rad(-40.0)
+    ux, uy = np.cos(angle), np.sin(angle)
+    vx, vy = uy, -ux  # v points south-west, away from the river
+    origin = np.array(area_poly.centroid.coords[0])
+    corners = np.asarray(area_poly.envelope.exterior.coords) - origin
+    us, vs = corners @ np.array([ux, uy]), corners @ np.array([vx, vy])
+    umin, umax, vmin, vmax = us.min() - 50, us.max() + 50, vs.min() - 50, vs.max() + 50
+
+    def _cuts(lo: float, hi: float, mean: float, jitter: float) -> np.ndarray:
+        n = int((hi - lo) / mean) + 3
+        steps = mean + rng.uniform(-jitter, jitter, n)
+        return lo + np.concatenate([[0.0], np.cumsum(steps)])
+
+    ucuts = _cuts(umin, umax, 1100.0, 150.0)  # main canals at these u
+    vcuts = _cuts(vmin, vmax, 700.0, 120.0)  # secondary canals at these v
+
+    boxes: list[tuple[float, float, float, float]] = []
+    codes: list[str] = []
+
+    def add(u0: float, v0: float, u1: float, v1: float, code: str) -> None:
+        boxes.append((u0, v0, u1, v1))
+        codes.append(code)
+
+    main_w, sec_w, road_w = 20.0, 10.0, 10.0
+    for i in range(len(ucuts) - 1):
+        road = i % 3 == 0
+        u_lo = ucuts[i] + main_w / 2 + (road_w if road else 0.0)
+        u_hi = ucuts[i + 1] - main_w / 2
+        for j in range(len(vcuts) - 1):
+            v_lo, v_hi = vcuts[j] + sec_w / 2, vcuts[j + 1] - sec_w / 2
+            add(ucuts[i] - main_w / 2, vcuts[j], ucuts[i] + main_w / 2, vcuts[j + 1], "SON")
+            if road:
+                add(ucuts[i] + main_w / 2, vcuts[j], u_lo, vcuts[j + 1], "DGT")
+            add(u_lo, vcuts[j] - sec_w / 2, u_hi, vcuts[j] + sec_w / 2, "SON")
+            vm = 0.5 * (v_lo + v_hi) + rng.uniform(-60, 60)
+            for front, back in ((v_lo, vm), (v_hi, vm)):
+                widths = rng.uniform(10.0, 55.0, 200)
+                edges = u_lo + np.concatenate([[0.0], np.cumsum(widths)])
+                edges = edges[edges < u_hi - 8.0]
+                edges = np.append(edges, u_hi)
+                sign = 1.0 if back > front else -1.0
+                for a, b in zip(edges[:-1], edges[1:]):
+                    mid = origin + ((a + b) / 2) * np.array([ux, uy]) + front * np.array([vx, vy])
+                    dist_core = float(np.hypot(*(mid - core)))
+                    urban = np.clip(1.0 - (dist_core - 2500.0) / 4000.0, 0.0, 1.0)
+                    r = rng.random()
+                    if r < urban * 0.8:
+                        code = rng.choice(["ODT", "ODT", "ODT", "TMD", "SKC", "CLN"])
+                        _split(add, a, b, front, back, sign, [(40.0, str(code)), (None, str(rng.choice(["ODT", "CLN", "HNK"])))])
+                    elif r < urban * 0.8 + 0.33:
+                        behind = str(rng.choice(["LUC"] * 6 + ["LUK"] * 2 + ["CLN", "NTS"]))
+                        _split(add, a, b, front, back, sign, [(30.0, "ONT"), (40.0, "CLN"), (None, behind)])
+                    else:
+                        code = str(rng.choice(["LUC"] * 14 + ["LUK"] * 4 + ["CLN"] * 2 + ["NTS", "HNK"]))
+                        add(a, min(front, back), b, max(front, back), code)
+
+    arr = np.array(boxes)
+    geoms = shapely.box(arr[:, 0], arr[:, 1], arr[:, 2], arr[:, 3])
+    rot = np.array([[ux, vx], [uy, vy]])
+    geoms = shapely.transform(geoms, lambda uv: uv @ rot.T + origin)
+    keep = shapely.intersects(geoms, area_poly)
+    geoms, code_arr = geoms[keep], np.array(codes)[keep]
+    geoms = shapely.intersection(geoms, outline)
+    ok = ~shapely.is_empty(geoms) & (shapely.area(geoms) > 1.0)
+    geoms, code_arr = geoms[ok], code_arr[ok]
+    n = len(geoms)
+    # cadastral numbering: map sheet (tờ) by 1 km tile, parcel (thửa) number within it
+    cx, cy = shapely.get_x(shapely.centroid(geoms)), shapely.get_y(shapely.centroid(geoms))
+    sheet = ((cx - cx.min()) // 1000).astype(int) * 100 + ((cy.max() - cy) // 1000).astype(int) + 1
+    order = np.lexsort((cx, -cy, sheet))
+    geoms, code_arr, sheet = geoms[order], code_arr[order], sheet[order]
+    thua = pd.Series(sheet).groupby(sheet).cumcount().to_numpy() + 1
+    ids = [f"{s:04d}-{t:04d}" for s, t in zip(sheet, thua)]
+    owners = [
+        "" if c in ("SON", "DGT") else f"{_SURNAMES[a]} {_MIDDLE[b]} {_GIVEN[g]}"
+        for c, a, b, g in zip(
+            code_arr,
+            rng.integers(0, len(_SURNAMES), n), rng.integers(0, len(_MIDDLE), n), rng.integers(0, len(_GIVEN), n),
+        )
+    ]
+    gdf = gpd.GeoDataFrame(
+        {"parcel_id": ids, "landuse": code_arr, "owner": owners, "map_sheet": sheet.astype("int32")},
+        geometry=geoms, crs=SAMPLE_CRS,
+    )
+    return _with_defects(gdf, rng)
+
+
+def _with_defects(gdf: gpd.GeoDataFrame, rng: np.random.Generator) -> gpd.GeoDataFrame:
+    """Add the defects real cadastre has, so the demo shows how they are handled.
+
+    Three parcels under the ring road are digitised twice under new ids (``…-D``), and one parcel's
+    ring is saved as a self-intersecting "bowtie" (two vertices swapped).
+    """
+    ring = shapely.buffer(LineString(_to_xy(PROJECTS[0].coords)), 40.0, cap_style="flat")
+    under = np.flatnonzero(shapely.intersects(gdf.geometry.values, ring) & (gdf["landuse"] == "LUC").to_numpy())
+    picks = rng.choice(under, size=4, replace=False)
+    dups = gdf.iloc[picks[:3]].copy()
+    dups["parcel_id"] = dups["parcel_id"] + "-D"
+    out = pd.concat([gdf, dups], ignore_index=True)
+    k = int(picks[3])
+    coords = np.asarray(out.geometry.values[k].exterior.coords)
+    coords[[1, 2]] = coords[[2, 1]]
+    out.loc[k, "geometry"] = Polygon(coords)
+    return gpd.GeoDataFrame(out, geometry="geometry", crs=SAMPLE_CRS)
+
+
+def _split(add, a: float, b: float, front: float, back: float, sign: float, parts: list[tuple[float | None, str]]) -> None:  # type: ignore[no-untyped-def]
+    """Cut the strip [a, b] × [front, back] into depth bands from the canal (``None`` = the rest)."""
+    pos = front
+    for depth, code in parts:
+        end = back if depth is None else pos + sign * depth
+        if (end - back) * sign > 0:
+            end = back
+        add(a, min(pos, end), b, max(pos, end), code)
+        pos = end
+        if pos == back:
+            break
+
+
+def write_sample(folder: str | Path, *, seed: int = SAMPLE_SEED) -> Path:
+    """Write the sample layers into ``folder``/can_tho_sample.gpkg; same seed, same bytes. Returns the path."""
+    folder = Path(folder)
+    folder.mkdir(parents=True, exist_ok=True)
+    target = folder / SAMPLE_GPKG
+    tmp = folder / (SAMPLE_GPKG.replace(".gpkg", ".partial.gpkg"))
+    if tmp.exists():
+        tmp.unlink()
+    layers = {
+        "districts": districts(),
+        "wards": wards(),
+        "rivers": gpd.GeoDataFrame({"name": ["Sông Hậu"], "landuse": ["SON"]}, geometry=[river()], crs=SAMPLE_CRS),
+        "project_centrelines": project_centrelines(),
+        "project_polygons": hub_polygon(),
+        "parcels": parcels(seed=seed),
+    }
+    pyogrio.set_gdal_config_options({"OGR_CURRENT_DATE": _FIXED_DATE})
+    try:
+        for name, gdf in layers.items():
+            pyogrio.write_dataframe(gdf, tmp, layer=name, driver="GPKG", promote_to_multi=False)
+    finally:
+        pyogrio.set_gdal_config_options({"OGR_CURRENT_DATE": None})
+    tmp.replace(target)
+    log.info("wrote %s (%d parcels)", target, len(layers["parcels"]))
+    return target
+
+
+def scenario_toml(gpkg: str) -> str:
+    """The sample scenario's TOML text, reading the sample GeoPackage at ``gpkg`` (relative to the file)."""
+    ring, dt921, cm = PROJECTS
+    return f'''# landplan scenario: the embedded Cần Thơ sample (synthetic data; see layers/README.md).
+# Paths are relative to this file. Written by landplan.sample.scenario_toml; keep the two in step.
+
+[scenario]
+name = "Cần Thơ – mẫu tổng hợp"
+crs = "EPSG:5897"   # VN-2000 / TM-3 kinh tuyến trục 105°00', Cần Thơ's cadastral CRS
+lang = "vi"
+
+[parcels]
+path = "{gpkg}"
+layer = "parcels"
+id = "parcel_id"
+landuse = "landuse"
+owner = "owner"
+
+[[admin]]
+key = "district"
+path = "{gpkg}"
+layer = "districts"
+name = "name"
+
+[[admin]]
+key = "ward"
+path = "{gpkg}"
+layer = "wards"
+name = "name"
+
+[[projects]]
+id = "{ring.id}"
+name = "{ring.name_vi}"
+name_en = "{ring.name_en}"
+kind = "centreline"
+path = "{gpkg}"
+layer = "project_centrelines"
+where = "project = '{ring.id}'"
+width_m = 80            # full right-of-way, metres
+declared_rice_ha = {DECLARED_RICE_HA[ring.id]}
+
+[[projects]]
+id = "{dt921.id}"
+name = "{dt921.name_vi}"
+name_en = "{dt921.name_en}"
+kind = "centreline"
+path = "{gpkg}"
+layer = "project_centrelines"
+where = "project = '{dt921.id}'"
+width_m = 30
+declared_rice_ha = {DECLARED_RICE_HA[dt921.id]}
+
+[[projects]]
+id = "{cm.id}"
+name = "{cm.name_vi}"
+name_en = "{cm.name_en}"
+kind = "centreline"
+path = "{gpkg}"
+layer = "project_centrelines"
+where = "project = '{cm.id}'"
+width_column = "width_m"  # 120 m at the Cái Răng interchange, 75 m beyond
+
+[[projects]]
+id = "{HUB_ID}"
+name = "{HUB_NAME_VI}"
+name_en = "{HUB_NAME_EN}"
+kind = "polygon"
+path = "{gpkg}"
+layer = "project_polygons"
+where = "project = '{HUB_ID}'"
+hub = true
+
+[rules]
+approval_thresholds_ha = [10, 500]
+approval_authorities = [
+  "HĐND thành phố (dưới 10 ha)",
+  "HĐND thành phố theo Nghị quyết 45/2022/QH15 (10 ha đến dưới 500 ha)",
+  "Thủ tướng Chính phủ / Quốc hội (từ 500 ha)",
+]
+approval_ruleset = "Luật Đất đai 2024 Đ.122(1) + NQ 45/2022/QH15 (cần đối chiếu văn bản)"
+
+[rules.min_remnant_m2]      # illustrative; set your province's figures
+rice = 500
+other_agriculture = 300
+residential = 40
+
+[rules.min_remnant_width_m]
+rice = 5
+other_agriculture = 4
+residential = 3
+'''
+
+
+def write_sample_scenario(folder: str | Path, *, seed: int = SAMPLE_SEED) -> Path:
+    """Write the sample layers and a scenario reading them into ``folder``; return the scenario's path."""
+    folder = Path(folder)
+    gpkg = write_sample(folder, seed=seed)
+    path = folder / "can_tho_sample.toml"
+    path.write_text(scenario_toml(gpkg.name), encoding="utf-8")
+    return path

@@ -1,0 +1,407 @@
+"""Scenario files (TOML): parsed once into validated, immutable objects, every problem reported at once."""
+
+from __future__ import annotations
+
+import tomllib
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any, Literal
+
+import pyogrio
+import pyproj
+
+from .crs import DEFAULT_WORKING_CRS, check_working_crs, parse_crs
+from .errors import CRSError, ScenarioError
+
+Lang = Literal["vi", "en"]
+LANGS: tuple[str, ...] = ("vi", "en")
+ProjectKind = Literal["centreline", "polygon"]
+PROJECT_KINDS: tuple[str, ...] = ("centreline", "polygon")
+
+#: Default approval rule set (DESIGN.md §5): thresholds in ha of rice land and who decides in each band.
+DEFAULT_APPROVAL_THRESHOLDS_HA: tuple[float, ...] = (10.0, 500.0)
+DEFAULT_APPROVAL_AUTHORITIES: tuple[str, ...] = (
+    "HĐND thành phố (dưới 10 ha)",
+    "HĐND thành phố theo Nghị quyết 45/2022/QH15 (10 ha đến dưới 500 ha)",
+    "Thủ tướng Chính phủ / Quốc hội (từ 500 ha)",
+)
+DEFAULT_APPROVAL_RULESET = "Luật Đất đai 2024 Đ.122(1) + NQ 45/2022/QH15 (cần đối chiếu văn bản)"
+
+#: Illustrative minimum remnant areas in m² per land-use group (provinces set their own).
+DEFAULT_MIN_REMNANT_M2: dict[str, float] = {
+    "rice": 500.0,
+    "other_agriculture": 300.0,
+    "residential": 40.0,
+    "infrastructure": 0.0,
+    "water": 0.0,
+    "other": 40.0,
+}
+#: Illustrative minimum remnant width in metres per land-use group.
+DEFAULT_MIN_REMNANT_WIDTH_M: dict[str, float] = {
+    "rice": 5.0,
+    "other_agriculture": 4.0,
+    "residential": 3.0,
+    "infrastructure": 0.0,
+    "water": 0.0,
+    "other": 3.0,
+}
+
+
+@dataclass(frozen=True)
+class LayerRef:
+    """A vector layer: file path (absolute), layer name, and an optional attribute filter."""
+
+    path: Path
+    layer: str
+    where: str | None = None
+
+    def label(self) -> str:
+        """``file:layer`` for messages."""
+        return f"{self.path}:{self.layer}"
+
+
+@dataclass(frozen=True)
+class ParcelsSpec:
+    """The land-use parcel layer and which columns hold the id, the land-use code and the owner."""
+
+    source: LayerRef
+    id_column: str
+    landuse_column: str
+    owner_column: str | None = None
+
+
+@dataclass(frozen=True)
+class AdminSpec:
+    """An administrative layer: its key in outputs and the column holding unit names."""
+
+    key: str
+    source: LayerRef
+    name_column: str
+
+
+@dataclass(frozen=True)
+class ProjectSpec:
+    """A project: a centreline with a full right-of-way width, or an acquisition polygon."""
+
+    id: str
+    name_vi: str
+    name_en: str
+    kind: ProjectKind
+    source: LayerRef
+    width_m: float | None = None
+    width_column: str | None = None
+    declared_rice_ha: float | None = None
+    hub: bool = False
+
+    def name(self, lang: str) -> str:
+        """Display name in ``lang``."""
+        return self.name_vi if lang == "vi" else self.name_en
+
+
+@dataclass(frozen=True)
+class Rules:
+    """Approval thresholds and remnant minimums (settings, never buried constants)."""
+
+    approval_thresholds_ha: tuple[float, ...] = DEFAULT_APPROVAL_THRESHOLDS_HA
+    approval_authorities: tuple[str, ...] = DEFAULT_APPROVAL_AUTHORITIES
+    approval_ruleset: str = DEFAULT_APPROVAL_RULESET
+    min_remnant_m2: dict[str, float] = field(default_factory=lambda: dict(DEFAULT_MIN_REMNANT_M2))
+    min_remnant_width_m: dict[str, float] = field(default_factory=lambda: dict(DEFAULT_MIN_REMNANT_WIDTH_M))
+
+
+@dataclass(frozen=True)
+class Scenario:
+    """A whole scenario, validated: layers, working CRS, projects, rules, language."""
+
+    path: Path
+    name: str
+    crs: pyproj.CRS
+    lang: Lang
+    parcels: ParcelsSpec
+    admin: tuple[AdminSpec, ...]
+    projects: tuple[ProjectSpec, ...]
+    rules: Rules
+
+    def input_files(self) -> list[Path]:
+        """Every distinct input file the scenario reads."""
+        refs = [self.parcels.source] + [a.source for a in self.admin] + [p.source for p in self.projects]
+        seen: dict[Path, None] = {}
+        for r in refs:
+            seen.setdefault(r.path, None)
+        return list(seen)
+
+
+_TOP_KEYS = {"scenario", "parcels", "admin", "projects", "rules"}
+_SCENARIO_KEYS = {"name", "crs", "lang"}
+_PARCEL_KEYS = {"path", "layer", "where", "id", "landuse", "owner"}
+_ADMIN_KEYS = {"key", "path", "layer", "where", "name"}
+_PROJECT_KEYS = {
+    "id", "name", "name_en", "kind", "path", "layer", "where",
+    "width_m", "width_column", "declared_rice_ha", "hub",
+}
+_RULE_KEYS = {"approval_thresholds_ha", "approval_authorities", "approval_ruleset", "min_remnant_m2", "min_remnant_width_m"}
+
+
+class _Checker:
+    """Collects problems with their key paths while a scenario is read."""
+
+    def __init__(self, base: Path) -> None:
+        self.base = base
+        self.problems: list[str] = []
+        self._layers: dict[Path, list[str] | None] = {}
+        self._fields: dict[tuple[Path, str], list[str]] = {}
+
+    def add(self, key: str, message: str) -> None:
+        self.problems.append(f"{key}: {message}")
+
+    def unknown_keys(self, key: str, table: dict[str, Any], allowed: set[str]) -> None:
+        for k in sorted(set(table) - allowed):
+            self.add(f"{key}.{k}" if key else k, f"unknown key; allowed keys are {', '.join(sorted(allowed))}")
+
+    def string(self, key: str, table: dict[str, Any], name: str, *, required: bool = True) -> str | None:
+        value = table.get(name)
+        full = f"{key}.{name}"
+        if value is None:
+            if required:
+                self.add(full, "missing; add it as a string")
+            return None
+        if not isinstance(value, str) or not value.strip():
+            self.add(full, f"must be a non-empty string, got {value!r}")
+            return None
+        return value
+
+    def number(self, key: str, table: dict[str, Any], name: str, *, positive: bool = True) -> float | None:
+        value = table.get(name)
+        if value is None:
+            return None
+        full = f"{key}.{name}"
+        if isinstance(value, bool) or not isinstance(value, (int, float)) or value != value:
+            self.add(full, f"must be a number, got {value!r}")
+            return None
+        if positive and not value > 0:
+            self.add(full, f"must be a positive number, got {value!r}")
+            return None
+        return float(value)
+
+    def layer(self, key: str, table: dict[str, Any], columns: dict[str, str | None]) -> LayerRef | None:
+        """Check ``path``/``layer`` exist and that each named column is in the layer."""
+        path_s = self.string(key, table, "path")
+        layer = self.string(key, table, "layer")
+        where = self.string(key, table, "where", required=False)
+        if path_s is None:
+            return None
+        path = (self.base / path_s).resolve()
+        if not path.exists():
+            self.add(f"{key}.path", f"file {path} does not exist; paths are relative to the scenario file")
+            return None
+        if path.is_dir() and path.suffix.lower() not in {".gdb"}:
+            self.add(f"{key}.path", f"{path} is a directory; name the layer's file")
+            return None
+        if path not in self._layers:
+            try:
+                self._layers[path] = [str(x) for x in pyogrio.list_layers(path)[:, 0]]
+            except Exception as exc:  # noqa: BLE001 - any GDAL failure means an unreadable file
+                self._layers[path] = None
+                self.add(f"{key}.path", f"{path} cannot be read as a vector file ({_short(exc)})")
+        names = self._layers[path]
+        if names is None or layer is None:
+            return None
+        if layer not in names:
+            self.add(f"{key}.layer", f"no layer {layer!r} in {path.name}; it has {', '.join(names)}")
+            return None
+        fkey = (path, layer)
+        if fkey not in self._fields:
+            self._fields[fkey] = [str(f) for f in pyogrio.read_info(path, layer=layer)["fields"]]
+        fields = self._fields[fkey]
+        for ckey, col in columns.items():
+            if col is not None and col not in fields:
+                self.add(f"{key}.{ckey}", f"column {col!r} is not in {path.name}:{layer}; it has {', '.join(fields)}")
+        return LayerRef(path=path, layer=layer, where=where)
+
+
+def _short(exc: BaseException) -> str:
+    return str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
+
+
+def load_scenario(path: str | Path) -> Scenario:
+    """Read and validate a scenario file; raise :class:`ScenarioError` listing every problem found.
+
+    Paths inside the file are relative to the file's folder.
+    """
+    path = Path(path)
+    label = str(path)
+    if not path.exists():
+        raise ScenarioError(label, [f"file does not exist (looked in {path.resolve().parent})"])
+    if path.is_dir():
+        raise ScenarioError(label, ["is a directory; name a .toml scenario file"])
+    try:
+        data = tomllib.loads(path.read_text(encoding="utf-8"))
+    except UnicodeDecodeError:
+        raise ScenarioError(label, ["is not UTF-8 text; save it as UTF-8"]) from None
+    except tomllib.TOMLDecodeError as exc:
+        raise ScenarioError(label, [f"is not valid TOML: {exc}"]) from None
+    return parse_scenario(data, base=path.resolve().parent, path=path)
+
+
+def parse_scenario(data: dict[str, Any], *, base: Path, path: Path | None = None) -> Scenario:
+    """Validate an already-parsed scenario mapping (see :func:`load_scenario`)."""
+    label = str(path) if path else "<scenario>"
+    ck = _Checker(base)
+    ck.unknown_keys("", data, _TOP_KEYS)
+
+    meta = data.get("scenario", {})
+    if not isinstance(meta, dict):
+        ck.add("scenario", "must be a table")
+        meta = {}
+    ck.unknown_keys("scenario", meta, _SCENARIO_KEYS)
+    name = ck.string("scenario", meta, "name", required=False) or (path.stem if path else "scenario")
+    crs: pyproj.CRS | None = None
+    crs_s = ck.string("scenario", meta, "crs", required=False) or DEFAULT_WORKING_CRS
+    try:
+        crs = parse_crs(crs_s)
+        check_working_crs(crs)
+    except CRSError as exc:
+        ck.add("scenario.crs", str(exc))
+        crs = None
+    lang = meta.get("lang", "vi")
+    if lang not in LANGS:
+        ck.add("scenario.lang", f"must be one of {', '.join(LANGS)}, got {lang!r}")
+        lang = "vi"
+
+    parcels: ParcelsSpec | None = None
+    pt = data.get("parcels")
+    if not isinstance(pt, dict):
+        ck.add("parcels", "missing; add a [parcels] table with path, layer, id and landuse")
+    else:
+        ck.unknown_keys("parcels", pt, _PARCEL_KEYS)
+        id_col = ck.string("parcels", pt, "id")
+        lu_col = ck.string("parcels", pt, "landuse")
+        owner_col = ck.string("parcels", pt, "owner", required=False)
+        ref = ck.layer("parcels", pt, {"id": id_col, "landuse": lu_col, "owner": owner_col})
+        if ref and id_col and lu_col:
+            parcels = ParcelsSpec(ref, id_col, lu_col, owner_col)
+
+    admins: list[AdminSpec] = []
+    at = data.get("admin", [])
+    if not isinstance(at, list):
+        ck.add("admin", "must be an array of tables ([[admin]])")
+        at = []
+    for i, a in enumerate(at):
+        key = f"admin[{i}]"
+        if not isinstance(a, dict):
+            ck.add(key, "must be a table")
+            continue
+        ck.unknown_keys(key, a, _ADMIN_KEYS)
+        akey = ck.string(key, a, "key")
+        name_col = ck.string(key, a, "name")
+        ref = ck.layer(key, a, {"name": name_col})
+        if akey and akey in {x.key for x in admins}:
+            ck.add(f"{key}.key", f"duplicate admin key {akey!r}")
+        elif ref and akey and name_col:
+            admins.append(AdminSpec(akey, ref, name_col))
+
+    projects: list[ProjectSpec] = []
+    prj = data.get("projects")
+    if not isinstance(prj, list) or not prj:
+        ck.add("projects", "missing; add at least one [[projects]] table")
+        prj = []
+    seen_ids: set[str] = set()
+    for i, p in enumerate(prj):
+        key = f"projects[{i}]"
+        if not isinstance(p, dict):
+            ck.add(key, "must be a table")
+            continue
+        ck.unknown_keys(key, p, _PROJECT_KEYS)
+        pid = ck.string(key, p, "id")
+        if pid is not None:
+            if pid in seen_ids:
+                ck.add(f"{key}.id", f"duplicate project id {pid!r}")
+            seen_ids.add(pid)
+        pname = ck.string(key, p, "name", required=False) or pid or ""
+        pname_en = ck.string(key, p, "name_en", required=False) or pname
+        kind = p.get("kind")
+        if kind not in PROJECT_KINDS:
+            ck.add(f"{key}.kind", f"must be one of {', '.join(PROJECT_KINDS)}, got {kind!r}")
+        width = ck.number(key, p, "width_m")
+        width_col = ck.string(key, p, "width_column", required=False)
+        if kind == "centreline":
+            if width is None and width_col is None and "width_m" not in p:
+                ck.add(f"{key}.width_m", "a centreline needs the full right-of-way width in metres (width_m) or a width_column")
+            if width is not None and width_col is not None:
+                ck.add(f"{key}.width_m", "give either width_m or width_column, not both")
+        elif kind == "polygon" and ("width_m" in p or width_col):
+            ck.add(f"{key}.width_m", "an acquisition polygon takes no width; remove width_m / width_column")
+        declared = ck.number(key, p, "declared_rice_ha", positive=False)
+        if declared is not None and declared < 0:
+            ck.add(f"{key}.declared_rice_ha", f"must not be negative, got {declared}")
+        hub = p.get("hub", False)
+        if not isinstance(hub, bool):
+            ck.add(f"{key}.hub", f"must be true or false, got {hub!r}")
+            hub = False
+        ref = ck.layer(key, p, {"width_column": width_col})
+        if ref and pid and kind in PROJECT_KINDS:
+            projects.append(
+                ProjectSpec(pid, pname, pname_en, kind, ref, width, width_col, declared, hub)
+            )
+
+    rules = _parse_rules(ck, data.get("rules", {}))
+
+    if ck.problems:
+        raise ScenarioError(label, ck.problems)
+    assert parcels is not None and crs is not None and rules is not None
+    return Scenario(
+        path=(path.resolve() if path else base), name=name, crs=crs, lang=lang,
+        parcels=parcels, admin=tuple(admins), projects=tuple(projects), rules=rules,
+    )
+
+
+def _parse_rules(ck: _Checker, rt: Any) -> Rules | None:
+    if not isinstance(rt, dict):
+        ck.add("rules", "must be a table")
+        return None
+    ck.unknown_keys("rules", rt, _RULE_KEYS)
+    defaults = Rules()
+    th = rt.get("approval_thresholds_ha", list(defaults.approval_thresholds_ha))
+    auth = rt.get("approval_authorities", list(defaults.approval_authorities))
+    ok = True
+    if not (isinstance(th, list) and th and all(isinstance(x, (int, float)) and not isinstance(x, bool) and x > 0 for x in th)
+            and all(a < b for a, b in zip(th, th[1:]))):
+        ck.add("rules.approval_thresholds_ha", f"must be a list of increasing positive numbers, got {th!r}")
+        ok = False
+    if not (isinstance(auth, list) and all(isinstance(x, str) for x in auth)):
+        ck.add("rules.approval_authorities", "must be a list of strings")
+        ok = False
+    elif ok and len(auth) != len(th) + 1:
+        ck.add("rules.approval_authorities", f"needs one authority per band: {len(th) + 1} for {len(th)} thresholds, got {len(auth)}")
+        ok = False
+    ruleset = rt.get("approval_ruleset", defaults.approval_ruleset)
+    if not isinstance(ruleset, str):
+        ck.add("rules.approval_ruleset", "must be a string")
+        ok = False
+    mins: list[dict[str, float]] = []
+    for name, dflt in (("min_remnant_m2", defaults.min_remnant_m2), ("min_remnant_width_m", defaults.min_remnant_width_m)):
+        given = rt.get(name, {})
+        merged = dict(dflt)
+        if not isinstance(given, dict):
+            ck.add(f"rules.{name}", "must be a table of land-use group = number")
+            ok = False
+        else:
+            for g, v in given.items():
+                if g not in dflt:
+                    ck.add(f"rules.{name}.{g}", f"unknown land-use group; groups are {', '.join(dflt)}")
+                    ok = False
+                elif isinstance(v, bool) or not isinstance(v, (int, float)) or v < 0:
+                    ck.add(f"rules.{name}.{g}", f"must be a number ≥ 0, got {v!r}")
+                    ok = False
+                else:
+                    merged[g] = float(v)
+        mins.append(merged)
+    if not ok:
+        return None
+    return Rules(
+        approval_thresholds_ha=tuple(float(x) for x in th),
+        approval_authorities=tuple(auth),
+        approval_ruleset=ruleset,
+        min_remnant_m2=mins[0],
+        min_remnant_width_m=mins[1],
+    )
