@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import logging
 from importlib.metadata import PackageNotFoundError, version
 
 try:
@@ -12,5 +13,7 @@ except PackageNotFoundError:  # running from a source tree without installing
 from .errors import LandplanError
 from .pipeline import Result, run
 from .scenario import Scenario, load_scenario
+
+logging.getLogger("landplan").addHandler(logging.NullHandler())
 
 __all__ = ["LandplanError", "Result", "Scenario", "__version__", "load_scenario", "run"]

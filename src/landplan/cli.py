@@ -52,6 +52,8 @@ def _parser() -> argparse.ArgumentParser:
                           help="replace landplan's own files in an output folder that is not empty")
     out_opts.add_argument("--lang", choices=["vi", "en"], default=None,
                           help="language of the map (default: the scenario's, Vietnamese)")
+    out_opts.add_argument("--self-contained", action="store_true",
+                          help="a map.html that needs no internet: scripts inlined, plain background")
 
     r = sub.add_parser("run", parents=[out_opts], help="run a scenario and write its outputs",
                        description="Measure the land each project in SCENARIO takes and write every output into DIR.")
@@ -81,7 +83,7 @@ def _cmd_run(args: argparse.Namespace) -> int:
     from .pipeline import run
 
     result = run(args.scenario)
-    out = result.write(args.out, overwrite=args.overwrite, lang=args.lang)
+    out = result.write(args.out, overwrite=args.overwrite, lang=args.lang, self_contained=args.self_contained)
     _report(result, out)
     return EXIT_OK
 
@@ -96,7 +98,7 @@ def _cmd_demo(args: argparse.Namespace) -> int:
         logging.getLogger("landplan").info("generating the Cần Thơ sample in %s …", cache)
         scenario = write_sample_scenario(cache)
     result = run(scenario)
-    out = result.write(args.out, overwrite=args.overwrite, lang=args.lang)
+    out = result.write(args.out, overwrite=args.overwrite, lang=args.lang, self_contained=args.self_contained)
     _report(result, out)
     return EXIT_OK
 

@@ -122,7 +122,8 @@ def manifest(result: Result, files: dict[str, str]) -> dict[str, Any]:
     }
 
 
-def write_outputs(result: Result, out: Path, *, overwrite: bool = False, lang: str | None = None) -> Path:
+def write_outputs(result: Result, out: Path, *, overwrite: bool = False, lang: str | None = None,
+                  self_contained: bool = False) -> Path:
     """Write every output into ``out``; return ``out``.
 
     Files are first written to a temporary folder beside ``out`` and moved into place only when all
@@ -150,7 +151,7 @@ def write_outputs(result: Result, out: Path, *, overwrite: bool = False, lang: s
         _write_csv(result.approvals, tmp / "approvals.csv")
         _write_csv(_overlaps_table(result), tmp / "overlaps.csv")
         _write_gpkg(result, tmp / "landplan.gpkg")
-        result.map(lang=lang).save(str(tmp / "map.html"))
+        result.map(lang=lang, self_contained=self_contained).save(str(tmp / "map.html"))
         files = {name: sha256(tmp / name) for name in OUTPUT_FILES if (tmp / name).exists()}
         (tmp / "manifest.json").write_text(json.dumps(manifest(result, files), ensure_ascii=False, indent=2), encoding="utf-8")
         if not out.exists() or not any(out.iterdir()):

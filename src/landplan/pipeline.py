@@ -49,17 +49,18 @@ class Result:
     report: RunReport
     timings_s: dict[str, float] = field(default_factory=dict)
 
-    def map(self, *, lang: str | None = None) -> folium.Map:
-        """An interactive folium map of the results (see :mod:`landplan.webmap`)."""
+    def map(self, *, lang: str | None = None, self_contained: bool = False) -> folium.Map:
+        """An interactive folium map of the results (see :func:`landplan.webmap.result_map`)."""
         from .webmap import result_map
 
-        return result_map(self, lang=lang or self.scenario.lang)
+        return result_map(self, lang=lang or self.scenario.lang, self_contained=self_contained)
 
-    def write(self, out: str | Path, *, overwrite: bool = False, lang: str | None = None) -> Path:
-        """Write every output file into ``out`` (see :mod:`landplan.outputs`)."""
+    def write(self, out: str | Path, *, overwrite: bool = False, lang: str | None = None,
+              self_contained: bool = False) -> Path:
+        """Write every output file into ``out`` (see :func:`landplan.outputs.write_outputs`)."""
         from .outputs import write_outputs
 
-        return write_outputs(self, Path(out), overwrite=overwrite, lang=lang)
+        return write_outputs(self, Path(out), overwrite=overwrite, lang=lang, self_contained=self_contained)
 
 
 class _Steps:

@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import base64
 import html
+from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 import geopandas as gpd
@@ -49,8 +51,31 @@ def _esc(value: Any) -> str:
     return html.escape(str(value), quote=True)
 
 
-def result_map(result: Result, *, lang: str = "vi") -> folium.Map:
-    """Draw a run's results on a folium map and return it (nothing is written)."""
+def _data_uri(data: bytes, mime: str) -> str:
+    return f"data:{mime};base64,{base64.b64encode(data).decode('ascii')}"
+
+
+def embed_assets(m: folium.Map) -> None:
+    """Make ``m`` self-contained: Leaflet's script and stylesheet inlined from the installed
+    ``xstatic-leaflet`` package (its images too), and folium's other CDN assets (jQuery, Bootstrap,
+    awesome-markers), which these maps do not use, left out. Nothing is downloaded.
+    """
+    import xstatic.pkg.leaflet as xleaflet
+
+    base = Path(xleaflet.BASE_DIR)
+    css = (base / "leaflet.css").read_text(encoding="utf-8")
+    for img in sorted((base / "images").glob("*.png")):
+        css = css.replace(f"images/{img.name}", _data_uri(img.read_bytes(), "image/png"))
+    m.default_js = [("leaflet", _data_uri((base / "leaflet.js").read_bytes(), "text/javascript"))]
+    m.default_css = [("leaflet_css", _data_uri(css.encode("utf-8"), "text/css"))]
+
+
+def result_map(result: Result, *, lang: str = "vi", self_contained: bool = False) -> folium.Map:
+    """Draw a run's results on a folium map and return it (nothing is written).
+
+    With ``self_contained`` the page needs no network: assets are inlined and the background is
+    plain (no tiles); otherwise OpenStreetMap tiles are offered, fetched by the planner's browser.
+    """
     import folium
 
     lab = LABELS["en" if lang == "en" else "vi"]
@@ -58,7 +83,10 @@ def result_map(result: Result, *, lang: str = "vi") -> folium.Map:
     fp = _to_wgs84(result.footprints)
     minx, miny, maxx, maxy = fp.total_bounds
     m = folium.Map(tiles=None, control_scale=True)
-    folium.TileLayer("OpenStreetMap", name="OpenStreetMap").add_to(m)
+    if self_contained:
+        embed_assets(m)
+    else:
+        folium.TileLayer("OpenStreetMap", name="OpenStreetMap").add_to(m)
     m.fit_bounds([[miny, minx], [maxy, maxx]])
 
     for key, units in result.admin.items():
@@ -70,30 +98,6 @@ def result_map(result: Result, *, lang: str = "vi") -> folium.Map:
             tooltip=folium.GeoJsonTooltip(fields=["label"], labels=False),
             show=key == next(iter(result.admin)),
         ).add_to(m)
-
-    appr = result.approvals.set_index("project")
-    fp["label"] = [_esc(names.get(p, p)) for p in fp["project"]]
-    fp["area_ha"] = [f"{a / 1e4:,.2f}" for a in result.footprints["footprint_m2"]]
-    fp["rice_ha"] = [f"{appr.loc[p, 'rice_ha']:,.2f}" for p in fp["project"]]
-    folium.GeoJson(
-        fp[["label", "area_ha", "rice_ha", "geometry"]].to_json(), name=lab["footprints"],
-        style_function=lambda f: {"color": "#c0392b", "weight": 2, "fillOpacity": 0.05},
-        tooltip=folium.GeoJsonTooltip(fields=["label", "area_ha", "rice_ha"],
-                                      aliases=[lab["project"], lab["footprint_area"], lab["rice"]]),
-    ).add_to(m)
-
-    tk = _to_wgs84(result.pieces[["project", "landuse", "take_m2", "geometry"]])
-    tk["color"] = tk["landuse"].map(landuse.color)
-    tk["landuse_name"] = [f"{_esc(c)} – {_esc(landuse.name(c, lang))}" for c in tk["landuse"]]
-    tk["project"] = [_esc(names.get(p, p)) for p in tk["project"]]
-    tk["take"] = tk["take_m2"].map(lambda v: f"{v:,.1f}")
-    folium.GeoJson(
-        tk[["project", "landuse_name", "take", "color", "geometry"]].to_json(), name=lab["takes"],
-        style_function=lambda f: {"color": f["properties"]["color"], "weight": 0.5,
-                                  "fillColor": f["properties"]["color"], "fillOpacity": 0.8},
-        tooltip=folium.GeoJsonTooltip(fields=["project", "landuse_name", "take"],
-                                      aliases=[lab["project"], lab["landuse"], lab["take"]]),
-    ).add_to(m)
 
     pt = result.parcels.groupby("parcel_id", sort=False).agg(
         take_m2=("take_m2", "sum"), counted=("counted_area_m2", "first"), flag=("remnant_flag", "first"))
@@ -116,9 +120,33 @@ def result_map(result: Result, *, lang: str = "vi") -> folium.Map:
                lab["remnant"], lab["flag"]]
     folium.GeoJson(
         ap[fields + ["geometry"]].to_json(), name=lab["parcels"],
-        style_function=lambda f: {"color": "#222222", "weight": 0.8, "fill": True, "fillOpacity": 0.0},
+        style_function=lambda f: {"color": "#555555", "weight": 0.6, "fill": True, "fillColor": "#ffffff", "fillOpacity": 0.25},
         popup=folium.GeoJsonPopup(fields=fields, aliases=aliases),
         tooltip=folium.GeoJsonTooltip(fields=["id"], aliases=[lab["parcel"]]),
+    ).add_to(m)
+
+    tk = _to_wgs84(result.pieces[["project", "landuse", "take_m2", "geometry"]])
+    tk["color"] = tk["landuse"].map(landuse.color)
+    tk["landuse_name"] = [f"{_esc(c)} – {_esc(landuse.name(c, lang))}" for c in tk["landuse"]]
+    tk["project"] = [_esc(names.get(p, p)) for p in tk["project"]]
+    tk["take"] = tk["take_m2"].map(lambda v: f"{v:,.1f}")
+    folium.GeoJson(
+        tk[["project", "landuse_name", "take", "color", "geometry"]].to_json(), name=lab["takes"],
+        style_function=lambda f: {"color": f["properties"]["color"], "weight": 0.5,
+                                  "fillColor": f["properties"]["color"], "fillOpacity": 0.9},
+        tooltip=folium.GeoJsonTooltip(fields=["project", "landuse_name", "take"],
+                                      aliases=[lab["project"], lab["landuse"], lab["take"]]),
+    ).add_to(m)
+
+    appr = result.approvals.set_index("project")
+    fp["label"] = [_esc(names.get(p, p)) for p in fp["project"]]
+    fp["area_ha"] = [f"{a / 1e4:,.2f}" for a in result.footprints["footprint_m2"]]
+    fp["rice_ha"] = [f"{appr.loc[p, 'rice_ha']:,.2f}" for p in fp["project"]]
+    folium.GeoJson(
+        fp[["label", "area_ha", "rice_ha", "geometry"]].to_json(), name=lab["footprints"],
+        style_function=lambda f: {"color": "#c0392b", "weight": 2.5, "fill": False},
+        tooltip=folium.GeoJsonTooltip(fields=["label", "area_ha", "rice_ha"],
+                                      aliases=[lab["project"], lab["footprint_area"], lab["rice"]]),
     ).add_to(m)
 
     _add_legend(m, sorted(set(result.pieces["landuse"])), lang=lang, title=lab["legend"])
