@@ -10,6 +10,8 @@ import time
 from collections.abc import Sequence
 from pathlib import Path
 
+import numpy as np
+
 from . import __version__
 from .errors import LandplanError
 
@@ -43,7 +45,7 @@ class _Progress(logging.Handler):
 def _parser() -> argparse.ArgumentParser:
     p = argparse.ArgumentParser(prog="landplan", description=_DESCRIPTION, formatter_class=argparse.RawDescriptionHelpFormatter)
     p.add_argument("--version", action="version", version=f"landplan {__version__}")
-    p.add_argument("--quiet", "-q", action="store_true", help="print only errors")
+    p.add_argument("--quiet", "-q", action="store_true", help="no progress messages or warnings (errors and the result table still print)")
     p.add_argument("--debug", action="store_true", help="show a full traceback on unexpected errors")
     sub = p.add_subparsers(dest="command", metavar="COMMAND")
 
@@ -126,9 +128,10 @@ def _report(result: object, out: Path) -> None:
     lang = result.scenario.lang
     print(f"{'Dự án' if lang == 'vi' else 'Project':<28} {'đất lúa (ha)' if lang == 'vi' else 'rice (ha)':>12} "
           f"{'khai báo' if lang == 'vi' else 'declared':>9}  {'thẩm quyền' if lang == 'vi' else 'approval'}")
-    for r in result.approvals.itertuples():
-        declared = "" if r.declared_rice_ha != r.declared_rice_ha else f"{r.declared_rice_ha:.2f}"
-        print(f"{r.project:<28} {r.rice_ha:>12.2f} {declared:>9}  {r.approval_authority}")
+    a = result.approvals
+    for pid, rice, decl, auth in zip(a["project"], a["rice_ha"].to_numpy(float), a["declared_rice_ha"].to_numpy(float), a["approval_authority"]):
+        declared = "" if np.isnan(decl) else f"{decl:.2f}"
+        print(f"{pid:<28} {rice:>12.2f} {declared:>9}  {auth}")
     print(f"outputs in {out}/ (map: {out / 'map.html'})")
 
 
@@ -155,7 +158,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     except KeyboardInterrupt:
         print("landplan: interrupted; no partial outputs were left", file=sys.stderr)
         return EXIT_INTERRUPTED
-    except Exception as exc:  # noqa: BLE001 - the user gets one line, never a traceback
+    except Exception as exc:
         if args.debug:
             raise
         print(f"landplan: internal error: {type(exc).__name__}: {exc} (run again with --debug and report it)", file=sys.stderr)

@@ -90,11 +90,10 @@ def dissolve_footprints(pieces: gpd.GeoDataFrame, *, crs: pyproj.CRS) -> gpd.Geo
     rows = []
     for pid, grp in pieces.groupby("project", sort=False):
         geoms = grp.geometry.values
-        union = shapely.make_valid(shapely.union_all(geoms))
-        union = _polygonal(union)
+        union = _polygonal(shapely.make_valid(shapely.union_all(geoms)))
         summed = float(shapely.area(geoms).sum())
-        rows.append({"project": pid, "footprint_m2": float(union.area), "sum_of_pieces_m2": summed,
-                     "self_overlap_m2": max(summed - float(union.area), 0.0), "geometry": union})
+        rows.append({"project": pid, "footprint_m2": float(shapely.area(union)), "sum_of_pieces_m2": summed,
+                     "self_overlap_m2": max(summed - float(shapely.area(union)), 0.0), "geometry": union})
     return gpd.GeoDataFrame(rows, geometry="geometry", crs=crs)
 
 

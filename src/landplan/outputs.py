@@ -8,7 +8,7 @@ import os
 import platform
 import shutil
 import tempfile
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -91,7 +91,7 @@ def manifest(result: Result, files: dict[str, str]) -> dict[str, Any]:
     rules = sc.rules
     return {
         "landplan_manifest": 1,
-        "created_utc": datetime.now(timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ"),
+        "created_utc": datetime.now(UTC).strftime("%Y-%m-%dT%H:%M:%SZ"),
         "scenario": {"path": str(sc.path), "sha256": sha256(sc.path) if sc.path.is_file() else None, "name": sc.name},
         "inputs": [{"path": str(p), "sha256": sha256(p), "size_bytes": p.stat().st_size} for p in sc.input_files()],
         "crs": {"working": sc.crs.to_string(), "name": sc.crs.name, "wkt": sc.crs.to_wkt()},

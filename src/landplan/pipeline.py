@@ -166,9 +166,9 @@ def run(scenario: Scenario | str | Path) -> Result:
         ptable = remnants.parcel_takes(pieces, parcels, fp, min_remnant_m2=scenario.rules.min_remnant_m2,
                                        min_remnant_width_m=scenario.rules.min_remnant_width_m)
         appr = _approvals.approvals(pieces, scenario.projects, fp, scenario.rules)
-        for r in appr.itertuples():
-            if r.not_in_parcels_m2 > 1.0:
-                report.warn(f"project {r.project}: {r.not_in_parcels_m2:,.2f} m² of its footprint is in no parcel "
+        for pid, gap in zip(appr["project"], appr["not_in_parcels_m2"].to_numpy(dtype=float)):
+            if gap > 1.0:
+                report.warn(f"project {pid}: {gap:,.2f} m² of its footprint is in no parcel "
                             f"(gaps in the parcel layer, or outside it)")
         affected_rows = np.unique(pieces["parcel_row"].to_numpy())
         affected = parcels.iloc[affected_rows].reset_index(drop=True)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import itertools
 import tomllib
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -365,7 +366,7 @@ def _parse_rules(ck: _Checker, rt: Any) -> Rules | None:
     auth = rt.get("approval_authorities", list(defaults.approval_authorities))
     ok = True
     if not (isinstance(th, list) and th and all(isinstance(x, (int, float)) and not isinstance(x, bool) and x > 0 for x in th)
-            and all(a < b for a, b in zip(th, th[1:]))):
+            and all(a < b for a, b in itertools.pairwise(th))):
         ck.add("rules.approval_thresholds_ha", f"must be a list of increasing positive numbers, got {th!r}")
         ok = False
     if not (isinstance(auth, list) and all(isinstance(x, str) for x in auth)):

@@ -22,7 +22,7 @@ def summary(split: pd.DataFrame) -> pd.DataFrame:
     ``split`` has ``project``, ``admin_layer``, ``admin_unit``, ``landuse``, ``area_m2``.
     """
     keys = ["project", "admin_layer", "admin_unit", "landuse"]
-    out = split.groupby(keys, as_index=False, sort=True)["area_m2"].sum()
+    out = split.groupby(keys, sort=True)["area_m2"].sum().reset_index()
     return _finish(out, SUMMARY_COLUMNS)
 
 

@@ -46,17 +46,18 @@ def resolve_parcel_overlaps(parcels: gpd.GeoDataFrame, *, report: RunReport) -> 
         pair_df["overlap_m2"] = shapely.area(inter)
         pair_df = pair_df[pair_df["overlap_m2"] > 0]
         new = np.asarray(geoms, dtype=object).copy()
-        for later_i, grp in pair_df.groupby("later"):
-            cut = shapely.union_all(geoms[grp["first"].to_numpy()])
-            new[later_i] = polygonal(np.array([shapely.difference(geoms[later_i], cut)], dtype=object))[0]
+        later_arr, first_arr = pair_df["later"].to_numpy(), pair_df["first"].to_numpy()
+        for li in np.unique(later_arr):
+            cut = shapely.union_all(geoms[first_arr[later_arr == li]])
+            new[li] = polygonal(np.array([shapely.difference(geoms[li], cut)], dtype=object))[0]
         out[out.geometry.name] = gpd.GeoSeries(new, index=out.index, crs=out.crs)
         listed = pair_df[pair_df["overlap_m2"] >= OVERLAP_REPORT_MIN_M2]
         rows = [
-            {"parcel_id": ids[r.later], "overlaps_parcel_id": ids[r.first], "overlap_m2": float(r.overlap_m2)}
-            for r in listed.itertuples()
+            {"parcel_id": ids[later], "overlaps_parcel_id": ids[first], "overlap_m2": float(area)}
+            for later, first, area in zip(listed["later"].to_numpy(), listed["first"].to_numpy(), listed["overlap_m2"].to_numpy())
         ]
         if rows:
-            total = sum(float(x["overlap_m2"]) for x in rows)  # type: ignore[arg-type]
+            total = float(listed["overlap_m2"].sum())
             report.warn(
                 f"parcels: {len(rows)} overlap(s) between input parcels, {total:,.2f} m² in all; "
                 f"each overlap is counted once, in the parcel whose id sorts first (overlaps.csv)"

@@ -119,7 +119,7 @@ def result_map(result: Result, *, lang: str = "vi", self_contained: bool = False
     aliases = [lab["parcel"], lab["landuse"], lab["owner"], lab["parcel_area"], lab["take"], lab["take_pct"],
                lab["remnant"], lab["flag"]]
     folium.GeoJson(
-        ap[fields + ["geometry"]].to_json(), name=lab["parcels"],
+        ap[[*fields, "geometry"]].to_json(), name=lab["parcels"],
         style_function=lambda f: {"color": "#555555", "weight": 0.6, "fill": True, "fillColor": "#ffffff", "fillOpacity": 0.25},
         popup=folium.GeoJsonPopup(fields=fields, aliases=aliases),
         tooltip=folium.GeoJsonTooltip(fields=["id"], aliases=[lab["parcel"]]),

@@ -1,0 +1,126 @@
+"""The command line: exit codes, one-line errors, the overwrite guard, and the outputs it writes."""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import pyogrio
+import pytest
+
+from landplan import __version__
+from landplan.cli import main
+from landplan.outputs import OUTPUT_FILES
+from tests.conftest import SCENARIO, write_tiny
+
+
+def test_version(capsys):
+    with pytest.raises(SystemExit) as e:
+        main(["--version"])
+    assert e.value.code == 0
+    assert __version__ in capsys.readouterr().out
+
+
+def test_no_command_prints_help_and_fails(capsys):
+    assert main([]) == 2
+    assert "landplan demo" in capsys.readouterr().out
+
+
+def test_validate_ok_and_broken(tiny_scenario: Path, tmp_path: Path, capsys):
+    assert main(["validate", str(tiny_scenario)]) == 0
+    assert "OK" in capsys.readouterr().out
+    (tmp_path / "b").mkdir()
+    bad = write_tiny(tmp_path / "b", scenario=SCENARIO.replace("width_m = 20\n", "width_m = 0\n"))
+    assert main(["validate", str(bad)]) == 2
+    err = capsys.readouterr().err
+    assert err.startswith("landplan: error: scenario") and "projects[0].width_m" in err and "Traceback" not in err
+
+
+def test_run_writes_every_output(tiny_scenario: Path, tmp_path: Path):
+    out = tmp_path / "out"
+    assert main(["-q", "run", str(tiny_scenario), "--out", str(out)]) == 0
+    assert sorted(p.name for p in out.iterdir()) == sorted(OUTPUT_FILES)
+    summary = (out / "summary.csv").read_bytes()
+    assert summary.startswith(b"\xef\xbb\xbf")  # UTF-8 BOM: Excel reads Vietnamese correctly
+    header = summary[3:].split(b"\n")[0].decode()
+    for col in ("project", "admin_unit", "landuse", "area_m2", "area_ha"):
+        assert col in header.split(",")
+    parcels_header = (out / "parcels.csv").read_text(encoding="utf-8-sig").splitlines()[0].split(",")
+    for col in ("parcel_id", "project", "landuse", "parcel_area_m2", "take_m2", "take_fraction", "remnant_m2"):
+        assert col in parcels_header
+    layers = {row[0] for row in pyogrio.list_layers(out / "landplan.gpkg")}
+    assert layers == {"footprints", "takes", "affected_parcels"}
+    manifest = json.loads((out / "manifest.json").read_text(encoding="utf-8"))
+    assert manifest["crs"]["working"] == "EPSG:5897"
+    assert len(manifest["inputs"]) == 1 and len(manifest["inputs"][0]["sha256"]) == 64
+    assert set(manifest["outputs"]) == set(OUTPUT_FILES) - {"manifest.json"}
+    assert manifest["versions"]["landplan"] == __version__
+    html = (out / "map.html").read_text(encoding="utf-8")
+    assert "Đất chuyên trồng lúa" in html and "leaflet" in html.lower()
+
+
+def test_overwrite_guard_keeps_user_files(tiny_scenario: Path, tmp_path: Path, capsys):
+    out = tmp_path / "out"
+    out.mkdir()
+    (out / "ghi_chu.txt").write_text("của tôi", encoding="utf-8")
+    assert main(["-q", "run", str(tiny_scenario), "--out", str(out)]) == 2
+    err = capsys.readouterr().err
+    assert "--overwrite" in err and len(err.strip().splitlines()) == 1
+    assert sorted(p.name for p in out.iterdir()) == ["ghi_chu.txt"]
+    assert main(["-q", "run", str(tiny_scenario), "--out", str(out), "--overwrite"]) == 0
+    assert (out / "ghi_chu.txt").read_text(encoding="utf-8") == "của tôi"
+    assert (out / "summary.csv").exists()
+    assert not [p for p in tmp_path.iterdir() if p.name.startswith(".out.landplan-")]  # no temp folder left
+
+
+def test_output_folder_holding_inputs_is_refused(tiny_scenario: Path, capsys):
+    assert main(["-q", "run", str(tiny_scenario), "--out", str(tiny_scenario.parent), "--overwrite"]) == 2
+    assert "inputs" in capsys.readouterr().err
+
+
+def test_layer_errors_exit_2_with_one_line(tmp_path: Path, capsys):
+    from tests.conftest import tiny_layers
+
+    layers = tiny_layers()
+    layers["lines"] = layers["lines"].assign(width_m=[20.0, -3.0])
+    path = write_tiny(tmp_path, layers)
+    assert main(["-q", "run", str(path), "--out", str(tmp_path / "o")]) == 2
+    err = capsys.readouterr().err.strip()
+    assert len(err.splitlines()) == 1 and "width" in err and "tiny.gpkg:lines" in err
+    assert not (tmp_path / "o").exists()
+
+
+def test_layers_that_do_not_overlap(tmp_path: Path, capsys):
+    from tests.conftest import tiny_layers
+
+    layers = tiny_layers()
+    layers["parcels"] = layers["parcels"].set_geometry(layers["parcels"].translate(50_000, 0))
+    path = write_tiny(tmp_path, layers)
+    assert main(["-q", "run", str(path), "--out", str(tmp_path / "o")]) == 2
+    err = capsys.readouterr().err
+    assert "no parcel overlaps any project" in err and "226 m" in err
+
+
+def test_real_process_exit_codes(tiny_scenario: Path, tmp_path: Path):
+    env = {**os.environ, "PYTHONIOENCODING": "utf-8"}
+    ok = subprocess.run([sys.executable, "-m", "landplan", "-q", "run", str(tiny_scenario), "--out", str(tmp_path / "o")],
+                        capture_output=True, text=True, env=env, check=False)
+    assert ok.returncode == 0, ok.stderr
+    again = subprocess.run([sys.executable, "-m", "landplan", "run", str(tiny_scenario), "--out", str(tmp_path / "o")],
+                           capture_output=True, text=True, env=env, check=False)
+    assert again.returncode == 2 and "Traceback" not in again.stderr
+    missing = subprocess.run([sys.executable, "-m", "landplan", "validate", str(tmp_path / "nope.toml")],
+                             capture_output=True, text=True, env=env, check=False)
+    assert missing.returncode == 2 and "does not exist" in missing.stderr
+
+
+def test_demo_writes_outputs(tmp_path: Path, monkeypatch):
+    monkeypatch.setenv("LANDPLAN_CACHE", str(tmp_path / "cache"))
+    out = tmp_path / "demo"
+    assert main(["-q", "demo", "--out", str(out), "--self-contained"]) == 0
+    assert sorted(p.name for p in out.iterdir()) == sorted(OUTPUT_FILES)
+    html = (out / "map.html").read_text(encoding="utf-8")
+    assert "cdn." not in html and "Đất chuyên trồng lúa" in html
