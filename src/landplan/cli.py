@@ -55,7 +55,7 @@ def _parser() -> argparse.ArgumentParser:
     out_opts.add_argument("--lang", choices=["vi", "en"], default=None,
                           help="language of the map (default: the scenario's, Vietnamese)")
     out_opts.add_argument("--self-contained", action="store_true",
-                          help="a map.html that needs no internet: scripts inlined, plain background")
+                          help="a map.html that needs no internet at all: plain background instead of OpenStreetMap tiles")
 
     r = sub.add_parser("run", parents=[out_opts], help="run a scenario and write its outputs",
                        description="Measure the land each project in SCENARIO takes and write every output into DIR.")

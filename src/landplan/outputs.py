@@ -31,9 +31,6 @@ LAYER_AFFECTED = "affected_parcels"
 OUTPUT_FILES = ("summary.csv", "totals.csv", "parcels.csv", "approvals.csv", "overlaps.csv",
                 "landplan.gpkg", "map.html", "manifest.json")
 
-_CSV_FLOAT = "%.6f"
-
-
 def sha256(path: Path) -> str:
     """SHA-256 of a file's bytes."""
     h = hashlib.sha256()
@@ -44,8 +41,8 @@ def sha256(path: Path) -> str:
 
 
 def _write_csv(df: pd.DataFrame, path: Path) -> None:
-    # UTF-8 with BOM so Excel shows Vietnamese correctly; full float64 precision for areas.
-    df.to_csv(path, index=False, encoding="utf-8-sig", float_format="%.17g", lineterminator="\n")
+    # UTF-8 with BOM so Excel shows Vietnamese correctly; floats as their shortest exact repr (round-trip float64).
+    df.to_csv(path, index=False, encoding="utf-8-sig", lineterminator="\n")
 
 
 def _overlaps_table(result: Result) -> pd.DataFrame:
@@ -142,6 +139,9 @@ def write_outputs(result: Result, out: Path, *, overwrite: bool = False, lang: s
     try:
         parent.mkdir(parents=True, exist_ok=True)
         tmp = Path(tempfile.mkdtemp(prefix=f".{out.name}.landplan-", dir=parent))
+        umask = os.umask(0)
+        os.umask(umask)
+        tmp.chmod(0o777 & ~umask)  # mkdtemp makes it private; the output folder gets the usual permissions
     except OSError as exc:
         raise LandplanError(f"cannot write to {parent}: {exc.strerror}; choose a folder you can write to") from None
     try:

@@ -73,8 +73,9 @@ def embed_assets(m: folium.Map) -> None:
 def result_map(result: Result, *, lang: str = "vi", self_contained: bool = False) -> folium.Map:
     """Draw a run's results on a folium map and return it (nothing is written).
 
-    With ``self_contained`` the page needs no network: assets are inlined and the background is
-    plain (no tiles); otherwise OpenStreetMap tiles are offered, fetched by the planner's browser.
+    Scripts and stylesheets are always inlined (the page never loads code from the internet).
+    With ``self_contained`` the background is plain and the page needs no network at all;
+    otherwise OpenStreetMap tiles are shown, fetched by the planner's browser.
     """
     import folium
 
@@ -83,9 +84,8 @@ def result_map(result: Result, *, lang: str = "vi", self_contained: bool = False
     fp = _to_wgs84(result.footprints)
     minx, miny, maxx, maxy = fp.total_bounds
     m = folium.Map(tiles=None, control_scale=True)
-    if self_contained:
-        embed_assets(m)
-    else:
+    embed_assets(m)
+    if not self_contained:
         folium.TileLayer("OpenStreetMap", name="OpenStreetMap").add_to(m)
     m.fit_bounds([[miny, minx], [maxy, maxx]])
 
