@@ -27,7 +27,7 @@ demo: layers/can_tho_sample.gpkg
 	$(BIN)/landplan run gis/scenarios/can_tho_sample.toml --out $(OUT) --overwrite
 
 lint: $(STAMP)
-	$(BIN)/ruff check src tests benchmarks scripts
+	$(BIN)/ruff check src tests scripts $(wildcard benchmarks)
 
 typecheck: $(STAMP)
 	$(BIN)/mypy
