@@ -56,23 +56,30 @@ def assert_working(gdf: gpd.GeoDataFrame, crs: pyproj.CRS) -> None:
 
 
 def geodesic_area_m2(geoms: np.ndarray | gpd.GeoSeries, crs: pyproj.CRS) -> np.ndarray:
-    """Ellipsoidal (geodesic) area in m² of polygons given in ``crs``, on that CRS's ellipsoid.
+    """Ellipsoidal area in m² of polygons given in ``crs``, on that CRS's own ellipsoid (vectorised).
 
     Notes
     -----
-    Geometries are transformed to the CRS's geographic CRS (for VN-2000, the WGS 84 ellipsoid of
-    VN-2000 itself, no datum shift) and measured with :meth:`pyproj.Geod.geometry_area_perimeter`.
-    Edges are densified to 50 m first so straight projected edges are followed closely.
+    Geometries are densified to 50 m edges in ``crs`` and projected, all at once, to a Lambert
+    azimuthal equal-area projection on the same ellipsoid centred on their extent. An equal-area
+    projection keeps ellipsoidal area, so the planar area there is the area on the ellipsoid; it
+    agrees with :meth:`pyproj.Geod.geometry_area_perimeter` to about 1e-9 relative for parcels and
+    corridors (a test checks this), while being one vectorised call instead of a loop over features.
     """
     arr = np.asarray(geoms, dtype=object)
+    if len(arr) == 0:
+        return np.zeros(0, dtype="float64")
     geodetic = crs.geodetic_crs
     assert geodetic is not None
-    geod = geodetic.get_geod()
-    assert geod is not None
-    tr = pyproj.Transformer.from_crs(crs, geodetic, always_xy=True)
+    xmin, ymin, xmax, ymax = shapely.total_bounds(arr)
+    to_ll = pyproj.Transformer.from_crs(crs, geodetic, always_xy=True)
+    lon0, lat0 = to_ll.transform((xmin + xmax) / 2, (ymin + ymax) / 2)
+    ell = geodetic.ellipsoid
+    assert ell is not None
+    laea = pyproj.CRS.from_proj4(
+        f"+proj=laea +lat_0={lat0} +lon_0={lon0} +a={ell.semi_major_metre} +rf={ell.inverse_flattening} +units=m +no_defs"
+    )
+    tr = pyproj.Transformer.from_crs(crs, laea, always_xy=True)
     dense = shapely.segmentize(arr, 50.0)
-    ll = shapely.transform(dense, lambda xy: np.column_stack(tr.transform(xy[:, 0], xy[:, 1])))
-    out = np.empty(len(arr), dtype="float64")
-    for i, g in enumerate(ll):
-        out[i] = 0.0 if g is None or g.is_empty else abs(geod.geometry_area_perimeter(g)[0])
-    return out
+    projected = shapely.transform(dense, lambda xy: np.column_stack(tr.transform(xy[:, 0], xy[:, 1])))
+    return np.asarray(shapely.area(projected), dtype="float64")

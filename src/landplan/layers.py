@@ -2,36 +2,25 @@
 
 from __future__ import annotations
 
-from typing import Any
-
 import geopandas as gpd
 import numpy as np
 import pandas as pd
-import pyogrio
 import pyproj
 import shapely
 
-from . import landuse
+from . import landuse, sources
 from .crs import to_working
 from .errors import InputFileError, LayerError
 from .report import Repair, RunReport
 from .scenario import AdminSpec, LayerRef, ParcelsSpec, ProjectSpec
 
-try:  # Arrow makes reading several times faster; fall back when it is not installed.
-    import pyarrow  # noqa: F401
-
-    _USE_ARROW = True
-except ImportError:  # pragma: no cover
-    _USE_ARROW = False
-
 
 def layer_crs(ref: LayerRef) -> pyproj.CRS | None:
     """The CRS a layer declares, or ``None``."""
     try:
-        info = pyogrio.read_info(ref.path, layer=ref.layer)
-    except Exception as exc:  # noqa: BLE001
-        raise InputFileError(f"{ref.label()}: cannot be read ({_first_line(exc)}); check the file is complete") from None
-    return pyproj.CRS(info["crs"]) if info.get("crs") else None
+        return sources.layer_crs(ref.path, ref.layer)
+    except sources.SourceError as exc:
+        raise InputFileError(f"{ref.label()}: cannot be read ({exc}); check the file is complete") from None
 
 
 def read_layer(ref: LayerRef, crs: pyproj.CRS, *, columns: list[str] | None = None,
@@ -47,19 +36,13 @@ def read_layer(ref: LayerRef, crs: pyproj.CRS, *, columns: list[str] | None = No
             f"{ref.label()}: the layer has no coordinate reference system. Fix: set it in QGIS "
             f"(Layer ▸ Set CRS, then save) or add the .prj; Cần Thơ cadastre is usually EPSG:5897 (VN-2000 / TM-3 105°)"
         )
-    kwargs: dict[str, Any] = {"layer": ref.layer, "columns": columns, "use_arrow": _USE_ARROW}
-    if ref.where:
-        kwargs["where"] = ref.where
-    if mask is not None:
-        if not src_crs.equals(crs):
-            tr = pyproj.Transformer.from_crs(crs, src_crs, always_xy=True)
-            mask = shapely.transform(shapely.segmentize(mask, 500.0),
-                                     lambda xy: np.column_stack(tr.transform(xy[:, 0], xy[:, 1])))
-        kwargs["mask"] = mask
+    if mask is not None and not src_crs.equals(crs):
+        tr = pyproj.Transformer.from_crs(crs, src_crs, always_xy=True)
+        mask = shapely.transform(shapely.segmentize(mask, 500.0), lambda xy: np.column_stack(tr.transform(xy[:, 0], xy[:, 1])))
     try:
-        gdf = pyogrio.read_dataframe(ref.path, **kwargs)
-    except Exception as exc:  # noqa: BLE001 - GDAL errors come in many classes
-        msg = _first_line(exc)
+        gdf = sources.read(ref.path, ref.layer, columns=columns, where=ref.where, mask=mask)
+    except sources.SourceError as exc:
+        msg = str(exc)
         hint = "check the `where` filter" if ref.where and "where" in msg.lower() else "check the file is complete and not open for writing"
         raise InputFileError(f"{ref.label()}: cannot be read ({msg}); {hint}") from None
     if gdf.crs is None:
@@ -159,8 +142,3 @@ def read_project(spec: ProjectSpec, crs: pyproj.CRS) -> gpd.GeoDataFrame:
         where = f" with where = {spec.source.where!r}" if spec.source.where else ""
         raise LayerError(f"{spec.source.label()}: no features for project {spec.id!r}{where}; check the layer and the filter")
     return gdf
-
-
-def _first_line(exc: BaseException) -> str:
-    text = str(exc).strip()
-    return text.splitlines()[0] if text else type(exc).__name__

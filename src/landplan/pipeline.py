@@ -184,14 +184,10 @@ def run(scenario: Scenario | str | Path) -> Result:
 def _no_overlap_message(scenario: Scenario, fp: gpd.GeoDataFrame) -> str:
     """Explain layers that do not overlap, with extents and the VN-2000 datum-shift hint."""
     ref = scenario.parcels.source
-    try:
-        import pyogrio
+    from . import sources
 
-        info = pyogrio.read_info(ref.path, layer=ref.layer)
-        bounds = info.get("total_bounds")
-        ext = f"; parcels extent {np.round(bounds, 1).tolist()} in {info.get('crs')}" if bounds is not None else ""
-    except Exception:  # noqa: BLE001
-        ext = ""
+    bounds = sources.total_bounds(ref.path, ref.layer)
+    ext = f"; parcels extent {np.round(bounds, 1).tolist()} in its own CRS" if bounds is not None else ""
     fb = np.round(fp.total_bounds, 1).tolist()
     return (
         f"{ref.label()}: no parcel overlaps any project footprint (footprints extent {fb} in "

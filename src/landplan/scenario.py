@@ -8,9 +8,9 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Literal
 
-import pyogrio
 import pyproj
 
+from . import sources
 from .crs import DEFAULT_WORKING_CRS, check_working_crs, parse_crs
 from .errors import CRSError, ScenarioError
 
@@ -187,7 +187,7 @@ class _Checker:
     def layer(self, key: str, table: dict[str, Any], columns: dict[str, str | None]) -> LayerRef | None:
         """Check ``path``/``layer`` exist and that each named column is in the layer."""
         path_s = self.string(key, table, "path")
-        layer = self.string(key, table, "layer")
+        layer = self.string(key, table, "layer", required=not str(table.get("path", "")).lower().endswith(sources.PARQUET_SUFFIXES))
         where = self.string(key, table, "where", required=False)
         if path_s is None:
             return None
@@ -200,11 +200,13 @@ class _Checker:
             return None
         if path not in self._layers:
             try:
-                self._layers[path] = [str(x) for x in pyogrio.list_layers(path)[:, 0]]
-            except Exception as exc:  # noqa: BLE001 - any GDAL failure means an unreadable file
+                self._layers[path] = sources.list_layers(path)
+            except sources.SourceError as exc:
                 self._layers[path] = None
-                self.add(f"{key}.path", f"{path} cannot be read as a vector file ({_short(exc)})")
+                self.add(f"{key}.path", f"{path} cannot be read as a vector file ({exc})")
         names = self._layers[path]
+        if names is not None and layer is None and sources.is_parquet(path):
+            layer = names[0]  # a GeoParquet file has one layer; naming it is optional
         if names is None or layer is None:
             return None
         if layer not in names:
@@ -212,16 +214,12 @@ class _Checker:
             return None
         fkey = (path, layer)
         if fkey not in self._fields:
-            self._fields[fkey] = [str(f) for f in pyogrio.read_info(path, layer=layer)["fields"]]
+            self._fields[fkey] = sources.fields(path, layer)
         fields = self._fields[fkey]
         for ckey, col in columns.items():
             if col is not None and col not in fields:
                 self.add(f"{key}.{ckey}", f"column {col!r} is not in {path.name}:{layer}; it has {', '.join(fields)}")
         return LayerRef(path=path, layer=layer, where=where)
-
-
-def _short(exc: BaseException) -> str:
-    return str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
 
 
 def load_scenario(path: str | Path) -> Scenario:

@@ -1,0 +1,89 @@
+"""Reading layers: every supported format gives the same answer; bad layers get one clear message."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import geopandas as gpd
+import pyogrio
+import pytest
+
+from landplan import run
+from landplan.errors import InputFileError, LayerError
+from tests.conftest import SCENARIO, tiny_layers, write_tiny
+
+
+def _write(folder: Path, fmt: str) -> Path:
+    """The tiny world with its parcels in format ``fmt``; returns the scenario path."""
+    layers = tiny_layers()
+    parcels = layers.pop("parcels")
+    write_tiny(folder, layers, scenario="")
+    name = {"gpkg": "parcels.gpkg", "shp": "parcels.shp", "geojson": "parcels.geojson", "parquet": "parcels.parquet"}[fmt]
+    if fmt == "parquet":
+        parcels.to_parquet(folder / name, write_covering_bbox=True)
+        layer = ""
+    else:
+        pyogrio.write_dataframe(parcels, folder / name)
+        layer = f'layer = "{pyogrio.list_layers(folder / name)[0][0]}"\n'
+    text = SCENARIO.replace('path = "tiny.gpkg"\nlayer = "parcels"\n', f'path = "{name}"\n{layer}', 1)
+    path = folder / "tiny.toml"
+    path.write_text(text, encoding="utf-8")
+    return path
+
+
+@pytest.mark.parametrize("fmt", ["gpkg", "shp", "geojson", "parquet"])
+def test_every_format_same_answer(tmp_path: Path, fmt: str):
+    result = run(_write(tmp_path, fmt))
+    a = result.approvals.set_index("project")
+    assert a.loc["east_west", "rice_m2"] == pytest.approx(4000.0, rel=1e-9)
+    assert a.loc["hub", "take_m2"] == pytest.approx(3500.0, rel=1e-9)
+    assert result.totals.set_index("landuse").loc["TOTAL", "area_m2"] == pytest.approx(11100.0, rel=1e-9)
+
+
+def test_parquet_mask_reads_only_near_footprints(tmp_path: Path):
+    from landplan.sources import read
+    from shapely.geometry import box
+
+    far = gpd.GeoDataFrame({"pid": [f"F{i}" for i in range(200)], "lu": "LUC"},
+                           geometry=[box(i * 1000.0, 0, i * 1000.0 + 10, 10) for i in range(200)], crs="EPSG:5897")
+    far.to_parquet(tmp_path / "p.parquet", write_covering_bbox=True, row_group_size=10)
+    got = read(tmp_path / "p.parquet", "p", columns=["pid"], where=None, mask=box(-1, -1, 1500, 20))
+    assert sorted(got["pid"]) == ["F0", "F1"]
+
+
+def test_parcels_without_crs(tmp_path: Path):
+    layers = tiny_layers()
+    path = write_tiny(tmp_path, {k: v for k, v in layers.items() if k != "parcels"})
+    layers["parcels"].set_crs(None, allow_override=True).to_file(tmp_path / "nocrs.shp")
+    (tmp_path / "tiny.toml").write_text(SCENARIO.replace('path = "tiny.gpkg"\nlayer = "parcels"', 'path = "nocrs.shp"\nlayer = "nocrs"', 1),
+                                        encoding="utf-8")
+    with pytest.raises(LayerError, match=r"nocrs\.shp:nocrs: the layer has no coordinate reference system.*EPSG:5897"):
+        run(path)
+
+
+def test_duplicate_parcel_id_refused(tmp_path: Path):
+    layers = tiny_layers()
+    layers["parcels"].loc[3, "pid"] = "P1"
+    with pytest.raises(LayerError, match=r"parcel id\(s\) used more than once.*P1"):
+        run(write_tiny(tmp_path, layers))
+
+
+def test_unknown_landuse_code_reported_not_dropped(tmp_path: Path):
+    layers = tiny_layers()
+    layers["parcels"].loc[2, "lu"] = "XYZ"  # P3, under both roads
+    result = run(write_tiny(tmp_path, layers))
+    assert any("XYZ ×1" in w and "not in landplan's table" in w for w in result.report.warnings)
+    t = result.totals.set_index("landuse")
+    assert t.loc["XYZ", "area_m2"] == pytest.approx(3600.0, rel=1e-9)
+    assert t.loc["XYZ", "landuse_group"] == "other"
+
+
+def test_truncated_file_is_a_clear_error(tmp_path: Path):
+    path = write_tiny(tmp_path)
+    data = (tmp_path / "tiny.gpkg").read_bytes()
+    from landplan import load_scenario
+
+    sc = load_scenario(path)  # validated while whole
+    (tmp_path / "tiny.gpkg").write_bytes(data[: len(data) // 3])
+    with pytest.raises(InputFileError, match=r"tiny\.gpkg:.*cannot be read"):
+        run(sc)
