@@ -87,3 +87,14 @@ def test_truncated_file_is_a_clear_error(tmp_path: Path):
     (tmp_path / "tiny.gpkg").write_bytes(data[: len(data) // 3])
     with pytest.raises(InputFileError, match=r"tiny\.gpkg:.*cannot be read"):
         run(sc)
+
+
+def test_vn2000_datum_shift_mistake_is_caught(tmp_path: Path):
+    # The parcels were digitised in VN-2000 but their .prj names TM-3 105° on WGS 84.
+    wrong = "+proj=tmerc +lat_0=0 +lon_0=105 +k=0.9999 +x_0=500000 +y_0=0 +datum=WGS84 +units=m +no_defs"
+    layers = tiny_layers()
+    layers["parcels"] = layers["parcels"].set_crs(wrong, allow_override=True)
+    with pytest.raises(LayerError) as err:
+        run(write_tiny(tmp_path, layers))
+    msg = str(err.value)
+    assert "tiny.gpkg:parcels" in msg and "would move it 22" in msg and "Set CRS" in msg

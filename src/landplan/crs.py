@@ -44,9 +44,49 @@ def to_working(gdf: gpd.GeoDataFrame, crs: pyproj.CRS, *, source: str) -> gpd.Ge
             f"{source}: the layer has no coordinate reference system. "
             f"Fix: define it in QGIS (Layer ▸ Set CRS) or add a .prj; Cần Thơ cadastre is usually {DEFAULT_WORKING_CRS}"
         )
-    if pyproj.CRS(gdf.crs).equals(crs):
+    src = pyproj.CRS(gdf.crs)
+    if src.equals(crs):
         return gdf
+    if len(gdf):
+        xmin, ymin, xmax, ymax = gdf.total_bounds
+        shift = datum_shift_m(src, crs, (xmin + xmax) / 2, (ymin + ymax) / 2)
+        if shift is not None and shift > DATUM_SHIFT_ALARM_M:
+            src_datum = src.datum.name if src.datum else "?"
+            dst_datum = crs.datum.name if crs.datum else "?"
+            raise LayerError(
+                f"{source}: its CRS has the same projection as the working CRS {crs.to_string()} but the datum "
+                f"{src_datum!r} instead of {dst_datum!r}, so reprojecting would move it {shift:,.0f} m. "
+                f"If the data was digitised in VN-2000 (as Vietnamese cadastre is), its .prj is wrong: fix it by "
+                f"assigning {crs.to_string()} to the layer (QGIS: Layer ▸ Set CRS, not Export/reproject)"
+            )
     return gdf.to_crs(crs)
+
+
+def datum_shift_m(src: pyproj.CRS, dst: pyproj.CRS, x: float, y: float) -> float | None:
+    """How far reprojecting ``src`` → ``dst`` moves the point (x, y), when the two CRSs share their
+    projection (method and parameters) but not their datum; ``None`` otherwise.
+
+    This is the VN-2000 mistake of DESIGN.md §4: a layer digitised in VN-2000 whose .prj names the
+    right TM-3 projection on WGS 84 (or lacks the datum shift) is moved about 226 m at Cần Thơ.
+    """
+    a, b = src.coordinate_operation, dst.coordinate_operation
+    if not (src.is_projected and dst.is_projected and a is not None and b is not None):
+        return None
+    pa_list, pb_list = list(a.params), list(b.params)
+    if a.method_name != b.method_name or len(pa_list) != len(pb_list):
+        return None
+    for pa, pb in zip(sorted(pa_list, key=lambda p: p.name), sorted(pb_list, key=lambda p: p.name)):
+        va, vb = float(pa.value), float(pb.value)
+        if pa.name != pb.name or abs(va - vb) > 1e-9 * max(1.0, abs(vb)):
+            return None
+    if src.geodetic_crs is not None and dst.geodetic_crs is not None and src.geodetic_crs.equals(dst.geodetic_crs):
+        return None
+    tx, ty = pyproj.Transformer.from_crs(src, dst, always_xy=True).transform(x, y)
+    return float(np.hypot(tx - x, ty - y))
+
+
+#: A shift above this (m) between CRSs with the same projection is taken as a datum mistake.
+DATUM_SHIFT_ALARM_M = 50.0
 
 
 def assert_working(gdf: gpd.GeoDataFrame, crs: pyproj.CRS) -> None:

@@ -24,10 +24,10 @@ def layer_crs(ref: LayerRef) -> pyproj.CRS | None:
 
 
 def read_layer(ref: LayerRef, crs: pyproj.CRS, *, columns: list[str] | None = None,
-               mask: shapely.Geometry | None = None) -> gpd.GeoDataFrame:
+               mask: shapely.Geometry | np.ndarray | None = None) -> gpd.GeoDataFrame:
     """Read a layer into the working ``crs``.
 
-    ``mask`` (a geometry in the working CRS) limits reading to features that intersect it, using the
+    ``mask`` (a geometry or an array of them, in the working CRS) limits reading to features that intersect it, using the
     file's spatial index, so memory follows the projects rather than the whole city.
     """
     src_crs = layer_crs(ref)
@@ -90,7 +90,7 @@ def repair_polygons(gdf: gpd.GeoDataFrame, *, layer: str, id_column: str | None,
     return out
 
 
-def read_parcels(spec: ParcelsSpec, crs: pyproj.CRS, *, mask: shapely.Geometry | None, report: RunReport) -> gpd.GeoDataFrame:
+def read_parcels(spec: ParcelsSpec, crs: pyproj.CRS, *, mask: shapely.Geometry | np.ndarray | None, report: RunReport) -> gpd.GeoDataFrame:
     """Read parcels touching ``mask`` into columns ``parcel_id``, ``landuse``, ``owner``, geometry.
 
     Land-use codes are normalised (``" luc"`` → ``"LUC"``); unknown codes are kept and reported.

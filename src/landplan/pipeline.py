@@ -133,22 +133,21 @@ def run(scenario: Scenario | str | Path) -> Result:
     steps = _Steps(6)
     with steps("footprints"):
         fp = build_footprints(scenario, report=report)
-        mask = shapely.union_all(fp.geometry.values)
+        tiles = takes.tile_footprints(np.asarray(fp.geometry.values))
         overlaps = project_overlaps(fp)
         for r in overlaps.itertuples():
             report.warn(f"projects {r.project_a} and {r.project_b} overlap by {r.overlap_m2:,.2f} m²; "
                         f"all-projects totals count that land once")
     with steps("reading parcels"):
-        parcels = layers.read_parcels(scenario.parcels, scenario.crs, mask=mask, report=report)
+        parcels = layers.read_parcels(scenario.parcels, scenario.crs, mask=tiles[0], report=report)
         if parcels.empty:
             raise LayerError(_no_overlap_message(scenario, fp))
         admin = {a.key: layers.read_admin(a, scenario.crs, mask=None, report=report) for a in scenario.admin}
     with steps("parcel overlaps"):
         parcels, parcel_overlaps = takes.resolve_parcel_overlaps(parcels, report=report)
     with steps("take table"):
-        pieces = takes.take_table(parcels, fp, crs=scenario.crs)
-        union_fp = gpd.GeoDataFrame({"project": ["*"]}, geometry=[mask], crs=scenario.crs)
-        union_pieces = takes.take_table(parcels, union_fp, crs=scenario.crs, geodesic=False)
+        pieces = takes.take_table(parcels, fp, crs=scenario.crs, tiles=tiles)
+        union_pieces = takes.union_takes(pieces)
         if pieces.empty:
             raise LayerError(_no_overlap_message(scenario, fp))
     with steps("administrative units"):

@@ -37,12 +37,12 @@ def parcel_takes(pieces: gpd.GeoDataFrame, parcels: gpd.GeoDataFrame, footprints
     difference parcel − footprint. A piece is "narrow" when an inward buffer of half the minimum
     width leaves nothing of it.
     """
-    grouped = pieces.groupby(["parcel_row", "footprint_row"], sort=False, as_index=False)["take_m2"].sum()
-    prow = grouped["parcel_row"].to_numpy()
-    frow = grouped["footprint_row"].to_numpy()
-    pgeoms = parcels.geometry.values[prow]
-    fgeoms = footprints.geometry.values[frow]
-    rest = polygonal(shapely.difference(pgeoms, fgeoms))
+    prow = pieces["parcel_row"].to_numpy()
+    frow = pieces["footprint_row"].to_numpy()
+    pgeoms = np.asarray(parcels.geometry.values)[prow]
+    # the take table has one piece per parcel and project, so what remains is the parcel less its piece:
+    # a small local operation, whatever the size of the footprint
+    rest = polygonal(shapely.difference(pgeoms, np.asarray(pieces.geometry.values)))
     parts, owner_idx = shapely.get_parts(rest, return_index=True)
     part_area = shapely.area(parts)
     real = part_area >= SLIVER_M2
@@ -59,13 +59,13 @@ def parcel_takes(pieces: gpd.GeoDataFrame, parcels: gpd.GeoDataFrame, footprints
     if test.any():
         shrunk = shapely.buffer(parts[test], -half[test], join_style="mitre")
         narrow_part[test] = shapely.is_empty(shrunk)
-    n = len(grouped)
+    n = len(pieces)
     n_pieces = np.bincount(owner_idx, minlength=n)
     small = np.bincount(owner_idx, weights=small_part.astype(float), minlength=n) > 0
     narrow = np.bincount(owner_idx, weights=narrow_part.astype(float), minlength=n) > 0
 
     counted = parcels["counted_area_m2"].to_numpy()[prow]
-    take = grouped["take_m2"].to_numpy()
+    take = pieces["take_m2"].to_numpy()
     remnant = np.maximum(counted - take, 0.0)
     flags = []
     for s, w, a, wd in zip(small, narrow, min_a, min_w):

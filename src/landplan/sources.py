@@ -86,21 +86,74 @@ def total_bounds(path: Path, layer: str) -> tuple[float, float, float, float] | 
 
 
 def read(path: Path, layer: str, *, columns: list[str] | None, where: str | None,
-         mask: shapely.Geometry | None) -> gpd.GeoDataFrame:
-    """Read features of a layer that intersect ``mask`` (in the layer's CRS), with only ``columns``."""
+         mask: shapely.Geometry | np.ndarray | None) -> gpd.GeoDataFrame:
+    """Read features of a layer that intersect ``mask`` (in the layer's CRS), with only ``columns``.
+
+    ``mask`` is a geometry or an array of them (e.g. footprint tiles); many small parts are
+    cheaper to test against than one large outline.
+    """
+    if mask is not None:
+        mask = shapely.get_parts(np.atleast_1d(np.asarray(mask, dtype=object)))
+        mask = mask[~shapely.is_empty(mask)]
     try:
         if is_parquet(path):
             return _read_parquet(path, columns=columns, where=where, mask=mask)
         kwargs: dict[str, Any] = {"layer": layer, "columns": columns, "use_arrow": _USE_ARROW}
+        if mask is not None and not where:
+            fids = _gpkg_rtree_fids(path, layer, mask)
+            if fids is not None:
+                gdf = pyogrio.read_dataframe(path, fids=fids, **kwargs)
+                return _exact(gdf, mask)
         if where:
             kwargs["where"] = where
         if mask is not None:
-            kwargs["mask"] = mask
+            kwargs["mask"] = shapely.union_all(mask)
         return pyogrio.read_dataframe(path, **kwargs)
     except SourceError:
         raise
     except Exception as exc:  # noqa: BLE001
         raise SourceError(first_line(exc)) from None
+
+
+def _exact(gdf: gpd.GeoDataFrame, parts: np.ndarray) -> gpd.GeoDataFrame:
+    """Keep the features that really intersect one of the mask's ``parts`` (after a bbox pre-selection)."""
+    hit, _ = shapely.STRtree(parts).query(np.asarray(gdf.geometry.values), predicate="intersects")
+    return gdf.iloc[np.unique(hit)]
+
+
+#: SQLite refuses compound SELECTs of more than 500 terms.
+_RTREE_BATCH = 400
+
+
+def _gpkg_rtree_fids(path: Path, layer: str, mask: np.ndarray) -> np.ndarray | None:
+    """FIDs whose bounding box meets one of the small boxes covering ``mask``, from the GeoPackage's
+    R-tree; ``None`` when the file is not a GeoPackage with a spatial index.
+
+    GDAL's own spatial filter searches the R-tree with the mask's whole envelope (for a long diagonal
+    corridor, most of the city) and then tests every feature in it; covering the mask with small boxes
+    reads only what lies near the footprints.
+    """
+    if path.suffix.lower() != ".gpkg":
+        return None
+    info = pyogrio.read_info(path, layer=layer)
+    gcol = info.get("geometry_name") or "geom"
+    table = f"rtree_{layer}_{gcol}"
+    if not re.fullmatch(r"[\w]+", table):
+        return None
+    try:
+        pyogrio.read_dataframe(path, sql=f'SELECT id FROM "{table}" LIMIT 0', read_geometry=False)
+    except Exception:  # noqa: BLE001 - no R-tree: fall back to GDAL's filter
+        return None
+    boxes = _mask_boxes(mask)
+    found = []
+    for k in range(0, len(boxes), _RTREE_BATCH):
+        terms = [
+            f'SELECT id FROM "{table}" WHERE maxx >= {float(b[0])!r} AND minx <= {float(b[2])!r} AND maxy >= {float(b[1])!r} AND miny <= {float(b[3])!r}'
+            for b in boxes[k:k + _RTREE_BATCH]
+        ]
+        df = pyogrio.read_dataframe(path, sql=" UNION ".join(terms), read_geometry=False)
+        found.append(df["id"].to_numpy(dtype="int64"))
+    return np.unique(np.concatenate(found)) if found else np.zeros(0, dtype="int64")
 
 
 def _parquet_geo(path: Path) -> dict[str, Any]:
@@ -118,39 +171,67 @@ def _parquet_geo(path: Path) -> dict[str, Any]:
 _WHERE = re.compile(r"""^\s*"?(\w+)"?\s*=\s*'((?:[^']|'')*)'\s*$""")
 
 
-def _read_parquet(path: Path, *, columns: list[str] | None, where: str | None, mask: shapely.Geometry | None) -> gpd.GeoDataFrame:
+def _read_parquet(path: Path, *, columns: list[str] | None, where: str | None, mask: np.ndarray | None) -> gpd.GeoDataFrame:
+    """Read GeoParquet: with a mask, only row groups whose statistics meet it, then only rows whose
+    bbox covering meets one of the mask's boxes, then an exact test."""
     import pyarrow.compute as pc
+    import pyarrow.parquet as pq
 
     geo = _parquet_geo(path)
     gcol = geo["primary_column"]
     covering = geo["columns"][gcol].get("covering", {}).get("bbox")
-    filters = None
-    if where:
-        m = _WHERE.match(where)
-        if not m:
-            raise SourceError(f"GeoParquet layers take only filters of the form column = 'value', got {where!r}")
-        filters = pc.field(m.group(1)) == m.group(2).replace("''", "'")
-    if mask is not None and covering:
-        bcol = covering["xmin"][0]
-        boxes = _mask_boxes(mask)
-        expr = None
-        for xmin, ymin, xmax, ymax in boxes:
-            e = ((pc.field(bcol, "xmin") <= xmax) & (pc.field(bcol, "xmax") >= xmin)
-                 & (pc.field(bcol, "ymin") <= ymax) & (pc.field(bcol, "ymax") >= ymin))
-            expr = e if expr is None else expr | e
-        filters = expr if filters is None else filters & expr
     cols = None if columns is None else [*columns, gcol]
-    gdf = gpd.read_parquet(path, columns=cols, filters=filters)
-    if mask is not None:
-        gdf = gdf[shapely.intersects(gdf.geometry.values, mask)]
-    return gdf
+    if mask is None or not covering:
+        filters = None
+        if where:
+            m = _WHERE.match(where)
+            if not m:
+                raise SourceError(f"GeoParquet layers take only filters of the form column = 'value', got {where!r}")
+            filters = pc.field(m.group(1)) == m.group(2).replace("''", "'")
+        gdf = gpd.read_parquet(path, columns=cols, filters=filters)
+        return gdf if mask is None else _exact(gdf, mask)
+    if where:
+        raise SourceError("GeoParquet parcels with a `where` filter are not supported; filter the file first")
+    bcol = covering["xmin"][0]
+    boxes = np.array(_mask_boxes(mask))
+    tree = shapely.STRtree(shapely.box(boxes[:, 0], boxes[:, 1], boxes[:, 2], boxes[:, 3]))
+    pf = pq.ParquetFile(path)
+    names = [f"{bcol}.{k}" for k in ("xmin", "ymin", "xmax", "ymax")]
+    groups = []
+    for i in range(pf.metadata.num_row_groups):
+        rg = pf.metadata.row_group(i)
+        stats = {rg.column(j).path_in_schema: rg.column(j).statistics for j in range(rg.num_columns)}
+        st = [stats.get(n) for n in names]
+        if any(s is None or not s.has_min_max for s in st):
+            groups.append(i)
+            continue
+        lo_x, lo_y, hi_x, hi_y = (s.min if k < 2 else s.max for k, s in enumerate(st) if s is not None)
+        env = shapely.box(lo_x, lo_y, hi_x, hi_y)
+        if len(tree.query(env, predicate="intersects")):
+            groups.append(i)
+    if not groups:
+        return gpd.read_parquet(path, columns=cols).iloc[:0]
+    bb = pf.read_row_groups(groups, columns=[bcol]).column(bcol)
+    xmin, ymin, xmax, ymax = (np.asarray(pc.struct_field(bb, k)) for k in ("xmin", "ymin", "xmax", "ymax"))
+    rows, _ = tree.query(shapely.box(xmin, ymin, xmax, ymax), predicate="intersects")
+    rows = np.unique(rows)
+    table = pf.read_row_groups(groups, columns=cols).take(rows)
+    gdf = gpd.GeoDataFrame.from_arrow(table) if hasattr(gpd.GeoDataFrame, "from_arrow") else None
+    if gdf is None:  # pragma: no cover - geopandas < 1.0
+        raise SourceError("GeoParquet input needs geopandas >= 1.0")
+    crs = layer_crs(path, path.stem)
+    gdf = gdf.set_geometry(gcol).set_crs(crs, allow_override=True) if gdf.geometry.name == gcol else gdf
+    return _exact(gdf, mask)
 
 
-def _mask_boxes(mask: shapely.Geometry, size: float | None = None) -> list[tuple[float, float, float, float]]:
-    """Cover ``mask`` with small boxes (one per part, long parts cut in pieces) for a bbox filter."""
-    parts = shapely.get_parts(mask)
-    xmin, ymin, xmax, ymax = shapely.total_bounds(parts)
-    cell = size or max(xmax - xmin, ymax - ymin) / 64 or 1.0
+#: Side of the boxes that cover a mask for index look-ups, in the mask's units (metres here).
+MASK_BOX_M = 250.0
+
+
+def _mask_boxes(parts: np.ndarray, size: float | None = None) -> list[tuple[float, float, float, float]]:
+    """Cover the mask's ``parts`` with small boxes (a part's envelope, or grid cells of a large part
+    that meet it, each shrunk to the part's extent within the cell) for bounding-box look-ups."""
+    cell = size or MASK_BOX_M
     boxes: list[tuple[float, float, float, float]] = []
     for part in parts:
         bx0, by0, bx1, by1 = shapely.bounds(part)
@@ -161,8 +242,9 @@ def _mask_boxes(mask: shapely.Geometry, size: float | None = None) -> list[tuple
         xs = np.linspace(bx0, bx1, nx + 1)
         ys = np.linspace(by0, by1, ny + 1)
         cells = shapely.box(*np.meshgrid(xs[:-1], ys[:-1]), *np.meshgrid(xs[1:], ys[1:]))
-        hit = cells[shapely.intersects(cells.ravel(), part).reshape(cells.shape)]
-        boxes.extend(tuple(b) for b in shapely.bounds(hit))
+        shapely.prepare(part)
+        hit = cells.ravel()[shapely.intersects(cells.ravel(), part)]
+        boxes.extend(tuple(b) for b in shapely.bounds(shapely.intersection(hit, part)))
     return boxes
 
 

@@ -31,9 +31,15 @@ def resolve_parcel_overlaps(parcels: gpd.GeoDataFrame, *, report: RunReport) -> 
     geoms = parcels.geometry.values
     ids = parcels["parcel_id"].to_numpy()
     tree = shapely.STRtree(geoms)
-    pairs = np.concatenate([tree.query(geoms, predicate=p) for p in ("overlaps", "contains", "within")], axis=1)
-    a, b = pairs
-    keep = a != b
+    a, b = tree.query(geoms)  # pairs whose bounding boxes meet
+    keep = a < b
+    a, b = a[keep], b[keep]
+    # neighbours whose boxes only touch cannot overlap; then interiors must meet (DE-9IM T********)
+    bounds = shapely.bounds(geoms)
+    keep = ((np.minimum(bounds[a, 2], bounds[b, 2]) > np.maximum(bounds[a, 0], bounds[b, 0]))
+            & (np.minimum(bounds[a, 3], bounds[b, 3]) > np.maximum(bounds[a, 1], bounds[b, 1])))
+    a, b = a[keep], b[keep]
+    keep = shapely.relate_pattern(geoms[a], geoms[b], "T********")
     a, b = a[keep], b[keep]
     first = np.where(ids[a] < ids[b], a, b)
     later = np.where(ids[a] < ids[b], b, a)
@@ -68,7 +74,7 @@ def resolve_parcel_overlaps(parcels: gpd.GeoDataFrame, *, report: RunReport) -> 
 
 
 def take_table(parcels: gpd.GeoDataFrame, footprints: gpd.GeoDataFrame, *, crs: pyproj.CRS,
-               geodesic: bool = True) -> gpd.GeoDataFrame:
+               geodesic: bool = True, tiles: tuple[np.ndarray, np.ndarray] | None = None) -> gpd.GeoDataFrame:
     """Intersect parcels with project footprints: one row per (project, parcel) piece with area > 0.
 
     Parcels must already be disjoint (:func:`resolve_parcel_overlaps`) and footprints dissolved per
@@ -77,17 +83,20 @@ def take_table(parcels: gpd.GeoDataFrame, footprints: gpd.GeoDataFrame, *, crs: 
 
     Returns columns ``project``, ``parcel_id``, ``landuse``, ``take_m2``, ``take_ellipsoidal_m2``,
     ``parcel_row`` (position of the parcel in ``parcels``), ``footprint_row``, geometry.
+    ``tiles`` are the footprints' tiles from :func:`tile_footprints`, when already computed.
     """
     assert_working(parcels, crs)
     assert_working(footprints, crs)
-    pgeoms = parcels.geometry.values
-    fgeoms = footprints.geometry.values
+    pgeoms = np.asarray(parcels.geometry.values)
+    tiles_g, tile_row = tiles if tiles is not None else tile_footprints(np.asarray(footprints.geometry.values))
     tree = shapely.STRtree(pgeoms)
-    fi, pi = tree.query(fgeoms, predicate="intersects")
-    pieces = polygonal(shapely.intersection(pgeoms[pi], fgeoms[fi]))
+    ti, pi = tree.query(tiles_g, predicate="intersects")
+    fi = tile_row[ti]
+    pieces = polygonal(shapely.intersection(pgeoms[pi], tiles_g[ti]))
+    ok = shapely.area(pieces) > 0
+    fi, pi, pieces = fi[ok], pi[ok], pieces[ok]
+    fi, pi, pieces = _merge_tiled(fi, pi, pieces)
     area = shapely.area(pieces)
-    ok = area > 0
-    fi, pi, pieces, area = fi[ok], pi[ok], pieces[ok], area[ok]
     out = gpd.GeoDataFrame(
         {
             "project": footprints["project"].to_numpy()[fi],
@@ -101,6 +110,83 @@ def take_table(parcels: gpd.GeoDataFrame, footprints: gpd.GeoDataFrame, *, crs: 
         geometry=pieces, crs=crs,
     )
     return out
+
+
+#: Footprints with more vertices than this are cut into tiles before intersecting, so that each
+#: parcel meets a small local polygon instead of a city-wide network's whole outline.
+TILE_MAX_VERTICES = 1_000
+#: Side of those tiles, in metres.
+TILE_SIZE_M = 1_000.0
+
+
+def tile_footprints(geoms: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Cut large footprints into square tiles; return the tiles and the footprint row of each.
+
+    The tiles of one footprint are disjoint and cover it exactly, so areas measured against the
+    tiles add up to areas measured against the footprint.
+    """
+    out: list[np.ndarray] = []
+    rows: list[np.ndarray] = []
+    nverts = shapely.get_num_coordinates(geoms)
+    for i, (g, n) in enumerate(zip(geoms, nverts)):
+        if n <= TILE_MAX_VERTICES:
+            out.append(np.array([g], dtype=object))
+            rows.append(np.array([i]))
+            continue
+        xmin, ymin, xmax, ymax = shapely.bounds(g)
+        xs = np.arange(xmin, xmax + TILE_SIZE_M, TILE_SIZE_M)
+        ys = np.arange(ymin, ymax + TILE_SIZE_M, TILE_SIZE_M)
+        gx, gy = np.meshgrid(xs[:-1], ys[:-1])
+        cells = shapely.box(gx.ravel(), gy.ravel(), gx.ravel() + TILE_SIZE_M, gy.ravel() + TILE_SIZE_M)
+        shapely.prepare(g)
+        cells = cells[shapely.intersects(g, cells)]
+        parts = polygonal(shapely.intersection(cells, g))
+        parts = parts[shapely.area(parts) > 0]
+        out.append(parts)
+        rows.append(np.full(len(parts), i))
+    return np.concatenate(out), np.concatenate(rows)
+
+
+def _merge_tiled(fi: np.ndarray, pi: np.ndarray, pieces: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """One piece per (footprint, parcel): pieces of a parcel cut by tile edges are joined again."""
+    key = fi.astype("int64") * (int(pi.max(initial=0)) + 1) + pi
+    order = np.argsort(key, kind="stable")
+    key_sorted = key[order]
+    starts = np.flatnonzero(np.r_[True, key_sorted[1:] != key_sorted[:-1]])
+    if len(starts) == len(key):
+        return fi, pi, pieces
+    sizes = np.diff(np.r_[starts, len(key)])
+    merged = pieces[order[starts]].copy()
+    for s, n in zip(starts[sizes > 1], sizes[sizes > 1]):
+        merged[np.searchsorted(starts, s)] = polygonal(np.array([shapely.union_all(pieces[order[s:s + n]])], dtype=object))[0]
+    first = order[starts]
+    return fi[first], pi[first], merged
+
+
+def union_takes(pieces: gpd.GeoDataFrame) -> pd.DataFrame:
+    """Land taken by all projects together, per parcel, counting land under two projects once.
+
+    Returns ``parcel_id``, ``landuse``, ``take_m2``. A parcel touched by one project keeps its piece's
+    area; for a parcel touched by several, the union of their pieces is measured.
+    """
+    rows = pieces["parcel_row"].to_numpy()
+    counts = np.bincount(rows)
+    multi = counts[rows] > 1
+    single = pieces.loc[~multi, ["parcel_row", "parcel_id", "landuse", "take_m2"]]
+    shared = pieces.loc[multi]
+    merged = []
+    if len(shared):
+        geoms = np.asarray(shared.geometry.values)
+        srows = shared["parcel_row"].to_numpy()
+        order = np.argsort(srows, kind="stable")
+        starts = np.flatnonzero(np.r_[True, np.diff(srows[order]) != 0])
+        groups = np.split(order, starts[1:])
+        area = np.array([shapely.area(shapely.union_all(geoms[g])) for g in groups], dtype="float64")
+        first = shared.iloc[[g[0] for g in groups]]
+        merged.append(pd.DataFrame({"parcel_row": first["parcel_row"].to_numpy(), "parcel_id": first["parcel_id"].to_numpy(),
+                                    "landuse": first["landuse"].to_numpy(), "take_m2": area}))
+    out = pd.concat([pd.DataFrame(single), *merged], ignore_index=True)
+    return out.sort_values("parcel_row", kind="stable").drop(columns="parcel_row").reset_index(drop=True)
 
 
 def split_by_admin(pieces: gpd.GeoDataFrame, admin: gpd.GeoDataFrame, *, admin_layer: str) -> pd.DataFrame:
