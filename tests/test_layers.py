@@ -41,8 +41,9 @@ def test_every_format_same_answer(tmp_path: Path, fmt: str):
 
 
 def test_parquet_mask_reads_only_near_footprints(tmp_path: Path):
-    from landplan.sources import read
     from shapely.geometry import box
+
+    from landplan.sources import read
 
     far = gpd.GeoDataFrame({"pid": [f"F{i}" for i in range(200)], "lu": "LUC"},
                            geometry=[box(i * 1000.0, 0, i * 1000.0 + 10, 10) for i in range(200)], crs="EPSG:5897")
