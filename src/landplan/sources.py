@@ -209,13 +209,17 @@ def _read_parquet(path: Path, *, columns: list[str] | None, where: str | None, m
         env = shapely.box(lo_x, lo_y, hi_x, hi_y)
         if len(tree.query(env, predicate="intersects")):
             groups.append(i)
-    if not groups:
-        return gpd.read_parquet(path, columns=cols).iloc[:0]
-    bb = pf.read_row_groups(groups, columns=[bcol]).column(bcol)
-    xmin, ymin, xmax, ymax = (np.asarray(pc.struct_field(bb, k)) for k in ("xmin", "ymin", "xmax", "ymax"))
-    rows, _ = tree.query(shapely.box(xmin, ymin, xmax, ymax), predicate="intersects")
-    rows = np.unique(rows)
-    table = pf.read_row_groups(groups, columns=cols).take(rows)
+    import pyarrow as pa
+
+    # one row group at a time, so memory holds one group's geometries, not every group's the mask meets
+    kept = []
+    for i in groups:
+        bb = pf.read_row_group(i, columns=[bcol]).column(bcol)
+        xmin, ymin, xmax, ymax = (np.asarray(pc.struct_field(bb, k)) for k in ("xmin", "ymin", "xmax", "ymax"))
+        rows, _ = tree.query(shapely.box(xmin, ymin, xmax, ymax), predicate="intersects")
+        if len(rows):
+            kept.append(pf.read_row_group(i, columns=cols).take(np.unique(rows)))
+    table = pa.concat_tables(kept) if kept else pf.schema_arrow.empty_table().select(cols or pf.schema_arrow.names)
     gdf = gpd.GeoDataFrame.from_arrow(table) if hasattr(gpd.GeoDataFrame, "from_arrow") else None
     if gdf is None:  # pragma: no cover - geopandas < 1.0
         raise SourceError("GeoParquet input needs geopandas >= 1.0")
