@@ -119,7 +119,12 @@ def geodesic_area_m2(geoms: np.ndarray | gpd.GeoSeries, crs: pyproj.CRS) -> np.n
     laea = pyproj.CRS.from_proj4(
         f"+proj=laea +lat_0={lat0} +lon_0={lon0} +a={ell.semi_major_metre} +rf={ell.inverse_flattening} +units=m +no_defs"
     )
-    tr = pyproj.Transformer.from_crs(crs, laea, always_xy=True)
-    dense = shapely.segmentize(arr, 50.0)
-    projected = shapely.transform(dense, lambda xy: np.column_stack(tr.transform(xy[:, 0], xy[:, 1])))
-    return np.asarray(shapely.area(projected), dtype="float64")
+    from .parallel import geos_map
+
+    def _area(chunk: np.ndarray) -> np.ndarray:
+        tr = pyproj.Transformer.from_crs(crs, laea, always_xy=True)  # one per thread: transformers are not shared
+        dense = shapely.segmentize(chunk, 50.0)
+        projected = shapely.transform(dense, lambda xy: np.column_stack(tr.transform(xy[:, 0], xy[:, 1])))
+        return np.asarray(shapely.area(projected), dtype="float64")
+
+    return geos_map(_area, arr)

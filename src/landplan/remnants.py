@@ -11,6 +11,7 @@ import shapely
 
 from . import landuse
 from .footprints import polygonal
+from .parallel import geos_map
 
 #: Remaining pieces smaller than this (m²) are slivers from coordinate rounding, not land; they are ignored.
 SLIVER_M2 = 0.01
@@ -42,7 +43,7 @@ def parcel_takes(pieces: gpd.GeoDataFrame, parcels: gpd.GeoDataFrame, footprints
     pgeoms = np.asarray(parcels.geometry.values)[prow]
     # the take table has one piece per parcel and project, so what remains is the parcel less its piece:
     # a small local operation, whatever the size of the footprint
-    rest = polygonal(shapely.difference(pgeoms, np.asarray(pieces.geometry.values)))
+    rest = geos_map(lambda a, b: polygonal(np.asarray(shapely.difference(a, b))), pgeoms, np.asarray(pieces.geometry.values))
     parts, owner_idx = shapely.get_parts(rest, return_index=True)
     part_area = shapely.area(parts)
     real = part_area >= SLIVER_M2
@@ -57,8 +58,7 @@ def parcel_takes(pieces: gpd.GeoDataFrame, parcels: gpd.GeoDataFrame, footprints
     narrow_part = np.zeros(len(parts), dtype=bool)
     test = half > 0
     if test.any():
-        shrunk = shapely.buffer(parts[test], -half[test], join_style="mitre")
-        narrow_part[test] = shapely.is_empty(shrunk)
+        narrow_part[test] = geos_map(lambda g, d: shapely.is_empty(shapely.buffer(g, -d, join_style="mitre")), parts[test], half[test])
     n = len(pieces)
     n_pieces = np.bincount(owner_idx, minlength=n)
     small = np.bincount(owner_idx, weights=small_part.astype(float), minlength=n) > 0

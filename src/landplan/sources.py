@@ -17,6 +17,8 @@ import pyogrio
 import pyproj
 import shapely
 
+from .parallel import geos_map
+
 PARQUET_SUFFIXES = (".parquet", ".geoparquet")
 
 try:  # Arrow makes reading several times faster; fall back when it is not installed.
@@ -117,8 +119,10 @@ def read(path: Path, layer: str, *, columns: list[str] | None, where: str | None
 
 def _exact(gdf: gpd.GeoDataFrame, parts: np.ndarray) -> gpd.GeoDataFrame:
     """Keep the features that really intersect one of the mask's ``parts`` (after a bbox pre-selection)."""
-    hit, _ = shapely.STRtree(parts).query(np.asarray(gdf.geometry.values), predicate="intersects")
-    return gdf.iloc[np.unique(hit)]
+    tree = shapely.STRtree(parts)
+    geoms = np.asarray(gdf.geometry.values)
+    hits = geos_map(lambda g: np.isin(np.arange(len(g)), tree.query(g, predicate="intersects")[0]), geoms)
+    return gdf.iloc[np.flatnonzero(hits)]
 
 
 #: SQLite refuses compound SELECTs of more than 500 terms.
@@ -151,7 +155,7 @@ def _gpkg_rtree_fids(path: Path, layer: str, mask: np.ndarray) -> np.ndarray | N
             f'SELECT id FROM "{table}" WHERE maxx >= {float(b[0])!r} AND minx <= {float(b[2])!r} AND maxy >= {float(b[1])!r} AND miny <= {float(b[3])!r}'
             for b in boxes[k:k + _RTREE_BATCH]
         ]
-        df = pyogrio.read_dataframe(path, sql=" UNION ".join(terms), read_geometry=False)
+        df = pyogrio.read_dataframe(path, sql=" UNION ".join(terms), read_geometry=False, use_arrow=_USE_ARROW)
         found.append(df["id"].to_numpy(dtype="int64"))
     return np.unique(np.concatenate(found)) if found else np.zeros(0, dtype="int64")
 
@@ -229,7 +233,7 @@ def _read_parquet(path: Path, *, columns: list[str] | None, where: str | None, m
 
 
 #: Side of the boxes that cover a mask for index look-ups, in the mask's units (metres here).
-MASK_BOX_M = 250.0
+MASK_BOX_M = 500.0
 
 
 def _mask_boxes(parts: np.ndarray, size: float | None = None) -> list[tuple[float, float, float, float]]:

@@ -10,6 +10,7 @@ import shapely
 
 from .crs import assert_working, geodesic_area_m2
 from .footprints import polygonal
+from .parallel import geos_map
 from .report import RunReport
 
 #: Overlaps between input parcels smaller than this (m²) are digitising noise: resolved but not listed.
@@ -92,7 +93,7 @@ def take_table(parcels: gpd.GeoDataFrame, footprints: gpd.GeoDataFrame, *, crs: 
     tree = shapely.STRtree(pgeoms)
     ti, pi = tree.query(tiles_g, predicate="intersects")
     fi = tile_row[ti]
-    pieces = polygonal(shapely.intersection(pgeoms[pi], tiles_g[ti]))
+    pieces = geos_map(lambda a, b: polygonal(np.asarray(shapely.intersection(a, b))), pgeoms[pi], tiles_g[ti])
     ok = shapely.area(pieces) > 0
     fi, pi, pieces = fi[ok], pi[ok], pieces[ok]
     fi, pi, pieces = _merge_tiled(fi, pi, pieces)
