@@ -14,7 +14,7 @@ from shapely.geometry import Polygon, box
 from landplan.layers import repair_polygons
 from landplan.remnants import parcel_takes
 from landplan.report import RunReport
-from landplan.takes import resolve_parcel_overlaps, split_by_admin, take_table
+from landplan.takes import resolve_parcel_overlaps, split_by_admin, take_table, union_takes
 
 CRS = pyproj.CRS("EPSG:5897")
 MINS = {"m2": {"rice": 500.0, "other": 40.0}, "w": {"rice": 5.0, "other": 3.0}}
@@ -141,7 +141,9 @@ def test_properties_area_conserved_fractions_bounded_order_free(fps, rnd):
     # results do not depend on input order
     order = list(range(len(p)))
     rnd.shuffle(order)
-    _, table2 = measure(p.iloc[order].reset_index(drop=True), f.iloc[::-1].reset_index(drop=True))
+    pieces2, table2 = measure(p.iloc[order].reset_index(drop=True), f.iloc[::-1].reset_index(drop=True))
+    assert union_takes(pieces2)["take_m2"].sum() == pytest.approx(union_takes(pieces)["take_m2"].sum(), rel=1e-12, abs=1e-9)
+    assert union_takes(pieces)["take_m2"].sum() == pytest.approx(upieces["take_m2"].sum(), rel=1e-9, abs=1e-7)
     cols = ["take_m2", "remnant_m2", "remnant_pieces"]
     a = table.set_index(["project", "parcel_id"])[cols].sort_index()
     b = table2.set_index(["project", "parcel_id"])[cols].sort_index()
