@@ -26,7 +26,7 @@ def screenshot(html: Path, png: Path, *, center: tuple[float, float] | None = No
         page.goto(html.resolve().as_uri())
         page.wait_for_timeout(1500)
         if center and zoom:
-            page.evaluate("([lat, lon, z]) => Object.values(window).find(v => v instanceof L.Map).setView([lat, lon], z)",
+            page.evaluate("([lat, lon, z]) => { Object.values(window).find(v => v instanceof L.Map).setView([lat, lon], z); }",
                           [center[0], center[1], zoom])
             page.wait_for_timeout(1000)
         page.screenshot(path=str(png))

@@ -54,6 +54,8 @@ def _parser() -> argparse.ArgumentParser:
                           help="replace landplan's own files in an output folder that is not empty")
     out_opts.add_argument("--lang", choices=["vi", "en"], default=None,
                           help="language of the map (default: the scenario's, Vietnamese)")
+    out_opts.add_argument("--project-maps", action="store_true",
+                          help="also write maps/map_<project>.html, one map per project")
     out_opts.add_argument("--self-contained", action="store_true",
                           help="a map.html that needs no internet at all: plain background instead of OpenStreetMap tiles")
 
@@ -85,7 +87,8 @@ def _cmd_run(args: argparse.Namespace) -> int:
     from .pipeline import run
 
     result = run(args.scenario)
-    out = result.write(args.out, overwrite=args.overwrite, lang=args.lang, self_contained=args.self_contained)
+    out = result.write(args.out, overwrite=args.overwrite, lang=args.lang, self_contained=args.self_contained,
+                       project_maps=args.project_maps)
     _report(result, out)
     return EXIT_OK
 
@@ -100,7 +103,8 @@ def _cmd_demo(args: argparse.Namespace) -> int:
         logging.getLogger("landplan").info("generating the Cần Thơ sample in %s …", cache)
         scenario = write_sample_scenario(cache)
     result = run(scenario)
-    out = result.write(args.out, overwrite=args.overwrite, lang=args.lang, self_contained=args.self_contained)
+    out = result.write(args.out, overwrite=args.overwrite, lang=args.lang, self_contained=args.self_contained,
+                       project_maps=args.project_maps)
     _report(result, out)
     return EXIT_OK
 

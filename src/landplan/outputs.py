@@ -27,6 +27,8 @@ LAYER_FOOTPRINTS = "footprints"
 LAYER_TAKES = "takes"
 LAYER_AFFECTED = "affected_parcels"
 
+#: Folder of the per-project maps.
+MAPS_DIR = "maps"
 #: Every file a run writes; only these are replaced under ``overwrite``.
 OUTPUT_FILES = ("summary.csv", "totals.csv", "parcels.csv", "approvals.csv", "overlaps.csv",
                 "landplan.gpkg", "map.html", "manifest.json")
@@ -120,12 +122,13 @@ def manifest(result: Result, files: dict[str, str]) -> dict[str, Any]:
 
 
 def write_outputs(result: Result, out: Path, *, overwrite: bool = False, lang: str | None = None,
-                  self_contained: bool = False) -> Path:
+                  self_contained: bool = False, project_maps: bool = False) -> Path:
     """Write every output into ``out``; return ``out``.
 
     Files are first written to a temporary folder beside ``out`` and moved into place only when all
     are complete. A folder that already holds files is refused unless ``overwrite``; then only
-    landplan's own files (:data:`OUTPUT_FILES`) are replaced and the user's other files are left.
+    landplan's own files (:data:`OUTPUT_FILES`, and ``maps/`` when ``project_maps``) are replaced and
+    the user's other files are left. ``project_maps`` adds ``maps/map_<project>.html``, one per project.
     """
     out = Path(out)
     if out.exists() and not out.is_dir():
@@ -151,7 +154,13 @@ def write_outputs(result: Result, out: Path, *, overwrite: bool = False, lang: s
         _write_csv(result.approvals, tmp / "approvals.csv")
         _write_csv(_overlaps_table(result), tmp / "overlaps.csv")
         _write_gpkg(result, tmp / "landplan.gpkg")
-        result.map(lang=lang, self_contained=self_contained).save(str(tmp / "map.html"))
+        from .webmap import save_map
+
+        save_map(result.map(lang=lang, self_contained=self_contained), tmp / "map.html")
+        if project_maps:
+            (tmp / MAPS_DIR).mkdir()
+            for p in result.scenario.projects:
+                save_map(result.map(lang=lang, self_contained=self_contained, project=p.id), tmp / MAPS_DIR / f"map_{p.id}.html")
         files = {name: sha256(tmp / name) for name in OUTPUT_FILES if (tmp / name).exists()}
         (tmp / "manifest.json").write_text(json.dumps(manifest(result, files), ensure_ascii=False, indent=2), encoding="utf-8")
         if not out.exists() or not any(out.iterdir()):
@@ -161,6 +170,10 @@ def write_outputs(result: Result, out: Path, *, overwrite: bool = False, lang: s
         else:
             for name in OUTPUT_FILES:
                 os.replace(tmp / name, out / name)
+            if (tmp / MAPS_DIR).exists():
+                if (out / MAPS_DIR).exists():
+                    shutil.rmtree(out / MAPS_DIR)
+                os.replace(tmp / MAPS_DIR, out / MAPS_DIR)
             shutil.rmtree(tmp)
     except BaseException:
         shutil.rmtree(tmp, ignore_errors=True)

@@ -49,18 +49,19 @@ class Result:
     report: RunReport
     timings_s: dict[str, float] = field(default_factory=dict)
 
-    def map(self, *, lang: str | None = None, self_contained: bool = False) -> folium.Map:
-        """An interactive folium map of the results (see :func:`landplan.webmap.result_map`)."""
+    def map(self, *, lang: str | None = None, self_contained: bool = False, project: str | None = None) -> folium.Map:
+        """The planner's map of every project, or of ``project`` (see :func:`landplan.webmap.result_map`)."""
         from .webmap import result_map
 
-        return result_map(self, lang=lang or self.scenario.lang, self_contained=self_contained)
+        return result_map(self, lang=lang or self.scenario.lang, self_contained=self_contained, project=project)
 
     def write(self, out: str | Path, *, overwrite: bool = False, lang: str | None = None,
-              self_contained: bool = False) -> Path:
+              self_contained: bool = False, project_maps: bool = False) -> Path:
         """Write every output file into ``out`` (see :func:`landplan.outputs.write_outputs`)."""
         from .outputs import write_outputs
 
-        return write_outputs(self, Path(out), overwrite=overwrite, lang=lang, self_contained=self_contained)
+        return write_outputs(self, Path(out), overwrite=overwrite, lang=lang, self_contained=self_contained,
+                             project_maps=project_maps)
 
 
 class _Steps:

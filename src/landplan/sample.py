@@ -436,12 +436,14 @@ owner = "owner"
 
 [[admin]]
 key = "district"
+title = "Quận, huyện (trước 1/7/2025)"
 path = "{gpkg}"
 layer = "districts"
 name = "name"
 
 [[admin]]
 key = "ward"
+title = "Phường, xã (từ 1/7/2025)"
 path = "{gpkg}"
 layer = "wards"
 name = "name"

@@ -78,6 +78,11 @@ class AdminSpec:
     key: str
     source: LayerRef
     name_column: str
+    title: str | None = None
+
+    def label(self) -> str:
+        """How the layer is named on maps: its title, else its key."""
+        return self.title or self.key
 
 
 @dataclass(frozen=True)
@@ -135,7 +140,7 @@ class Scenario:
 _TOP_KEYS = {"scenario", "parcels", "admin", "projects", "rules"}
 _SCENARIO_KEYS = {"name", "crs", "lang"}
 _PARCEL_KEYS = {"path", "layer", "where", "id", "landuse", "owner"}
-_ADMIN_KEYS = {"key", "path", "layer", "where", "name"}
+_ADMIN_KEYS = {"key", "path", "layer", "where", "name", "title"}
 _PROJECT_KEYS = {
     "id", "name", "name_en", "kind", "path", "layer", "where",
     "width_m", "width_column", "declared_rice_ha", "hub",
@@ -293,11 +298,12 @@ def parse_scenario(data: dict[str, Any], *, base: Path, path: Path | None = None
         ck.unknown_keys(key, a, _ADMIN_KEYS)
         akey = ck.string(key, a, "key")
         name_col = ck.string(key, a, "name")
+        title = ck.string(key, a, "title", required=False)
         ref = ck.layer(key, a, {"name": name_col})
         if akey and akey in {x.key for x in admins}:
             ck.add(f"{key}.key", f"duplicate admin key {akey!r}")
         elif ref and akey and name_col:
-            admins.append(AdminSpec(akey, ref, name_col))
+            admins.append(AdminSpec(akey, ref, name_col, title))
 
     projects: list[ProjectSpec] = []
     prj = data.get("projects")

@@ -1,0 +1,164 @@
+"""The planner's map, opened in headless Chromium with the network blocked, used as a planner would."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pandas as pd
+import pytest
+import shapely
+
+from landplan import run
+from landplan.webmap import LABELS
+from tests.browser import open_map
+from tests.conftest import tiny_layers, write_tiny
+
+
+@pytest.fixture(scope="module")
+def sample_maps(sample_result, tmp_path_factory) -> dict[str, Path]:
+    out = tmp_path_factory.mktemp("maps")
+    paths = {}
+    for lang in ("vi", "en"):
+        d = out / lang
+        sample_result.write(d, lang=lang, self_contained=True)
+        paths[lang] = d
+    return paths
+
+
+def _target_parcel(result) -> pd.Series:
+    """A hub parcel taken whole, far from every edge: clicking its middle can only hit it."""
+    p = result.parcels
+    hub = p[(p["project"] == "trung_tam_nong_nghiep") & (p["take_fraction"] > 0.999)]
+    hub = hub[~hub["parcel_id"].isin(p[p["project"] != "trung_tam_nong_nghiep"]["parcel_id"])]
+    return hub.sort_values("parcel_area_m2").iloc[-1]
+
+
+@pytest.mark.parametrize("lang", ["vi", "en"])
+def test_map_as_a_planner_uses_it(sample_maps, sample_result, lang, tmp_path):
+    lab = LABELS[lang]
+    out = sample_maps[lang]
+    parcels_csv = pd.read_csv(out / "parcels.csv", encoding="utf-8-sig", dtype={"parcel_id": str})
+    with open_map(out / "map.html") as pg:
+        # features drawn: one per affected parcel, per piece, per road footprint, the hub
+        counts = pg.js("""(names) => names.map(n => { var l = __lp.layer(n); return l ? l.getLayers().length : -1; })""",
+                       [lab["parcels"], lab["takes"], lab["footprints"], lab["hub"]])
+        assert counts == [len(sample_result.affected), len(sample_result.pieces), 3, 1]
+        assert pg.js("document.querySelectorAll('.leaflet-overlay-pane path').length") >= sum(counts)
+
+        # the legend is visible, in the chosen language
+        legend = pg.page.locator("#landplan-legend")
+        assert legend.is_visible()
+        text = legend.inner_text()
+        assert ("Đất chuyên trồng lúa" if lang == "vi" else "Specialised rice land") in text
+        assert pg.page.locator("#landplan-summary").is_visible()
+
+        # click a known parcel: the popup's numbers are those of parcels.csv
+        target = _target_parcel(sample_result)
+        geom = sample_result.affected.set_index("parcel_id").geometry.to_crs("EPSG:4326")[target["parcel_id"]]
+        pt = shapely.point_on_surface(geom)
+        box = geom.bounds
+        pg.js("(b) => { __lp.map.fitBounds([[b[1], b[0]], [b[3], b[2]]], {animate: false}); }", list(box))
+        pg.page.wait_for_timeout(300)
+        xy = pg.js("(ll) => { var p = __lp.map.latLngToContainerPoint(L.latLng(ll[1], ll[0])); return [p.x, p.y]; }", [pt.x, pt.y])
+        map_box = pg.page.locator(".folium-map").bounding_box()
+        pg.page.mouse.click(map_box["x"] + xy[0], map_box["y"] + xy[1])
+        popup = pg.page.locator(".leaflet-popup-content")
+        popup.wait_for(state="visible", timeout=5000)
+        ptext = popup.inner_text()
+        row = parcels_csv[(parcels_csv["parcel_id"] == target["parcel_id"]) & (parcels_csv["project"] == target["project"])].iloc[0]
+        assert target["parcel_id"] in ptext
+        assert f"{row['take_m2']:,.1f}" in ptext and f"{row['parcel_area_m2']:,.1f}" in ptext
+        assert lab["take_pct"] in ptext and "100.0" in ptext
+
+        # hiding a layer removes its features; the legend follows
+        before = pg.js("document.querySelectorAll('.leaflet-overlay-pane path').length")
+        pg.page.locator(".leaflet-control-layers").get_by_text(lab["takes"], exact=True).click()
+        assert not pg.js("(n) => __lp.map.hasLayer(__lp.layer(n))", lab["takes"])
+        after = pg.js("document.querySelectorAll('.leaflet-overlay-pane path').length")
+        assert before - after == len(sample_result.pieces)
+        assert not pg.page.locator(".landplan-legend-section").first.is_visible()
+        pg.page.locator(".leaflet-control-layers").get_by_text(lab["takes"], exact=True).click()
+        assert pg.page.locator(".landplan-legend-section").first.is_visible()
+
+        # the search box finds a parcel by id and zooms to it
+        pg.js("() => { __lp.map.closePopup(); __lp.map.setView([10.0, 105.6], 11, {animate: false}); }")
+        other = sample_result.parcels[sample_result.parcels["project"] == "dt921"].iloc[0]["parcel_id"]
+        box_input = pg.page.locator(".leaflet-control-search input")
+        box_input.click()
+        box_input.press_sequentially(other, delay=20)
+        pg.page.wait_for_timeout(900)
+        box_input.press("Enter")
+        pg.page.wait_for_timeout(800)
+        zoom = pg.js("() => __lp.map.getZoom()")
+        assert zoom >= 17
+        ogeom = sample_result.affected.set_index("parcel_id").geometry.to_crs("EPSG:4326")[other]
+        centre = pg.js("() => { var c = __lp.map.getCenter(); return [c.lng, c.lat]; }")
+        assert shapely.Point(centre).distance(ogeom) < 0.0005  # centred on the parcel (≈50 m)
+
+        # the controls a planner expects are there
+        for sel in (".leaflet-control-scale", ".leaflet-control-layers", ".leaflet-control-search"):
+            assert pg.page.locator(sel).count() == 1, sel
+        assert pg.page.locator("a.leaflet-control-zoom-fullscreen, .leaflet-control-zoom-fullscreen").count() >= 1
+        assert pg.page.locator("#polyline-measure-control").count() == 1
+
+        pg.page.screenshot(path=str(tmp_path / f"map_{lang}.png"))
+        assert pg.errors == []
+        assert pg.blocked == []  # self-contained: nothing even tried the network
+    assert (tmp_path / f"map_{lang}.png").stat().st_size > 10_000
+
+
+HOSTILE = [
+    "<script>window.__pwned = 1</script>",
+    "<img src=x onerror=\"window.__pwned = 2\">",
+    "Nguyễn \"Văn\" 'An' &amp; &lt;b&gt;",
+    "Trần Thị Bình " * 40,
+]
+
+
+def test_hostile_attribute_values_show_as_text(tmp_path: Path):
+    layers = tiny_layers()
+    layers["parcels"]["chu"] = HOSTILE
+    layers["parcels"].loc[0, "pid"] = "P1<b>\"'"
+    path = write_tiny(tmp_path, layers)
+    out = tmp_path / "out"
+    run(path).write(out, self_contained=True)
+    with open_map(out / "map.html") as pg:
+        assert pg.js("() => window.__pwned === undefined")
+        layer = pg.js("""(n) => { var l = __lp.layer(n); var out = [];
+            l.eachLayer(f => { f.fire('click', {latlng: f.getCenter()}, true); var c = document.querySelector('.leaflet-popup-content');
+            out.push(c ? c.innerText : ''); });
+            return out; }""", LABELS["vi"]["parcels"])
+        text = "\n".join(layer)
+        assert "<script>window.__pwned = 1</script>" in text
+        assert "<img src=x onerror=" in text
+        assert "Nguyễn \"Văn\" 'An' &amp; &lt;b&gt;" in text
+        assert "Trần Thị Bình Trần Thị Bình" in text
+        assert "P1<b>\"'" in text
+        assert pg.js("() => document.querySelectorAll('.leaflet-popup-content img, .leaflet-popup-content script').length") == 0
+        assert pg.js("() => window.__pwned === undefined")
+        assert pg.errors == []
+
+
+def test_per_project_maps_and_unknown_project(tiny_scenario: Path, tmp_path: Path):
+    from landplan.errors import LandplanError
+
+    result = run(tiny_scenario)
+    out = result.write(tmp_path / "out", project_maps=True, self_contained=True)
+    assert sorted(p.name for p in (out / "maps").iterdir()) == ["map_east_west.html", "map_hub.html", "map_north_south.html"]
+    with open_map(out / "maps" / "map_hub.html") as pg:
+        n = pg.js("(name) => __lp.layer(name).getLayers().length", LABELS["vi"]["parcels"])
+        assert n == 3  # P1, P2, P4 are under the hub
+        assert pg.page.locator(".landplan-project").count() == 1
+        assert pg.errors == []
+    with pytest.raises(LandplanError, match="no project 'nope'"):
+        result.map(project="nope")
+
+
+def test_online_map_fetches_only_tiles(tiny_scenario: Path, tmp_path: Path):
+    out = run(tiny_scenario).write(tmp_path / "out")
+    html = (out / "map.html").read_text(encoding="utf-8")
+    assert "<script src=\"http" not in html and "<link rel=\"stylesheet\" href=\"http" not in html
+    with open_map(out / "map.html") as pg:
+        pg.page.wait_for_timeout(500)
+        assert pg.blocked, "the OpenStreetMap base map should ask for tiles"
+        assert all(u.split("?")[0].endswith((".png", ".jpg", ".jpeg")) or "/tile/" in u for u in pg.blocked), pg.blocked[:5]
