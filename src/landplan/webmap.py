@@ -24,6 +24,7 @@ import numpy as np
 import shapely
 
 from . import assets, landuse
+from .palette import ADMIN_LINE, CONTEXT_RICE, CONTEXT_RICE_OUTLINE, PARCEL_LINE, REMNANT_BAD, REMNANT_OK, project_colors
 
 if TYPE_CHECKING:
     import folium
@@ -63,10 +64,8 @@ LABELS: dict[str, dict[str, str]] = {
     },
 }
 
-PROJECT_COLORS = ("#c0392b", "#8e44ad", "#d35400", "#1f618d", "#b03a2e", "#6c3483", "#a04000", "#117864")
-HUB_COLOR = "#1e8449"
-REMNANT_OK, REMNANT_BAD = "#7f8c8d", "#e74c3c"
-CONTEXT_RICE = "#f7e98e"
+
+
 def _png_1x1(rgb: tuple[int, int, int]) -> bytes:
     """A 1 × 1 PNG of one colour."""
     import struct
@@ -185,7 +184,7 @@ def result_map(result: Result, *, lang: str = "vi", self_contained: bool = False
     lab = LABELS[lang]
     sub = _Subset(result, project)
     names = {p.id: p.name(lang) for p in result.scenario.projects}
-    colors = {p.id: (HUB_COLOR if p.hub else PROJECT_COLORS[i % len(PROJECT_COLORS)]) for i, p in enumerate(result.scenario.projects)}
+    colors = project_colors([(p.id, p.hub) for p in result.scenario.projects])
 
     n_features = len(sub.pieces) * 2 + len(sub.affected) * 2
     # many features draw far faster on a canvas than as SVG elements
@@ -211,7 +210,7 @@ def result_map(result: Result, *, lang: str = "vi", self_contained: bool = False
         name = f"{lab['admin']}: {titles.get(key, key)}"
         folium.GeoJson(
             _geojson(shown, {"name": shown["admin_unit"].map(_esc)}), name=name, show=k == 0,
-            style_function=lambda f: {"color": "#4d4d4d", "weight": 1.5, "fill": False, "dashArray": "6 4"},
+            style_function=lambda f: {"color": ADMIN_LINE, "weight": 1.5, "fill": False, "dashArray": "6 4"},
             tooltip=folium.GeoJsonTooltip(fields=["name"], labels=False, sticky=True),
         ).add_to(m)
         layer_names.append(name)
@@ -221,7 +220,7 @@ def result_map(result: Result, *, lang: str = "vi", self_contained: bool = False
     if ctx is not None and len(ctx):
         folium.GeoJson(
             _geojson(ctx, {"lu": ctx["landuse"].map(_esc)}), name=lab["context"], show=True,
-            style_function=lambda f: {"color": "#c9b458", "weight": 0.3, "fillColor": CONTEXT_RICE, "fillOpacity": 0.45},
+            style_function=lambda f: {"color": CONTEXT_RICE_OUTLINE, "weight": 0.3, "fillColor": CONTEXT_RICE, "fillOpacity": 0.45},
             tooltip=folium.GeoJsonTooltip(fields=["lu"], labels=False),
         ).add_to(m)
 
@@ -276,7 +275,7 @@ def result_map(result: Result, *, lang: str = "vi", self_contained: bool = False
     }
     parcels_layer = folium.GeoJson(
         _geojson(ap, props), name=lab["parcels"], show=True,
-        style_function=lambda f: {"color": "#333333", "weight": 0.8, "fill": True, "fillColor": "#ffffff", "fillOpacity": 0.0},
+        style_function=lambda f: {"color": PARCEL_LINE, "weight": 0.8, "fill": True, "fillColor": "#ffffff", "fillOpacity": 0.0},
         highlight_function=lambda f: {"weight": 3, "color": "#000000"},
         popup=folium.GeoJsonPopup(fields=list(props), aliases=[
             lab["parcel"], lab["landuse"], lab["owner"], lab["project"], lab["parcel_area"], lab["take"],
