@@ -41,8 +41,9 @@ def test_validate_ok_and_broken(tiny_scenario: Path, tmp_path: Path, capsys):
 
 def test_run_writes_every_output(tiny_scenario: Path, tmp_path: Path):
     out = tmp_path / "out"
-    assert main(["-q", "run", str(tiny_scenario), "--out", str(out)]) == 0
-    assert sorted(p.name for p in out.iterdir()) == sorted(OUTPUT_FILES)
+    assert main(["-q", "run", str(tiny_scenario), "--out", str(out), "--paper", "A4"]) == 0
+    assert sorted(p.name for p in out.iterdir()) == sorted([*OUTPUT_FILES, "exports"])
+    assert len(list((out / "exports").glob("*_A4.pdf"))) == 4 and not list((out / "exports").glob("*_A3.*"))
     summary = (out / "summary.csv").read_bytes()
     assert summary.startswith(b"\xef\xbb\xbf")  # UTF-8 BOM: Excel reads Vietnamese correctly
     header = summary[3:].split(b"\n")[0].decode()
@@ -52,11 +53,12 @@ def test_run_writes_every_output(tiny_scenario: Path, tmp_path: Path):
     for col in ("parcel_id", "project", "landuse", "parcel_area_m2", "take_m2", "take_fraction", "remnant_m2"):
         assert col in parcels_header
     layers = {row[0] for row in pyogrio.list_layers(out / "landplan.gpkg")}
-    assert layers == {"footprints", "takes", "affected_parcels"}
+    assert layers == {"footprints", "takes", "affected_parcels", "layer_styles"}
     manifest = json.loads((out / "manifest.json").read_text(encoding="utf-8"))
     assert manifest["crs"]["working"] == "EPSG:5897"
     assert len(manifest["inputs"]) == 1 and len(manifest["inputs"][0]["sha256"]) == 64
-    assert set(manifest["outputs"]) == set(OUTPUT_FILES) - {"manifest.json"}
+    assert set(manifest["outputs"]) >= set(OUTPUT_FILES) - {"manifest.json"}
+    assert "exports/overview_A4.pdf" in manifest["outputs"]
     assert manifest["versions"]["landplan"] == __version__
     html = (out / "map.html").read_text(encoding="utf-8")
     assert "Đất chuyên trồng lúa" in html and "leaflet" in html.lower()
@@ -70,7 +72,7 @@ def test_overwrite_guard_keeps_user_files(tiny_scenario: Path, tmp_path: Path, c
     err = capsys.readouterr().err
     assert "--overwrite" in err and len(err.strip().splitlines()) == 1
     assert sorted(p.name for p in out.iterdir()) == ["ghi_chu.txt"]
-    assert main(["-q", "run", str(tiny_scenario), "--out", str(out), "--overwrite"]) == 0
+    assert main(["-q", "run", str(tiny_scenario), "--out", str(out), "--overwrite", "--no-exports"]) == 0
     assert (out / "ghi_chu.txt").read_text(encoding="utf-8") == "của tôi"
     assert (out / "summary.csv").exists()
     assert not [p for p in tmp_path.iterdir() if p.name.startswith(".out.landplan-")]  # no temp folder left
@@ -106,7 +108,7 @@ def test_layers_that_do_not_overlap(tmp_path: Path, capsys):
 
 def test_real_process_exit_codes(tiny_scenario: Path, tmp_path: Path):
     env = {**os.environ, "PYTHONIOENCODING": "utf-8"}
-    ok = subprocess.run([sys.executable, "-m", "landplan", "-q", "run", str(tiny_scenario), "--out", str(tmp_path / "o")],
+    ok = subprocess.run([sys.executable, "-m", "landplan", "-q", "run", str(tiny_scenario), "--out", str(tmp_path / "o"), "--no-exports"],
                         capture_output=True, text=True, env=env, check=False)
     assert ok.returncode == 0, ok.stderr
     again = subprocess.run([sys.executable, "-m", "landplan", "run", str(tiny_scenario), "--out", str(tmp_path / "o")],
@@ -120,7 +122,7 @@ def test_real_process_exit_codes(tiny_scenario: Path, tmp_path: Path):
 def test_demo_writes_outputs(tmp_path: Path, monkeypatch):
     monkeypatch.setenv("LANDPLAN_CACHE", str(tmp_path / "cache"))
     out = tmp_path / "demo"
-    assert main(["-q", "demo", "--out", str(out), "--self-contained"]) == 0
+    assert main(["-q", "demo", "--out", str(out), "--self-contained", "--no-exports"]) == 0
     assert sorted(p.name for p in out.iterdir()) == sorted(OUTPUT_FILES)
     html = (out / "map.html").read_text(encoding="utf-8")
     assert "cdn." not in html and "Đất chuyên trồng lúa" in html

@@ -92,7 +92,7 @@ def _independent_rice_m2(layers) -> dict[str, float]:
 
 
 def test_summary_rice_matches_independent_computation(layers, sample_result, tmp_path):
-    out = sample_result.write(tmp_path / "out")
+    out = sample_result.write(tmp_path / "out", exports=False)
     summary = pd.read_csv(out / "summary.csv", encoding="utf-8-sig")
     expected = _independent_rice_m2(layers)
     for admin_layer in ("district", "ward"):

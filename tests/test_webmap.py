@@ -20,7 +20,7 @@ def sample_maps(sample_result, tmp_path_factory) -> dict[str, Path]:
     paths = {}
     for lang in ("vi", "en"):
         d = out / lang
-        sample_result.write(d, lang=lang, self_contained=True)
+        sample_result.write(d, lang=lang, self_contained=True, exports=False)
         paths[lang] = d
     return paths
 
@@ -121,7 +121,7 @@ def test_hostile_attribute_values_show_as_text(tmp_path: Path):
     layers["parcels"].loc[0, "pid"] = "P1<b>\"'"
     path = write_tiny(tmp_path, layers)
     out = tmp_path / "out"
-    run(path).write(out, self_contained=True)
+    run(path).write(out, self_contained=True, exports=False)
     with open_map(out / "map.html") as pg:
         assert pg.js("() => window.__pwned === undefined")
         layer = pg.js("""(n) => { var l = __lp.layer(n); var out = [];
@@ -143,7 +143,7 @@ def test_per_project_maps_and_unknown_project(tiny_scenario: Path, tmp_path: Pat
     from landplan.errors import LandplanError
 
     result = run(tiny_scenario)
-    out = result.write(tmp_path / "out", project_maps=True, self_contained=True)
+    out = result.write(tmp_path / "out", project_maps=True, self_contained=True, exports=False)
     assert sorted(p.name for p in (out / "maps").iterdir()) == ["map_east_west.html", "map_hub.html", "map_north_south.html"]
     with open_map(out / "maps" / "map_hub.html") as pg:
         n = pg.js("(name) => __lp.layer(name).getLayers().length", LABELS["vi"]["parcels"])
@@ -155,7 +155,7 @@ def test_per_project_maps_and_unknown_project(tiny_scenario: Path, tmp_path: Pat
 
 
 def test_online_map_fetches_only_tiles(tiny_scenario: Path, tmp_path: Path):
-    out = run(tiny_scenario).write(tmp_path / "out")
+    out = run(tiny_scenario).write(tmp_path / "out", exports=False)
     html = (out / "map.html").read_text(encoding="utf-8")
     assert "<script src=\"http" not in html and "<link rel=\"stylesheet\" href=\"http" not in html
     with open_map(out / "map.html") as pg:

@@ -17,21 +17,23 @@ import numpy as np
 import pandas as pd
 import pyogrio
 
+from . import qgis
 from .errors import LandplanError, OutputExistsError
 
 if TYPE_CHECKING:
     from .pipeline import Result
 
 #: GeoPackage layer names (shared with the QGIS styles in gis/).
-LAYER_FOOTPRINTS = "footprints"
-LAYER_TAKES = "takes"
-LAYER_AFFECTED = "affected_parcels"
+LAYER_FOOTPRINTS, LAYER_TAKES, LAYER_AFFECTED = qgis.LAYERS
 
 #: Folder of the per-project maps.
 MAPS_DIR = "maps"
-#: Every file a run writes; only these are replaced under ``overwrite``.
+#: Folder of the print exports (maps in PNG/SVG/PDF, project sheets).
+EXPORTS_DIR = "exports"
+#: Every file a run writes; only these (and the two folders) are replaced under ``overwrite``.
 OUTPUT_FILES = ("summary.csv", "totals.csv", "parcels.csv", "approvals.csv", "overlaps.csv",
-                "landplan.gpkg", "map.html", "manifest.json")
+                "landplan.gpkg", "landplan.qgs", "landplan.xlsx", "map.html", "manifest.json")
+OUTPUT_DIRS = (MAPS_DIR, EXPORTS_DIR)
 
 def sha256(path: Path) -> str:
     """SHA-256 of a file's bytes."""
@@ -53,7 +55,8 @@ def _overlaps_table(result: Result) -> pd.DataFrame:
     return pd.concat([a, b], ignore_index=True)[["kind", "a", "b", "overlap_m2"]]
 
 
-def _write_gpkg(result: Result, path: Path) -> None:
+def _write_gpkg(result: Result, path: Path, lang: str) -> None:
+    """Write the GeoPackage with its QGIS styles (``layer_styles``) and a QGIS project beside it."""
     fp = result.footprints.copy()
     names = {p.id: p for p in result.scenario.projects}
     fp["name"] = [names[p].name_vi for p in fp["project"]]
@@ -66,7 +69,13 @@ def _write_gpkg(result: Result, path: Path) -> None:
     affected = result.affected.join(per_parcel, on="parcel_id")
     layers: dict[str, gpd.GeoDataFrame] = {LAYER_FOOTPRINTS: fp, LAYER_TAKES: pieces, LAYER_AFFECTED: affected}
     for name, gdf in layers.items():
-        pyogrio.write_dataframe(gdf, path, layer=name, driver="GPKG", promote_to_multi=True)
+        pyogrio.write_dataframe(gdf, path, layer=name, driver="GPKG", promote_to_multi=True, geometry_type="MultiPolygon")
+    projects = [(p.id, p.name(lang), p.hub) for p in result.scenario.projects]
+    styles = qgis.styles_for(projects, lang)
+    qgis.write_layer_styles(path, styles)
+    x0, y0, x1, y1 = (float(v) for v in result.footprints.total_bounds)
+    qgis.write_project(path.parent / "landplan.qgs", f"./{path.name}", qgis.LAYERS, result.scenario.crs, styles,
+                       result.scenario.name, lang=lang, extent=(x0, y0, x1, y1))
 
 
 def _versions() -> dict[str, str]:
@@ -122,14 +131,17 @@ def manifest(result: Result, files: dict[str, str]) -> dict[str, Any]:
 
 
 def write_outputs(result: Result, out: Path, *, overwrite: bool = False, lang: str | None = None,
-                  self_contained: bool = False, project_maps: bool = False) -> Path:
+                  self_contained: bool = False, project_maps: bool = False, exports: bool = True,
+                  papers: tuple[str, ...] = ("A4", "A3")) -> Path:
     """Write every output into ``out``; return ``out``.
 
     Files are first written to a temporary folder beside ``out`` and moved into place only when all
     are complete. A folder that already holds files is refused unless ``overwrite``; then only
     landplan's own files (:data:`OUTPUT_FILES`, and ``maps/`` when ``project_maps``) are replaced and
-    the user's other files are left. ``project_maps`` adds ``maps/map_<project>.html``, one per project.
+    the user's other files are left. ``project_maps`` adds ``maps/map_<project>.html``, one per project;
+    ``exports`` writes ``exports/`` (print maps on ``papers`` in PNG, SVG and PDF, and a PDF sheet per project).
     """
+    lang = lang or result.scenario.lang
     out = Path(out)
     if out.exists() and not out.is_dir():
         raise OutputExistsError(f"output {out} is a file, not a folder; name a folder")
@@ -153,7 +165,14 @@ def write_outputs(result: Result, out: Path, *, overwrite: bool = False, lang: s
         _write_csv(result.parcels, tmp / "parcels.csv")
         _write_csv(result.approvals, tmp / "approvals.csv")
         _write_csv(_overlaps_table(result), tmp / "overlaps.csv")
-        _write_gpkg(result, tmp / "landplan.gpkg")
+        _write_gpkg(result, tmp / "landplan.gpkg", lang)
+        from .workbook import write_workbook
+
+        write_workbook(result, tmp / "landplan.xlsx", lang=lang)
+        if exports:
+            from .exports import write_exports
+
+            write_exports(result, tmp / EXPORTS_DIR, lang=lang, papers=papers)
         from .webmap import save_map
 
         save_map(result.map(lang=lang, self_contained=self_contained), tmp / "map.html")
@@ -161,7 +180,7 @@ def write_outputs(result: Result, out: Path, *, overwrite: bool = False, lang: s
             (tmp / MAPS_DIR).mkdir()
             for p in result.scenario.projects:
                 save_map(result.map(lang=lang, self_contained=self_contained, project=p.id), tmp / MAPS_DIR / f"map_{p.id}.html")
-        files = {name: sha256(tmp / name) for name in OUTPUT_FILES if (tmp / name).exists()}
+        files = {str(f.relative_to(tmp)): sha256(f) for f in sorted(tmp.rglob("*")) if f.is_file()}
         (tmp / "manifest.json").write_text(json.dumps(manifest(result, files), ensure_ascii=False, indent=2), encoding="utf-8")
         if not out.exists() or not any(out.iterdir()):
             if out.exists():
@@ -170,10 +189,11 @@ def write_outputs(result: Result, out: Path, *, overwrite: bool = False, lang: s
         else:
             for name in OUTPUT_FILES:
                 os.replace(tmp / name, out / name)
-            if (tmp / MAPS_DIR).exists():
-                if (out / MAPS_DIR).exists():
-                    shutil.rmtree(out / MAPS_DIR)
-                os.replace(tmp / MAPS_DIR, out / MAPS_DIR)
+            for d in OUTPUT_DIRS:
+                if (out / d).exists():
+                    shutil.rmtree(out / d)
+                if (tmp / d).exists():
+                    os.replace(tmp / d, out / d)
             shutil.rmtree(tmp)
     except BaseException:
         shutil.rmtree(tmp, ignore_errors=True)

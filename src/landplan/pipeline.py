@@ -56,12 +56,13 @@ class Result:
         return result_map(self, lang=lang or self.scenario.lang, self_contained=self_contained, project=project)
 
     def write(self, out: str | Path, *, overwrite: bool = False, lang: str | None = None,
-              self_contained: bool = False, project_maps: bool = False) -> Path:
+              self_contained: bool = False, project_maps: bool = False, exports: bool = True,
+              papers: tuple[str, ...] = ("A4", "A3")) -> Path:
         """Write every output file into ``out`` (see :func:`landplan.outputs.write_outputs`)."""
         from .outputs import write_outputs
 
         return write_outputs(self, Path(out), overwrite=overwrite, lang=lang, self_contained=self_contained,
-                             project_maps=project_maps)
+                             project_maps=project_maps, exports=exports, papers=papers)
 
 
 class _Steps:
@@ -142,15 +143,15 @@ def run(scenario: Scenario | str | Path) -> Result:
     with steps("reading parcels"):
         parcels = layers.read_parcels(scenario.parcels, scenario.crs, mask=tiles[0], report=report)
         if parcels.empty:
-            raise LayerError(_no_overlap_message(scenario, fp))
+            _check_extents_meet(scenario, fp, report)
         admin = {a.key: layers.read_admin(a, scenario.crs, mask=None, report=report) for a in scenario.admin}
     with steps("parcel overlaps"):
         parcels, parcel_overlaps = takes.resolve_parcel_overlaps(parcels, report=report)
     with steps("take table"):
         pieces = takes.take_table(parcels, fp, crs=scenario.crs, tiles=tiles)
         union_pieces = takes.union_takes(pieces)
-        if pieces.empty:
-            raise LayerError(_no_overlap_message(scenario, fp))
+        if pieces.empty and not parcels.empty:
+            _check_extents_meet(scenario, fp, report)
     with steps("administrative units"):
         if admin:
             split = pd.concat([takes.split_by_admin(pieces, g, admin_layer=k) for k, g in admin.items()], ignore_index=True)
@@ -179,6 +180,26 @@ def run(scenario: Scenario | str | Path) -> Result:
     )
     log.info("measured %d pieces of %d parcels for %d projects", len(pieces), len(affected), len(fp))
     return result
+
+
+def _check_extents_meet(scenario: Scenario, fp: gpd.GeoDataFrame, report: RunReport) -> None:
+    """No parcel is under any footprint: an error when the layers do not even share an extent (a CRS
+    mistake), otherwise a result to report (the projects lie where the layer has no parcels)."""
+    import pyproj
+
+    from . import sources
+
+    ref = scenario.parcels.source
+    bounds = sources.total_bounds(ref.path, ref.layer)
+    src_crs = sources.layer_crs(ref.path, ref.layer)
+    if bounds is not None and src_crs is not None:
+        tr = pyproj.Transformer.from_crs(src_crs, scenario.crs, always_xy=True)
+        box = shapely.box(*tr.transform_bounds(*bounds))
+        if box.intersects(shapely.box(*fp.total_bounds)):
+            report.warn("no parcel lies under any project footprint (the footprints are inside the parcel layer's extent, "
+                        "where it has no parcels); every table is empty and the exports say so")
+            return
+    raise LayerError(_no_overlap_message(scenario, fp))
 
 
 def _no_overlap_message(scenario: Scenario, fp: gpd.GeoDataFrame) -> str:

@@ -150,6 +150,8 @@ def tile_footprints(geoms: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
 
 def _merge_tiled(fi: np.ndarray, pi: np.ndarray, pieces: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     """One piece per (footprint, parcel): pieces of a parcel cut by tile edges are joined again."""
+    if len(fi) == 0:
+        return fi, pi, pieces
     key = fi.astype("int64") * (int(pi.max(initial=0)) + 1) + pi
     order = np.argsort(key, kind="stable")
     key_sorted = key[order]

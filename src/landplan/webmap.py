@@ -45,7 +45,7 @@ LABELS: dict[str, dict[str, str]] = {
         "remnants_n": "Số thửa có phần còn lại dưới mức", "declared": "Đất lúa khai báo (ha)", "diff": "Chênh lệch (ha)",
         "approval": "Thẩm quyền chấp thuận", "search": "Tìm thửa theo mã…", "not_found": "Không tìm thấy",
         "fullscreen": "Toàn màn hình", "fullscreen_off": "Thoát toàn màn hình", "measure": "Đo khoảng cách",
-        "all": "Tất cả dự án",
+        "all": "Tất cả dự án", "empty": "Không có thửa đất nào bị ảnh hưởng trong phạm vi dự án",
     },
     "en": {
         "plain": "Plain background (no network)", "osm": "OpenStreetMap", "satellite": "Satellite imagery",
@@ -60,7 +60,7 @@ LABELS: dict[str, dict[str, str]] = {
         "remnants_n": "Parcels with a remnant below a minimum", "declared": "Declared rice (ha)", "diff": "Difference (ha)",
         "approval": "Approval", "search": "Find a parcel by id…", "not_found": "Not found",
         "fullscreen": "Full screen", "fullscreen_off": "Exit full screen", "measure": "Measure distance",
-        "all": "All projects",
+        "all": "All projects", "empty": "No parcel is affected within the project footprints",
     },
 }
 
@@ -238,51 +238,53 @@ def result_map(result: Result, *, lang: str = "vi", self_contained: bool = False
             tooltip=folium.GeoJsonTooltip(fields=["id", "flag"], aliases=[lab["parcel"], lab["flag"]]),
         ).add_to(m)
 
-    # land taken, coloured by land use
-    tk = sub.pieces
-    folium.GeoJson(
-        _geojson(tk, {
-            "project": tk["project"].map(lambda p: _esc(names.get(p, p))),
-            "lu": [f"{_esc(c)} – {_esc(landuse.name(c, lang))}" for c in tk["landuse"]],
-            "take": tk["take_m2"].map(_num),
-            "color": tk["landuse"].map(landuse.color),
-        }),
-        name=lab["takes"], show=True,
-        style_function=lambda f: {"color": f["properties"]["color"], "weight": 0.4,
-                                  "fillColor": f["properties"]["color"], "fillOpacity": 0.85},
-        tooltip=folium.GeoJsonTooltip(fields=["project", "lu", "take"], aliases=[lab["project"], lab["landuse"], lab["take"]]),
-    ).add_to(m)
-    layer_names.append(lab["takes"])
+    parcels_layer = None
+    if len(sub.pieces):  # folium cannot bind tooltips to an empty layer
+        # land taken, coloured by land use
+        tk = sub.pieces
+        folium.GeoJson(
+            _geojson(tk, {
+                "project": tk["project"].map(lambda p: _esc(names.get(p, p))),
+                "lu": [f"{_esc(c)} – {_esc(landuse.name(c, lang))}" for c in tk["landuse"]],
+                "take": tk["take_m2"].map(_num),
+                "color": tk["landuse"].map(landuse.color),
+            }),
+            name=lab["takes"], show=True,
+            style_function=lambda f: {"color": f["properties"]["color"], "weight": 0.4,
+                                      "fillColor": f["properties"]["color"], "fillOpacity": 0.85},
+            tooltip=folium.GeoJsonTooltip(fields=["project", "lu", "take"], aliases=[lab["project"], lab["landuse"], lab["take"]]),
+        ).add_to(m)
+        layer_names.append(lab["takes"])
 
-    # affected parcels, with popups (the layer the search box looks in)
-    per = sub.parcels.groupby("parcel_id", sort=False).agg(
-        take_m2=("take_m2", "sum"), counted=("counted_area_m2", "first"),
-        flag=("remnant_flag", lambda s: "; ".join(sorted({x for x in s if x}))),
-        projects=("project", lambda s: ", ".join(names.get(p, p) for p in dict.fromkeys(s))),
-    )
-    ap = sub.affected.join(per, on="parcel_id")
-    pct = 100.0 * ap["take_m2"] / ap["counted"].where(ap["counted"] > 0, np.nan)
-    props = {
-        "id": ap["parcel_id"].map(_esc),
-        "lu": [f"{_esc(c)} – {_esc(landuse.name(c, lang))}" for c in ap["landuse"]],
-        "owner": ap["owner"].map(_esc),
-        "project": ap["projects"].map(_esc),
-        "area": ap["parcel_area_m2"].map(_num),
-        "take": ap["take_m2"].map(_num),
-        "pct": pct.map(lambda v: _num(v, 1)),
-        "rest": (ap["counted"] - ap["take_m2"]).clip(lower=0).map(_num),
-        "flag": ap["flag"].map(_esc),
-    }
-    parcels_layer = folium.GeoJson(
-        _geojson(ap, props), name=lab["parcels"], show=True,
-        style_function=lambda f: {"color": PARCEL_LINE, "weight": 0.8, "fill": True, "fillColor": "#ffffff", "fillOpacity": 0.0},
-        highlight_function=lambda f: {"weight": 3, "color": "#000000"},
-        popup=folium.GeoJsonPopup(fields=list(props), aliases=[
-            lab["parcel"], lab["landuse"], lab["owner"], lab["project"], lab["parcel_area"], lab["take"],
-            lab["take_pct"], lab["remnant"], lab["flag"]], max_width=420),
-        tooltip=folium.GeoJsonTooltip(fields=["id", "lu"], aliases=[lab["parcel"], lab["landuse"]]),
-    )
-    parcels_layer.add_to(m)
+        # affected parcels, with popups (the layer the search box looks in)
+        per = sub.parcels.groupby("parcel_id", sort=False).agg(
+            take_m2=("take_m2", "sum"), counted=("counted_area_m2", "first"),
+            flag=("remnant_flag", lambda s: "; ".join(sorted({x for x in s if x}))),
+            projects=("project", lambda s: ", ".join(names.get(p, p) for p in dict.fromkeys(s))),
+        )
+        ap = sub.affected.join(per, on="parcel_id")
+        pct = 100.0 * ap["take_m2"] / ap["counted"].where(ap["counted"] > 0, np.nan)
+        props = {
+            "id": ap["parcel_id"].map(_esc),
+            "lu": [f"{_esc(c)} – {_esc(landuse.name(c, lang))}" for c in ap["landuse"]],
+            "owner": ap["owner"].map(_esc),
+            "project": ap["projects"].map(_esc),
+            "area": ap["parcel_area_m2"].map(_num),
+            "take": ap["take_m2"].map(_num),
+            "pct": pct.map(lambda v: _num(v, 1)),
+            "rest": (ap["counted"] - ap["take_m2"]).clip(lower=0).map(_num),
+            "flag": ap["flag"].map(_esc),
+        }
+        parcels_layer = folium.GeoJson(
+            _geojson(ap, props), name=lab["parcels"], show=True,
+            style_function=lambda f: {"color": PARCEL_LINE, "weight": 0.8, "fill": True, "fillColor": "#ffffff", "fillOpacity": 0.0},
+            highlight_function=lambda f: {"weight": 3, "color": "#000000"},
+            popup=folium.GeoJsonPopup(fields=list(props), aliases=[
+                lab["parcel"], lab["landuse"], lab["owner"], lab["project"], lab["parcel_area"], lab["take"],
+                lab["take_pct"], lab["remnant"], lab["flag"]], max_width=420),
+            tooltip=folium.GeoJsonTooltip(fields=["id", "lu"], aliases=[lab["parcel"], lab["landuse"]]),
+        )
+        parcels_layer.add_to(m)
 
     # footprints (roads) and the hub
     fp = sub.footprints
@@ -385,7 +387,7 @@ def _macro(m: folium.Map, script: str = "", html_text: str = "", js: tuple[str, 
     m.add_child(macro)
 
 
-def _add_controls(m: folium.Map, parcels_layer: folium.GeoJson, lab: dict[str, str]) -> None:
+def _add_controls(m: folium.Map, parcels_layer: folium.GeoJson | None, lab: dict[str, str]) -> None:
     """Scale bar (metres), fullscreen, distance measuring and the parcel search box."""
     map_js = MAP_JS
     _macro(m, f"L.control.scale({{imperial: false, metric: true, maxWidth: 200, position: 'bottomright'}}).addTo({map_js});")
@@ -399,7 +401,7 @@ def _add_controls(m: folium.Map, parcels_layer: folium.GeoJson, lab: dict[str, s
                   f"clearMeasurementsOnStop: false, showClearControl: true, measureControlTitleOn: {json.dumps(lab['measure'])}}})"
                   f".addTo({map_js});", js=(ms[0],), css=(ms[1],))
     se = assets.plugin("search")
-    if se:
+    if se and parcels_layer is not None:
         layer_js = "{{ this.layer.get_name() }}"
         _macro(m, f"""
 var landplanSearch = new L.Control.Search({{
@@ -489,6 +491,8 @@ def _add_summary(m: folium.Map, sub: _Subset, *, lab: dict[str, str], names: dic
         cards.append(f'<details class="landplan-project" data-project="{_esc(r["project"])}"{" open" if single else ""}>'
                      f'<summary style="cursor:pointer;font-weight:bold">{_esc(names.get(r["project"], r["project"]))}</summary>'
                      f'<table style="font-size:12px;margin:2px 0 6px 8px">{table}</table></details>')
+    if not len(sub.pieces):
+        cards.insert(0, f'<p style="color:#a00000;font-weight:bold">{_esc(lab["empty"])}</p>')
     box = (f'<div id="landplan-summary" style="position:absolute;bottom:48px;right:10px;z-index:1000;background:rgba(255,255,255,0.95);'
            f'padding:8px 10px;border:1px solid #999;border-radius:4px;font:12px/1.4 sans-serif;max-width:380px;max-height:50vh;overflow:auto">'
            f'<div style="font-weight:bold;font-size:13px;margin-bottom:4px">{_esc(lab["summary"])}</div>{"".join(cards)}</div>')
