@@ -13,8 +13,10 @@ import pytest
 
 from landplan import __version__
 from landplan.cli import main
-from landplan.outputs import OUTPUT_FILES
+from landplan.outputs import LANDCOVER_FILES, OUTPUT_FILES
 from tests.conftest import SCENARIO, write_tiny
+
+VECTOR_ONLY = sorted(set(OUTPUT_FILES) - set(LANDCOVER_FILES))
 
 
 def test_version(capsys):
@@ -42,7 +44,7 @@ def test_validate_ok_and_broken(tiny_scenario: Path, tmp_path: Path, capsys):
 def test_run_writes_every_output(tiny_scenario: Path, tmp_path: Path):
     out = tmp_path / "out"
     assert main(["-q", "run", str(tiny_scenario), "--out", str(out), "--paper", "A4"]) == 0
-    assert sorted(p.name for p in out.iterdir()) == sorted([*OUTPUT_FILES, "exports"])
+    assert sorted(p.name for p in out.iterdir()) == sorted([*VECTOR_ONLY, "exports"])
     assert len(list((out / "exports").glob("*_A4.pdf"))) == 4 and not list((out / "exports").glob("*_A3.*"))
     summary = (out / "summary.csv").read_bytes()
     assert summary.startswith(b"\xef\xbb\xbf")  # UTF-8 BOM: Excel reads Vietnamese correctly
@@ -57,7 +59,7 @@ def test_run_writes_every_output(tiny_scenario: Path, tmp_path: Path):
     manifest = json.loads((out / "manifest.json").read_text(encoding="utf-8"))
     assert manifest["crs"]["working"] == "EPSG:5897"
     assert len(manifest["inputs"]) == 1 and len(manifest["inputs"][0]["sha256"]) == 64
-    assert set(manifest["outputs"]) >= set(OUTPUT_FILES) - {"manifest.json"}
+    assert set(manifest["outputs"]) >= set(VECTOR_ONLY) - {"manifest.json"}
     assert "exports/overview_A4.pdf" in manifest["outputs"]
     assert manifest["versions"]["landplan"] == __version__
     html = (out / "map.html").read_text(encoding="utf-8")

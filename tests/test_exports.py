@@ -79,7 +79,8 @@ def test_scale_bar_matches_map_coordinates(sample_result):
 def test_workbook_matches_summary_csv(sample_out: Path):
     summary = pd.read_csv(sample_out / "summary.csv", encoding="utf-8-sig")
     wb = openpyxl.load_workbook(sample_out / "landplan.xlsx")
-    assert wb.sheetnames == ["Tổng hợp", "Tổng các dự án", "Thửa bị ảnh hưởng", "Phê duyệt", "Chồng lấn"]
+    assert wb.sheetnames == ["Tổng hợp", "Tổng các dự án", "Thửa bị ảnh hưởng", "Phê duyệt", "Chồng lấn",
+                             "Lớp phủ (raster)", "So sánh thửa – raster"]
     ws = wb["Tổng hợp"]
     header = [c.value for c in ws[1]]
     assert header[:4] == ["Mã dự án", "Dự án", "Cấp hành chính", "Đơn vị hành chính"] and "Diện tích (m²)" in header

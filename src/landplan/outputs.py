@@ -32,7 +32,10 @@ MAPS_DIR = "maps"
 EXPORTS_DIR = "exports"
 #: Every file a run writes; only these (and the two folders) are replaced under ``overwrite``.
 OUTPUT_FILES = ("summary.csv", "totals.csv", "parcels.csv", "approvals.csv", "overlaps.csv",
-                "landplan.gpkg", "landplan.qgs", "landplan.xlsx", "map.html", "manifest.json")
+                "landplan.gpkg", "landplan.qgs", "landplan.xlsx", "map.html", "manifest.json",
+                "landcover.csv", "landcover_compare.csv")
+#: Written only when the scenario has a land-cover raster.
+LANDCOVER_FILES = ("landcover.csv", "landcover_compare.csv")
 OUTPUT_DIRS = (MAPS_DIR, EXPORTS_DIR)
 
 def sha256(path: Path) -> str:
@@ -165,6 +168,9 @@ def write_outputs(result: Result, out: Path, *, overwrite: bool = False, lang: s
         _write_csv(result.parcels, tmp / "parcels.csv")
         _write_csv(result.approvals, tmp / "approvals.csv")
         _write_csv(_overlaps_table(result), tmp / "overlaps.csv")
+        if result.landcover is not None and result.landcover_compare is not None:
+            _write_csv(result.landcover, tmp / "landcover.csv")
+            _write_csv(result.landcover_compare, tmp / "landcover_compare.csv")
         _write_gpkg(result, tmp / "landplan.gpkg", lang)
         from .workbook import write_workbook
 
@@ -188,7 +194,10 @@ def write_outputs(result: Result, out: Path, *, overwrite: bool = False, lang: s
             os.replace(tmp, out)
         else:
             for name in OUTPUT_FILES:
-                os.replace(tmp / name, out / name)
+                if (tmp / name).exists():
+                    os.replace(tmp / name, out / name)
+                elif (out / name).exists():  # a file of an earlier run that this run does not write
+                    (out / name).unlink()
             for d in OUTPUT_DIRS:
                 if (out / d).exists():
                     shutil.rmtree(out / d)

@@ -48,6 +48,8 @@ class Result:
     parcel_overlaps: pd.DataFrame
     report: RunReport
     timings_s: dict[str, float] = field(default_factory=dict)
+    landcover: pd.DataFrame | None = None
+    landcover_compare: pd.DataFrame | None = None
 
     def map(self, *, lang: str | None = None, self_contained: bool = False, project: str | None = None) -> folium.Map:
         """The planner's map of every project, or of ``project`` (see :func:`landplan.webmap.result_map`)."""
@@ -132,7 +134,7 @@ def run(scenario: Scenario | str | Path) -> Result:
     if not isinstance(scenario, Scenario):
         scenario = load_scenario(scenario)
     report = RunReport()
-    steps = _Steps(6)
+    steps = _Steps(7 if scenario.landcover else 6)
     with steps("footprints"):
         fp = build_footprints(scenario, report=report)
         tiles = takes.tile_footprints(np.asarray(fp.geometry.values))
@@ -173,10 +175,22 @@ def run(scenario: Scenario | str | Path) -> Result:
                             f"(gaps in the parcel layer, or outside it)")
         affected_rows = np.unique(pieces["parcel_row"].to_numpy())
         affected = parcels.iloc[affected_rows].reset_index(drop=True)
+    landcover = compare = None
+    if scenario.landcover is not None:
+        from . import raster
+
+        with steps("land-cover raster"):
+            landcover, compare, piece_rice = raster.landcover_tables(
+                scenario.landcover, fp, admin, pieces, appr, crs=scenario.crs, warn=report.warn)
+            ptable = ptable.merge(piece_rice, on=["project", "parcel_id"], how="left")
+            ptable["raster_rice_m2"] = ptable["raster_rice_m2"].fillna(0.0)
+            ptable["raster_rice_share"] = np.divide(ptable["raster_rice_m2"], ptable["take_m2"],
+                                                    out=np.zeros(len(ptable)), where=ptable["take_m2"].to_numpy() > 0).clip(0, 1)
     result = Result(
         scenario=scenario, footprints=fp, pieces=pieces, affected=affected, admin=admin,
         summary=summary, totals=totals, parcels=ptable, approvals=appr,
         project_overlaps=overlaps, parcel_overlaps=parcel_overlaps, report=report, timings_s=steps.timings,
+        landcover=landcover, landcover_compare=compare,
     )
     log.info("measured %d pieces of %d parcels for %d projects", len(pieces), len(affected), len(fp))
     return result

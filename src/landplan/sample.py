@@ -389,6 +389,62 @@ def _split(add: Callable[[float, float, float, float, str], None], a: float, b: 
             break
 
 
+SAMPLE_LANDCOVER = "landcover_10m.tif"
+#: The sample raster's classes: (pixel value, land-use code or "", group, Vietnamese name, English name).
+LANDCOVER_CLASSES: tuple[tuple[int, str, str, str, str], ...] = (
+    (1, "LUC", "rice", "Lúa 2–3 vụ", "Rice, two or three crops"),
+    (2, "LUK", "rice", "Lúa 1 vụ, lúa – màu", "Rice, one crop or rotated"),
+    (3, "CLN", "other_agriculture", "Cây lâu năm, vườn", "Orchards and perennials"),
+    (4, "HNK", "other_agriculture", "Cây hằng năm, rau màu", "Annual crops"),
+    (5, "NTS", "other_agriculture", "Ao nuôi thủy sản", "Aquaculture ponds"),
+    (6, "", "residential", "Đất xây dựng", "Built-up land"),
+    (7, "SON", "water", "Mặt nước", "Water"),
+    (8, "DGT", "infrastructure", "Đường", "Roads"),
+)
+_CODE_TO_CLASS = {"LUC": 1, "LUK": 2, "LUN": 2, "CLN": 3, "HNK": 4, "NTS": 5, "ONT": 6, "ODT": 6, "TMD": 6, "SKC": 6,
+                  "SKK": 6, "SON": 7, "MNC": 7, "DTL": 7, "DGT": 8}
+
+
+def landcover_raster(parcels_gdf: gpd.GeoDataFrame, path: Path, *, seed: int = SAMPLE_SEED, pixel_m: float = 10.0) -> Path:
+    """A 10 m classified land-cover GeoTIFF made from the parcels, disagreeing with them as real maps do.
+
+    About 8 % of rice parcels show as orchards (converted since the cadastre was updated), 6 % of
+    orchard and annual-crop parcels show as rice, 10 % of rice parcels swap LUC and LUK, and 1 % of
+    pixels are classification noise; pixels whose centre lies in no parcel are nodata (0).
+    """
+    import rasterio
+    from rasterio.features import rasterize
+    from rasterio.transform import from_origin
+
+    rng = np.random.default_rng(seed + 1)
+    codes = parcels_gdf["landuse"].to_numpy()
+    values = np.array([_CODE_TO_CLASS.get(c, 6) for c in codes], dtype="uint8")
+    r = rng.random(len(values))
+    rice = np.isin(values, [1, 2])
+    values[rice & (r < 0.08)] = 3
+    swap = rice & (r >= 0.08) & (r < 0.18)
+    values[swap] = np.where(values[swap] == 1, 2, 1)
+    crops = np.isin(values, [3, 4]) & ~rice
+    values[crops & (r < 0.06)] = 1
+    xmin, ymin, xmax, ymax = parcels_gdf.total_bounds
+    xmin, ymin = np.floor(xmin / pixel_m) * pixel_m, np.floor(ymin / pixel_m) * pixel_m
+    xmax, ymax = np.ceil(xmax / pixel_m) * pixel_m, np.ceil(ymax / pixel_m) * pixel_m
+    width, height = int(np.rint((xmax - xmin) / pixel_m)), int(np.rint((ymax - ymin) / pixel_m))
+    transform = from_origin(xmin, ymax, pixel_m, pixel_m)
+    grid = rasterize(zip(parcels_gdf.geometry.values, values.tolist()), out_shape=(height, width), transform=transform,
+                     fill=0, dtype="uint8")
+    noise = (rng.random(grid.shape) < 0.01) & (grid > 0)
+    grid[noise] = rng.integers(1, 9, int(noise.sum()), dtype="uint8")
+    profile = {"driver": "GTiff", "width": width, "height": height, "count": 1, "dtype": "uint8", "crs": SAMPLE_CRS,
+               "transform": transform, "nodata": 0, "compress": "deflate", "tiled": True, "blockxsize": 256, "blockysize": 256}
+    tmp = path.with_name(path.stem + ".partial.tif")
+    with rasterio.open(tmp, "w", **profile) as dst:
+        dst.write(grid, 1)
+        dst.update_tags(source="landplan synthetic sample: rasterised from the sample parcels with deliberate disagreement")
+    tmp.replace(path)
+    return path
+
+
 def write_sample(folder: str | Path, *, seed: int = SAMPLE_SEED) -> Path:
     """Write the sample layers into ``folder``/can_tho_sample.gpkg; same seed, same bytes. Returns the path."""
     folder = Path(folder)
@@ -412,7 +468,8 @@ def write_sample(folder: str | Path, *, seed: int = SAMPLE_SEED) -> Path:
     finally:
         pyogrio.set_gdal_config_options({"OGR_CURRENT_DATE": None})
     tmp.replace(target)
-    log.info("wrote %s (%d parcels)", target, len(layers["parcels"]))
+    landcover_raster(layers["parcels"], folder / SAMPLE_LANDCOVER, seed=seed)
+    log.info("wrote %s (%d parcels) and %s", target, len(layers["parcels"]), SAMPLE_LANDCOVER)
     return target
 
 
@@ -490,6 +547,10 @@ layer = "project_polygons"
 where = "project = '{HUB_ID}'"
 hub = true
 
+[landcover]   # a 10 m classified land-cover raster (synthetic, made from the parcels)
+path = "{gpkg.rsplit('/', 1)[0] + '/' if '/' in gpkg else ''}{SAMPLE_LANDCOVER}"
+band = 1
+{_classes_toml()}
 [rules]
 approval_thresholds_ha = [10, 500]
 approval_authorities = [
@@ -509,6 +570,14 @@ rice = 5
 other_agriculture = 4
 residential = 3
 '''
+
+
+def _classes_toml() -> str:
+    out = []
+    for value, code, group, name, name_en in LANDCOVER_CLASSES:
+        key = f'code = "{code}"' if code else f'group = "{group}"'
+        out.append(f'[[landcover.classes]]\nvalue = {value}\n{key}\nname = "{name}"\nname_en = "{name_en}"\n')
+    return "\n".join(out)
 
 
 def write_sample_scenario(folder: str | Path, *, seed: int = SAMPLE_SEED) -> Path:

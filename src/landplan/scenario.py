@@ -13,6 +13,7 @@ import pyproj
 from . import sources
 from .crs import DEFAULT_WORKING_CRS, check_working_crs, parse_crs
 from .errors import CRSError, ScenarioError
+from .raster import LandcoverClass, LandcoverSpec
 
 Lang = Literal["vi", "en"]
 LANGS: tuple[str, ...] = ("vi", "en")
@@ -127,6 +128,7 @@ class Scenario:
     admin: tuple[AdminSpec, ...]
     projects: tuple[ProjectSpec, ...]
     rules: Rules
+    landcover: LandcoverSpec | None = None
 
     def input_files(self) -> list[Path]:
         """Every distinct input file the scenario reads."""
@@ -134,10 +136,14 @@ class Scenario:
         seen: dict[Path, None] = {}
         for r in refs:
             seen.setdefault(r.path, None)
+        if self.landcover is not None:
+            seen.setdefault(self.landcover.path, None)
         return list(seen)
 
 
-_TOP_KEYS = {"scenario", "parcels", "admin", "projects", "rules"}
+_TOP_KEYS = {"scenario", "parcels", "admin", "projects", "rules", "landcover"}
+_LANDCOVER_KEYS = {"path", "band", "nodata", "classes"}
+_CLASS_KEYS = {"value", "code", "group", "name", "name_en"}
 _SCENARIO_KEYS = {"name", "crs", "lang"}
 _PARCEL_KEYS = {"path", "layer", "where", "id", "landuse", "owner"}
 _ADMIN_KEYS = {"key", "path", "layer", "where", "name", "title"}
@@ -350,14 +356,80 @@ def parse_scenario(data: dict[str, Any], *, base: Path, path: Path | None = None
             )
 
     rules = _parse_rules(ck, data.get("rules", {}))
+    landcover = _parse_landcover(ck, data["landcover"]) if "landcover" in data else None
 
     if ck.problems:
         raise ScenarioError(label, ck.problems)
     assert parcels is not None and crs is not None and rules is not None
     return Scenario(
         path=(path.resolve() if path else base), name=name, crs=crs, lang=lang,
-        parcels=parcels, admin=tuple(admins), projects=tuple(projects), rules=rules,
+        parcels=parcels, admin=tuple(admins), projects=tuple(projects), rules=rules, landcover=landcover,
     )
+
+
+def _parse_landcover(ck: _Checker, lt: Any) -> LandcoverSpec | None:
+    """``[landcover]``: a classified raster, its band, nodata and ``[[landcover.classes]]``."""
+    from . import landuse
+
+    if not isinstance(lt, dict):
+        ck.add("landcover", "must be a table with path, band and [[landcover.classes]]")
+        return None
+    ck.unknown_keys("landcover", lt, _LANDCOVER_KEYS)
+    ok = True
+    path_s = ck.string("landcover", lt, "path")
+    path = (ck.base / path_s).resolve() if path_s else None
+    if path is not None and not path.is_file():
+        ck.add("landcover.path", f"file {path} does not exist" + (" (it is a directory)" if path.is_dir() else "")
+               + "; paths are relative to the scenario file")
+        ok = False
+    band = lt.get("band", 1)
+    if isinstance(band, bool) or not isinstance(band, int) or band < 1:
+        ck.add("landcover.band", f"must be a band number from 1, got {band!r}")
+        ok = False
+    nodata = lt.get("nodata")
+    if nodata is not None and (isinstance(nodata, bool) or not isinstance(nodata, (int, float))):
+        ck.add("landcover.nodata", f"must be a number, got {nodata!r}")
+        ok = False
+    classes: list[LandcoverClass] = []
+    raw = lt.get("classes")
+    if not isinstance(raw, list) or not raw:
+        ck.add("landcover.classes", "missing; add a [[landcover.classes]] table per pixel value (value, code, name)")
+        return None
+    groups = {"rice", "other_agriculture", "residential", "infrastructure", "water", "other"}
+    seen: set[int] = set()
+    for i, c in enumerate(raw):
+        key = f"landcover.classes[{i}]"
+        if not isinstance(c, dict):
+            ck.add(key, "must be a table")
+            ok = False
+            continue
+        ck.unknown_keys(key, c, _CLASS_KEYS)
+        value = c.get("value")
+        if isinstance(value, bool) or not isinstance(value, int):
+            ck.add(f"{key}.value", f"must be a whole number (the pixel value), got {value!r}")
+            ok = False
+            continue
+        if value in seen:
+            ck.add(f"{key}.value", f"pixel value {value} is listed twice")
+            ok = False
+        seen.add(value)
+        code = landuse.normalize_code(c.get("code", ""))
+        group = c.get("group")
+        if code and not landuse.is_known(code):
+            ck.add(f"{key}.code", f"unknown land-use code {code!r}; use one of landplan's codes or give a group instead")
+            ok = False
+            continue
+        if not code and group not in groups:
+            ck.add(f"{key}", f"give a land-use code (e.g. \"LUC\") or a group ({', '.join(sorted(groups))})")
+            ok = False
+            continue
+        g = landuse.lookup(code).group if code else str(group)
+        name = c.get("name") or (landuse.name(code, "vi") if code else g)
+        name_en = c.get("name_en") or (landuse.name(code, "en") if code else g)
+        classes.append(LandcoverClass(value, code or g.upper(), g, str(name), str(name_en)))
+    if not ok or path is None:
+        return None
+    return LandcoverSpec(path, int(band), float(nodata) if nodata is not None else None, tuple(classes))
 
 
 def _parse_rules(ck: _Checker, rt: Any) -> Rules | None:

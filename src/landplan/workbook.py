@@ -69,6 +69,17 @@ HEADERS: dict[str, tuple[str, str, str | None]] = {
     "a": ("Đối tượng 1", "First", None),
     "b": ("Đối tượng 2", "Second", None),
     "overlap_m2": ("Diện tích chồng lấn (m²)", "Overlap (m²)", M2),
+    "class_value": ("Giá trị lớp (raster)", "Raster class value", INT),
+    "class_name": ("Lớp phủ", "Land-cover class", None),
+    "raster_classified_m2": ("Raster phân loại (m²)", "Classified by the raster (m²)", M2),
+    "raster_nodata_m2": ("Raster không có dữ liệu (m²)", "Raster nodata (m²)", M2),
+    "raster_outside_m2": ("Ngoài phạm vi raster (m²)", "Outside the raster (m²)", M2),
+    "parcels_rice_ha": ("Đất lúa theo thửa (ha)", "Rice by parcels (ha)", HA),
+    "raster_rice_ha": ("Đất lúa theo raster (ha)", "Rice by raster (ha)", HA),
+    "diff_ha": ("Chênh lệch raster − thửa (ha)", "Raster − parcels (ha)", HA),
+    "diff_pct": ("Chênh lệch (%)", "Difference (%)", "0.00"),
+    "raster_rice_m2": ("Raster: đất lúa trong phần thu hồi (m²)", "Raster rice in the take (m²)", M2),
+    "raster_rice_share": ("Raster: tỷ lệ lúa trong phần thu hồi", "Raster rice share of the take", PCT),
 }
 
 SHEETS = {
@@ -77,6 +88,8 @@ SHEETS = {
     "parcels": ("Thửa bị ảnh hưởng", "Affected parcels"),
     "approvals": ("Phê duyệt", "Approvals"),
     "overlaps": ("Chồng lấn", "Overlaps"),
+    "landcover": ("Lớp phủ (raster)", "Land cover (raster)"),
+    "landcover_compare": ("So sánh thửa – raster", "Parcels vs raster"),
 }
 
 
@@ -97,13 +110,17 @@ def _frames(result: Result, lang: str) -> dict[str, pd.DataFrame]:
         result.project_overlaps.rename(columns={"project_a": "a", "project_b": "b"}).assign(kind="project"),
         result.parcel_overlaps.rename(columns={"overlaps_parcel_id": "a", "parcel_id": "b"}).assign(kind="parcel"),
     ], ignore_index=True)[["kind", "a", "b", "overlap_m2"]]
-    return {
+    frames = {
         "summary": with_names(result.summary),
         "totals": with_names(result.totals),
         "parcels": with_names(result.parcels),
         "approvals": with_names(approvals),
         "overlaps": ov,
     }
+    if result.landcover is not None and result.landcover_compare is not None:
+        frames["landcover"] = with_names(result.landcover)
+        frames["landcover_compare"] = with_names(result.landcover_compare)
+    return frames
 
 
 def write_workbook(result: Result, path: Path, *, lang: str = "vi") -> Path:

@@ -1,0 +1,316 @@
+"""Land cover from a classified raster: class areas inside footprints with exact partial-pixel coverage.
+
+A pixel half inside a corridor counts half (exactextract's coverage fractions), not the pixel-centre
+rule of QGIS zonal statistics and rasterstats. Footprints are transformed into the raster's CRS; the
+raster is never resampled, and only the windows the footprints touch are read (footprints are cut
+into tiles first, so a long diagonal corridor never asks for the whole raster at once).
+
+Areas: each pixel's area in the raster's own CRS (constant for a projected raster; on the ellipsoid,
+row by row, for a raster in degrees) times its coverage, then scaled by the polygon's
+working-CRS / raster-CRS area ratio, so the figures are in the same m² as the parcel figures.
+"""
+
+from __future__ import annotations
+
+import logging
+import warnings
+from collections.abc import Callable
+from dataclasses import dataclass
+from pathlib import Path
+
+import geopandas as gpd
+import numpy as np
+import pandas as pd
+import pyproj
+import shapely
+
+from . import landuse
+from .errors import InputFileError, LayerError
+
+log = logging.getLogger("landplan")
+
+#: Tiles (m, working CRS) that footprints are cut into before extraction.
+RASTER_TILE_M = 2_000.0
+#: Nodata and outside areas below this (m²) are rounding, reported as zero.
+ROUNDING_M2 = 1e-6
+
+
+@dataclass(frozen=True)
+class LandcoverClass:
+    """One class of the land-cover raster: its pixel value, land-use code (or group) and names."""
+
+    value: int
+    code: str
+    group: str
+    name_vi: str
+    name_en: str
+
+    @property
+    def is_rice(self) -> bool:
+        """True for rice classes (code LUC/LUK/LUN, or group rice)."""
+        return self.code in landuse.RICE_CODES or self.group == "rice"
+
+
+@dataclass(frozen=True)
+class LandcoverSpec:
+    """A classified land-cover raster: file, band, nodata override and class table."""
+
+    path: Path
+    band: int
+    nodata: float | None
+    classes: tuple[LandcoverClass, ...]
+
+    def by_value(self) -> dict[int, LandcoverClass]:
+        """Classes keyed by pixel value."""
+        return {c.value: c for c in self.classes}
+
+
+@dataclass(frozen=True)
+class RasterInfo:
+    """What landplan needs to know about the raster before measuring."""
+
+    crs: pyproj.CRS
+    transform: tuple[float, ...]
+    width: int
+    height: int
+    nodata: float | None
+    bounds: tuple[float, float, float, float]
+
+
+def inspect_raster(spec: LandcoverSpec) -> RasterInfo:
+    """Open the raster and check it: readable, has a CRS, has the band. One clear error otherwise."""
+    import rasterio
+    from rasterio.errors import RasterioIOError
+
+    label = str(spec.path)
+    try:
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")
+            with rasterio.open(spec.path) as ds:
+                if ds.crs is None:
+                    raise LayerError(f"{label}: the raster has no coordinate reference system; set it (QGIS: Layer ▸ Set CRS, "
+                                     f"then Export ▸ Save As) or with `gdal_edit.py -a_srs EPSG:5897 {spec.path.name}`")
+                if not 1 <= spec.band <= ds.count:
+                    raise LayerError(f"{label}: band {spec.band} does not exist; the raster has {ds.count} band(s)")
+                # read the first and the last pixel: a truncated file has lost its last blocks
+                ds.read(spec.band, window=((0, 1), (0, 1)))
+                ds.read(spec.band, window=((ds.height - 1, ds.height), (ds.width - 1, ds.width)))
+                nodata = spec.nodata if spec.nodata is not None else ds.nodatavals[spec.band - 1]
+                return RasterInfo(pyproj.CRS.from_wkt(ds.crs.to_wkt()), tuple(ds.transform)[:6], ds.width, ds.height,
+                                  nodata, tuple(ds.bounds))
+    except RasterioIOError as exc:
+        raise InputFileError(f"{label}: cannot be read as a raster ({str(exc).splitlines()[0]}); check the file is a complete GeoTIFF") from None
+
+
+def _ellipsoidal_row_area(lat_c: np.ndarray, dlat: float, dlon: float, geod: pyproj.Geod) -> np.ndarray:
+    """Area in m² of lat/lon cells centred at ``lat_c`` (degrees) of size dlat × dlon, on the ellipsoid.
+
+    Notes
+    -----
+    A cell between latitudes φ1 < φ2 spanning Δλ radians has area (Δλ / 2π) · (S(φ2) − S(φ1)), where
+    S(φ) is the area of the ellipsoid from the equator to φ; S is evaluated with pyproj's geodesic
+    polygon area of a thin band, so no series is written here.
+    """
+    lats = np.unique(np.round(lat_c, 12))
+    out = {}
+    for lat in lats:
+        lat1, lat2 = lat - abs(dlat) / 2, lat + abs(dlat) / 2
+        area, _ = geod.polygon_area_perimeter([0, abs(dlon), abs(dlon), 0], [lat1, lat1, lat2, lat2])
+        out[lat] = abs(area)
+    return np.array([out[v] for v in np.round(lat_c, 12)])
+
+
+def measure(polys: gpd.GeoDataFrame, spec: LandcoverSpec, info: RasterInfo, *, crs: pyproj.CRS) -> tuple[pd.DataFrame, pd.DataFrame]:
+    """Class areas inside each polygon (rows of ``polys``, working CRS).
+
+    Returns ``(classes, cover)``: ``classes`` has one row per polygon row × class value
+    (``row``, ``value``, ``area_m2``); ``cover`` has one row per polygon (``row``, ``polygon_m2``,
+    ``classified_m2``, ``nodata_m2``, ``outside_m2``), areas in working-CRS m², so that
+    classified + nodata + outside = polygon.
+    """
+    from exactextract import exact_extract
+
+    geoms = np.asarray(polys.geometry.values)
+    n = len(geoms)
+    if n == 0:
+        return (pd.DataFrame({"row": [], "value": [], "area_m2": []}),
+                pd.DataFrame({"row": [], "polygon_m2": [], "classified_m2": [], "nodata_m2": [], "outside_m2": []}))
+    # cut into tiles so each extraction reads a small window
+    from .footprints import polygonal
+
+    tiles, rows = _tiles(geoms, RASTER_TILE_M)
+    to_r = pyproj.Transformer.from_crs(crs, info.crs, always_xy=True)
+    tiles_r = shapely.transform(shapely.segmentize(tiles, 10.0), lambda xy: np.column_stack(to_r.transform(xy[:, 0], xy[:, 1])))
+    tiles_r = polygonal(shapely.make_valid(tiles_r))
+    rb = shapely.box(*info.bounds)
+    inside_r = shapely.intersection(tiles_r, rb)
+    geographic = info.crs.is_geographic
+    geod = info.crs.get_geod()
+    if geographic:
+        assert geod is not None
+        native = np.array([abs(geod.geometry_area_perimeter(g)[0]) for g in tiles_r])
+        native_in = np.array([abs(geod.geometry_area_perimeter(g)[0]) if not g.is_empty else 0.0 for g in inside_r])
+    else:
+        native = shapely.area(tiles_r)
+        native_in = shapely.area(inside_r)
+    working = shapely.area(tiles)
+    scale = np.divide(working, native, out=np.ones_like(working), where=native > 0)
+
+    a, b, _, d, e, _ = info.transform
+    pixel_native = abs(a * e - b * d)
+    gdf_r = gpd.GeoDataFrame(geometry=inside_r, crs=info.crs)
+    hit = ~shapely.is_empty(inside_r)
+    records = []
+    classified = np.zeros(len(tiles))
+    if hit.any():
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")
+            df = exact_extract(str(spec.path), gdf_r[hit], ["coverage", "values", "center_y"], output="pandas")
+        for k, (cov, val, cy) in zip(np.flatnonzero(hit), zip(df["coverage"], df["values"], df["center_y"])):
+            cov = np.asarray(cov, dtype="float64")
+            val = np.asarray(val)
+            if info.nodata is not None and np.isfinite(info.nodata):
+                keep = val != info.nodata
+                cov, val, cy = cov[keep], val[keep], np.asarray(cy)[keep]
+            if geographic and geod is not None:
+                area = cov * _ellipsoidal_row_area(np.asarray(cy, dtype="float64"), e, a, geod) * scale[k]
+            else:
+                area = cov * pixel_native * scale[k]
+            classified[k] = area.sum()
+            if len(val):
+                uniq, inv = np.unique(val.astype("int64"), return_inverse=True)
+                sums = np.bincount(inv, weights=area, minlength=len(uniq))
+                records += [(int(rows[k]), int(v), float(x)) for v, x in zip(uniq, sums)]
+    cls = pd.DataFrame(records, columns=["row", "value", "area_m2"]).groupby(["row", "value"])["area_m2"].sum().reset_index()
+    inside_w = native_in * scale
+    nodata = inside_w - classified
+    outside = working - inside_w
+    cover = pd.DataFrame({
+        "row": rows, "polygon_m2": working, "classified_m2": classified,
+        # differences below a square millimetre are rounding of the coverage sums, not land
+        "nodata_m2": np.where(nodata > ROUNDING_M2, nodata, 0.0), "outside_m2": np.where(outside > ROUNDING_M2, outside, 0.0),
+    }).groupby("row", as_index=False).sum()
+    return cls, cover
+
+
+def _tiles(geoms: np.ndarray, size: float) -> tuple[np.ndarray, np.ndarray]:
+    """Cut each polygon by a grid of ``size`` squares; return the pieces and their polygon rows."""
+    from .footprints import polygonal
+
+    out, rows = [], []
+    for i, g in enumerate(geoms):
+        xmin, ymin, xmax, ymax = shapely.bounds(g)
+        if max(xmax - xmin, ymax - ymin) <= size:
+            out.append(np.array([g], dtype=object))
+            rows.append(np.array([i]))
+            continue
+        xs = np.arange(xmin, xmax + size, size)
+        ys = np.arange(ymin, ymax + size, size)
+        gx, gy = np.meshgrid(xs[:-1], ys[:-1])
+        cells = shapely.box(gx.ravel(), gy.ravel(), gx.ravel() + size, gy.ravel() + size)
+        shapely.prepare(g)
+        cells = cells[shapely.intersects(g, cells)]
+        parts = polygonal(shapely.intersection(cells, g))
+        parts = parts[shapely.area(parts) > 0]
+        out.append(parts)
+        rows.append(np.full(len(parts), i))
+    return np.concatenate(out), np.concatenate(rows)
+
+
+def check_classes(cls: pd.DataFrame, spec: LandcoverSpec) -> None:
+    """Every pixel value met must be in the class table; one message lists those that are not."""
+    known = set(spec.by_value())
+    missing = sorted(set(cls["value"].astype(int)) - known)
+    if missing:
+        area = cls[cls["value"].isin(missing)].groupby("value")["area_m2"].sum()
+        shown = ", ".join(f"{v} ({area[v]:,.1f} m²)" for v in missing[:10])
+        raise LayerError(f"{spec.path}: pixel value(s) not in the scenario's [[landcover.classes]] table: {shown}; "
+                         f"add a class for each (value, code, name)")
+
+
+M2_PER_HA = 10_000.0
+LANDCOVER_COLUMNS = ["project", "admin_layer", "admin_unit", "class_value", "landuse", "class_name", "is_rice", "area_m2", "area_ha"]
+
+
+def _by_admin(footprints: gpd.GeoDataFrame, admin: dict[str, gpd.GeoDataFrame]) -> gpd.GeoDataFrame:
+    """Footprints split by each administrative layer's units (land in no unit kept as its own piece)."""
+    from .takes import OUTSIDE_ADMIN
+
+    parts = [footprints[["project"]].assign(admin_layer="", admin_unit="", geometry=footprints.geometry.values)]
+    for key, units in admin.items():
+        fg, ug = np.asarray(footprints.geometry.values), np.asarray(units.geometry.values)
+        fi, ui = shapely.STRtree(ug).query(fg, predicate="intersects") if len(ug) else (np.zeros(0, int), np.zeros(0, int))
+        inter = shapely.intersection(fg[fi], ug[ui])
+        rest = [shapely.difference(g, shapely.union_all(ug[ui[fi == i]])) for i, g in enumerate(fg)]
+        parts.append(gpd.GeoDataFrame({"project": footprints["project"].to_numpy()[fi], "admin_layer": key,
+                                       "admin_unit": units["admin_unit"].to_numpy()[ui]}, geometry=inter, crs=footprints.crs))
+        parts.append(gpd.GeoDataFrame({"project": footprints["project"].to_numpy(), "admin_layer": key, "admin_unit": OUTSIDE_ADMIN},
+                                      geometry=rest, crs=footprints.crs))
+    out = gpd.GeoDataFrame(pd.concat(parts, ignore_index=True), geometry="geometry", crs=footprints.crs)
+    from .footprints import polygonal
+
+    out["geometry"] = polygonal(np.asarray(out.geometry.values))
+    keep = (shapely.area(np.asarray(out.geometry.values)) > 0.01) | (out["admin_layer"] == "")
+    return out[keep].reset_index(drop=True)
+
+
+def landcover_tables(spec: LandcoverSpec, footprints: gpd.GeoDataFrame, admin: dict[str, gpd.GeoDataFrame],
+                     pieces: gpd.GeoDataFrame, approvals: pd.DataFrame, *, crs: pyproj.CRS,
+                     warn: Callable[[str], None]) -> tuple[pd.DataFrame, pd.DataFrame, pd.DataFrame]:
+    """The raster's answers beside the parcels'.
+
+    Returns ``landcover`` (project × admin layer × unit × class: ``area_m2``, ``area_ha``; rows with
+    ``admin_layer == ""`` are whole projects), ``compare`` (per project: rice by parcels, rice by
+    the raster, the difference, and how much of the footprint the raster classifies, leaves nodata
+    or does not cover) and ``piece_rice`` (per parcel × project piece: ``raster_rice_m2``).
+    """
+    info = inspect_raster(spec)
+    classes = spec.by_value()
+    zones = _by_admin(footprints, admin)
+    cls, cover = measure(zones, spec, info, crs=crs)
+    check_classes(cls, spec)
+    cls = cls.merge(zones[["project", "admin_layer", "admin_unit"]], left_on="row", right_index=True)
+    cls["landuse"] = cls["value"].map(lambda v: classes[int(v)].code)
+    cls["class_name"] = cls["value"].map(lambda v: classes[int(v)].name_vi)
+    cls["is_rice"] = cls["value"].map(lambda v: classes[int(v)].is_rice)
+    keys = ["project", "admin_layer", "admin_unit", "class_value", "landuse", "class_name", "is_rice"]
+    landcover: pd.DataFrame = cls.rename(columns={"value": "class_value"}).groupby(keys)["area_m2"].sum().reset_index()
+    landcover["area_ha"] = landcover["area_m2"] / M2_PER_HA
+    landcover = landcover.sort_values(["project", "admin_layer", "admin_unit", "class_value"]).reset_index(drop=True)[LANDCOVER_COLUMNS]
+
+    whole = cover.merge(zones[["project", "admin_layer"]], left_on="row", right_index=True)
+    whole = whole[whole["admin_layer"] == ""].set_index("project")
+    if (whole["outside_m2"] >= whole["polygon_m2"] * (1 - 1e-9)).all():
+        raise LayerError(f"{spec.path}: every project footprint lies outside the raster (raster extent {np.round(info.bounds, 1).tolist()} "
+                         f"in {info.crs.to_string()}); check the raster's CRS and that it covers the projects")
+    rice = landcover[(landcover["admin_layer"] == "") & landcover["is_rice"]].groupby("project")["area_m2"].sum()
+    rows = []
+    for p in footprints["project"]:
+        c = whole.loc[p]
+        if c["outside_m2"] >= c["polygon_m2"] * (1 - 1e-9):
+            warn(f"land-cover raster: project {p} lies entirely outside the raster; its raster figures are empty")
+        elif c["outside_m2"] > 0.01:
+            warn(f"land-cover raster: {c['outside_m2']:,.1f} m² of project {p} lies outside the raster (reported, not counted)")
+        if c["nodata_m2"] > 0.01:
+            warn(f"land-cover raster: {c['nodata_m2']:,.1f} m² of project {p} is nodata in the raster (reported, not counted)")
+        parcels_rice = float(approvals.loc[approvals["project"] == p, "rice_m2"].sum())
+        raster_rice = float(rice.get(p, 0.0))
+        rows.append({
+            "project": p, "footprint_m2": float(c["polygon_m2"]), "raster_classified_m2": float(c["classified_m2"]),
+            "raster_nodata_m2": float(c["nodata_m2"]), "raster_outside_m2": float(c["outside_m2"]),
+            "parcels_rice_ha": parcels_rice / M2_PER_HA, "raster_rice_ha": raster_rice / M2_PER_HA,
+            "diff_ha": (raster_rice - parcels_rice) / M2_PER_HA,
+            "diff_pct": 100.0 * (raster_rice - parcels_rice) / parcels_rice if parcels_rice > 0 else np.nan,
+        })
+    compare = pd.DataFrame(rows)
+
+    if len(pieces):
+        pcls, _ = measure(pieces, spec, info, crs=crs)
+        check_classes(pcls, spec)
+        rice_values = [v for v, c in classes.items() if c.is_rice]
+        r = pcls[pcls["value"].isin(rice_values)].groupby("row")["area_m2"].sum()
+        piece_rice = pd.DataFrame({"project": pieces["project"].to_numpy(), "parcel_id": pieces["parcel_id"].to_numpy(),
+                                   "raster_rice_m2": r.reindex(np.arange(len(pieces)), fill_value=0.0).to_numpy()})
+    else:
+        piece_rice = pd.DataFrame({"project": [], "parcel_id": [], "raster_rice_m2": []})
+    return landcover, compare, piece_rice
