@@ -10,10 +10,11 @@ try:
 except PackageNotFoundError:  # running from a source tree without installing
     __version__ = "0.0.0+unknown"
 
+from .compare import compare_map, compare_results
 from .errors import LandplanError
 from .pipeline import Result, run
 from .scenario import Scenario, load_scenario
 
 logging.getLogger("landplan").addHandler(logging.NullHandler())
 
-__all__ = ["LandplanError", "Result", "Scenario", "__version__", "load_scenario", "run"]
+__all__ = ["LandplanError", "Result", "Scenario", "__version__", "compare_map", "compare_results", "load_scenario", "run"]
