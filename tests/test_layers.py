@@ -99,3 +99,15 @@ def test_vn2000_datum_shift_mistake_is_caught(tmp_path: Path):
         run(write_tiny(tmp_path, layers))
     msg = str(err.value)
     assert "tiny.gpkg:parcels" in msg and "would move it 22" in msg and "Set CRS" in msg
+
+
+def test_nfc_and_nfd_text_compare_equal(tmp_path: Path):
+    import unicodedata
+
+    layers = tiny_layers()
+    layers["parcels"]["chu"] = [unicodedata.normalize("NFD", s) for s in layers["parcels"]["chu"]]
+    layers["districts"]["ten"] = [unicodedata.normalize("NFD", "Quận A"), "Quận B"]
+    result = run(write_tiny(tmp_path, layers))
+    assert "Nguyễn Văn An" in set(result.parcels["owner"])  # NFC, as typed on any keyboard
+    units = set(result.summary["admin_unit"])
+    assert "Quận A" in units and len({u for u in units if unicodedata.normalize("NFC", u) == "Quận A"}) == 1

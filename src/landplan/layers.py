@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import unicodedata
+
 import geopandas as gpd
 import numpy as np
 import pandas as pd
@@ -90,6 +92,12 @@ def repair_polygons(gdf: gpd.GeoDataFrame, *, layer: str, id_column: str | None,
     return out
 
 
+def _nfc(values: pd.Series) -> pd.Series:
+    """Text as Unicode NFC, stripped: "Nguyễn" typed with combining marks (NFD, as some software saves
+    it) and with precomposed letters (NFC) become the same string."""
+    return values.astype(str).map(lambda s: unicodedata.normalize("NFC", s).strip())
+
+
 def read_parcels(spec: ParcelsSpec, crs: pyproj.CRS, *, mask: shapely.Geometry | np.ndarray | None, report: RunReport) -> gpd.GeoDataFrame:
     """Read parcels touching ``mask`` into columns ``parcel_id``, ``landuse``, ``owner``, geometry.
 
@@ -103,7 +111,7 @@ def read_parcels(spec: ParcelsSpec, crs: pyproj.CRS, *, mask: shapely.Geometry |
     if ids.isna().any():
         n = int(ids.isna().sum())
         raise LayerError(f"{label}: {n} parcel(s) have no id in column {spec.id_column!r}; give every parcel an id")
-    ids = ids.astype(str).str.strip()
+    ids = _nfc(ids)
     dup = ids[ids.duplicated(keep=False)]
     if len(dup):
         first = sorted(set(dup))[:5]
@@ -114,7 +122,7 @@ def read_parcels(spec: ParcelsSpec, crs: pyproj.CRS, *, mask: shapely.Geometry |
         {
             "parcel_id": ids.to_numpy(),
             "landuse": codes.to_numpy(),
-            "owner": (raw[spec.owner_column].fillna("").astype(str).to_numpy() if spec.owner_column else ""),
+            "owner": (_nfc(raw[spec.owner_column].fillna("")).to_numpy() if spec.owner_column else ""),
         },
         geometry=raw.geometry.values, crs=raw.crs,
     )
@@ -129,7 +137,7 @@ def read_parcels(spec: ParcelsSpec, crs: pyproj.CRS, *, mask: shapely.Geometry |
 def read_admin(spec: AdminSpec, crs: pyproj.CRS, *, mask: shapely.Geometry | None, report: RunReport) -> gpd.GeoDataFrame:
     """Read administrative units into ``admin_unit`` and geometry."""
     raw = read_layer(spec.source, crs, columns=[spec.name_column], mask=mask)
-    out = gpd.GeoDataFrame({"admin_unit": raw[spec.name_column].fillna("").astype(str).to_numpy()},
+    out = gpd.GeoDataFrame({"admin_unit": _nfc(raw[spec.name_column].fillna("")).to_numpy()},
                            geometry=raw.geometry.values, crs=raw.crs)
     return repair_polygons(out, layer=spec.source.label(), id_column="admin_unit", report=report)
 

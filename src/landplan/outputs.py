@@ -133,15 +133,49 @@ def manifest(result: Result, files: dict[str, str]) -> dict[str, Any]:
     }
 
 
+def _swap_in(tmp: Path, out: Path) -> None:
+    """Put the complete outputs in ``tmp`` in place of ``out`` with directory renames only.
+
+    The user's own files in ``out`` are hard-linked into ``tmp`` first, then ``out`` is renamed
+    aside and ``tmp`` renamed to ``out``. A run killed at any moment leaves ``out`` holding the
+    previous complete outputs, or (between the two renames) no ``out`` at all, with the previous
+    folder intact beside it as ``.<name>.landplan-…-old``; never a mix of old and new files.
+    """
+    if not out.exists():
+        os.replace(tmp, out)
+        return
+    own = set(OUTPUT_FILES) | set(OUTPUT_DIRS)
+    for entry in out.iterdir():
+        if entry.name in own:
+            continue
+        target = tmp / entry.name
+        if entry.is_dir() and not entry.is_symlink():
+            shutil.copytree(entry, target, symlinks=True, copy_function=_link_or_copy)
+        else:
+            _link_or_copy(str(entry), str(target))
+    old = tmp.with_name(tmp.name + "-old")
+    os.replace(out, old)
+    os.replace(tmp, out)
+    shutil.rmtree(old, ignore_errors=True)
+
+
+def _link_or_copy(src: str, dst: str) -> None:
+    """Hard-link ``src`` to ``dst`` (same file, no copy), or copy it where links are not possible."""
+    try:
+        os.link(src, dst, follow_symlinks=False)
+    except OSError:
+        shutil.copy2(src, dst, follow_symlinks=False)
+
+
 def write_outputs(result: Result, out: Path, *, overwrite: bool = False, lang: str | None = None,
                   self_contained: bool = False, project_maps: bool = False, exports: bool = True,
                   papers: tuple[str, ...] = ("A4", "A3")) -> Path:
     """Write every output into ``out``; return ``out``.
 
-    Files are first written to a temporary folder beside ``out`` and moved into place only when all
-    are complete. A folder that already holds files is refused unless ``overwrite``; then only
-    landplan's own files (:data:`OUTPUT_FILES`, and ``maps/`` when ``project_maps``) are replaced and
-    the user's other files are left. ``project_maps`` adds ``maps/map_<project>.html``, one per project;
+    Files are first written to a temporary folder beside ``out`` and swapped into place only when all
+    are complete (:func:`_swap_in`). A folder that already holds files is refused unless ``overwrite``;
+    then only landplan's own files (:data:`OUTPUT_FILES` and :data:`OUTPUT_DIRS`) are replaced and the
+    user's other files are kept. ``project_maps`` adds ``maps/map_<project>.html``, one per project;
     ``exports`` writes ``exports/`` (print maps on ``papers`` in PNG, SVG and PDF, and a PDF sheet per project).
     """
     lang = lang or result.scenario.lang
@@ -188,22 +222,7 @@ def write_outputs(result: Result, out: Path, *, overwrite: bool = False, lang: s
                 save_map(result.map(lang=lang, self_contained=self_contained, project=p.id), tmp / MAPS_DIR / f"map_{p.id}.html")
         files = {str(f.relative_to(tmp)): sha256(f) for f in sorted(tmp.rglob("*")) if f.is_file()}
         (tmp / "manifest.json").write_text(json.dumps(manifest(result, files), ensure_ascii=False, indent=2), encoding="utf-8")
-        if not out.exists() or not any(out.iterdir()):
-            if out.exists():
-                out.rmdir()
-            os.replace(tmp, out)
-        else:
-            for name in OUTPUT_FILES:
-                if (tmp / name).exists():
-                    os.replace(tmp / name, out / name)
-                elif (out / name).exists():  # a file of an earlier run that this run does not write
-                    (out / name).unlink()
-            for d in OUTPUT_DIRS:
-                if (out / d).exists():
-                    shutil.rmtree(out / d)
-                if (tmp / d).exists():
-                    os.replace(tmp / d, out / d)
-            shutil.rmtree(tmp)
+        _swap_in(tmp, out)
     except BaseException:
         shutil.rmtree(tmp, ignore_errors=True)
         raise
