@@ -116,3 +116,32 @@ def polygonal(geoms: np.ndarray) -> np.ndarray:
     for i in np.flatnonzero(mixed):
         out[i] = _polygonal(geoms[i])
     return out
+
+
+def cut_by_grid(geoms: np.ndarray, size_m: float, needs_cut: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Cut the polygons flagged in ``needs_cut`` by a grid of ``size_m`` squares; keep the others whole.
+
+    Returns the pieces and, for each, the row of the polygon it came from. The pieces of one polygon
+    are disjoint and cover it exactly, so areas measured piece by piece add up to the polygon's.
+    """
+    out: list[np.ndarray] = []
+    rows: list[np.ndarray] = []
+    for i, (g, cut) in enumerate(zip(geoms, needs_cut)):
+        if not cut:
+            out.append(np.array([g], dtype=object))
+            rows.append(np.array([i]))
+            continue
+        xmin, ymin, xmax, ymax = shapely.bounds(g)
+        xs = np.arange(xmin, xmax + size_m, size_m)
+        ys = np.arange(ymin, ymax + size_m, size_m)
+        gx, gy = np.meshgrid(xs[:-1], ys[:-1])
+        cells = shapely.box(gx.ravel(), gy.ravel(), gx.ravel() + size_m, gy.ravel() + size_m)
+        shapely.prepare(g)
+        cells = cells[shapely.intersects(g, cells)]
+        parts = polygonal(shapely.intersection(cells, g))
+        parts = parts[shapely.area(parts) > 0]
+        out.append(parts)
+        rows.append(np.full(len(parts), i))
+    if not out:
+        return np.zeros(0, dtype=object), np.zeros(0, dtype=int)
+    return np.concatenate(out), np.concatenate(rows)

@@ -194,27 +194,11 @@ def measure(polys: gpd.GeoDataFrame, spec: LandcoverSpec, info: RasterInfo, *, c
 
 
 def _tiles(geoms: np.ndarray, size: float) -> tuple[np.ndarray, np.ndarray]:
-    """Cut each polygon by a grid of ``size`` squares; return the pieces and their polygon rows."""
-    from .footprints import polygonal
+    """Cut each polygon wider or taller than ``size`` by a grid of ``size`` squares."""
+    from .footprints import cut_by_grid
 
-    out, rows = [], []
-    for i, g in enumerate(geoms):
-        xmin, ymin, xmax, ymax = shapely.bounds(g)
-        if max(xmax - xmin, ymax - ymin) <= size:
-            out.append(np.array([g], dtype=object))
-            rows.append(np.array([i]))
-            continue
-        xs = np.arange(xmin, xmax + size, size)
-        ys = np.arange(ymin, ymax + size, size)
-        gx, gy = np.meshgrid(xs[:-1], ys[:-1])
-        cells = shapely.box(gx.ravel(), gy.ravel(), gx.ravel() + size, gy.ravel() + size)
-        shapely.prepare(g)
-        cells = cells[shapely.intersects(g, cells)]
-        parts = polygonal(shapely.intersection(cells, g))
-        parts = parts[shapely.area(parts) > 0]
-        out.append(parts)
-        rows.append(np.full(len(parts), i))
-    return np.concatenate(out), np.concatenate(rows)
+    b = shapely.bounds(geoms)
+    return cut_by_grid(geoms, size, np.maximum(b[:, 2] - b[:, 0], b[:, 3] - b[:, 1]) > size)
 
 
 def check_classes(cls: pd.DataFrame, spec: LandcoverSpec) -> None:

@@ -9,7 +9,7 @@ import pyproj
 import shapely
 
 from .crs import assert_working, geodesic_area_m2
-from .footprints import polygonal
+from .footprints import cut_by_grid, polygonal
 from .parallel import geos_map
 from .report import RunReport
 
@@ -126,26 +126,7 @@ def tile_footprints(geoms: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     The tiles of one footprint are disjoint and cover it exactly, so areas measured against the
     tiles add up to areas measured against the footprint.
     """
-    out: list[np.ndarray] = []
-    rows: list[np.ndarray] = []
-    nverts = shapely.get_num_coordinates(geoms)
-    for i, (g, n) in enumerate(zip(geoms, nverts)):
-        if n <= TILE_MAX_VERTICES:
-            out.append(np.array([g], dtype=object))
-            rows.append(np.array([i]))
-            continue
-        xmin, ymin, xmax, ymax = shapely.bounds(g)
-        xs = np.arange(xmin, xmax + TILE_SIZE_M, TILE_SIZE_M)
-        ys = np.arange(ymin, ymax + TILE_SIZE_M, TILE_SIZE_M)
-        gx, gy = np.meshgrid(xs[:-1], ys[:-1])
-        cells = shapely.box(gx.ravel(), gy.ravel(), gx.ravel() + TILE_SIZE_M, gy.ravel() + TILE_SIZE_M)
-        shapely.prepare(g)
-        cells = cells[shapely.intersects(g, cells)]
-        parts = polygonal(shapely.intersection(cells, g))
-        parts = parts[shapely.area(parts) > 0]
-        out.append(parts)
-        rows.append(np.full(len(parts), i))
-    return np.concatenate(out), np.concatenate(rows)
+    return cut_by_grid(geoms, TILE_SIZE_M, shapely.get_num_coordinates(geoms) > TILE_MAX_VERTICES)
 
 
 def _merge_tiled(fi: np.ndarray, pi: np.ndarray, pieces: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:

@@ -199,7 +199,6 @@ def result_map(result: Result, *, lang: str = "vi", self_contained: bool = False
     minx, miny, maxx, maxy = sub.footprints.to_crs("EPSG:4326").total_bounds
     m.fit_bounds([[miny, minx], [maxy, maxx]])
 
-    layer_names: list[str] = []
     # administrative units
     titles = {a.key: a.label() for a in result.scenario.admin}
     for k, (key, units) in enumerate(result.admin.items()):
@@ -213,7 +212,6 @@ def result_map(result: Result, *, lang: str = "vi", self_contained: bool = False
             style_function=lambda f: {"color": ADMIN_LINE, "weight": 1.5, "fill": False, "dashArray": "6 4"},
             tooltip=folium.GeoJsonTooltip(fields=["name"], labels=False, sticky=True),
         ).add_to(m)
-        layer_names.append(name)
 
     # rice land around the projects (context)
     ctx = _context_rice(result, sub, context_margin_m) if context_margin_m > 0 else None
@@ -254,7 +252,6 @@ def result_map(result: Result, *, lang: str = "vi", self_contained: bool = False
                                       "fillColor": f["properties"]["color"], "fillOpacity": 0.85},
             tooltip=folium.GeoJsonTooltip(fields=["project", "lu", "take"], aliases=[lab["project"], lab["landuse"], lab["take"]]),
         ).add_to(m)
-        layer_names.append(lab["takes"])
 
         # affected parcels, with popups (the layer the search box looks in)
         per = sub.parcels.groupby("parcel_id", sort=False).agg(
@@ -305,7 +302,6 @@ def result_map(result: Result, *, lang: str = "vi", self_contained: bool = False
             style_function=lambda f: {"color": f["properties"]["color"], "weight": 2.5, "fill": False},
             tooltip=folium.GeoJsonTooltip(fields=["name", "area", "rice"], aliases=[lab["project"], lab["footprint_ha"], lab["rice_ha"]]),
         ).add_to(m)
-        layer_names.append(group_name)
 
     _add_controls(m, parcels_layer, lab)
     _add_legend(m, sub, lab=lab, lang=lang, names=names, colors=colors, context=ctx is not None and len(ctx) > 0)
