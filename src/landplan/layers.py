@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import unicodedata
+import warnings
 
 import geopandas as gpd
 import numpy as np
@@ -26,7 +27,7 @@ def layer_crs(ref: LayerRef) -> pyproj.CRS | None:
 
 
 def read_layer(ref: LayerRef, crs: pyproj.CRS, *, columns: list[str] | None = None,
-               mask: shapely.Geometry | np.ndarray | None = None) -> gpd.GeoDataFrame:
+               mask: shapely.Geometry | np.ndarray | None = None, report: RunReport | None = None) -> gpd.GeoDataFrame:
     """Read a layer into the working ``crs``.
 
     ``mask`` (a geometry or an array of them, in the working CRS) limits reading to features that intersect it, using the
@@ -42,10 +43,21 @@ def read_layer(ref: LayerRef, crs: pyproj.CRS, *, columns: list[str] | None = No
         tr = pyproj.Transformer.from_crs(crs, src_crs, always_xy=True)
         mask = shapely.transform(shapely.segmentize(mask, 500.0), lambda xy: np.column_stack(tr.transform(xy[:, 0], xy[:, 1])))
     try:
-        gdf = sources.read(ref.path, ref.layer, columns=columns, where=ref.where, mask=mask)
+        with warnings.catch_warnings(record=True) as caught:
+            warnings.simplefilter("always")
+            gdf = sources.read(ref.path, ref.layer, columns=columns, where=ref.where, mask=mask)
+        if report is not None:  # what GDAL repaired on the way in (an unclosed ring, say) is reported
+            for msg in dict.fromkeys(str(w.message).splitlines()[0] for w in caught if issubclass(w.category, RuntimeWarning)):
+                if "non conformant file extension" not in msg:
+                    report.warn(f"{ref.label()}: GDAL: {msg}")
     except sources.SourceError as exc:
         msg = str(exc)
-        hint = "check the `where` filter" if ref.where and "where" in msg.lower() else "check the file is complete and not open for writing"
+        if "closed linestring" in msg.lower():
+            hint = "a polygon ring is not closed: repair the layer (QGIS: Vector ▸ Geometry Tools ▸ Fix Geometries)"
+        elif ref.where and "where" in msg.lower():
+            hint = "check the `where` filter"
+        else:
+            hint = "check the file is complete and not open for writing"
         raise InputFileError(f"{ref.label()}: cannot be read ({msg}); {hint}") from None
     if gdf.crs is None:
         gdf = gdf.set_crs(src_crs)
@@ -63,6 +75,18 @@ def repair_polygons(gdf: gpd.GeoDataFrame, *, layer: str, id_column: str | None,
     if empty.any():
         report.warn(f"{layer}: {int(empty.sum())} feature(s) with empty or missing geometry ignored")
         gdf = gdf.loc[~empty]
+        geoms = gdf.geometry.values
+    coords, owner = shapely.get_coordinates(np.asarray(geoms), return_index=True)
+    coords_ok = np.ones(len(geoms), dtype=bool)
+    np.logical_and.at(coords_ok, owner, np.isfinite(coords).all(axis=1))
+    if not coords_ok.all():
+        bad = gdf[id_column].to_numpy()[~coords_ok] if id_column else gdf.index.to_numpy()[~coords_ok]
+        report.warn(f"{layer}: {int((~coords_ok).sum())} feature(s) with NaN or infinite coordinates ignored "
+                    f"({', '.join(map(str, bad[:5]))}{' …' if len(bad) > 5 else ''}); fix their vertices")
+        gdf = gdf.loc[coords_ok]
+        geoms = gdf.geometry.values
+    if shapely.has_z(geoms).any():
+        gdf = gdf.set_geometry(shapely.force_2d(np.asarray(geoms)))  # heights play no part in land area
         geoms = gdf.geometry.values
     types = shapely.get_type_id(geoms)
     not_poly = ~np.isin(types, [3, 6])
@@ -106,7 +130,11 @@ def read_parcels(spec: ParcelsSpec, crs: pyproj.CRS, *, mask: shapely.Geometry |
     """
     label = spec.source.label()
     cols = [spec.id_column, spec.landuse_column] + ([spec.owner_column] if spec.owner_column else [])
-    raw = read_layer(spec.source, crs, columns=cols, mask=mask)
+    raw = read_layer(spec.source, crs, columns=cols, mask=mask, report=report)
+    missing = sources.features_without_geometry(spec.source.path, spec.source.layer)
+    if missing:
+        report.warn(f"{label}: {missing} feature(s) without geometry ignored (they cannot lie under a footprint); "
+                    f"fix or delete them in the layer")
     ids = raw[spec.id_column]
     if ids.isna().any():
         n = int(ids.isna().sum())

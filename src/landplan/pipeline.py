@@ -146,7 +146,8 @@ def run(scenario: Scenario | str | Path) -> Result:
         parcels = layers.read_parcels(scenario.parcels, scenario.crs, mask=tiles[0], report=report)
         if parcels.empty:
             _check_extents_meet(scenario, fp, report)
-        admin = {a.key: layers.read_admin(a, scenario.crs, mask=None, report=report) for a in scenario.admin}
+        admin = {a.key: takes.resolve_admin_overlaps(layers.read_admin(a, scenario.crs, mask=None, report=report),
+                                                     admin_layer=a.key, report=report) for a in scenario.admin}
     with steps("parcel overlaps"):
         parcels, parcel_overlaps = takes.resolve_parcel_overlaps(parcels, report=report)
     with steps("take table"):
@@ -205,6 +206,9 @@ def _check_extents_meet(scenario: Scenario, fp: gpd.GeoDataFrame, report: RunRep
 
     ref = scenario.parcels.source
     bounds = sources.total_bounds(ref.path, ref.layer)
+    if bounds is None or not np.isfinite(bounds).all():
+        raise LayerError(f"{ref.label()}: the layer has no features{' matching the where filter' if ref.where else ''}; "
+                         f"check that it is the right file and layer")
     src_crs = sources.layer_crs(ref.path, ref.layer)
     if bounds is not None and src_crs is not None:
         tr = pyproj.Transformer.from_crs(src_crs, scenario.crs, always_xy=True)

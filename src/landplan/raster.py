@@ -96,6 +96,12 @@ def inspect_raster(spec: LandcoverSpec) -> RasterInfo:
                 ds.read(spec.band, window=((0, 1), (0, 1)))
                 ds.read(spec.band, window=((ds.height - 1, ds.height), (ds.width - 1, ds.width)))
                 nodata = spec.nodata if spec.nodata is not None else ds.nodatavals[spec.band - 1]
+                if ds.transform.b != 0 or ds.transform.d != 0:
+                    raise LayerError(f"{label}: the raster is rotated or sheared; landplan measures north-up rasters only "
+                                     f"(warp it first: gdalwarp -t_srs EPSG:5897 {spec.path.name} north_up.tif)")
+                if nodata is not None and int(nodata) == nodata and int(nodata) in spec.by_value():
+                    raise LayerError(f"{label}: the nodata value {nodata:g} is also class {int(nodata)} in [[landcover.classes]]; "
+                                     f"its pixels cannot be both: set `nodata` in [landcover] or fix the class table")
                 return RasterInfo(pyproj.CRS.from_wkt(ds.crs.to_wkt()), tuple(ds.transform)[:6], ds.width, ds.height,
                                   nodata, tuple(ds.bounds))
     except RasterioIOError as exc:

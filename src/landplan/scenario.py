@@ -229,7 +229,9 @@ class _Checker:
         fields = self._fields[fkey]
         for ckey, col in columns.items():
             if col is not None and col not in fields:
-                self.add(f"{key}.{ckey}", f"column {col!r} is not in {path.name}:{layer}; it has {', '.join(fields)}")
+                has = f"it has {', '.join(fields)}" if fields else (
+                    "it has no attribute columns at all" + (" (is its .dbf missing?)" if path.suffix.lower() == ".shp" else ""))
+                self.add(f"{key}.{ckey}", f"column {col!r} is not in {path.name}:{layer}; {has}")
         return LayerRef(path=path, layer=layer, where=where)
 
 

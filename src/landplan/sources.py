@@ -122,7 +122,27 @@ def _exact(gdf: gpd.GeoDataFrame, parts: np.ndarray) -> gpd.GeoDataFrame:
     tree = shapely.STRtree(parts)
     geoms = np.asarray(gdf.geometry.values)
     hits = geos_map(lambda g: np.isin(np.arange(len(g)), tree.query(g, predicate="intersects")[0]), geoms)
-    return gdf.iloc[np.flatnonzero(hits)]
+    # features whose coordinates hold NaN or infinity meet nothing; keep them so they are reported, not lost
+    coords, owner = shapely.get_coordinates(geoms, return_index=True)
+    broken = np.zeros(len(geoms), dtype=bool)
+    np.logical_or.at(broken, owner, ~np.isfinite(coords).all(axis=1))
+    return gdf.iloc[np.flatnonzero(hits | broken)]
+
+
+def features_without_geometry(path: Path, layer: str) -> int:
+    """How many features of a GeoPackage layer are missing from its spatial index (no geometry):
+    they can lie under no footprint, and are counted so they can be reported."""
+    if path.suffix.lower() != ".gpkg":
+        return 0
+    try:
+        info = pyogrio.read_info(path, layer=layer)
+        table = f"rtree_{layer}_{info.get('geometry_name') or 'geom'}"
+        if not re.fullmatch(r"\w+", table):
+            return 0
+        n = pyogrio.read_dataframe(path, sql=f'SELECT count(*) AS n FROM "{table}"', read_geometry=False)["n"].iloc[0]
+        return max(int(info["features"]) - int(n), 0)
+    except Exception:  # noqa: BLE001 - no index: nothing to say
+        return 0
 
 
 #: SQLite refuses compound SELECTs of more than 500 terms.

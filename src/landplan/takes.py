@@ -19,18 +19,14 @@ OVERLAP_REPORT_MIN_M2 = 0.01
 OUTSIDE_ADMIN = "(ngoài ranh giới hành chính)"
 
 
-def resolve_parcel_overlaps(parcels: gpd.GeoDataFrame, *, report: RunReport) -> tuple[gpd.GeoDataFrame, pd.DataFrame]:
-    """Make parcels disjoint so no square metre is counted in two parcels.
+def make_disjoint(geoms: np.ndarray, keys: np.ndarray) -> tuple[np.ndarray, pd.DataFrame]:
+    """Cut overlaps out of polygons so that no square metre lies in two of them.
 
-    Rule: where parcels overlap, the land belongs to the parcel whose ``parcel_id`` sorts first; the
-    later parcel loses the overlap (a duplicate keeps nothing). ``parcel_area_m2`` remains the area of
-    the parcel as drawn; ``counted_area_m2`` is what is left of it after the rule.
-
-    Returns the parcels (a new frame, caller's rows and order kept) and a table of overlaps
-    (``parcel_id``, ``overlaps_parcel_id``, ``overlap_m2``).
+    Where two polygons overlap, the land stays with the one whose key sorts first; the other loses
+    it (an exact duplicate keeps nothing). Returns the new geometries (same order) and the
+    overlapping pairs (``first``, ``later`` as row positions, ``overlap_m2``).
     """
-    geoms = parcels.geometry.values
-    ids = parcels["parcel_id"].to_numpy()
+    geoms = np.asarray(geoms, dtype=object)
     tree = shapely.STRtree(geoms)
     a, b = tree.query(geoms)  # pairs whose bounding boxes meet
     keep = a < b
@@ -42,36 +38,65 @@ def resolve_parcel_overlaps(parcels: gpd.GeoDataFrame, *, report: RunReport) -> 
     a, b = a[keep], b[keep]
     keep = shapely.relate_pattern(geoms[a], geoms[b], "T********")
     a, b = a[keep], b[keep]
-    first = np.where(ids[a] < ids[b], a, b)
-    later = np.where(ids[a] < ids[b], b, a)
-    pair_df = pd.DataFrame({"first": first, "later": later}).drop_duplicates()
-    out = parcels.copy()
-    out["parcel_area_m2"] = shapely.area(geoms)
-    rows: list[dict[str, object]] = []
-    if len(pair_df):
-        inter = shapely.intersection(geoms[pair_df["first"].to_numpy()], geoms[pair_df["later"].to_numpy()])
-        pair_df["overlap_m2"] = shapely.area(inter)
-        pair_df = pair_df[pair_df["overlap_m2"] > 0]
-        new = np.asarray(geoms, dtype=object).copy()
-        later_arr, first_arr = pair_df["later"].to_numpy(), pair_df["first"].to_numpy()
+    first = np.where(keys[a] <= keys[b], a, b)
+    later = np.where(keys[a] <= keys[b], b, a)
+    pairs = pd.DataFrame({"first": first, "later": later}).drop_duplicates()
+    new = geoms.copy()
+    if len(pairs):
+        pairs["overlap_m2"] = shapely.area(shapely.intersection(geoms[pairs["first"].to_numpy()], geoms[pairs["later"].to_numpy()]))
+        pairs = pairs[pairs["overlap_m2"] > 0]
+        later_arr, first_arr = pairs["later"].to_numpy(), pairs["first"].to_numpy()
         for li in np.unique(later_arr):
             cut = shapely.union_all(geoms[first_arr[later_arr == li]])
             new[li] = polygonal(np.array([shapely.difference(geoms[li], cut)], dtype=object))[0]
-        out[out.geometry.name] = gpd.GeoSeries(new, index=out.index, crs=out.crs)
-        listed = pair_df[pair_df["overlap_m2"] >= OVERLAP_REPORT_MIN_M2]
-        rows = [
-            {"parcel_id": ids[later], "overlaps_parcel_id": ids[first], "overlap_m2": float(area)}
-            for later, first, area in zip(listed["later"].to_numpy(), listed["first"].to_numpy(), listed["overlap_m2"].to_numpy())
-        ]
-        if rows:
-            total = float(listed["overlap_m2"].sum())
-            report.warn(
-                f"parcels: {len(rows)} overlap(s) between input parcels, {total:,.2f} m² in all; "
-                f"each overlap is counted once, in the parcel whose id sorts first (overlaps.csv)"
-            )
+    else:
+        pairs["overlap_m2"] = pd.Series(dtype="float64")
+    return new, pairs.reset_index(drop=True)
+
+
+def resolve_parcel_overlaps(parcels: gpd.GeoDataFrame, *, report: RunReport) -> tuple[gpd.GeoDataFrame, pd.DataFrame]:
+    """Make parcels disjoint so no square metre is counted in two parcels.
+
+    Rule (:func:`make_disjoint`): where parcels overlap, the land belongs to the parcel whose
+    ``parcel_id`` sorts first; the later parcel loses the overlap (a duplicate keeps nothing).
+    ``parcel_area_m2`` remains the area of the parcel as drawn; ``counted_area_m2`` is what is left
+    of it after the rule.
+
+    Returns the parcels (a new frame, caller's rows and order kept) and a table of overlaps
+    (``parcel_id``, ``overlaps_parcel_id``, ``overlap_m2``).
+    """
+    geoms = np.asarray(parcels.geometry.values)
+    ids = parcels["parcel_id"].to_numpy()
+    new, pairs = make_disjoint(geoms, ids)
+    out = parcels.copy()
+    out["parcel_area_m2"] = shapely.area(geoms)
+    out[out.geometry.name] = gpd.GeoSeries(new, index=out.index, crs=out.crs)
+    listed = pairs[pairs["overlap_m2"] >= OVERLAP_REPORT_MIN_M2]
+    table = pd.DataFrame({"parcel_id": ids[listed["later"].to_numpy()], "overlaps_parcel_id": ids[listed["first"].to_numpy()],
+                          "overlap_m2": listed["overlap_m2"].to_numpy(dtype="float64")})
+    if len(table):
+        report.warn(
+            f"parcels: {len(table)} overlap(s) between input parcels, {table['overlap_m2'].sum():,.2f} m² in all; "
+            f"each overlap is counted once, in the parcel whose id sorts first (overlaps.csv)"
+        )
     out["counted_area_m2"] = shapely.area(out.geometry.values)
-    table = pd.DataFrame(rows, columns=["parcel_id", "overlaps_parcel_id", "overlap_m2"])
     return out, table
+
+
+def resolve_admin_overlaps(units: gpd.GeoDataFrame, *, admin_layer: str, report: RunReport) -> gpd.GeoDataFrame:
+    """Make an administrative layer's units disjoint (land in two units counted in the one whose
+    name sorts first), reporting each overlap, so no take is counted in two units."""
+    new, pairs = make_disjoint(np.asarray(units.geometry.values), units["admin_unit"].to_numpy())
+    big = pairs[pairs["overlap_m2"] >= OVERLAP_REPORT_MIN_M2]
+    if len(big):
+        names = units["admin_unit"].to_numpy()
+        shown = "; ".join(f"{names[f]} / {names[lt]}: {a:,.1f} m²" for f, lt, a in
+                          zip(big["first"].to_numpy()[:5], big["later"].to_numpy()[:5], big["overlap_m2"].to_numpy()[:5]))
+        report.warn(f"admin layer {admin_layer}: {len(big)} overlap(s) between units ({shown}); "
+                    f"land in two units is counted in the one whose name sorts first")
+    out = units.copy()
+    out[out.geometry.name] = gpd.GeoSeries(new, index=out.index, crs=out.crs)
+    return out
 
 
 def take_table(parcels: gpd.GeoDataFrame, footprints: gpd.GeoDataFrame, *, crs: pyproj.CRS,
