@@ -25,6 +25,7 @@ from shapely.geometry import LineString, Point, Polygon, box
 
 from landplan.cli import main
 from tests.conftest import CRS, SCENARIO, X0, Y0, at, tiny_layers, write_tiny
+from tests.legacy_text import to_charmap, to_cp1258_as_latin1
 
 REFUSE, WARN, OK = "refuse", "warn", "ok"
 
@@ -188,6 +189,38 @@ def _vietnamese_path(folder: Path) -> Path:
     return _tiny(sub)
 
 
+OWNERS = ["Nguyễn Văn An, ấp Thới Hòa, xã Giai Xuân", "Trần Thị Bình, ấp Tân Lợi, xã Tân Thới",
+          "Lê Văn Cường, khu vực Bình Thường, phường Long Tuyền", "Phạm Thị Dung, ấp Nhơn Lộc, xã Nhơn Ái"]
+
+
+def _legacy_owners(encode: Callable[[str], str]) -> Callable[[gpd.GeoDataFrame], gpd.GeoDataFrame]:
+    return lambda p: p.assign(chu=[encode(o) for o in OWNERS])
+
+
+def _utf8_shapefile(folder: Path, parcels: gpd.GeoDataFrame) -> str:
+    parcels.assign(chu=OWNERS).to_file(folder / "thua.shp", encoding="utf-8")  # writes thua.cpg = UTF-8
+    assert (folder / "thua.cpg").exists()
+    return 'path = "thua.shp"\nlayer = "thua"\n'
+
+
+def _cp1258_shapefile(cpg: bool) -> Callable[[Path, gpd.GeoDataFrame], str]:
+    """A shapefile whose DBF holds Windows-1258 bytes, as Vietnamese Windows software wrote them."""
+    def write(folder: Path, parcels: gpd.GeoDataFrame) -> str:
+        parcels.assign(chu=OWNERS).to_file(folder / "thua.shp", encoding="utf-8")
+        dbf = (folder / "thua.dbf").read_bytes()
+        for o in OWNERS:
+            utf8 = o.encode("utf-8")
+            legacy = to_cp1258_as_latin1(o).encode("latin-1")
+            dbf = dbf.replace(utf8, legacy + b" " * (len(utf8) - len(legacy)))  # the field keeps its width
+        (folder / "thua.dbf").write_bytes(dbf)
+        if cpg:
+            (folder / "thua.cpg").write_text("1258", encoding="ascii")
+        else:
+            (folder / "thua.cpg").unlink()
+        return 'path = "thua.shp"\nlayer = "thua"\n'
+    return write
+
+
 def _nfd(p: gpd.GeoDataFrame) -> gpd.GeoDataFrame:
     p = p.copy()
     p["chu"] = [unicodedata.normalize("NFD", s) for s in p["chu"]]
@@ -234,6 +267,18 @@ CASES: list[Case] = [
     Case("missing-column", "attributes", "the land-use column named in the scenario is absent", REFUSE, "column 'lu' is not in",
          _with_parcels(lambda p: p.drop(columns="lu"))),
     Case("nfd-text", "attributes", "names saved in decomposed Unicode (NFD)", OK, "owner names compare equal to NFC", _with_parcels(_nfd)),
+    Case("tcvn3-text", "encoding", "owner names typed in TCVN3 (ABC, .VnTime)", WARN, "was in TCVN3 (ABC), converted to Unicode",
+         _with_parcels(_legacy_owners(lambda t: to_charmap(t, "tcvn3")))),
+    Case("vni-text", "encoding", "owner names typed in VNI", WARN, "was in VNI, converted to Unicode",
+         _with_parcels(_legacy_owners(lambda t: to_charmap(t, "vni")))),
+    Case("cp1258-as-latin1", "encoding", "a Windows-1258 DBF read without its code page", WARN, "was in Windows-1258, converted to Unicode",
+         _with_parcels(_legacy_owners(to_cp1258_as_latin1))),
+    Case("cp1258-dbf-with-cpg", "encoding", "a Windows-1258 DBF with its .cpg", OK, "owner names read as written",
+         _parcels_file(_cp1258_shapefile(cpg=True))),
+    Case("cp1258-dbf-no-cpg", "encoding", "a Windows-1258 DBF without .cpg", WARN, "converted to Unicode",
+         _parcels_file(_cp1258_shapefile(cpg=False))),
+    Case("utf8-dbf-with-cpg", "encoding", "a shapefile whose .cpg names its code page (UTF-8)", OK, "owner names read as written",
+         _parcels_file(_utf8_shapefile)),
     # project geometry
     Case("zero-width", "projects", "a centreline with zero width", REFUSE, "positive", _scenario("width_m = 20\n", "width_m = 0\n")),
     Case("negative-width-column", "projects", "a negative width in the width column", REFUSE, "widths must be positive",
@@ -294,6 +339,8 @@ def _ok_checks(case: Case, out: Path) -> None:
         assert set(parcels["parcel_id"]) == {"101", "102", "103", "104"}
     if case.id == "nfd-text":
         assert "Nguyễn Văn An" in set(parcels["owner"])
+    if case.id in ("utf8-dbf-with-cpg", "cp1258-dbf-with-cpg"):
+        assert set(parcels["owner"]) <= set(OWNERS) and len(set(parcels["owner"])) >= 3
     if case.id == "formula-owner":
         import openpyxl
 
@@ -315,6 +362,11 @@ def test_hostile_case(case: Case, tmp_path: Path, capsys):
     err = capsys.readouterr().err
     assert "Traceback" not in err
     assert _tree(inputs) == before, "inputs changed or files appeared beside them"
+    if case.group == "encoding" and case.outcome == WARN:
+        import pandas as pd
+
+        owners = set(pd.read_csv(out / "parcels.csv", encoding="utf-8-sig")["owner"])
+        assert owners <= set(OWNERS) and len(owners) >= 3  # every name back in Unicode
     if case.outcome == REFUSE:
         assert code == 2, err
         assert err.startswith("landplan: error:") and case.message in err, err

@@ -102,3 +102,15 @@ def test_tiny_fixture_reusable(tmp_path: Path):
     # the helper that builds the tiny world writes nothing outside its folder
     write_tiny(tmp_path)
     assert sorted(p.name for p in tmp_path.iterdir()) == ["tiny.gpkg", "tiny.toml"]
+
+
+def test_read_only_output_folder_gets_a_clear_message(tiny_scenario: Path, tmp_path: Path, monkeypatch):
+    import landplan.outputs as outputs
+    from landplan.errors import LandplanError
+
+    out = tmp_path / "out"
+    out.mkdir()
+    real = os.access
+    monkeypatch.setattr(outputs.os, "access", lambda p, mode: False if Path(p) == out else real(p, mode))  # root ignores chmod
+    with pytest.raises(LandplanError, match="it is read-only"):
+        run(tiny_scenario).write(out, exports=False, overwrite=True)

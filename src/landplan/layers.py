@@ -116,6 +116,17 @@ def repair_polygons(gdf: gpd.GeoDataFrame, *, layer: str, id_column: str | None,
     return out
 
 
+def _text(values: pd.Series, *, label: str, column: str, report: RunReport) -> pd.Series:
+    """A text column as Unicode NFC: legacy Vietnamese encodings converted (and reported), then NFC."""
+    from . import textenc
+
+    fixed, enc = textenc.repair(values.fillna("").astype(str))
+    if enc:
+        report.warn(f"{label}: column {column!r} was in {textenc.NAMES[enc]}, converted to Unicode "
+                    f"(e.g. {values.iloc[0]!r} → {fixed.iloc[0]!r})")
+    return _nfc(fixed)
+
+
 def _nfc(values: pd.Series) -> pd.Series:
     """Text as Unicode NFC, stripped: "Nguyễn" typed with combining marks (NFD, as some software saves
     it) and with precomposed letters (NFC) become the same string."""
@@ -150,7 +161,8 @@ def read_parcels(spec: ParcelsSpec, crs: pyproj.CRS, *, mask: shapely.Geometry |
         {
             "parcel_id": ids.to_numpy(),
             "landuse": codes.to_numpy(),
-            "owner": (_nfc(raw[spec.owner_column].fillna("")).to_numpy() if spec.owner_column else ""),
+            "owner": (_text(raw[spec.owner_column], label=label, column=spec.owner_column, report=report).to_numpy()
+                      if spec.owner_column else ""),
         },
         geometry=raw.geometry.values, crs=raw.crs,
     )
@@ -165,7 +177,8 @@ def read_parcels(spec: ParcelsSpec, crs: pyproj.CRS, *, mask: shapely.Geometry |
 def read_admin(spec: AdminSpec, crs: pyproj.CRS, *, mask: shapely.Geometry | None, report: RunReport) -> gpd.GeoDataFrame:
     """Read administrative units into ``admin_unit`` and geometry."""
     raw = read_layer(spec.source, crs, columns=[spec.name_column], mask=mask)
-    out = gpd.GeoDataFrame({"admin_unit": _nfc(raw[spec.name_column].fillna("")).to_numpy()},
+    names = _text(raw[spec.name_column], label=spec.source.label(), column=spec.name_column, report=report)
+    out = gpd.GeoDataFrame({"admin_unit": names.to_numpy()},
                            geometry=raw.geometry.values, crs=raw.crs)
     return repair_polygons(out, layer=spec.source.label(), id_column="admin_unit", report=report)
 

@@ -188,6 +188,10 @@ def write_outputs(result: Result, out: Path, *, overwrite: bool = False, lang: s
     if out.exists() and any(p.parent == out.resolve() for p in inputs):
         raise OutputExistsError(f"output folder {out} holds the run's inputs; write the outputs to another folder")
     parent = out.resolve().parent
+    for folder in (out, parent):
+        if folder.exists() and not os.access(folder, os.W_OK):
+            raise LandplanError(f"cannot write to {folder}: it is read-only; choose a folder you can write to "
+                                f"or change its permissions")
     try:
         parent.mkdir(parents=True, exist_ok=True)
         tmp = Path(tempfile.mkdtemp(prefix=f".{out.name}.landplan-", dir=parent))

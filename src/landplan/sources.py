@@ -49,6 +49,38 @@ def list_layers(path: Path) -> list[str]:
         raise SourceError(first_line(exc)) from None
 
 
+def gdal_encoding(path: Path) -> str | None:
+    """The encoding to ask GDAL for, where its own would lose text.
+
+    GDAL recodes a Windows-1258 DBF (``.cpg`` = 1258) through iconv, which holds back each string's
+    last letter waiting for a combining tone mark: field names and values lose their last
+    character. Such files are read as Latin-1 (every byte kept) and converted to Unicode by
+    :mod:`landplan.textenc`, which recognises Windows-1258.
+    """
+    if path.suffix.lower() != ".shp":
+        return None
+    cpg = path.with_suffix(".cpg")
+    if not cpg.exists():
+        cpg = path.with_suffix(".CPG")
+    if cpg.exists() and cpg.read_text(encoding="ascii", errors="ignore").strip().lower().replace("-", "") in (
+            "1258", "cp1258", "windows1258", "ansi1258"):
+        return "ISO-8859-1"
+    if not cpg.exists():
+        # no code page: say what GDAL assumed (from the DBF's language byte, else ISO-8859-1), so that
+        # reading through Arrow decodes the bytes instead of taking them for UTF-8
+        try:
+            enc = pyogrio.read_info(path).get("encoding")
+        except Exception:  # noqa: BLE001 - unreadable: the read itself will say so
+            return None
+        return str(enc) if enc and str(enc).upper().replace("-", "") != "UTF8" else None
+    return None
+
+
+def _enc(path: Path) -> dict[str, Any]:
+    enc = gdal_encoding(path)
+    return {"encoding": enc} if enc else {}
+
+
 def fields(path: Path, layer: str) -> list[str]:
     """Attribute column names of a layer."""
     if is_parquet(path):
@@ -57,7 +89,7 @@ def fields(path: Path, layer: str) -> list[str]:
         geo = _parquet_geo(path)
         skip = set(geo.get("columns", {})) | {c for c in ("bbox",)}
         return [n for n in pq.read_schema(path).names if n not in skip]
-    return [str(f) for f in pyogrio.read_info(path, layer=layer)["fields"]]
+    return [str(f) for f in pyogrio.read_info(path, layer=layer, **_enc(path))["fields"]]
 
 
 def layer_crs(path: Path, layer: str) -> pyproj.CRS | None:
@@ -100,7 +132,7 @@ def read(path: Path, layer: str, *, columns: list[str] | None, where: str | None
     try:
         if is_parquet(path):
             return _read_parquet(path, columns=columns, where=where, mask=mask)
-        kwargs: dict[str, Any] = {"layer": layer, "columns": columns, "use_arrow": _USE_ARROW}
+        kwargs: dict[str, Any] = {"layer": layer, "columns": columns, "use_arrow": _USE_ARROW, **_enc(path)}
         if mask is not None and not where:
             fids = _gpkg_rtree_fids(path, layer, mask)
             if fids is not None:

@@ -1,0 +1,87 @@
+"""Vietnamese text as it really arrives: legacy encodings (TCVN3/ABC, VNI, Windows-1258) turned into Unicode.
+
+Older provincial GIS data often holds names typed with TCVN3 (".VnTime" fonts) or VNI fonts, or a
+Windows-1258 DBF read without its code page; on screen they look like ``NguyÔn V¨n §øc``. A text
+column is checked as a whole (one encoding per column, as one program wrote it); TCVN3 and VNI are
+converted with ``viparse``'s tables; Windows-1258 read as Latin-1 is re-read with Python's codec. A
+conversion is chosen only when it makes the column clearly Vietnamese (many more Vietnamese-only
+letters, and words without f, j, w or z), so Unicode text and other languages are left alone. Every conversion is reported.
+"""
+
+from __future__ import annotations
+
+import re
+import unicodedata
+
+import pandas as pd
+
+#: Letters that only Vietnamese uses among Latin scripts; their share tells Vietnamese text apart.
+_VIET = set("ăâđêôơưĂÂĐÊÔƠƯ") | set("ạảấầẩẫậắằẳẵặẹẻẽếềểễệỉịọỏốồổỗộớờởỡợụủứừửữựỳỵỷỹ")
+_VIET |= {c.upper() for c in _VIET}
+_SAMPLE = 4000
+#: How much more of the text must be Vietnamese-only letters after a conversion for it to be chosen.
+_MIN_GAIN = 0.12
+_WORD = re.compile(r"[^\W\d_]+")
+
+
+def _reads_as_vietnamese(text: str) -> bool:
+    """Vietnamese has no f, j, w or z: a conversion whose words often hold them is not Vietnamese."""
+    words = [w for w in _WORD.findall(text) if len(w) > 1]
+    if not words:
+        return False
+    alien = sum(1 for w in words if set(w.lower()) & set("fjwz")) / len(words)
+    return alien <= 0.05
+
+
+def _viet_share(text: str) -> float:
+    letters = [c for c in unicodedata.normalize("NFC", text) if c.isalpha()]
+    return sum(c in _VIET for c in letters) / len(letters) if letters else 0.0
+
+
+def _cp1258(text: str) -> str | None:
+    """``text`` re-read as Windows-1258 (it was decoded as Latin-1), or None when that is impossible."""
+    try:
+        return unicodedata.normalize("NFC", text.encode("latin-1").decode("cp1258"))
+    except (UnicodeEncodeError, UnicodeDecodeError):
+        return None
+
+
+def detect(values: pd.Series) -> str | None:
+    """The legacy encoding of a text column ("tcvn3", "vni", "cp1258"), or None when it is Unicode.
+
+    Each candidate conversion is tried on a sample of the column; one is chosen only when it makes
+    the text clearly more Vietnamese (a share of Vietnamese-only letters at least
+    :data:`_MIN_GAIN` higher than as read), so Unicode text and other languages are left alone.
+    """
+    import viparse
+
+    texts = [v for v in dict.fromkeys(values.dropna().astype(str)) if not v.isascii()]
+    if not texts:
+        return None
+    sample = "\n".join(texts)[:_SAMPLE]
+    base = _viet_share(sample)
+    tried = {"tcvn3": viparse.fix(sample, encoding="tcvn3"), "vni": viparse.fix(sample, encoding="vni"),
+             "cp1258": _cp1258(sample)}
+    gains = {enc: _viet_share(text) - base for enc, text in tried.items() if text is not None}
+    best = max(gains, key=lambda k: gains[k])
+    if gains[best] < _MIN_GAIN or not _reads_as_vietnamese(tried[best] or ""):
+        return None
+    return best
+
+
+def convert(values: pd.Series, encoding: str) -> pd.Series:
+    """Convert a column from ``encoding`` (as returned by :func:`detect`) to Unicode NFC."""
+    if encoding == "cp1258":
+        return values.map(lambda v: (_cp1258(v) or v) if isinstance(v, str) else v)
+    import viparse
+
+    return values.map(lambda v: viparse.fix(v, encoding=encoding) if isinstance(v, str) and not v.isascii() else v)
+
+
+def repair(values: pd.Series) -> tuple[pd.Series, str | None]:
+    """Detect and convert a column; return it (unchanged when Unicode) and the encoding found."""
+    enc = detect(values)
+    return (convert(values, enc), enc) if enc else (values, None)
+
+
+NAMES = {"tcvn3": "TCVN3 (ABC)", "vni": "VNI", "cp1258": "Windows-1258"}
