@@ -19,13 +19,13 @@ from pathlib import Path
 import geopandas as gpd
 import numpy as np
 import pytest
-import rasterio
 from rasterio.transform import Affine, from_origin
 from shapely.geometry import LineString, Point, Polygon, box
 
 from landplan.cli import main
 from tests.conftest import CRS, SCENARIO, X0, Y0, at, tiny_layers, write_tiny
 from tests.legacy_text import to_charmap, to_cp1258_as_latin1
+from tests.test_raster import write_raster
 
 REFUSE, WARN, OK = "refuse", "warn", "ok"
 
@@ -116,10 +116,7 @@ def _raster(grid=None, *, crs: str | None = CRS, transform=None, nodata=255, ext
     def build(folder: Path) -> Path:
         path = _tiny(folder, scenario=SCENARIO + LANDCOVER.format(extra=extra))
         g = np.ones((40, 60), dtype="uint8") if grid is None else grid
-        tif = folder / "lc.tif"
-        with rasterio.open(tif, "w", driver="GTiff", width=g.shape[1], height=g.shape[0], count=1, dtype="uint8", crs=crs,
-                           transform=transform or from_origin(X0 - 100, Y0 + 250, 10, 10), nodata=nodata) as dst:
-            dst.write(g, 1)
+        tif = write_raster(folder / "lc.tif", g, transform or from_origin(X0 - 100, Y0 + 250, 10, 10), crs=crs, nodata=nodata)
         if damage:
             tif.write_bytes(damage(tif.read_bytes()))
         return path
