@@ -31,7 +31,7 @@ def test_ellipsoidal_area_matches_geod():
     geoms = shapely.buffer(shapely.points(x, y), rng.uniform(5, 800, 50), quad_segs=4)
     ours = geodesic_area_m2(geoms, VN2000)
     ref = _geod_reference(geoms, VN2000)
-    assert ours == pytest.approx(ref, rel=1e-8)
+    assert ours == pytest.approx(ref, rel=1e-7)
     planar = shapely.area(geoms)
     assert np.all(np.abs(ours / planar - 1) < 1e-3)  # ~0.01-0.04 % at Cần Thơ, far under 0.1 %
 

@@ -100,31 +100,20 @@ def geodesic_area_m2(geoms: np.ndarray | gpd.GeoSeries, crs: pyproj.CRS) -> np.n
 
     Notes
     -----
-    Geometries are densified to 50 m edges in ``crs`` and projected, all at once, to a Lambert
-    azimuthal equal-area projection on the same ellipsoid centred on their extent. An equal-area
-    projection keeps ellipsoidal area, so the planar area there is the area on the ellipsoid; it
-    agrees with :meth:`pyproj.Geod.geometry_area_perimeter` to about 1e-9 relative for parcels and
-    corridors (a test checks this), while being one vectorised call instead of a loop over features.
+    A projection stretches areas by its areal scale factor *s(φ, λ)* (for a conformal projection
+    such as VN-2000's Transverse Mercator, *s = k²*). For a polygon small against the Earth,
+    area on the ellipsoid = planar area / *s* at its centroid: *s* varies linearly across a parcel
+    to first order, and the centroid averages that out, leaving an error of order (size / R)², about
+    1e-8 for a kilometre-sized piece. *s* comes from PROJ (:meth:`pyproj.Proj.get_factors`) for all
+    centroids in one call; a test checks the result against :meth:`pyproj.Geod.geometry_area_perimeter`.
     """
     arr = np.asarray(geoms, dtype=object)
     if len(arr) == 0:
         return np.zeros(0, dtype="float64")
     geodetic = crs.geodetic_crs
     assert geodetic is not None
-    xmin, ymin, xmax, ymax = shapely.total_bounds(arr)
+    c = shapely.centroid(arr)
     to_ll = pyproj.Transformer.from_crs(crs, geodetic, always_xy=True)
-    lon0, lat0 = to_ll.transform((xmin + xmax) / 2, (ymin + ymax) / 2)
-    ell = geodetic.ellipsoid
-    assert ell is not None
-    laea = pyproj.CRS.from_proj4(
-        f"+proj=laea +lat_0={lat0} +lon_0={lon0} +a={ell.semi_major_metre} +rf={ell.inverse_flattening} +units=m +no_defs"
-    )
-    from .parallel import geos_map
-
-    def _area(chunk: np.ndarray) -> np.ndarray:
-        tr = pyproj.Transformer.from_crs(crs, laea, always_xy=True)  # one per thread: transformers are not shared
-        dense = shapely.segmentize(chunk, 50.0)
-        projected = shapely.transform(dense, lambda xy: np.column_stack(tr.transform(xy[:, 0], xy[:, 1])))
-        return np.asarray(shapely.area(projected), dtype="float64")
-
-    return geos_map(_area, arr)
+    lon, lat = to_ll.transform(shapely.get_x(c), shapely.get_y(c))
+    scale = np.asarray(pyproj.Proj(crs).get_factors(lon, lat).areal_scale, dtype="float64")
+    return np.asarray(shapely.area(arr), dtype="float64") / scale

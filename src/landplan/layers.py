@@ -129,8 +129,13 @@ def _text(values: pd.Series, *, label: str, column: str, report: RunReport) -> p
 
 def _nfc(values: pd.Series) -> pd.Series:
     """Text as Unicode NFC, stripped: "Nguyễn" typed with combining marks (NFD, as some software saves
-    it) and with precomposed letters (NFC) become the same string."""
-    return values.astype(str).map(lambda s: unicodedata.normalize("NFC", s).strip())
+    it) and with precomposed letters (NFC) become the same string. Each distinct value is normalised once."""
+    text = values.astype(str)
+    ascii_ = text.str.isascii().to_numpy(dtype=bool)
+    if ascii_.all():  # ids and codes: nothing to compose
+        return text.str.strip()
+    uniq = {v: unicodedata.normalize("NFC", v).strip() for v in text[~ascii_].unique()}
+    return text.where(ascii_, text.map(uniq)).str.strip()
 
 
 def read_parcels(spec: ParcelsSpec, crs: pyproj.CRS, *, mask: shapely.Geometry | np.ndarray | None, report: RunReport) -> gpd.GeoDataFrame:
@@ -156,7 +161,8 @@ def read_parcels(spec: ParcelsSpec, crs: pyproj.CRS, *, mask: shapely.Geometry |
         first = sorted(set(dup))[:5]
         raise LayerError(f"{label}: parcel id(s) used more than once in column {spec.id_column!r}: "
                          f"{', '.join(first)}{' …' if dup.nunique() > 5 else ''}; make ids unique")
-    codes = raw[spec.landuse_column].map(landuse.normalize_code)
+    lu = raw[spec.landuse_column].fillna("")
+    codes = lu.map({v: landuse.normalize_code(v) for v in lu.unique()})
     out = gpd.GeoDataFrame(
         {
             "parcel_id": ids.to_numpy(),
@@ -166,7 +172,7 @@ def read_parcels(spec: ParcelsSpec, crs: pyproj.CRS, *, mask: shapely.Geometry |
         },
         geometry=raw.geometry.values, crs=raw.crs,
     )
-    unknown = sorted({c for c in out["landuse"] if not landuse.is_known(c)})
+    unknown = sorted(c for c in out["landuse"].unique() if not landuse.is_known(c))
     if unknown:
         counts = out["landuse"].value_counts()
         shown = ", ".join(f"{c or '(empty)'} ×{counts[c]}" for c in unknown[:10])

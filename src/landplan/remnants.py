@@ -50,9 +50,11 @@ def parcel_takes(pieces: gpd.GeoDataFrame, parcels: gpd.GeoDataFrame, footprints
     parts, owner_idx, part_area = parts[real], owner_idx[real], part_area[real]
 
     codes = parcels["landuse"].to_numpy()[prow]
-    groups = np.array([_group(c) for c in codes], dtype=object)
-    min_a = np.array([float(min_remnant_m2.get(g, 0.0)) for g in groups])
-    min_w = np.array([float(min_remnant_width_m.get(g, 0.0)) for g in groups])
+    code_s = pd.Series(codes, dtype=object)
+    group_of = {c: _group(c) for c in code_s.unique()}
+    groups = code_s.map(group_of)
+    min_a = groups.map(lambda g: float(min_remnant_m2.get(g, 0.0))).to_numpy(dtype="float64")
+    min_w = groups.map(lambda g: float(min_remnant_width_m.get(g, 0.0))).to_numpy(dtype="float64")
     small_part = part_area < min_a[owner_idx]
     half = min_w[owner_idx] / 2.0
     narrow_part = np.zeros(len(parts), dtype=bool)
@@ -67,14 +69,10 @@ def parcel_takes(pieces: gpd.GeoDataFrame, parcels: gpd.GeoDataFrame, footprints
     counted = parcels["counted_area_m2"].to_numpy()[prow]
     take = pieces["take_m2"].to_numpy()
     remnant = np.maximum(counted - take, 0.0)
-    flags = []
-    for s, w, a, wd in zip(small, narrow, min_a, min_w):
-        f = []
-        if s:
-            f.append(f"diện tích < {a:g} m²")
-        if w:
-            f.append(f"bề rộng < {wd:g} m")
-        flags.append("; ".join(f))
+    flags = np.full(n, "", dtype=object)
+    for i in np.flatnonzero(small | narrow):  # only the flagged few
+        f = ([f"diện tích < {min_a[i]:g} m²"] if small[i] else []) + ([f"bề rộng < {min_w[i]:g} m"] if narrow[i] else [])
+        flags[i] = "; ".join(f)
     out = pd.DataFrame({
         "parcel_id": parcels["parcel_id"].to_numpy()[prow],
         "project": footprints["project"].to_numpy()[frow],

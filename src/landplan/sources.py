@@ -34,6 +34,20 @@ class SourceError(Exception):
     """A file could not be read; the message is GDAL's or pyarrow's first line."""
 
 
+def _info(path: Path, layer: str | None = None, **kwargs: Any) -> dict[str, Any]:
+    """``pyogrio.read_info``, remembered while the file is unchanged (a run asks several times)."""
+    st = Path(path).stat()
+    key = (str(path), layer, st.st_mtime_ns, st.st_size, tuple(sorted(kwargs.items())))
+    if key not in _INFO_CACHE:
+        if len(_INFO_CACHE) > 256:
+            _INFO_CACHE.clear()
+        _INFO_CACHE[key] = dict(pyogrio.read_info(path, layer=layer, **kwargs))
+    return _INFO_CACHE[key]
+
+
+_INFO_CACHE: dict[tuple[Any, ...], dict[str, Any]] = {}
+
+
 def is_parquet(path: Path) -> bool:
     """True for GeoParquet files (by suffix)."""
     return path.suffix.lower() in PARQUET_SUFFIXES
@@ -70,7 +84,7 @@ def gdal_encoding(path: Path) -> str | None:
         # no code page: say what GDAL assumed (from the DBF's language byte, else ISO-8859-1), so that
         # reading through Arrow decodes the bytes instead of taking them for UTF-8
         try:
-            enc = pyogrio.read_info(path).get("encoding")
+            enc = _info(path).get("encoding")
         except Exception:  # noqa: BLE001 - unreadable: the read itself will say so
             return None
         return str(enc) if enc and str(enc).upper().replace("-", "") != "UTF8" else None
@@ -90,7 +104,7 @@ def fields(path: Path, layer: str) -> list[str]:
         geo = _parquet_geo(path)
         skip = set(geo.get("columns", {})) | {c for c in ("bbox",)}
         return [n for n in pq.read_schema(path).names if n not in skip]
-    return [str(f) for f in pyogrio.read_info(path, layer=layer, **_enc(path))["fields"]]
+    return [str(f) for f in _info(path, layer=layer, **_enc(path))["fields"]]
 
 
 def layer_crs(path: Path, layer: str) -> pyproj.CRS | None:
@@ -101,7 +115,7 @@ def layer_crs(path: Path, layer: str) -> pyproj.CRS | None:
             col = geo["columns"][geo["primary_column"]]
             crs = col.get("crs", "OGC:CRS84")  # the GeoParquet default when the key is absent
             return None if crs is None else pyproj.CRS.from_user_input(crs)
-        info = pyogrio.read_info(path, layer=layer)
+        info = _info(path, layer=layer)
     except Exception as exc:  # noqa: BLE001
         raise SourceError(first_line(exc)) from None
     return pyproj.CRS(info["crs"]) if info.get("crs") else None
@@ -114,7 +128,7 @@ def total_bounds(path: Path, layer: str) -> tuple[float, float, float, float] | 
             geo = _parquet_geo(path)
             b = geo["columns"][geo["primary_column"]].get("bbox")
         else:
-            b = pyogrio.read_info(path, layer=layer, force_total_bounds=True).get("total_bounds")
+            b = _info(path, layer=layer, force_total_bounds=True).get("total_bounds")
         return None if b is None else (float(b[0]), float(b[1]), float(b[2]), float(b[3]))
     except Exception:  # noqa: BLE001
         return None
@@ -168,7 +182,7 @@ def features_without_geometry(path: Path, layer: str) -> int:
     if path.suffix.lower() != ".gpkg":
         return 0
     try:
-        info = pyogrio.read_info(path, layer=layer)
+        info = _info(path, layer=layer)
         table = f"rtree_{layer}_{info.get('geometry_name') or 'geom'}"
         if not re.fullmatch(r"\w+", table):
             return 0
@@ -196,7 +210,7 @@ def _gpkg_rtree_fids(path: Path, layer: str, mask: np.ndarray) -> np.ndarray | N
     """
     if path.suffix.lower() != ".gpkg":
         return None
-    info = pyogrio.read_info(path, layer=layer)
+    info = _info(path, layer=layer)
     gcol = info.get("geometry_name") or "geom"
     table = f"rtree_{layer}_{gcol}"
     if not re.fullmatch(r"[\w]+", table):
