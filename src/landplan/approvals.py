@@ -8,10 +8,9 @@ from collections.abc import Sequence
 import numpy as np
 import pandas as pd
 
+from . import landuse
 from .landuse import RICE_CODES
 from .scenario import ProjectSpec, Rules
-
-M2_PER_HA = 10_000.0
 
 
 def approval_level(rice_ha: float, rules: Rules) -> tuple[int, str]:
@@ -37,9 +36,9 @@ def approvals(pieces: pd.DataFrame, projects: Sequence[ProjectSpec], footprints:
         rice_total = sum(rice_m2.values())
         take = float(mine["take_m2"].sum())
         ell = float(mine["take_ellipsoidal_m2"].sum()) if "take_ellipsoidal_m2" in mine else np.nan
-        band, authority = approval_level(rice_total / M2_PER_HA, rules)
+        band, authority = approval_level(rice_total / landuse.M2_PER_HA, rules)
         declared = p.declared_rice_ha
-        diff_ha = rice_total / M2_PER_HA - declared if declared is not None else np.nan
+        diff_ha = rice_total / landuse.M2_PER_HA - declared if declared is not None else np.nan
         rows.append({
             "project": p.id,
             "name": p.name_vi,
@@ -53,7 +52,7 @@ def approvals(pieces: pd.DataFrame, projects: Sequence[ProjectSpec], footprints:
             "rice_luk_m2": rice_m2["LUK"],
             "rice_lun_m2": rice_m2["LUN"],
             "rice_m2": rice_total,
-            "rice_ha": rice_total / M2_PER_HA,
+            "rice_ha": rice_total / landuse.M2_PER_HA,
             "declared_rice_ha": declared if declared is not None else np.nan,
             "rice_diff_ha": diff_ha,
             "rice_diff_pct": (100.0 * diff_ha / declared) if declared else np.nan,

@@ -7,6 +7,7 @@ from typing import TYPE_CHECKING
 
 import pandas as pd
 
+from . import landuse
 from .palette import PROJECT_COLORS
 
 if TYPE_CHECKING:
@@ -14,7 +15,6 @@ if TYPE_CHECKING:
 
     from .pipeline import Result
 
-M2_PER_HA = 10_000.0
 
 
 def compare_results(results: Mapping[str, Result]) -> pd.DataFrame:
@@ -27,9 +27,9 @@ def compare_results(results: Mapping[str, Result]) -> pd.DataFrame:
         flagged = r.parcels[r.parcels["remnant_flag"] != ""].groupby("project")["parcel_id"].nunique()
         for a in r.approvals.to_dict("records"):
             rows.append({
-                "alternative": label, "project": a["project"], "footprint_ha": a["footprint_m2"] / M2_PER_HA,
-                "take_ha": a["take_m2"] / M2_PER_HA, "rice_ha": a["rice_ha"], "luc_ha": a["rice_luc_m2"] / M2_PER_HA,
-                "luk_ha": a["rice_luk_m2"] / M2_PER_HA, "parcels_affected": int(a["parcels_affected"]),
+                "alternative": label, "project": a["project"], "footprint_ha": a["footprint_m2"] / landuse.M2_PER_HA,
+                "take_ha": a["take_m2"] / landuse.M2_PER_HA, "rice_ha": a["rice_ha"], "luc_ha": a["rice_luc_m2"] / landuse.M2_PER_HA,
+                "luk_ha": a["rice_luk_m2"] / landuse.M2_PER_HA, "parcels_affected": int(a["parcels_affected"]),
                 "remnants_flagged": int(flagged.get(a["project"], 0)), "approval_authority": a["approval_authority"],
             })
     return pd.DataFrame(rows)

@@ -67,6 +67,16 @@ def lookup(code: str) -> LandUse:
     return _BY_CODE[code]
 
 
+#: Square metres in a hectare: every table reports both.
+M2_PER_HA = 10_000.0
+
+
+def group(code: str) -> str:
+    """The group of a (normalised) code; "other" for codes not in the table."""
+    lu = _BY_CODE.get(code)
+    return lu.group if lu else "other"
+
+
 def is_known(code: str) -> bool:
     """True when ``code`` is in the table."""
     return code in _BY_CODE

@@ -65,11 +65,9 @@ def _write_gpkg(result: Result, path: Path, lang: str) -> None:
     fp["name"] = [names[p].name_vi for p in fp["project"]]
     fp["name_en"] = [names[p].name_en for p in fp["project"]]
     pieces = result.pieces.drop(columns=["parcel_row", "footprint_row"])
-    per_parcel = result.parcels.groupby("parcel_id", sort=False).agg(
-        projects=("project", lambda s: ",".join(sorted(s))), take_m2=("take_m2", "sum"),
-        remnant_flag=("remnant_flag", lambda s: "; ".join(x for x in s if x)),
-    )
-    affected = result.affected.join(per_parcel, on="parcel_id")
+    from .remnants import per_parcel
+
+    affected = result.affected.join(per_parcel(result.parcels).drop(columns="counted_area_m2"), on="parcel_id")
     layers: dict[str, gpd.GeoDataFrame] = {LAYER_FOOTPRINTS: fp, LAYER_TAKES: pieces, LAYER_AFFECTED: affected}
     for name, gdf in layers.items():
         pyogrio.write_dataframe(gdf, path, layer=name, driver="GPKG", promote_to_multi=True, geometry_type="MultiPolygon")

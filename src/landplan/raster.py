@@ -218,7 +218,6 @@ def check_classes(cls: pd.DataFrame, spec: LandcoverSpec) -> None:
                          f"add a class for each (value, code, name)")
 
 
-M2_PER_HA = 10_000.0
 LANDCOVER_COLUMNS = ["project", "admin_layer", "admin_unit", "class_value", "landuse", "class_name", "is_rice", "area_m2", "area_ha"]
 
 
@@ -265,7 +264,7 @@ def landcover_tables(spec: LandcoverSpec, footprints: gpd.GeoDataFrame, admin: d
     cls["is_rice"] = cls["value"].map(lambda v: classes[int(v)].is_rice)
     keys = ["project", "admin_layer", "admin_unit", "class_value", "landuse", "class_name", "is_rice"]
     landcover: pd.DataFrame = cls.rename(columns={"value": "class_value"}).groupby(keys)["area_m2"].sum().reset_index()
-    landcover["area_ha"] = landcover["area_m2"] / M2_PER_HA
+    landcover["area_ha"] = landcover["area_m2"] / landuse.M2_PER_HA
     landcover = landcover.sort_values(["project", "admin_layer", "admin_unit", "class_value"]).reset_index(drop=True)[LANDCOVER_COLUMNS]
 
     whole = cover.merge(zones[["project", "admin_layer"]], left_on="row", right_index=True)
@@ -288,8 +287,8 @@ def landcover_tables(spec: LandcoverSpec, footprints: gpd.GeoDataFrame, admin: d
         rows.append({
             "project": p, "footprint_m2": float(c["polygon_m2"]), "raster_classified_m2": float(c["classified_m2"]),
             "raster_nodata_m2": float(c["nodata_m2"]), "raster_outside_m2": float(c["outside_m2"]),
-            "parcels_rice_ha": parcels_rice / M2_PER_HA, "raster_rice_ha": raster_rice / M2_PER_HA,
-            "diff_ha": (raster_rice - parcels_rice) / M2_PER_HA,
+            "parcels_rice_ha": parcels_rice / landuse.M2_PER_HA, "raster_rice_ha": raster_rice / landuse.M2_PER_HA,
+            "diff_ha": (raster_rice - parcels_rice) / landuse.M2_PER_HA,
             "diff_pct": 100.0 * (raster_rice - parcels_rice) / parcels_rice if parcels_rice > 0 else np.nan,
         })
     compare = pd.DataFrame(rows)

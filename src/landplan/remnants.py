@@ -17,9 +17,6 @@ from .parallel import geos_map
 SLIVER_M2 = 0.01
 
 
-def _group(code: str) -> str:
-    return landuse.lookup(code).group if landuse.is_known(code) else "other"
-
 
 def parcel_takes(pieces: gpd.GeoDataFrame, parcels: gpd.GeoDataFrame, footprints: gpd.GeoDataFrame, *,
                  min_remnant_m2: Mapping[str, float], min_remnant_width_m: Mapping[str, float]) -> pd.DataFrame:
@@ -51,7 +48,7 @@ def parcel_takes(pieces: gpd.GeoDataFrame, parcels: gpd.GeoDataFrame, footprints
 
     codes = parcels["landuse"].to_numpy()[prow]
     code_s = pd.Series(codes, dtype=object)
-    group_of = {c: _group(c) for c in code_s.unique()}
+    group_of = {c: landuse.group(c) for c in code_s.unique()}
     groups = code_s.map(group_of)
     min_a = groups.map(lambda g: float(min_remnant_m2.get(g, 0.0))).to_numpy(dtype="float64")
     min_w = groups.map(lambda g: float(min_remnant_width_m.get(g, 0.0))).to_numpy(dtype="float64")
@@ -91,3 +88,17 @@ def parcel_takes(pieces: gpd.GeoDataFrame, parcels: gpd.GeoDataFrame, footprints
         "min_remnant_width_m": min_w,
     })
     return out.sort_values(["project", "parcel_id"], kind="stable").reset_index(drop=True)
+
+
+def per_parcel(table: pd.DataFrame) -> pd.DataFrame:
+    """The parcel table (one row per parcel and project) summed per parcel, indexed by ``parcel_id``.
+
+    Columns: ``projects`` (ids in the order met, joined with ","), ``take_m2`` (sum over projects),
+    ``counted_area_m2`` and ``remnant_flag`` (distinct flags, sorted, joined with "; ").
+    """
+    return table.groupby("parcel_id", sort=False).agg(
+        projects=("project", lambda s: ",".join(dict.fromkeys(s))),
+        take_m2=("take_m2", "sum"),
+        counted_area_m2=("counted_area_m2", "first"),
+        remnant_flag=("remnant_flag", lambda s: "; ".join(sorted({x for x in s if x}))),
+    )

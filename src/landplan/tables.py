@@ -6,14 +6,9 @@ import pandas as pd
 
 from . import landuse
 
-M2_PER_HA = 10_000.0
-
 SUMMARY_COLUMNS = ["project", "admin_layer", "admin_unit", "landuse", "landuse_group", "is_rice", "area_m2", "area_ha"]
 TOTALS_COLUMNS = ["landuse", "landuse_group", "is_rice", "area_m2", "area_ha", "sum_over_projects_m2", "counted_once_saving_m2"]
 
-
-def _group(code: str) -> str:
-    return landuse.lookup(code).group if landuse.is_known(code) else "other"
 
 
 def summary(split: pd.DataFrame) -> pd.DataFrame:
@@ -45,14 +40,14 @@ def totals(union_pieces: pd.DataFrame, project_pieces: pd.DataFrame) -> pd.DataF
     out = _finish(out, TOTALS_COLUMNS)
     total = {
         "landuse": "TOTAL", "landuse_group": "", "is_rice": False,
-        "area_m2": float(out["area_m2"].sum()), "area_ha": float(out["area_m2"].sum()) / M2_PER_HA,
+        "area_m2": float(out["area_m2"].sum()), "area_ha": float(out["area_m2"].sum()) / landuse.M2_PER_HA,
         "sum_over_projects_m2": float(out["sum_over_projects_m2"].sum()),
         "counted_once_saving_m2": float(out["counted_once_saving_m2"].sum()),
     }
     rice = out[out["is_rice"]]
     rice_row = {
         "landuse": "RICE", "landuse_group": "rice", "is_rice": True,
-        "area_m2": float(rice["area_m2"].sum()), "area_ha": float(rice["area_m2"].sum()) / M2_PER_HA,
+        "area_m2": float(rice["area_m2"].sum()), "area_ha": float(rice["area_m2"].sum()) / landuse.M2_PER_HA,
         "sum_over_projects_m2": float(rice["sum_over_projects_m2"].sum()),
         "counted_once_saving_m2": float(rice["counted_once_saving_m2"].sum()),
     }
@@ -61,7 +56,7 @@ def totals(union_pieces: pd.DataFrame, project_pieces: pd.DataFrame) -> pd.DataF
 
 def _finish(df: pd.DataFrame, columns: list[str]) -> pd.DataFrame:
     df = df.copy()
-    df["landuse_group"] = df["landuse"].map(_group)
+    df["landuse_group"] = df["landuse"].map(landuse.group)
     df["is_rice"] = df["landuse"].isin(landuse.RICE_CODES)
-    df["area_ha"] = df["area_m2"] / M2_PER_HA
+    df["area_ha"] = df["area_m2"] / landuse.M2_PER_HA
     return df[columns].reset_index(drop=True)

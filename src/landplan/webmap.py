@@ -25,6 +25,7 @@ import shapely
 
 from . import assets, landuse
 from .palette import ADMIN_LINE, CONTEXT_RICE, CONTEXT_RICE_OUTLINE, PARCEL_LINE, REMNANT_BAD, REMNANT_OK, project_colors
+from .remnants import per_parcel
 
 if TYPE_CHECKING:
     import folium
@@ -143,7 +144,7 @@ def _remnants(sub: _Subset) -> gpd.GeoDataFrame:
     aff = sub.affected
     cut = np.array([taken[p] for p in aff["parcel_id"]], dtype=object)
     rest = shapely.difference(np.asarray(aff.geometry.values), cut)
-    flags = sub.parcels.groupby("parcel_id")["remnant_flag"].agg(lambda s: "; ".join(sorted({x for x in s if x})))
+    flags = per_parcel(sub.parcels)["remnant_flag"]
     out = gpd.GeoDataFrame({"parcel_id": aff["parcel_id"].to_numpy(), "flag": aff["parcel_id"].map(flags).fillna("").to_numpy()},
                            geometry=rest, crs=aff.crs)
     out = out[~shapely.is_empty(np.asarray(out.geometry.values)) & (out.area > 0.01)]
@@ -254,11 +255,8 @@ def result_map(result: Result, *, lang: str = "vi", self_contained: bool = False
         ).add_to(m)
 
         # affected parcels, with popups (the layer the search box looks in)
-        per = sub.parcels.groupby("parcel_id", sort=False).agg(
-            take_m2=("take_m2", "sum"), counted=("counted_area_m2", "first"),
-            flag=("remnant_flag", lambda s: "; ".join(sorted({x for x in s if x}))),
-            projects=("project", lambda s: ", ".join(names.get(p, p) for p in dict.fromkeys(s))),
-        )
+        per = per_parcel(sub.parcels).rename(columns={"counted_area_m2": "counted", "remnant_flag": "flag"})
+        per["projects"] = per["projects"].map(lambda ids: ", ".join(names.get(p, p) for p in ids.split(",")))
         ap = sub.affected.join(per, on="parcel_id")
         pct = 100.0 * ap["take_m2"] / ap["counted"].where(ap["counted"] > 0, np.nan)
         props = {
