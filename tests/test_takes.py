@@ -165,3 +165,39 @@ def test_tiled_footprint_gives_same_pieces(monkeypatch):
     a = plain_t.set_index(["project", "parcel_id"])[cols].sort_index()
     b = tiled_t.set_index(["project", "parcel_id"])[cols].sort_index()
     pd.testing.assert_frame_equal(a, b, rtol=1e-9)
+
+
+def _buffer_says_narrow(g, half):
+    import shapely
+
+    return bool(shapely.is_empty(shapely.buffer(g, -half, join_style="mitre")))
+
+
+@pytest.mark.parametrize("geom, half, expected", [
+    (box(0, 0, 4, 200), 2.5, True),  # a 4 m strip: narrower than 5 m
+    (box(0, 0, 6, 200), 2.5, False),  # 6 m: wide enough, decided by the centroid
+    (Polygon([(0, 0), (100, 0), (100, 4), (4, 4), (4, 100), (0, 100)]), 2.5, True),  # a thin L: centroid outside it
+    (Polygon([(0, 0), (100, 0), (100, 30), (30, 30), (30, 100), (0, 100)]), 2.5, False),  # a wide L, centroid outside
+    (Polygon(box(0, 0, 20, 20).exterior.coords, [box(2, 2, 18, 18).exterior.coords]), 2.5, True),  # a 2 m ring round a hole
+    (Polygon(box(0, 0, 40, 40).exterior.coords, [box(8, 8, 32, 32).exterior.coords]), 2.5, False),  # centroid in the hole
+    (box(0, 0, 5, 5), 2.5, True),  # exactly 5 m: the buffer leaves a point, which is empty
+])
+def test_narrow_test_agrees_with_inward_buffer(geom, half, expected):
+    from landplan.remnants import _narrow
+
+    assert _buffer_says_narrow(geom, half) == expected
+    assert _narrow(np.array([geom], dtype=object), np.array([half]))[0] == expected
+
+
+@settings(max_examples=60, deadline=None)
+@given(st.lists(st.tuples(st.floats(0, 50), st.floats(0, 50), st.floats(0.5, 30), st.floats(0.5, 30)), min_size=1, max_size=5),
+       st.floats(0.5, 6))
+def test_narrow_test_equals_buffer_on_random_unions(rects_xywh, half):
+    import shapely
+
+    from landplan.remnants import _narrow
+
+    g = shapely.union_all([box(x, y, x + w, y + h) for x, y, w, h in rects_xywh])
+    parts = shapely.get_parts(np.array([g], dtype=object))
+    got = _narrow(parts, np.full(len(parts), half))
+    assert got.tolist() == [_buffer_says_narrow(p, half) for p in parts]

@@ -37,11 +37,16 @@ def parcel_takes(pieces: gpd.GeoDataFrame, parcels: gpd.GeoDataFrame, footprints
     """
     prow = pieces["parcel_row"].to_numpy()
     frow = pieces["footprint_row"].to_numpy()
-    pgeoms = np.asarray(parcels.geometry.values)[prow]
+    counted = parcels["counted_area_m2"].to_numpy()[prow]
+    take = pieces["take_m2"].to_numpy()
     # the take table has one piece per parcel and project, so what remains is the parcel less its piece:
-    # a small local operation, whatever the size of the footprint
-    rest = geos_map(lambda a, b: polygonal(np.asarray(shapely.difference(a, b))), pgeoms, np.asarray(pieces.geometry.values))
-    parts, owner_idx = shapely.get_parts(rest, return_index=True)
+    # a small local operation, whatever the size of the footprint. A piece is part of its parcel, so
+    # where the two areas differ by less than a sliver nothing can remain and no difference is needed.
+    cut = np.flatnonzero(counted - take >= SLIVER_M2 / 2)
+    rest = geos_map(lambda a, b: polygonal(np.asarray(shapely.difference(a, b))),
+                    np.asarray(parcels.geometry.values)[prow[cut]], np.asarray(pieces.geometry.values)[cut])
+    parts, owner_idx = _parts(rest)
+    owner_idx = cut[owner_idx]
     part_area = shapely.area(parts)
     real = part_area >= SLIVER_M2
     parts, owner_idx, part_area = parts[real], owner_idx[real], part_area[real]
@@ -50,21 +55,19 @@ def parcel_takes(pieces: gpd.GeoDataFrame, parcels: gpd.GeoDataFrame, footprints
     code_s = pd.Series(codes, dtype=object)
     group_of = {c: landuse.group(c) for c in code_s.unique()}
     groups = code_s.map(group_of)
-    min_a = groups.map(lambda g: float(min_remnant_m2.get(g, 0.0))).to_numpy(dtype="float64")
-    min_w = groups.map(lambda g: float(min_remnant_width_m.get(g, 0.0))).to_numpy(dtype="float64")
+    min_a = groups.map({g: float(min_remnant_m2.get(g, 0.0)) for g in group_of.values()}).to_numpy(dtype="float64")
+    min_w = groups.map({g: float(min_remnant_width_m.get(g, 0.0)) for g in group_of.values()}).to_numpy(dtype="float64")
     small_part = part_area < min_a[owner_idx]
     half = min_w[owner_idx] / 2.0
     narrow_part = np.zeros(len(parts), dtype=bool)
     test = half > 0
     if test.any():
-        narrow_part[test] = geos_map(lambda g, d: shapely.is_empty(shapely.buffer(g, -d, join_style="mitre")), parts[test], half[test])
+        narrow_part[test] = _narrow(parts[test], half[test])
     n = len(pieces)
     n_pieces = np.bincount(owner_idx, minlength=n)
     small = np.bincount(owner_idx, weights=small_part.astype(float), minlength=n) > 0
     narrow = np.bincount(owner_idx, weights=narrow_part.astype(float), minlength=n) > 0
 
-    counted = parcels["counted_area_m2"].to_numpy()[prow]
-    take = pieces["take_m2"].to_numpy()
     remnant = np.maximum(counted - take, 0.0)
     flags = np.full(n, "", dtype=object)
     for i in np.flatnonzero(small | narrow):  # only the flagged few
@@ -88,6 +91,36 @@ def parcel_takes(pieces: gpd.GeoDataFrame, parcels: gpd.GeoDataFrame, footprints
         "min_remnant_width_m": min_w,
     })
     return out.sort_values(["project", "parcel_id"], kind="stable").reset_index(drop=True)
+
+
+def _parts(geoms: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """``shapely.get_parts(geoms, return_index=True)``, without copying the single polygons (most of them)."""
+    single = (shapely.get_type_id(geoms) == 3) & ~shapely.is_empty(geoms)
+    many = np.flatnonzero(~single)
+    parts, idx = shapely.get_parts(geoms[many], return_index=True)
+    return (np.concatenate([geoms[single], parts]),
+            np.concatenate([np.flatnonzero(single), many[idx]]).astype("int64"))
+
+
+def _narrow(parts: np.ndarray, half_m: np.ndarray) -> np.ndarray:
+    """True where an inward buffer of ``half_m`` leaves nothing of the polygon (it is narrower than
+    twice ``half_m`` everywhere).
+
+    A polygon whose centroid lies inside it, farther than ``half_m`` from its boundary, holds a disc
+    of that radius, so the buffer keeps at least the centroid: those (most remnants) are decided
+    without buffering. The rest are buffered.
+    """
+    c = shapely.centroid(parts)
+    xy = shapely.get_coordinates(c)
+    wide = np.zeros(len(parts), dtype=bool)
+    ok = ~shapely.is_empty(c)
+    wide[ok] = (shapely.contains_xy(parts[ok], xy[:, 0], xy[:, 1])
+                & (shapely.distance(c[ok], shapely.boundary(parts[ok])) > half_m[ok] * (1.0 + 1e-9)))
+    out = np.zeros(len(parts), dtype=bool)
+    test = np.flatnonzero(~wide)
+    if len(test):
+        out[test] = geos_map(lambda g, d: shapely.is_empty(shapely.buffer(g, -d, join_style="mitre")), parts[test], half_m[test])
+    return out
 
 
 def per_parcel(table: pd.DataFrame) -> pd.DataFrame:

@@ -118,7 +118,12 @@ def take_table(parcels: gpd.GeoDataFrame, footprints: gpd.GeoDataFrame, *, crs: 
     tree = shapely.STRtree(pgeoms)
     ti, pi = tree.query(tiles_g, predicate="intersects")
     fi = tile_row[ti]
-    pieces = geos_map(lambda a, b: polygonal(np.asarray(shapely.intersection(a, b))), pgeoms[pi], tiles_g[ti])
+    # a parcel wholly inside a (prepared) tile is its own piece: only the others need an overlay.
+    shapely.prepare(tiles_g)
+    inside = shapely.contains_properly(tiles_g[ti], pgeoms[pi])  # one thread: GEOS builds a prepared index lazily
+    pieces = pgeoms[pi]
+    cross = np.flatnonzero(~inside)
+    pieces[cross] = geos_map(lambda a, b: polygonal(np.asarray(shapely.intersection(a, b))), pgeoms[pi[cross]], tiles_g[ti[cross]])
     ok = shapely.area(pieces) > 0
     fi, pi, pieces = fi[ok], pi[ok], pieces[ok]
     fi, pi, pieces = _merge_tiled(fi, pi, pieces)
