@@ -9,6 +9,7 @@ import shapely
 from pyproj.exceptions import CRSError as _PyprojCRSError
 
 from .errors import CRSError, LayerError
+from .parallel import geos_map
 
 #: VN-2000 / TM-3 zone 482 (central meridian 105°00', scale 0.9999): Cần Thơ's cadastral CRS.
 DEFAULT_WORKING_CRS = "EPSG:5897"
@@ -112,8 +113,13 @@ def geodesic_area_m2(geoms: np.ndarray | gpd.GeoSeries, crs: pyproj.CRS) -> np.n
         return np.zeros(0, dtype="float64")
     geodetic = crs.geodetic_crs
     assert geodetic is not None
-    c = shapely.centroid(arr)
+    out = np.zeros(len(arr), dtype="float64")
+    real = np.flatnonzero(~shapely.is_empty(arr) & ~shapely.is_missing(arr))
+    if len(real) == 0:
+        return out
+    xy = geos_map(lambda g: shapely.get_coordinates(shapely.centroid(g)), arr[real])
     to_ll = pyproj.Transformer.from_crs(crs, geodetic, always_xy=True)
-    lon, lat = to_ll.transform(shapely.get_x(c), shapely.get_y(c))
+    lon, lat = to_ll.transform(xy[:, 0], xy[:, 1])
     scale = np.asarray(pyproj.Proj(crs).get_factors(lon, lat).areal_scale, dtype="float64")
-    return np.asarray(shapely.area(arr), dtype="float64") / scale
+    out[real] = np.asarray(shapely.area(arr[real]), dtype="float64") / scale
+    return out

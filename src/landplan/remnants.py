@@ -110,16 +110,22 @@ def _narrow(parts: np.ndarray, half_m: np.ndarray) -> np.ndarray:
     of that radius, so the buffer keeps at least the centroid: those (most remnants) are decided
     without buffering. The rest are buffered.
     """
-    c = shapely.centroid(parts)
-    xy = shapely.get_coordinates(c)
-    wide = np.zeros(len(parts), dtype=bool)
-    ok = ~shapely.is_empty(c)
-    wide[ok] = (shapely.contains_xy(parts[ok], xy[:, 0], xy[:, 1])
-                & (shapely.distance(c[ok], shapely.boundary(parts[ok])) > half_m[ok] * (1.0 + 1e-9)))
+    wide = geos_map(_holds_disc_at_centroid, parts, half_m)
     out = np.zeros(len(parts), dtype=bool)
     test = np.flatnonzero(~wide)
     if len(test):
         out[test] = geos_map(lambda g, d: shapely.is_empty(shapely.buffer(g, -d, join_style="mitre")), parts[test], half_m[test])
+    return out
+
+
+def _holds_disc_at_centroid(parts: np.ndarray, radius_m: np.ndarray) -> np.ndarray:
+    """True where the polygon's centroid lies inside it farther than ``radius_m`` from its boundary."""
+    out = np.zeros(len(parts), dtype=bool)
+    ok = np.flatnonzero(~shapely.is_empty(parts))
+    c = shapely.centroid(parts[ok])
+    xy = shapely.get_coordinates(c)
+    out[ok] = (shapely.contains_xy(parts[ok], xy[:, 0], xy[:, 1])
+               & (shapely.distance(c, shapely.boundary(parts[ok])) > radius_m[ok] * (1.0 + 1e-9)))
     return out
 
 

@@ -170,10 +170,12 @@ def _exact(gdf: gpd.GeoDataFrame, parts: np.ndarray) -> gpd.GeoDataFrame:
     geoms = np.asarray(gdf.geometry.values)
     hits = geos_map(lambda g: np.isin(np.arange(len(g)), tree.query(g, predicate="intersects")[0]), geoms)
     # features whose coordinates hold NaN or infinity meet nothing; keep them so they are reported, not lost
-    coords, owner = shapely.get_coordinates(geoms, return_index=True)
-    broken = np.zeros(len(geoms), dtype=bool)
+    miss = np.flatnonzero(~hits)
+    coords, owner = shapely.get_coordinates(geoms[miss], return_index=True)
+    broken = np.zeros(len(miss), dtype=bool)
     np.logical_or.at(broken, owner, ~np.isfinite(coords).all(axis=1))
-    return gdf.iloc[np.flatnonzero(hits | broken)]
+    hits[miss[broken]] = True
+    return gdf.iloc[np.flatnonzero(hits)]
 
 
 def features_without_geometry(path: Path, layer: str) -> int:
@@ -220,6 +222,10 @@ def _gpkg_rtree_fids(path: Path, layer: str, mask: np.ndarray) -> np.ndarray | N
     except Exception:  # noqa: BLE001 - no R-tree: fall back to GDAL's filter
         return None
     boxes = _mask_boxes(mask)
+    try:
+        return _rtree_search(path, table, boxes)
+    except Exception:  # noqa: BLE001 - Python's SQLite without the R-tree module, or a locked file: ask GDAL
+        pass
     found = []
     for k in range(0, len(boxes), _RTREE_BATCH):
         terms = [
@@ -229,6 +235,25 @@ def _gpkg_rtree_fids(path: Path, layer: str, mask: np.ndarray) -> np.ndarray | N
         df = pyogrio.read_dataframe(path, sql=" UNION ".join(terms), read_geometry=False, use_arrow=_USE_ARROW)
         found.append(df["id"].to_numpy(dtype="int64"))
     return np.unique(np.concatenate(found)) if found else np.zeros(0, dtype="int64")
+
+
+def _rtree_search(path: Path, table: str, boxes: list[tuple[float, float, float, float]]) -> np.ndarray:
+    """FIDs from the R-tree ``table`` whose boxes meet any of ``boxes``, through Python's own SQLite,
+    read-only: compound queries of up to :data:`_RTREE_BATCH` boxes, each answered as one
+    comma-separated string (no Python object per feature)."""
+    import sqlite3
+
+    term = f'SELECT id FROM "{table}" WHERE maxx >= ? AND minx <= ? AND maxy >= ? AND miny <= ?'
+    found = [np.zeros(0, dtype="int64")]
+    with closing(sqlite3.connect(f"{path.resolve().as_uri()}?mode=ro", uri=True)) as con:
+        for k in range(0, len(boxes), _RTREE_BATCH):
+            batch = boxes[k:k + _RTREE_BATCH]
+            sql = f"SELECT group_concat(id) FROM ({' UNION ALL '.join([term] * len(batch))})"
+            args = [float(v) for b in batch for v in (b[0], b[2], b[1], b[3])]
+            text = con.execute(sql, args).fetchone()[0]
+            if text:
+                found.append(np.array(text.split(","), dtype="int64"))
+    return np.unique(np.concatenate(found))
 
 
 def _parquet_geo(path: Path) -> dict[str, Any]:
