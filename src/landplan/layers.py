@@ -13,6 +13,7 @@ import shapely
 
 from . import landuse, sources
 from .crs import to_working
+from .parallel import geos_map
 from .errors import InputFileError, LayerError
 from .report import Repair, RunReport
 from .scenario import AdminSpec, LayerRef, ParcelsSpec, ProjectSpec
@@ -70,13 +71,13 @@ def repair_polygons(gdf: gpd.GeoDataFrame, *, layer: str, id_column: str | None,
     Never uses ``buffer(0)``, which drops a lobe of a self-intersecting ("bowtie") polygon; ``make_valid``
     keeps both lobes. Points and lines produced by the repair are dropped (they have no area).
     """
-    geoms = gdf.geometry.values
-    empty = shapely.is_empty(geoms) | pd.isna(np.asarray(geoms, dtype=object))
+    geoms = np.asarray(gdf.geometry.values)
+    empty = shapely.is_empty(geoms) | shapely.is_missing(geoms)
     if empty.any():
         report.warn(f"{layer}: {int(empty.sum())} feature(s) with empty or missing geometry ignored")
         gdf = gdf.loc[~empty]
-        geoms = gdf.geometry.values
-    coords, owner = shapely.get_coordinates(np.asarray(geoms), return_index=True)
+        geoms = np.asarray(gdf.geometry.values)
+    coords, owner = shapely.get_coordinates(geoms, return_index=True)
     coords_ok = np.ones(len(geoms), dtype=bool)
     np.logical_and.at(coords_ok, owner, np.isfinite(coords).all(axis=1))
     if not coords_ok.all():
@@ -84,10 +85,10 @@ def repair_polygons(gdf: gpd.GeoDataFrame, *, layer: str, id_column: str | None,
         report.warn(f"{layer}: {int((~coords_ok).sum())} feature(s) with NaN or infinite coordinates ignored "
                     f"({', '.join(map(str, bad[:5]))}{' …' if len(bad) > 5 else ''}); fix their vertices")
         gdf = gdf.loc[coords_ok]
-        geoms = gdf.geometry.values
+        geoms = np.asarray(gdf.geometry.values)
     if shapely.has_z(geoms).any():
-        gdf = gdf.set_geometry(shapely.force_2d(np.asarray(geoms)))  # heights play no part in land area
-        geoms = gdf.geometry.values
+        gdf = gdf.set_geometry(shapely.force_2d(geoms))  # heights play no part in land area
+        geoms = np.asarray(gdf.geometry.values)
     types = shapely.get_type_id(geoms)
     not_poly = ~np.isin(types, [3, 6])
     if not_poly.all() and len(gdf):
@@ -95,8 +96,8 @@ def repair_polygons(gdf: gpd.GeoDataFrame, *, layer: str, id_column: str | None,
     if not_poly.any():
         report.warn(f"{layer}: {int(not_poly.sum())} non-polygon feature(s) ignored")
         gdf = gdf.loc[~not_poly]
-        geoms = gdf.geometry.values
-    invalid = ~shapely.is_valid(geoms)
+        geoms = np.asarray(gdf.geometry.values)
+    invalid = ~geos_map(shapely.is_valid, geoms)
     if not invalid.any():
         return gdf
     from .footprints import polygonal

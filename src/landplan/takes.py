@@ -79,7 +79,7 @@ def resolve_parcel_overlaps(parcels: gpd.GeoDataFrame, *, report: RunReport) -> 
             f"parcels: {len(table)} overlap(s) between input parcels, {table['overlap_m2'].sum():,.2f} m² in all; "
             f"each overlap is counted once, in the parcel whose id sorts first (overlaps.csv)"
         )
-    out["counted_area_m2"] = shapely.area(out.geometry.values)
+    out["counted_area_m2"] = shapely.area(np.asarray(out.geometry.values))
     return out, table
 
 
@@ -209,8 +209,8 @@ def split_by_admin(pieces: gpd.GeoDataFrame, admin: gpd.GeoDataFrame, *, admin_l
     Returns one row per piece × unit: ``project``, ``parcel_id``, ``landuse``, ``admin_layer``,
     ``admin_unit``, ``area_m2``. Land of a piece that lies in no unit is given :data:`OUTSIDE_ADMIN`.
     """
-    geoms = pieces.geometry.values
-    ageoms = admin.geometry.values
+    geoms = np.asarray(pieces.geometry.values)
+    ageoms = np.asarray(admin.geometry.values)
     tree = shapely.STRtree(ageoms)
     pi, ai = tree.query(geoms, predicate="intersects")
     area = shapely.area(shapely.intersection(geoms[pi], ageoms[ai])) if len(pi) else np.zeros(0)
