@@ -13,8 +13,8 @@ import shapely
 
 from . import landuse, sources
 from .crs import to_working
-from .parallel import geos_map
 from .errors import InputFileError, LayerError
+from .parallel import geos_map
 from .report import Repair, RunReport
 from .scenario import AdminSpec, LayerRef, ParcelsSpec, ProjectSpec
 

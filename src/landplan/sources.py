@@ -328,27 +328,46 @@ def _read_parquet(path: Path, *, columns: list[str] | None, where: str | None, m
     return _exact(gdf, mask)
 
 
-#: Side of the boxes that cover a mask for index look-ups, in the mask's units (metres here).
-MASK_BOX_M = 500.0
+#: A box covering part of the mask is split in two while it is more than this many times the area
+#: of the part it covers, so look-ups fetch few features that lie beside the mask.
+MASK_BOX_SLACK = 3.0
+#: Boxes are not split below this fraction of the mask's extent, nor beyond this many boxes in all.
+MASK_BOX_MIN_FRACTION = 1 / 4000
+MASK_BOX_MAX = 20_000
 
 
-def _mask_boxes(parts: np.ndarray, size: float | None = None) -> list[tuple[float, float, float, float]]:
-    """Cover the mask's ``parts`` with small boxes (a part's envelope, or grid cells of a large part
-    that meet it, each shrunk to the part's extent within the cell) for bounding-box look-ups."""
-    cell = size or MASK_BOX_M
+def _mask_boxes(parts: np.ndarray) -> list[tuple[float, float, float, float]]:
+    """Cover the mask's ``parts`` with boxes for bounding-box look-ups in a spatial index.
+
+    Each part's envelope is split in half across its longer side, the part clipped to each half,
+    until the envelope is at most :data:`MASK_BOX_SLACK` times the area it covers: a diagonal
+    corridor becomes a staircase of boxes that hug it, a street crossing a few boxes along its arms,
+    a compact hub one box. The boxes cover the mask (clipping loses none of it), so no feature that
+    meets the mask is missed.
+    """
+    parts = np.asarray(parts, dtype=object)
+    parts = parts[~(shapely.is_empty(parts) | shapely.is_missing(parts))]
+    if len(parts) == 0:
+        return []
+    tb = shapely.total_bounds(parts)
+    min_side = max(tb[2] - tb[0], tb[3] - tb[1]) * MASK_BOX_MIN_FRACTION
     boxes: list[tuple[float, float, float, float]] = []
-    for part in parts:
-        bx0, by0, bx1, by1 = shapely.bounds(part)
-        nx, ny = int(np.ceil((bx1 - bx0) / cell)) or 1, int(np.ceil((by1 - by0) / cell)) or 1
-        if nx * ny == 1:
-            boxes.append((bx0, by0, bx1, by1))
+    stack = list(parts)
+    while stack:
+        g = stack.pop()
+        x0, y0, x1, y1 = shapely.bounds(g).tolist()
+        w, h = x1 - x0, y1 - y0
+        if (max(w, h) <= min_side or w * h <= MASK_BOX_SLACK * shapely.area(g)
+                or len(boxes) + len(stack) >= MASK_BOX_MAX):
+            boxes.append((x0, y0, x1, y1))
             continue
-        xs = np.linspace(bx0, bx1, nx + 1)
-        ys = np.linspace(by0, by1, ny + 1)
-        cells = shapely.box(*np.meshgrid(xs[:-1], ys[:-1]), *np.meshgrid(xs[1:], ys[1:]))
-        shapely.prepare(part)
-        hit = cells.ravel()[shapely.intersects(cells.ravel(), part)]
-        boxes.extend(tuple(b) for b in shapely.bounds(shapely.intersection(hit, part)))
+        if w >= h:
+            xm = (x0 + x1) / 2
+            halves = (shapely.clip_by_rect(g, x0, y0, xm, y1), shapely.clip_by_rect(g, xm, y0, x1, y1))
+        else:
+            ym = (y0 + y1) / 2
+            halves = (shapely.clip_by_rect(g, x0, y0, x1, ym), shapely.clip_by_rect(g, x0, ym, x1, y1))
+        stack.extend(half for half in halves if not shapely.is_empty(half))
     return boxes
 
 
