@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from concurrent.futures import ThreadPoolExecutor
+
 import geopandas as gpd
 import numpy as np
 import pandas as pd
@@ -10,7 +12,7 @@ import shapely
 
 from .crs import assert_working, geodesic_area_m2
 from .footprints import cut_by_grid, polygonal
-from .parallel import geos_map
+from .parallel import geos_map, workers
 from .report import RunReport
 
 #: Overlaps between input parcels smaller than this (m²) are digitising noise: resolved but not listed.
@@ -115,12 +117,9 @@ def take_table(parcels: gpd.GeoDataFrame, footprints: gpd.GeoDataFrame, *, crs: 
     assert_working(footprints, crs)
     pgeoms = np.asarray(parcels.geometry.values)
     tiles_g, tile_row = tiles if tiles is not None else tile_footprints(np.asarray(footprints.geometry.values))
-    tree = shapely.STRtree(pgeoms)
-    ti, pi = tree.query(tiles_g, predicate="intersects")
+    ti, pi, inside = _meeting_pairs(tiles_g, pgeoms)
     fi = tile_row[ti]
-    # a parcel wholly inside a (prepared) tile is its own piece: only the others need an overlay.
-    shapely.prepare(tiles_g)
-    inside = shapely.contains_properly(tiles_g[ti], pgeoms[pi])  # one thread: GEOS builds a prepared index lazily
+    # a parcel wholly inside a tile is its own piece: only the others need an overlay
     pieces = pgeoms[pi]
     cross = np.flatnonzero(~inside)
     pieces[cross] = geos_map(lambda a, b: polygonal(np.asarray(shapely.intersection(a, b))), pgeoms[pi[cross]], tiles_g[ti[cross]])
@@ -141,6 +140,34 @@ def take_table(parcels: gpd.GeoDataFrame, footprints: gpd.GeoDataFrame, *, crs: 
         geometry=pieces, crs=crs,
     )
     return out
+
+
+def _meeting_pairs(tiles: np.ndarray, parcels: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Pairs (tile, parcel) that intersect, and whether the parcel lies wholly inside the tile
+    (``contains_properly``), found through an index of the parcels with each tile prepared once.
+
+    The tiles are shared out between threads (every other tile to each), so that a prepared tile,
+    whose indexes GEOS builds on first use, is only ever used by one thread; the parcels' tree is
+    built before any query and only read.
+    """
+    tree = shapely.STRtree(parcels)
+
+    def work(rows: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+        sub = tiles[rows]
+        shapely.prepare(sub)
+        ti, pi = tree.query(sub, predicate="intersects")
+        return rows[ti], pi, shapely.contains_properly(sub[ti], parcels[pi])
+
+    k = max(1, min(workers(), len(tiles)))
+    shares = [np.arange(j, len(tiles), k) for j in range(k)]
+    if k == 1:
+        parts = [work(shares[0])]
+    else:
+        with ThreadPoolExecutor(k) as ex:
+            parts = list(ex.map(work, shares))
+    ti, pi, inside = (np.concatenate(x) for x in zip(*parts))
+    order = np.lexsort((pi, ti))  # the order a single query gives: by tile, then parcel
+    return ti[order], pi[order], inside[order]
 
 
 #: Footprints with more vertices than this are cut into tiles before intersecting, so that each
