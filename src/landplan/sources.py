@@ -8,6 +8,7 @@ file's bbox covering column and row-group statistics to skip data outside the ma
 from __future__ import annotations
 
 import re
+from concurrent.futures import ThreadPoolExecutor
 from contextlib import closing
 from pathlib import Path
 from typing import Any
@@ -18,7 +19,7 @@ import pyogrio
 import pyproj
 import shapely
 
-from .parallel import geos_map
+from .parallel import geos_map, workers
 
 PARQUET_SUFFIXES = (".parquet", ".geoparquet")
 
@@ -293,32 +294,41 @@ def _read_parquet(path: Path, *, columns: list[str] | None, where: str | None, m
     if where:
         raise SourceError("GeoParquet parcels with a `where` filter are not supported; filter the file first")
     bcol = covering["xmin"][0]
-    boxes = np.array(_mask_boxes(mask))
+    boxes = np.array(_mask_boxes(mask), dtype="float64").reshape(-1, 4)
     tree = shapely.STRtree(shapely.box(boxes[:, 0], boxes[:, 1], boxes[:, 2], boxes[:, 3]))
     pf = pq.ParquetFile(path)
     names = [f"{bcol}.{k}" for k in ("xmin", "ymin", "xmax", "ymax")]
-    groups = []
+    groups: list[tuple[int, np.ndarray]] = []  # row groups the mask may meet, each with the mask boxes near it
     for i in range(pf.metadata.num_row_groups):
         rg = pf.metadata.row_group(i)
         stats = {rg.column(j).path_in_schema: rg.column(j).statistics for j in range(rg.num_columns)}
         st = [stats.get(n) for n in names]
         if any(s is None or not s.has_min_max for s in st):
-            groups.append(i)
+            groups.append((i, np.arange(len(boxes))))
             continue
         lo_x, lo_y, hi_x, hi_y = (s.min if k < 2 else s.max for k, s in enumerate(st) if s is not None)
-        env = shapely.box(lo_x, lo_y, hi_x, hi_y)
-        if len(tree.query(env, predicate="intersects")):
-            groups.append(i)
+        near = tree.query(shapely.box(lo_x, lo_y, hi_x, hi_y))  # boxes against a box: envelopes are exact
+        if len(near):
+            groups.append((i, near))
     import pyarrow as pa
 
-    # one row group at a time, so memory holds one group's geometries, not every group's the mask meets
-    kept = []
-    for i in groups:
-        bb = pf.read_row_group(i, columns=[bcol]).column(bcol)
-        xmin, ymin, xmax, ymax = (np.asarray(pc.struct_field(bb, k)) for k in ("xmin", "ymin", "xmax", "ymax"))
-        rows, _ = tree.query(shapely.box(xmin, ymin, xmax, ymax), predicate="intersects")
-        if len(rows):
-            kept.append(pf.read_row_group(i, columns=cols).take(np.unique(rows)))
+    def read_share(share: list[tuple[int, np.ndarray]]) -> list[tuple[int, pa.Table]]:
+        # one row group at a time, so memory holds one group per thread, not every group the mask meets;
+        # each thread reads through its own handle
+        own = pq.ParquetFile(path)
+        out = []
+        for i, near in share:
+            bb = own.read_row_group(i, columns=[bcol]).column(bcol)
+            xmin, ymin, xmax, ymax = (np.asarray(pc.struct_field(bb, k), dtype="float64") for k in ("xmin", "ymin", "xmax", "ymax"))
+            rows = _rows_meeting(xmin, ymin, xmax, ymax, boxes[near])
+            if len(rows):
+                out.append((i, own.read_row_group(i, columns=cols, use_threads=False).take(rows)))
+        return out
+
+    k = max(1, min(workers(), len(groups)))
+    with ThreadPoolExecutor(k) as ex:
+        done = [t for part in ex.map(read_share, [groups[j::k] for j in range(k)]) for t in part]
+    kept = [t for _, t in sorted(done, key=lambda it: it[0])]  # file order, whatever the threads did
     table = pa.concat_tables(kept) if kept else pf.schema_arrow.empty_table().select(cols or pf.schema_arrow.names)
     gdf = gpd.GeoDataFrame.from_arrow(table) if hasattr(gpd.GeoDataFrame, "from_arrow") else None
     if gdf is None:  # pragma: no cover - geopandas < 1.0
@@ -326,6 +336,22 @@ def _read_parquet(path: Path, *, columns: list[str] | None, where: str | None, m
     crs = layer_crs(path, path.stem)
     gdf = gdf.set_geometry(gcol).set_crs(crs, allow_override=True) if gdf.geometry.name == gcol else gdf
     return _exact(gdf, mask)
+
+
+def _rows_meeting(xmin: np.ndarray, ymin: np.ndarray, xmax: np.ndarray, ymax: np.ndarray, boxes: np.ndarray) -> np.ndarray:
+    """Positions of the rows whose bounding box meets (or touches) one of ``boxes`` (``(m, 4)``).
+
+    A row group of a spatially sorted file lies near few of the mask's boxes: those are compared
+    with every row in numpy, box by box. Against many boxes an index of them is quicker.
+    """
+    if len(boxes) <= 64:
+        hit = np.zeros(len(xmin), dtype=bool)
+        for bx0, by0, bx1, by1 in boxes:
+            hit |= (xmax >= bx0) & (xmin <= bx1) & (ymax >= by0) & (ymin <= by1)
+        return np.flatnonzero(hit)
+    tree = shapely.STRtree(shapely.box(boxes[:, 0], boxes[:, 1], boxes[:, 2], boxes[:, 3]))
+    rows, _ = tree.query(shapely.box(xmin, ymin, xmax, ymax))
+    return np.unique(rows)
 
 
 #: A box covering part of the mask is split in two while it is more than this many times the area
