@@ -29,8 +29,11 @@ def approvals(pieces: pd.DataFrame, projects: Sequence[ProjectSpec], footprints:
     """
     rows = []
     fp = footprints.set_index("project")["footprint_m2"]
+    cols = [c for c in ("project", "parcel_id", "landuse", "take_m2", "take_ellipsoidal_m2") if c in pieces]
+    table = pd.DataFrame({c: pieces[c].to_numpy() for c in cols})  # plain columns: no geometry copied per project
+    project = table["project"].to_numpy()
     for p in projects:
-        mine = pieces[pieces["project"] == p.id]
+        mine = table[project == p.id]
         by_code = mine.groupby("landuse")["take_m2"].sum()
         rice_m2 = {c: float(by_code.get(c, 0.0)) for c in sorted(RICE_CODES)}
         rice_total = sum(rice_m2.values())

@@ -52,11 +52,10 @@ def parcel_takes(pieces: gpd.GeoDataFrame, parcels: gpd.GeoDataFrame, footprints
     parts, owner_idx, part_area = parts[real], owner_idx[real], part_area[real]
 
     codes = parcels["landuse"].to_numpy()[prow]
-    code_s = pd.Series(codes, dtype=object)
-    group_of = {c: landuse.group(c) for c in code_s.unique()}
-    groups = code_s.map(group_of)
-    min_a = groups.map({g: float(min_remnant_m2.get(g, 0.0)) for g in group_of.values()}).to_numpy(dtype="float64")
-    min_w = groups.map({g: float(min_remnant_width_m.get(g, 0.0)) for g in group_of.values()}).to_numpy(dtype="float64")
+    code_idx, distinct = pd.factorize(codes)
+    groups = [landuse.group(c) for c in distinct]
+    min_a = np.array([float(min_remnant_m2.get(g, 0.0)) for g in groups] + [0.0], dtype="float64")[code_idx]
+    min_w = np.array([float(min_remnant_width_m.get(g, 0.0)) for g in groups] + [0.0], dtype="float64")[code_idx]
     small_part = part_area < min_a[owner_idx]
     half = min_w[owner_idx] / 2.0
     narrow_part = np.zeros(len(parts), dtype=bool)
@@ -124,8 +123,11 @@ def _holds_disc_at_centroid(parts: np.ndarray, radius_m: np.ndarray) -> np.ndarr
     ok = np.flatnonzero(~shapely.is_empty(parts))
     c = shapely.centroid(parts[ok])
     xy = shapely.get_coordinates(c)
-    out[ok] = (shapely.contains_xy(parts[ok], xy[:, 0], xy[:, 1])
-               & (shapely.distance(c, shapely.boundary(parts[ok])) > radius_m[ok] * (1.0 + 1e-9)))
+    # subnormal coordinates can make GEOS divide by zero; the distance is then not finite, the test
+    # says "not wide" and the buffer decides
+    with np.errstate(divide="ignore", invalid="ignore", over="ignore"):
+        d = shapely.distance(c, shapely.boundary(parts[ok]))
+        out[ok] = shapely.contains_xy(parts[ok], xy[:, 0], xy[:, 1]) & np.isfinite(d) & (d > radius_m[ok] * (1.0 + 1e-9))
     return out
 
 
