@@ -87,3 +87,26 @@ def test_owner_and_ids_kept(result):
 def test_ellipsoidal_check_close_to_planar(result):
     ratio = result.approvals["ellipsoidal_ratio"]
     assert ((ratio - 1.0).abs() < 1e-3).all()
+
+
+def test_run_leaves_the_cycle_collector_as_it_found_it(tiny_scenario, monkeypatch):
+    import gc
+
+    from landplan import pipeline
+
+    seen = []
+    real = pipeline._run
+    monkeypatch.setattr(pipeline, "_run", lambda sc: (seen.append(gc.isenabled()), real(sc))[1])
+    assert gc.isenabled()
+    run(tiny_scenario)
+    assert seen == [False] and gc.isenabled()  # paused during the run, back on after
+    gc.disable()
+    try:
+        run(tiny_scenario)
+        assert not gc.isenabled()  # a caller who had it off keeps it off
+    finally:
+        gc.enable()
+    monkeypatch.setattr(pipeline, "_run", lambda sc: 1 / 0)
+    with pytest.raises(ZeroDivisionError):
+        run(tiny_scenario)
+    assert gc.isenabled()  # and back on after an error

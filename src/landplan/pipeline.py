@@ -2,8 +2,11 @@
 
 from __future__ import annotations
 
+import gc
 import logging
 import time
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -133,6 +136,29 @@ def run(scenario: Scenario | str | Path) -> Result:
     """Run a scenario (an object or a path to its TOML file) and return its :class:`Result`."""
     if not isinstance(scenario, Scenario):
         scenario = load_scenario(scenario)
+    with _cycle_collector_paused():
+        return _run(scenario)
+
+
+@contextmanager
+def _cycle_collector_paused() -> Iterator[None]:
+    """Pause Python's cycle collector while the engine runs, and restore it as it was.
+
+    The engine makes and frees hundreds of thousands of short-lived objects (a shapely geometry per
+    piece, remnant and centroid), none of them in reference cycles; each burst of allocations
+    triggers a collection that walks every live object, about a tenth of a 1M-parcel run. Reference
+    counting still frees everything at once; cycles made meanwhile are collected after the run.
+    """
+    was_enabled = gc.isenabled()
+    gc.disable()
+    try:
+        yield
+    finally:
+        if was_enabled:
+            gc.enable()
+
+
+def _run(scenario: Scenario) -> Result:
     report = RunReport()
     steps = _Steps(7 if scenario.landcover else 6)
     with steps("footprints"):

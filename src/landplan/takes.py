@@ -213,20 +213,20 @@ def union_takes(pieces: gpd.GeoDataFrame) -> pd.DataFrame:
     rows = pieces["parcel_row"].to_numpy()
     counts = np.bincount(rows)
     multi = counts[rows] > 1
-    single = pieces.loc[~multi, ["parcel_row", "parcel_id", "landuse", "take_m2"]]
-    shared = pieces.loc[multi]
+    table = pd.DataFrame({c: pieces[c].to_numpy() for c in ("parcel_row", "parcel_id", "landuse", "take_m2")})
+    single = table[~multi]
+    shared = table[multi]
     merged = []
     if len(shared):
-        geoms = np.asarray(shared.geometry.values)
+        geoms = np.asarray(pieces.geometry.values)[multi]
         srows = shared["parcel_row"].to_numpy()
         order = np.argsort(srows, kind="stable")
         starts = np.flatnonzero(np.r_[True, np.diff(srows[order]) != 0])
         groups = np.split(order, starts[1:])
         area = np.array([shapely.area(shapely.union_all(geoms[g])) for g in groups], dtype="float64")
         first = shared.iloc[[g[0] for g in groups]]
-        merged.append(pd.DataFrame({"parcel_row": first["parcel_row"].to_numpy(), "parcel_id": first["parcel_id"].to_numpy(),
-                                    "landuse": first["landuse"].to_numpy(), "take_m2": area}))
-    out = pd.concat([pd.DataFrame(single), *merged], ignore_index=True)
+        merged.append(first.assign(take_m2=area))
+    out = pd.concat([single, *merged], ignore_index=True)
     return out.sort_values("parcel_row", kind="stable").drop(columns="parcel_row").reset_index(drop=True)
 
 
