@@ -32,15 +32,15 @@ def approvals(pieces: pd.DataFrame, projects: Sequence[ProjectSpec], footprints:
     cols = [c for c in ("project", "parcel_id", "landuse", "take_m2", "take_ellipsoidal_m2") if c in pieces]
     table = pd.DataFrame({c: pieces[c].to_numpy() for c in cols})  # plain columns: no geometry carried along
     by_code = table.groupby(["project", "landuse"])["take_m2"].sum()
-    per_project = table.groupby("project").agg(
-        take_m2=("take_m2", "sum"), parcels=("parcel_id", "nunique"),
-        **({"ell": ("take_ellipsoidal_m2", "sum")} if "take_ellipsoidal_m2" in table else {}))
+    grouped = table.groupby("project")
+    take_of = grouped["take_m2"].sum().to_dict()
+    parcels_of = grouped["parcel_id"].nunique().to_dict()
+    ell_of = grouped["take_ellipsoidal_m2"].sum().to_dict() if "take_ellipsoidal_m2" in table else None
     for p in projects:
         rice_m2 = {c: float(by_code.get((p.id, c), 0.0)) for c in sorted(RICE_CODES)}
         rice_total = sum(rice_m2.values())
-        mine = per_project.loc[p.id] if p.id in per_project.index else None
-        take = float(mine["take_m2"]) if mine is not None else 0.0
-        ell = (float(mine["ell"]) if mine is not None else 0.0) if "ell" in per_project else np.nan
+        take = float(take_of.get(p.id, 0.0))
+        ell = float(ell_of.get(p.id, 0.0)) if ell_of is not None else np.nan
         band, authority = approval_level(rice_total / landuse.M2_PER_HA, rules)
         declared = p.declared_rice_ha
         diff_ha = rice_total / landuse.M2_PER_HA - declared if declared is not None else np.nan
@@ -52,7 +52,7 @@ def approvals(pieces: pd.DataFrame, projects: Sequence[ProjectSpec], footprints:
             "footprint_m2": float(fp.get(p.id, 0.0)),
             "take_m2": take,
             "not_in_parcels_m2": max(float(fp.get(p.id, 0.0)) - take, 0.0),
-            "parcels_affected": int(mine["parcels"]) if mine is not None else 0,
+            "parcels_affected": int(parcels_of.get(p.id, 0)),
             "rice_luc_m2": rice_m2["LUC"],
             "rice_luk_m2": rice_m2["LUK"],
             "rice_lun_m2": rice_m2["LUN"],
