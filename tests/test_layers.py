@@ -52,15 +52,12 @@ def test_parquet_mask_reads_only_near_footprints(tmp_path: Path):
     assert sorted(got["pid"]) == ["F0", "F1"]
 
 
-@pytest.mark.parametrize("fmt", ["gpkg", "parquet-sorted", "parquet-shuffled"])
-def test_masked_read_finds_exactly_what_meets_the_mask(tmp_path: Path, fmt: str):
-    """Whatever boxes cover the mask and however rows sit in the file, the masked read returns
-    exactly the features that meet the mask (checked against a plain intersects on the whole layer)."""
+def _scattered_layer(folder: Path, fmt: str):
+    """3,000 random rectangles in a 5 km square, written as ``fmt``, and a mask of two corridors
+    (one diagonal) and a block; returns the path, the layer and the mask."""
     import numpy as np
     import shapely
     from shapely.geometry import LineString, box
-
-    from landplan.sources import read
 
     rng = np.random.default_rng(3)
     x, y = rng.uniform(0, 5000, 3000), rng.uniform(0, 5000, 3000)
@@ -71,16 +68,45 @@ def test_masked_read_finds_exactly_what_meets_the_mask(tmp_path: Path, fmt: str)
                      LineString([(0, 4000), (2500, 2500), (4000, 5000)]).buffer(6, cap_style="flat", join_style="mitre"),
                      box(3000, 500, 3900, 1400)], dtype=object)
     if fmt == "gpkg":
-        path = tmp_path / "p.gpkg"
+        path = folder / "p.gpkg"
         pyogrio.write_dataframe(grid, path, layer="p")
     else:
         order = np.argsort(grid.hilbert_distance()) if fmt == "parquet-sorted" else rng.permutation(3000)
-        path = tmp_path / "p.parquet"
+        path = folder / "p.parquet"
         grid.iloc[order].to_parquet(path, write_covering_bbox=True, row_group_size=97)
-    got = read(path, "p", columns=["pid"], where=None, mask=mask)
-    want = grid["pid"][shapely.intersects(np.asarray(grid.geometry.values)[:, None], mask[None, :]).any(axis=1)]
+    return path, grid, mask
+
+
+def _meeting(grid, mask) -> list[str]:
+    import numpy as np
+    import shapely
+
+    return sorted(grid["pid"][shapely.intersects(np.asarray(grid.geometry.values)[:, None], mask[None, :]).any(axis=1)])
+
+
+@pytest.mark.parametrize("fmt", ["gpkg", "parquet-sorted", "parquet-shuffled"])
+def test_masked_read_finds_exactly_what_meets_the_mask(tmp_path: Path, fmt: str):
+    """Whatever boxes cover the mask and however rows sit in the file, the masked read returns
+    exactly the features that meet the mask (checked against a plain intersects on the whole layer)."""
+    from landplan.sources import read
+
+    path, grid, mask = _scattered_layer(tmp_path, fmt)
+    want = _meeting(grid, mask)
     assert len(want) > 100
-    assert sorted(got["pid"]) == sorted(want)
+    assert sorted(read(path, "p", columns=["pid"], where=None, mask=mask)["pid"]) == want
+
+
+def test_masked_read_through_gdal_when_python_sqlite_cannot(tmp_path: Path, monkeypatch):
+    """Without Python's SQLite R-tree (an old or stripped build), the R-tree is searched through GDAL."""
+    from landplan import sources
+
+    def no_rtree(*args, **kwargs):
+        raise RuntimeError("no such module: rtree")
+
+    monkeypatch.setattr(sources, "_rtree_search", no_rtree)
+    monkeypatch.setattr(sources, "_RTREE_BATCH", 7)  # several compound queries
+    path, grid, mask = _scattered_layer(tmp_path, "gpkg")
+    assert sorted(sources.read(path, "p", columns=["pid"], where=None, mask=mask)["pid"]) == _meeting(grid, mask)
 
 
 def test_rows_meeting_boxes_same_by_numpy_and_by_index():
