@@ -40,7 +40,7 @@ def compare_map(results: Mapping[str, Result], *, lang: str = "vi") -> folium.Ma
     import folium
 
     from . import assets
-    from .webmap import _esc, _geojson
+    from .webmap import escape_html, feature_collection
 
     m = folium.Map(tiles=None, control_scale=True)
     js, css = assets.leaflet()
@@ -53,15 +53,15 @@ def compare_map(results: Mapping[str, Result], *, lang: str = "vi") -> folium.Ma
         fp = r.footprints
         names = {p.id: p.name(lang) for p in r.scenario.projects}
         folium.GeoJson(
-            _geojson(fp, {"alt": [_esc(label)] * len(fp), "name": [_esc(names.get(p, p)) for p in fp["project"]]}),
-            name=f"{_esc(label)}",
+            feature_collection(fp, {"alt": [escape_html(label)] * len(fp), "name": [escape_html(names.get(p, p)) for p in fp["project"]]}),
+            name=f"{escape_html(label)}",
             style_function=lambda f, c=color: {"color": c, "weight": 3, "fillOpacity": 0.05},
             tooltip=folium.GeoJsonTooltip(fields=["alt", "name"], labels=False),
         ).add_to(m)
         rice = r.pieces[r.pieces["landuse"].isin(["LUC", "LUK", "LUN"])]
         if len(rice):
             folium.GeoJson(
-                _geojson(rice, {"lu": rice["landuse"].map(_esc)}), name=f"{_esc(label)}: {'đất lúa' if lang == 'vi' else 'rice land'}",
+                feature_collection(rice, {"lu": rice["landuse"].map(escape_html)}), name=f"{escape_html(label)}: {'đất lúa' if lang == 'vi' else 'rice land'}",
                 style_function=lambda f, c=color: {"color": c, "weight": 0.3, "fillColor": c, "fillOpacity": 0.35},
             ).add_to(m)
         b = fp.to_crs("EPSG:4326").total_bounds

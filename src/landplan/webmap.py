@@ -89,7 +89,7 @@ CONTEXT_MARGIN_M = 300.0
 CANVAS_ABOVE_FEATURES = 20_000
 
 
-def _esc(value: Any) -> str:
+def escape_html(value: Any) -> str:
     """HTML-escape an attribute value (quotes too) for popups, tooltips and panels."""
     if value is None or (isinstance(value, float) and np.isnan(value)):
         return ""
@@ -100,7 +100,7 @@ def _num(v: float, decimals: int = 1) -> str:
     return "" if v is None or not np.isfinite(v) else f"{v:,.{decimals}f}"
 
 
-def _geojson(gdf: gpd.GeoDataFrame, props: dict[str, Any]) -> str:
+def feature_collection(gdf: gpd.GeoDataFrame, props: dict[str, Any]) -> str:
     """A GeoJSON FeatureCollection (WGS 84, 6 decimals) with only ``props`` (already-escaped strings)."""
     geoms = np.asarray(gdf.to_crs("EPSG:4326").geometry.values)
     geoms = shapely.transform(geoms, lambda xy: np.round(xy, COORD_DECIMALS))
@@ -209,7 +209,7 @@ def result_map(result: Result, *, lang: str = "vi", self_contained: bool = False
             continue
         name = f"{lab['admin']}: {titles.get(key, key)}"
         folium.GeoJson(
-            _geojson(shown, {"name": shown["admin_unit"].map(_esc)}), name=name, show=k == 0,
+            feature_collection(shown, {"name": shown["admin_unit"].map(escape_html)}), name=name, show=k == 0,
             style_function=lambda f: {"color": ADMIN_LINE, "weight": 1.5, "fill": False, "dashArray": "6 4"},
             tooltip=folium.GeoJsonTooltip(fields=["name"], labels=False, sticky=True),
         ).add_to(m)
@@ -218,7 +218,7 @@ def result_map(result: Result, *, lang: str = "vi", self_contained: bool = False
     ctx = _context_rice(result, sub, context_margin_m) if context_margin_m > 0 else None
     if ctx is not None and len(ctx):
         folium.GeoJson(
-            _geojson(ctx, {"lu": ctx["landuse"].map(_esc)}), name=lab["context"], show=True,
+            feature_collection(ctx, {"lu": ctx["landuse"].map(escape_html)}), name=lab["context"], show=True,
             style_function=lambda f: {"color": CONTEXT_RICE_OUTLINE, "weight": 0.3, "fillColor": CONTEXT_RICE, "fillOpacity": 0.45},
             tooltip=folium.GeoJsonTooltip(fields=["lu"], labels=False),
         ).add_to(m)
@@ -226,7 +226,7 @@ def result_map(result: Result, *, lang: str = "vi", self_contained: bool = False
     # what remains of affected parcels
     rem = _remnants(sub)
     if len(rem):
-        rem_json = _geojson(rem, {"id": rem["parcel_id"].map(_esc), "flag": rem["flag"].map(_esc),
+        rem_json = feature_collection(rem, {"id": rem["parcel_id"].map(escape_html), "flag": rem["flag"].map(escape_html),
                                   "bad": (rem["flag"] != "").map(lambda b: "1" if b else "")})
         folium.GeoJson(
             rem_json, name=lab["remnants"], show=True,
@@ -242,9 +242,9 @@ def result_map(result: Result, *, lang: str = "vi", self_contained: bool = False
         # land taken, coloured by land use
         tk = sub.pieces
         folium.GeoJson(
-            _geojson(tk, {
-                "project": tk["project"].map(lambda p: _esc(names.get(p, p))),
-                "lu": [f"{_esc(c)} – {_esc(landuse.name(c, lang))}" for c in tk["landuse"]],
+            feature_collection(tk, {
+                "project": tk["project"].map(lambda p: escape_html(names.get(p, p))),
+                "lu": [f"{escape_html(c)} – {escape_html(landuse.name(c, lang))}" for c in tk["landuse"]],
                 "take": tk["take_m2"].map(_num),
                 "color": tk["landuse"].map(landuse.color),
             }),
@@ -260,18 +260,18 @@ def result_map(result: Result, *, lang: str = "vi", self_contained: bool = False
         ap = sub.affected.join(per, on="parcel_id")
         pct = 100.0 * ap["take_m2"] / ap["counted"].where(ap["counted"] > 0, np.nan)
         props = {
-            "id": ap["parcel_id"].map(_esc),
-            "lu": [f"{_esc(c)} – {_esc(landuse.name(c, lang))}" for c in ap["landuse"]],
-            "owner": ap["owner"].map(_esc),
-            "project": ap["projects"].map(_esc),
+            "id": ap["parcel_id"].map(escape_html),
+            "lu": [f"{escape_html(c)} – {escape_html(landuse.name(c, lang))}" for c in ap["landuse"]],
+            "owner": ap["owner"].map(escape_html),
+            "project": ap["projects"].map(escape_html),
             "area": ap["parcel_area_m2"].map(_num),
             "take": ap["take_m2"].map(_num),
             "pct": pct.map(lambda v: _num(v, 1)),
             "rest": (ap["counted"] - ap["take_m2"]).clip(lower=0).map(_num),
-            "flag": ap["flag"].map(_esc),
+            "flag": ap["flag"].map(escape_html),
         }
         parcels_layer = folium.GeoJson(
-            _geojson(ap, props), name=lab["parcels"], show=True,
+            feature_collection(ap, props), name=lab["parcels"], show=True,
             style_function=lambda f: {"color": PARCEL_LINE, "weight": 0.8, "fill": True, "fillColor": "#ffffff", "fillOpacity": 0.0},
             highlight_function=lambda f: {"weight": 3, "color": "#000000"},
             popup=folium.GeoJsonPopup(fields=list(props), aliases=[
@@ -290,8 +290,8 @@ def result_map(result: Result, *, lang: str = "vi", self_contained: bool = False
         if part.empty:
             continue
         folium.GeoJson(
-            _geojson(part, {
-                "name": part["project"].map(lambda p: _esc(names.get(p, p))),
+            feature_collection(part, {
+                "name": part["project"].map(lambda p: escape_html(names.get(p, p))),
                 "area": part["footprint_m2"].map(lambda v: _num(v / 1e4, 2)),
                 "rice": part["project"].map(lambda p: _num(rice_ha[p], 2)),
                 "color": part["project"].map(colors),
@@ -423,25 +423,25 @@ def _add_legend(m: folium.Map, sub: _Subset, *, lab: dict[str, str], lang: str, 
 
     sections = []
     codes = sorted(set(sub.pieces["landuse"]))
-    rows = "".join(f"<div>{swatch(landuse.color(c))}{_esc(c)} – {_esc(landuse.name(c, lang))}</div>" for c in codes)
+    rows = "".join(f"<div>{swatch(landuse.color(c))}{escape_html(c)} – {escape_html(landuse.name(c, lang))}</div>" for c in codes)
     sections.append((lab["takes"], rows))
     hub_ids = {p.id for p in sub.projects if p.hub}
-    roads = "".join(f"<div>{swatch(colors[p.id], outline=True)}{_esc(names[p.id])}</div>" for p in sub.projects if p.id not in hub_ids)
+    roads = "".join(f"<div>{swatch(colors[p.id], outline=True)}{escape_html(names[p.id])}</div>" for p in sub.projects if p.id not in hub_ids)
     if roads:
         sections.append((lab["footprints"], roads))
-    hubs = "".join(f"<div>{swatch(colors[p.id], outline=True)}{_esc(names[p.id])}</div>" for p in sub.projects if p.id in hub_ids)
+    hubs = "".join(f"<div>{swatch(colors[p.id], outline=True)}{escape_html(names[p.id])}</div>" for p in sub.projects if p.id in hub_ids)
     if hubs:
         sections.append((lab["hub"], hubs))
-    sections.append((lab["remnants"], f"<div>{swatch(REMNANT_OK, outline=True)}{_esc(lab['remnant_ok'])}</div>"
-                                      f"<div>{swatch(REMNANT_BAD)}{_esc(lab['remnant_bad'])}</div>"))
+    sections.append((lab["remnants"], f"<div>{swatch(REMNANT_OK, outline=True)}{escape_html(lab['remnant_ok'])}</div>"
+                                      f"<div>{swatch(REMNANT_BAD)}{escape_html(lab['remnant_bad'])}</div>"))
     if context:
-        sections.append((lab["context"], f"<div>{swatch(CONTEXT_RICE)}LUC, LUK – {_esc(lab['context'])}</div>"))
+        sections.append((lab["context"], f"<div>{swatch(CONTEXT_RICE)}LUC, LUK – {escape_html(lab['context'])}</div>"))
     body = "".join(
-        f'<div class="landplan-legend-section" data-layer="{_esc(name)}"><b>{_esc(name)}</b>{rows}</div>' for name, rows in sections
+        f'<div class="landplan-legend-section" data-layer="{escape_html(name)}"><b>{escape_html(name)}</b>{rows}</div>' for name, rows in sections
     )
     box = (f'<div id="landplan-legend" style="position:absolute;bottom:28px;left:10px;z-index:1000;background:rgba(255,255,255,0.95);'
            f'padding:8px 10px;border:1px solid #999;border-radius:4px;font:12px/1.5 sans-serif;max-width:330px;max-height:45vh;overflow:auto">'
-           f'<div style="font-weight:bold;font-size:13px">{_esc(lab["legend"])}</div>{body}</div>')
+           f'<div style="font-weight:bold;font-size:13px">{escape_html(lab["legend"])}</div>{body}</div>')
     map_js = MAP_JS
     script = f"""
 (function() {{
@@ -480,16 +480,16 @@ def _add_summary(m: folium.Map, sub: _Subset, *, lab: dict[str, str], names: dic
         if declared == declared:  # not NaN
             rows += [(lab["declared"], _num(declared, 2)),
                      (lab["diff"], f"{r['rice_diff_ha']:+,.2f} ({r['rice_diff_pct']:+.1f} %)")]
-        rows.append((lab["approval"], _esc(r["approval_authority"])))
-        table = "".join(f'<tr><td style="padding-right:8px">{_esc(k)}</td><td style="text-align:right"><b>{v}</b></td></tr>' for k, v in rows)
-        cards.append(f'<details class="landplan-project" data-project="{_esc(r["project"])}"{" open" if single else ""}>'
-                     f'<summary style="cursor:pointer;font-weight:bold">{_esc(names.get(r["project"], r["project"]))}</summary>'
+        rows.append((lab["approval"], escape_html(r["approval_authority"])))
+        table = "".join(f'<tr><td style="padding-right:8px">{escape_html(k)}</td><td style="text-align:right"><b>{v}</b></td></tr>' for k, v in rows)
+        cards.append(f'<details class="landplan-project" data-project="{escape_html(r["project"])}"{" open" if single else ""}>'
+                     f'<summary style="cursor:pointer;font-weight:bold">{escape_html(names.get(r["project"], r["project"]))}</summary>'
                      f'<table style="font-size:12px;margin:2px 0 6px 8px">{table}</table></details>')
     if not len(sub.pieces):
-        cards.insert(0, f'<p style="color:#a00000;font-weight:bold">{_esc(lab["empty"])}</p>')
+        cards.insert(0, f'<p style="color:#a00000;font-weight:bold">{escape_html(lab["empty"])}</p>')
     box = (f'<div id="landplan-summary" style="position:absolute;bottom:48px;right:10px;z-index:1000;background:rgba(255,255,255,0.95);'
            f'padding:8px 10px;border:1px solid #999;border-radius:4px;font:12px/1.4 sans-serif;max-width:380px;max-height:50vh;overflow:auto">'
-           f'<div style="font-weight:bold;font-size:13px;margin-bottom:4px">{_esc(lab["summary"])}</div>{"".join(cards)}</div>')
+           f'<div style="font-weight:bold;font-size:13px;margin-bottom:4px">{escape_html(lab["summary"])}</div>{"".join(cards)}</div>')
     map_js = MAP_JS
     _macro(m, f"""
 (function() {{
