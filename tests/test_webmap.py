@@ -94,6 +94,9 @@ def test_map_as_a_planner_uses_it(sample_maps, sample_result, lang, tmp_path):
         ogeom = sample_result.affected.set_index("parcel_id").geometry.to_crs("EPSG:4326")[other]
         centre = pg.js("() => { var c = __lp.map.getCenter(); return [c.lng, c.lat]; }")
         assert shapely.Point(centre).distance(ogeom) < 0.0005  # centred on the parcel (≈50 m)
+        found = pg.page.locator(".leaflet-popup-content")
+        found.wait_for(state="visible", timeout=3000)
+        assert other in found.inner_text()  # and its popup is open
 
         # the controls a planner expects are there
         for sel in (".leaflet-control-scale", ".leaflet-control-layers", ".leaflet-control-search"):
@@ -135,6 +138,29 @@ def test_hostile_attribute_values_show_as_text(tmp_path: Path):
         assert "Trần Thị Bình Trần Thị Bình" in text
         assert "P1<b>\"'" in text
         assert pg.js("() => document.querySelectorAll('.leaflet-popup-content img, .leaflet-popup-content script').length") == 0
+        assert pg.js("() => window.__pwned === undefined")
+
+        # the search box: typing the id as it is offers it, as text, and finds the parcel
+        pg.js("() => { __lp.map.closePopup(); __lp.map.setView([0, 0], 3, {animate: false}); }")
+        box_input = pg.page.locator(".leaflet-control-search input")
+        box_input.click()
+        box_input.press_sequentially("P1<b", delay=20)
+        tip = pg.page.locator(".leaflet-control-search .search-tip").first
+        tip.wait_for(state="visible", timeout=3000)
+        assert tip.inner_text() == "P1<b>\"'"
+        assert pg.js("() => document.querySelectorAll('.leaflet-control-search b, .leaflet-control-search script').length") == 0
+        box_input.press("Enter")
+        pg.page.wait_for_timeout(600)
+        assert pg.js("() => __lp.map.getZoom()") >= 17
+        popup = pg.page.locator(".leaflet-popup-content")
+        popup.wait_for(state="visible", timeout=3000)
+        assert "P1<b>\"'" in popup.inner_text()
+        # an id that needs no escaping is found too (the page copies it for the search)
+        box_input.fill("")
+        box_input.press_sequentially("P2", delay=20)
+        tips = pg.page.locator(".leaflet-control-search .search-tip")
+        tips.first.wait_for(state="visible", timeout=3000)
+        assert "P2" in tips.all_inner_texts()
         assert pg.js("() => window.__pwned === undefined")
         assert pg.errors == []
 

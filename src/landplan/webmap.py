@@ -101,7 +101,12 @@ def _num(v: float, decimals: int = 1) -> str:
 
 
 def feature_collection(gdf: gpd.GeoDataFrame, props: dict[str, Any]) -> str:
-    """A GeoJSON FeatureCollection (WGS 84, 6 decimals) with only ``props`` (already-escaped strings)."""
+    """A GeoJSON FeatureCollection (WGS 84, 6 decimals) with only ``props``; a ``None`` value leaves
+    that property out of that feature.
+
+    Values that popups or tooltips show must be HTML-escaped already (:func:`escape_html`). Raw text
+    cannot break out of the page's script either: Jinja's ``tojson`` escapes ``<``, ``>``, ``&`` and
+    ``'`` when the map is written."""
     geoms = np.asarray(gdf.to_crs("EPSG:4326").geometry.values)
     geoms = shapely.transform(geoms, lambda xy: np.round(xy, COORD_DECIMALS))
     gj = shapely.to_geojson(geoms)
@@ -110,7 +115,7 @@ def feature_collection(gdf: gpd.GeoDataFrame, props: dict[str, Any]) -> str:
     for i, g in enumerate(gj):
         if g is None:
             continue
-        p = json.dumps({k: v[i] for k, v in cols.items()}, ensure_ascii=False, separators=(",", ":"))
+        p = json.dumps({k: v[i] for k, v in cols.items() if v[i] is not None}, ensure_ascii=False, separators=(",", ":"))
         feats.append(f'{{"type":"Feature","properties":{p},"geometry":{g}}}')
     return '{"type":"FeatureCollection","features":[' + ",".join(feats) + "]}"
 
@@ -270,8 +275,13 @@ def result_map(result: Result, *, lang: str = "vi", self_contained: bool = False
             "rest": (ap["counted"] - ap["take_m2"]).clip(lower=0).map(_num),
             "flag": ap["flag"].map(escape_html),
         }
+        # the search box matches what a planner types against the id as it is, not HTML-escaped: where
+        # escaping changed an id, the raw id goes along as "sid" (the page copies "id" for the rest).
+        # Suggestions are shown as text (buildTip below); Jinja's tojson keeps the JSON script-safe.
+        raw_ids = ap["parcel_id"].fillna("").astype(str)
+        searchable = {**props, "sid": [r if r != e else None for r, e in zip(raw_ids, props["id"])]}
         parcels_layer = folium.GeoJson(
-            feature_collection(ap, props), name=lab["parcels"], show=True,
+            feature_collection(ap, searchable), name=lab["parcels"], show=True,
             style_function=lambda f: {"color": PARCEL_LINE, "weight": 0.8, "fill": True, "fillColor": "#ffffff", "fillOpacity": 0.0},
             highlight_function=lambda f: {"weight": 3, "color": "#000000"},
             popup=folium.GeoJsonPopup(fields=list(props), aliases=[
@@ -398,8 +408,10 @@ def _add_controls(m: folium.Map, parcels_layer: folium.GeoJson | None, lab: dict
     if se and parcels_layer is not None:
         layer_js = "{{ this.layer.get_name() }}"
         _macro(m, f"""
+{layer_js}.eachLayer(function(l) {{ var p = l.feature.properties; if (p.sid === undefined) p.sid = p.id; }});
 var landplanSearch = new L.Control.Search({{
-    layer: {layer_js}, propertyName: 'id', initial: false, zoom: 19, marker: false, collapsed: false,
+    layer: {layer_js}, propertyName: 'sid', initial: false, zoom: 19, marker: false, collapsed: false,
+    buildTip: function(text) {{ var li = document.createElement('li'); li.textContent = text; return li; }},
     position: 'topleft', textPlaceholder: {json.dumps(lab['search'])}, textErr: {json.dumps(lab['not_found'])},
     moveToLocation: function(latlng, title, map) {{
         var layer = latlng.layer;
@@ -407,7 +419,11 @@ var landplanSearch = new L.Control.Search({{
     }}
 }});
 landplanSearch.on('search:locationfound', function(e) {{
-    if (e.layer) {{ e.layer.setStyle({{weight: 4, color: '#000000'}}); if (e.layer.openPopup) e.layer.openPopup(); }}
+    if (e.layer) {{
+        e.layer.setStyle({{weight: 4, color: '#000000'}});
+        // the popup is bound to the layer group: a click on the parcel opens it where the parcel is
+        e.layer.fire('click', {{latlng: e.layer.getCenter ? e.layer.getCenter() : e.latlng}}, true);
+    }}
 }});
 {map_js}.addControl(landplanSearch);
 """, js=(se[0],), css=(se[1],), layer=parcels_layer)
