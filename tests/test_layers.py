@@ -184,3 +184,28 @@ def test_nfc_and_nfd_text_compare_equal(tmp_path: Path):
     assert "Nguyễn Văn An" in set(result.parcels["owner"])  # NFC, as typed on any keyboard
     units = set(result.summary["admin_unit"])
     assert "Quận A" in units and len({u for u in units if unicodedata.normalize("NFC", u) == "Quận A"}) == 1
+
+
+def test_mask_boxes_cover_the_mask():
+    """The look-up boxes cover every part of the mask (a ring road round a hole, a thin diagonal,
+    a multipart block, a line), hug the diagonal more tightly than its envelope, and stay few."""
+    import numpy as np
+    import shapely
+    from shapely.geometry import LineString, Point, box
+
+    from landplan.sources import MASK_BOX_MAX, _mask_boxes
+
+    ring = Point(0, 0).buffer(5000).difference(Point(0, 0).buffer(4920))
+    diagonal = LineString([(-6000, -6000), (6000, 5500)]).buffer(40, cap_style="flat")
+    blocks = shapely.MultiPolygon([box(7000, 0, 7300, 400), box(7400, 0, 7450, 3000)])
+    line = LineString([(-7000, 7000), (7000, 6000)])
+    for mask in (ring, diagonal, blocks, line, np.array([ring, diagonal, blocks], dtype=object)):
+        parts = shapely.get_parts(np.atleast_1d(np.asarray(mask, dtype=object)))
+        boxes = np.array(_mask_boxes(parts))
+        cover = shapely.union_all(shapely.box(boxes[:, 0], boxes[:, 1], boxes[:, 2], boxes[:, 3]))
+        assert shapely.covers(shapely.buffer(cover, 1e-6), shapely.union_all(parts))  # 1 µm: only rounding on shared edges
+        assert 1 <= len(boxes) <= MASK_BOX_MAX
+    boxes = np.array(_mask_boxes(np.array([diagonal], dtype=object)))
+    box_area = ((boxes[:, 2] - boxes[:, 0]) * (boxes[:, 3] - boxes[:, 1])).sum()
+    assert box_area <= 3.5 * diagonal.area < shapely.area(shapely.envelope(diagonal))  # a staircase, not the envelope
+    assert _mask_boxes(np.array([], dtype=object)) == []
