@@ -112,10 +112,7 @@ def layer_crs(path: Path, layer: str) -> pyproj.CRS | None:
     """The CRS a layer declares, or ``None`` when it declares none."""
     try:
         if is_parquet(path):
-            geo = _parquet_geo(path)
-            col = geo["columns"][geo["primary_column"]]
-            crs = col.get("crs", "OGC:CRS84")  # the GeoParquet default when the key is absent
-            return None if crs is None else pyproj.CRS.from_user_input(crs)
+            return _parquet_crs(_parquet_geo(path))
         info = _info(path, layer=layer)
     except Exception as exc:  # noqa: BLE001
         raise SourceError(first_line(exc)) from None
@@ -179,22 +176,33 @@ def _exact(gdf: gpd.GeoDataFrame, parts: np.ndarray) -> gpd.GeoDataFrame:
     return gdf.iloc[np.flatnonzero(hits)]
 
 
+def _rtree_table(path: Path, layer: str) -> str | None:
+    """The name of a GeoPackage layer's R-tree table (``rtree_<layer>_<geometry column>``), or
+    ``None`` for other formats and for names that are not plain identifiers."""
+    if path.suffix.lower() != ".gpkg":
+        return None
+    table = f"rtree_{layer}_{_info(path, layer=layer).get('geometry_name') or 'geom'}"
+    return table if re.fullmatch(r"\w+", table) else None
+
+
+def _sqlite(path: Path) -> closing[Any]:
+    """A read-only connection to a GeoPackage through Python's own SQLite."""
+    import sqlite3
+
+    return closing(sqlite3.connect(f"{path.resolve().as_uri()}?mode=ro", uri=True))
+
+
 def features_without_geometry(path: Path, layer: str) -> int:
     """How many features of a GeoPackage layer are missing from its spatial index (no geometry):
     they can lie under no footprint, and are counted so they can be reported."""
-    if path.suffix.lower() != ".gpkg":
-        return 0
     try:
-        info = _info(path, layer=layer)
-        table = f"rtree_{layer}_{info.get('geometry_name') or 'geom'}"
-        if not re.fullmatch(r"\w+", table):
+        table = _rtree_table(path, layer)
+        if table is None:
             return 0
-        import sqlite3
-
         # the R-tree's rowid shadow table counts its entries in milliseconds (the R-tree itself takes far longer)
-        with closing(sqlite3.connect(f"{path.resolve().as_uri()}?mode=ro", uri=True)) as con:
+        with _sqlite(path) as con:
             n = con.execute(f'SELECT count(*) FROM "{table}_rowid"').fetchone()[0]
-        return max(int(info["features"]) - int(n), 0)
+        return max(int(_info(path, layer=layer)["features"]) - int(n), 0)
     except Exception:  # noqa: BLE001 - no index: nothing to say
         return 0
 
@@ -211,42 +219,23 @@ def _gpkg_rtree_fids(path: Path, layer: str, mask: np.ndarray) -> np.ndarray | N
     corridor, most of the city) and then tests every feature in it; covering the mask with small boxes
     reads only what lies near the footprints.
     """
-    if path.suffix.lower() != ".gpkg":
-        return None
-    info = _info(path, layer=layer)
-    gcol = info.get("geometry_name") or "geom"
-    table = f"rtree_{layer}_{gcol}"
-    if not re.fullmatch(r"[\w]+", table):
-        return None
-    try:
-        pyogrio.read_dataframe(path, sql=f'SELECT id FROM "{table}" LIMIT 0', read_geometry=False)
-    except Exception:  # noqa: BLE001 - no R-tree: fall back to GDAL's filter
+    table = _rtree_table(path, layer)
+    if table is None:
         return None
     boxes = _mask_boxes(mask)
     try:
         return _rtree_search(path, table, boxes)
-    except Exception:  # noqa: BLE001 - Python's SQLite without the R-tree module, or a locked file: ask GDAL
-        pass
-    found = []
-    for k in range(0, len(boxes), _RTREE_BATCH):
-        terms = [
-            f'SELECT id FROM "{table}" WHERE maxx >= {float(b[0])!r} AND minx <= {float(b[2])!r} AND maxy >= {float(b[1])!r} AND miny <= {float(b[3])!r}'
-            for b in boxes[k:k + _RTREE_BATCH]
-        ]
-        df = pyogrio.read_dataframe(path, sql=" UNION ".join(terms), read_geometry=False, use_arrow=_USE_ARROW)
-        found.append(df["id"].to_numpy(dtype="int64"))
-    return np.unique(np.concatenate(found)) if found else np.zeros(0, dtype="int64")
+    except Exception:  # noqa: BLE001 - no R-tree, or Python's SQLite without the R-tree module: ask GDAL
+        return _rtree_search_gdal(path, table, boxes)
 
 
 def _rtree_search(path: Path, table: str, boxes: list[tuple[float, float, float, float]]) -> np.ndarray:
     """FIDs from the R-tree ``table`` whose boxes meet any of ``boxes``, through Python's own SQLite,
     read-only: compound queries of up to :data:`_RTREE_BATCH` boxes, each answered as one
     comma-separated string (no Python object per feature)."""
-    import sqlite3
-
     term = f'SELECT id FROM "{table}" WHERE maxx >= ? AND minx <= ? AND maxy >= ? AND miny <= ?'
     found = [np.zeros(0, dtype="int64")]
-    with closing(sqlite3.connect(f"{path.resolve().as_uri()}?mode=ro", uri=True)) as con:
+    with _sqlite(path) as con:
         for k in range(0, len(boxes), _RTREE_BATCH):
             batch = boxes[k:k + _RTREE_BATCH]
             sql = f"SELECT group_concat(id) FROM ({' UNION ALL '.join([term] * len(batch))})"
@@ -254,6 +243,24 @@ def _rtree_search(path: Path, table: str, boxes: list[tuple[float, float, float,
             text = con.execute(sql, args).fetchone()[0]
             if text:
                 found.append(np.array(text.split(","), dtype="int64"))
+    return np.unique(np.concatenate(found))
+
+
+def _rtree_search_gdal(path: Path, table: str, boxes: list[tuple[float, float, float, float]]) -> np.ndarray | None:
+    """:func:`_rtree_search` through GDAL's SQL; ``None`` when the layer has no R-tree (GDAL's own
+    spatial filter is then used)."""
+    try:
+        pyogrio.read_dataframe(path, sql=f'SELECT id FROM "{table}" LIMIT 0', read_geometry=False)
+    except Exception:  # noqa: BLE001 - no R-tree
+        return None
+    found = [np.zeros(0, dtype="int64")]
+    for k in range(0, len(boxes), _RTREE_BATCH):
+        terms = [
+            f'SELECT id FROM "{table}" WHERE maxx >= {float(b[0])!r} AND minx <= {float(b[2])!r} AND maxy >= {float(b[1])!r} AND miny <= {float(b[3])!r}'
+            for b in boxes[k:k + _RTREE_BATCH]
+        ]
+        df = pyogrio.read_dataframe(path, sql=" UNION ".join(terms), read_geometry=False, use_arrow=_USE_ARROW)
+        found.append(df["id"].to_numpy(dtype="int64"))
     return np.unique(np.concatenate(found))
 
 
@@ -267,6 +274,12 @@ def _parquet_geo(path: Path) -> dict[str, Any]:
     if raw is None:
         raise SourceError("a Parquet file without GeoParquet metadata (no 'geo' key); write it with geopandas.to_parquet")
     return dict(json.loads(raw))
+
+
+def _parquet_crs(geo: dict[str, Any]) -> pyproj.CRS | None:
+    """The CRS in a file's GeoParquet metadata (``None`` when it says none)."""
+    crs = geo["columns"][geo["primary_column"]].get("crs", "OGC:CRS84")  # the GeoParquet default when the key is absent
+    return None if crs is None else pyproj.CRS.from_user_input(crs)
 
 
 _WHERE = re.compile(r"""^\s*"?(\w+)"?\s*=\s*'((?:[^']|'')*)'\s*$""")
@@ -333,8 +346,7 @@ def _read_parquet(path: Path, *, columns: list[str] | None, where: str | None, m
     gdf = gpd.GeoDataFrame.from_arrow(table) if hasattr(gpd.GeoDataFrame, "from_arrow") else None
     if gdf is None:  # pragma: no cover - geopandas < 1.0
         raise SourceError("GeoParquet input needs geopandas >= 1.0")
-    crs = layer_crs(path, path.stem)
-    gdf = gdf.set_geometry(gcol).set_crs(crs, allow_override=True) if gdf.geometry.name == gcol else gdf
+    gdf = gdf.set_geometry(gcol).set_crs(_parquet_crs(geo), allow_override=True) if gdf.geometry.name == gcol else gdf
     return _exact(gdf, mask)
 
 
