@@ -193,7 +193,7 @@ def test_mask_boxes_cover_the_mask():
     import shapely
     from shapely.geometry import LineString, Point, box
 
-    from landplan.sources import MASK_BOX_MAX, _mask_boxes
+    from landplan.sources import MASK_BOX_MIN_FRACTION, MASK_BOX_SLACK, _mask_boxes
 
     ring = Point(0, 0).buffer(5000).difference(Point(0, 0).buffer(4920))
     diagonal = LineString([(-6000, -6000), (6000, 5500)]).buffer(40, cap_style="flat")
@@ -204,8 +204,17 @@ def test_mask_boxes_cover_the_mask():
         boxes = np.array(_mask_boxes(parts))
         cover = shapely.union_all(shapely.box(boxes[:, 0], boxes[:, 1], boxes[:, 2], boxes[:, 3]))
         assert shapely.covers(shapely.buffer(cover, 1e-6), shapely.union_all(parts))  # 1 µm: only rounding on shared edges
-        assert 1 <= len(boxes) <= MASK_BOX_MAX
+    # every box of a polygon is tight (within the slack of the area it covers) or already at the smallest side
+    tb = shapely.total_bounds(diagonal)
+    min_side = max(tb[2] - tb[0], tb[3] - tb[1]) * MASK_BOX_MIN_FRACTION
     boxes = np.array(_mask_boxes(np.array([diagonal], dtype=object)))
-    box_area = ((boxes[:, 2] - boxes[:, 0]) * (boxes[:, 3] - boxes[:, 1])).sum()
-    assert box_area <= 3.5 * diagonal.area < shapely.area(shapely.envelope(diagonal))  # a staircase, not the envelope
+    cells = shapely.box(boxes[:, 0], boxes[:, 1], boxes[:, 2], boxes[:, 3])
+    side = np.maximum(boxes[:, 2] - boxes[:, 0], boxes[:, 3] - boxes[:, 1])
+    assert ((shapely.area(cells) <= MASK_BOX_SLACK * shapely.area(shapely.intersection(cells, diagonal)) * (1 + 1e-9))
+            | (side <= min_side)).all()
+    assert shapely.area(cells).sum() < 0.1 * shapely.area(shapely.envelope(diagonal))  # a staircase, not the envelope
+    # a line has no area: it is followed by boxes of the smallest side
+    boxes = np.array(_mask_boxes(np.array([line], dtype=object)))
+    lb = shapely.total_bounds(line)
+    assert (np.maximum(boxes[:, 2] - boxes[:, 0], boxes[:, 3] - boxes[:, 1]) <= max(lb[2] - lb[0], lb[3] - lb[1]) * MASK_BOX_MIN_FRACTION).all()
     assert _mask_boxes(np.array([], dtype=object)) == []
