@@ -158,23 +158,20 @@ def _remnants(sub: _Subset) -> gpd.GeoDataFrame:
 
 def _context_rice(result: Result, sub: _Subset, margin_m: float) -> gpd.GeoDataFrame | None:
     """Rice parcels within ``margin_m`` of the footprints (not themselves affected), clipped and simplified."""
-    from .layers import read_layer
+    from .layers import read_parcels
+    from .report import RunReport
 
-    spec = result.scenario.parcels
     zone = shapely.union_all(shapely.buffer(np.asarray(sub.footprints.geometry.values), margin_m))
-    try:
-        raw = read_layer(spec.source, result.scenario.crs, columns=[spec.id_column, spec.landuse_column], mask=zone)
+    try:  # read as the run read its parcels (codes normalised, ids in NFC, geometry repaired); its warnings were given
+        raw = read_parcels(result.scenario.parcels, result.scenario.crs, mask=zone, report=RunReport())
     except Exception as exc:  # noqa: BLE001 - context is a nicety: the map is drawn without it
         import logging
 
         logging.getLogger("landplan").warning("map: rice land around the projects left out (%s)", exc)
         return None
-    codes = raw[spec.landuse_column].map(landuse.normalize_code)
-    ids = raw[spec.id_column].astype(str).str.strip()
-    keep = codes.isin(landuse.RICE_CODES) & ~ids.isin(set(sub.affected["parcel_id"]))
-    geoms = shapely.make_valid(np.asarray(raw.geometry.values)[keep.to_numpy()])
-    geoms = shapely.simplify(shapely.intersection(geoms, zone), 0.5)
-    gdf = gpd.GeoDataFrame({"landuse": codes[keep].to_numpy()}, geometry=geoms, crs=raw.crs)
+    keep = (raw["landuse"].isin(landuse.RICE_CODES) & ~raw["parcel_id"].isin(set(sub.affected["parcel_id"]))).to_numpy()
+    geoms = shapely.simplify(shapely.intersection(np.asarray(raw.geometry.values)[keep], zone), 0.5)
+    gdf = gpd.GeoDataFrame({"landuse": raw["landuse"].to_numpy()[keep]}, geometry=geoms, crs=raw.crs)
     return gdf[~shapely.is_empty(np.asarray(gdf.geometry.values))]
 
 
