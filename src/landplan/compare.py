@@ -58,7 +58,7 @@ def compare_map(results: Mapping[str, Result], *, lang: str = "vi") -> folium.Ma
             style_function=lambda f, c=color: {"color": c, "weight": 3, "fillOpacity": 0.05},
             tooltip=folium.GeoJsonTooltip(fields=["alt", "name"], labels=False),
         ).add_to(m)
-        rice = r.pieces[r.pieces["landuse"].isin(["LUC", "LUK", "LUN"])]
+        rice = r.pieces[r.pieces["landuse"].isin(landuse.RICE_CODES)]
         if len(rice):
             folium.GeoJson(
                 feature_collection(rice, {"lu": rice["landuse"].map(escape_html)}), name=f"{escape_html(label)}: {'đất lúa' if lang == 'vi' else 'rice land'}",

@@ -30,12 +30,11 @@ LAYER_FOOTPRINTS, LAYER_TAKES, LAYER_AFFECTED = qgis.LAYERS
 MAPS_DIR = "maps"
 #: Folder of the print exports (maps in PNG/SVG/PDF, project sheets).
 EXPORTS_DIR = "exports"
-#: Every file a run writes; only these (and the two folders) are replaced under ``overwrite``.
-OUTPUT_FILES = ("summary.csv", "totals.csv", "parcels.csv", "approvals.csv", "overlaps.csv",
-                "landplan.gpkg", "landplan.qgs", "landplan.xlsx", "map.html", "manifest.json",
-                "landcover.csv", "landcover_compare.csv")
 #: Written only when the scenario has a land-cover raster.
 LANDCOVER_FILES = ("landcover.csv", "landcover_compare.csv")
+#: Every file a run writes; only these (and the two folders) are replaced under ``overwrite``.
+OUTPUT_FILES = ("summary.csv", "totals.csv", "parcels.csv", "approvals.csv", "overlaps.csv",
+                "landplan.gpkg", "landplan.qgs", "landplan.xlsx", "map.html", "manifest.json", *LANDCOVER_FILES)
 OUTPUT_DIRS = (MAPS_DIR, EXPORTS_DIR)
 
 def sha256(path: Path) -> str:
