@@ -91,14 +91,6 @@ def nice_length_m(width_m: float) -> float:
     return float(max([v for v in _NICE_M if v <= target] or [_NICE_M[0]]))
 
 
-def _view(result: Result, project: str | None) -> tuple[gpd.GeoDataFrame, gpd.GeoDataFrame, gpd.GeoDataFrame, Any]:
-    fp = result.footprints if project is None else result.footprints[result.footprints["project"] == project]
-    pieces = result.pieces if project is None else result.pieces[result.pieces["project"] == project]
-    parcels = result.affected[result.affected["parcel_id"].isin(set(pieces["parcel_id"]))]
-    rows = result.parcels if project is None else result.parcels[result.parcels["project"] == project]
-    return fp, pieces, parcels, rows
-
-
 def draw_map(ax: Axes, result: Result, *, project: str | None = None, lang: str = "vi", legend_ax: Axes | None = None,
              inset: bool = True) -> dict[str, Any]:
     """Draw the map of every project (or ``project``) on ``ax``; return facts tests and sheets use.
@@ -110,7 +102,8 @@ def draw_map(ax: Axes, result: Result, *, project: str | None = None, lang: str 
     from matplotlib_scalebar.scalebar import ScaleBar
 
     t = TEXT["en" if lang == "en" else "vi"]
-    fp, pieces, parcels, rows = _view(result, project)
+    view = result.view(project)
+    fp, pieces, parcels, rows = view.footprints, view.pieces, view.affected, view.parcels
     colors = project_colors([(p.id, p.hub) for p in result.scenario.projects])
     xmin, ymin, xmax, ymax = fp.total_bounds
     pad = 0.08 * max(xmax - xmin, ymax - ymin, 200.0)
@@ -229,19 +222,21 @@ def sheet_figure(result: Result, project: str, *, lang: str = "vi") -> Figure:
     import matplotlib.pyplot as plt
 
     t = TEXT["en" if lang == "en" else "vi"]
-    a: dict[Any, Any] = result.approvals[result.approvals["project"] == project].iloc[0].to_dict()
+    view = result.view(project)
+    a: dict[Any, Any] = view.approvals.iloc[0].to_dict()
     names = {p.id: p.name(lang) for p in result.scenario.projects}
-    rows = result.parcels[result.parcels["project"] == project]
+    rows = view.parcels
     flagged = rows.loc[rows["remnant_flag"] != "", "parcel_id"].nunique()
     declared = a["declared_rice_ha"]
+    ha = landuse.M2_PER_HA
     values = [
-        f"{a['footprint_m2'] / 1e4:,.2f}", f"{a['take_m2'] / 1e4:,.2f}", f"{a['rice_ha']:,.2f}",
-        f"{a['rice_luc_m2'] / 1e4:,.2f}", f"{a['rice_luk_m2'] / 1e4:,.2f}", f"{int(a['parcels_affected']):,}", f"{flagged:,}",
+        f"{a['footprint_m2'] / ha:,.2f}", f"{a['take_m2'] / ha:,.2f}", f"{a['rice_ha']:,.2f}",
+        f"{a['rice_luc_m2'] / ha:,.2f}", f"{a['rice_luk_m2'] / ha:,.2f}", f"{int(a['parcels_affected']):,}", f"{flagged:,}",
         "–" if declared != declared else f"{declared:,.2f}",
         "–" if declared != declared else f"{a['rice_diff_ha']:+,.2f} ({a['rice_diff_pct']:+.1f} %)",
         str(a["approval_authority"]), t["luc_yes"] if a["luc_obligation"] else t["luc_no"],
     ]
-    by_lu = result.pieces[result.pieces["project"] == project].groupby("landuse")["take_m2"].sum().sort_values(ascending=False)
+    by_lu = view.pieces.groupby("landuse")["take_m2"].sum().sort_values(ascending=False)
     import textwrap
 
     with plt.rc_context(_rc()):
@@ -268,7 +263,7 @@ def sheet_figure(result: Result, project: str, *, lang: str = "vi") -> Figure:
             fig.patches.append(Rectangle((0.575, y - 0.009), 0.018, 0.009, transform=fig.transFigure, figure=fig,
                                          facecolor=landuse.color(str(code)), edgecolor="#555555", linewidth=0.4))
             fig.text(0.60, y, "\n".join(textwrap.wrap(f"{code} – {landuse.name(str(code), lang)}", 28)), fontsize=8, va="top")
-            fig.text(0.94, y, f"{m2 / 1e4:,.4f}", fontsize=8, va="top", ha="right")
+            fig.text(0.94, y, f"{m2 / landuse.M2_PER_HA:,.4f}", fontsize=8, va="top", ha="right")
             y -= 0.016 * len(textwrap.wrap(f"{code} – {landuse.name(str(code), lang)}", 28))
         fig.text(0.06, 0.035, "\n".join(textwrap.wrap(f"{t['note']}: {_note(result, lang)}", 130)), fontsize=6.5, color="#444444", va="bottom")
     return fig

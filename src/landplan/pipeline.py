@@ -8,6 +8,7 @@ import time
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
+from functools import cached_property
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -18,7 +19,7 @@ import shapely
 
 from . import approvals as _approvals
 from . import layers, remnants, tables, takes
-from .errors import LayerError
+from .errors import LandplanError, LayerError
 from .footprints import corridor, dissolve_footprints, merge_segments
 from .report import RunReport
 from .scenario import Scenario, load_scenario
@@ -54,6 +55,10 @@ class Result:
     landcover: pd.DataFrame | None = None
     landcover_compare: pd.DataFrame | None = None
 
+    def view(self, project: str | None = None) -> ResultView:
+        """The part of the results every project (or ``project``) touches, as a map or print map shows it."""
+        return ResultView(self, project)
+
     def map(self, *, lang: str | None = None, self_contained: bool = False, project: str | None = None) -> folium.Map:
         """The planner's map of every project, or of ``project`` (see :func:`landplan.webmap.result_map`)."""
         from .webmap import result_map
@@ -68,6 +73,28 @@ class Result:
 
         return write_outputs(self, Path(out), overwrite=overwrite, lang=lang, self_contained=self_contained,
                              project_maps=project_maps, exports=exports, papers=papers)
+
+
+class ResultView:
+    """The part of a :class:`Result` that every project, or one, touches: its projects, footprints,
+    pieces, parcel-table rows, approvals and affected parcels (indexes reset)."""
+
+    def __init__(self, result: Result, project: str | None = None) -> None:
+        ids = [p.id for p in result.scenario.projects]
+        if project is not None and project not in ids:
+            raise LandplanError(f"no project {project!r} in the scenario; projects are {', '.join(ids)}")
+        keep = ids if project is None else [project]
+        self.projects = [p for p in result.scenario.projects if p.id in keep]
+        self.footprints = result.footprints[result.footprints["project"].isin(keep)].reset_index(drop=True)
+        self.pieces = result.pieces[result.pieces["project"].isin(keep)].reset_index(drop=True)
+        self.parcels = result.parcels[result.parcels["project"].isin(keep)].reset_index(drop=True)
+        self.approvals = result.approvals[result.approvals["project"].isin(keep)].reset_index(drop=True)
+        self.affected = result.affected[result.affected["parcel_id"].isin(set(self.pieces["parcel_id"]))].reset_index(drop=True)
+
+    @cached_property
+    def per_parcel(self) -> pd.DataFrame:
+        """:func:`landplan.remnants.per_parcel` of the view's parcel-table rows (computed once)."""
+        return remnants.per_parcel(self.parcels)
 
 
 class _Steps:

@@ -25,12 +25,11 @@ import shapely
 
 from . import assets, landuse
 from .palette import ADMIN_LINE, CONTEXT_RICE, CONTEXT_RICE_OUTLINE, PARCEL_LINE, REMNANT_BAD, REMNANT_OK, project_colors
-from .remnants import per_parcel
 
 if TYPE_CHECKING:
     import folium
 
-    from .pipeline import Result
+    from .pipeline import Result, ResultView
 
 LABELS: dict[str, dict[str, str]] = {
     "vi": {
@@ -120,26 +119,7 @@ def feature_collection(gdf: gpd.GeoDataFrame, props: dict[str, Any]) -> str:
     return '{"type":"FeatureCollection","features":[' + ",".join(feats) + "]}"
 
 
-class _Subset:
-    """The part of a result a map shows: every project, or one."""
-
-    def __init__(self, result: Result, project: str | None) -> None:
-        ids = [p.id for p in result.scenario.projects]
-        if project is not None and project not in ids:
-            from .errors import LandplanError
-
-            raise LandplanError(f"no project {project!r} in the scenario; projects are {', '.join(ids)}")
-        keep = ids if project is None else [project]
-        self.projects = [p for p in result.scenario.projects if p.id in keep]
-        self.footprints = result.footprints[result.footprints["project"].isin(keep)].reset_index(drop=True)
-        self.pieces = result.pieces[result.pieces["project"].isin(keep)].reset_index(drop=True)
-        self.parcels = result.parcels[result.parcels["project"].isin(keep)].reset_index(drop=True)
-        self.approvals = result.approvals[result.approvals["project"].isin(keep)].reset_index(drop=True)
-        ids_affected = set(self.pieces["parcel_id"])
-        self.affected = result.affected[result.affected["parcel_id"].isin(ids_affected)].reset_index(drop=True)
-
-
-def _remnants(sub: _Subset) -> gpd.GeoDataFrame:
+def _remnants(sub: ResultView) -> gpd.GeoDataFrame:
     """What remains of each affected parcel after every shown project, with its flag."""
     pieces = sub.pieces
     geoms = np.asarray(pieces.geometry.values)
@@ -149,14 +129,14 @@ def _remnants(sub: _Subset) -> gpd.GeoDataFrame:
     aff = sub.affected
     cut = np.array([taken[p] for p in aff["parcel_id"]], dtype=object)
     rest = shapely.difference(np.asarray(aff.geometry.values), cut)
-    flags = per_parcel(sub.parcels)["remnant_flag"]
+    flags = sub.per_parcel["remnant_flag"]
     out = gpd.GeoDataFrame({"parcel_id": aff["parcel_id"].to_numpy(), "flag": aff["parcel_id"].map(flags).fillna("").to_numpy()},
                            geometry=rest, crs=aff.crs)
     out = out[~shapely.is_empty(np.asarray(out.geometry.values)) & (out.area > 0.01)]
     return out.reset_index(drop=True)
 
 
-def _context_rice(result: Result, sub: _Subset, margin_m: float) -> gpd.GeoDataFrame | None:
+def _context_rice(result: Result, sub: ResultView, margin_m: float) -> gpd.GeoDataFrame | None:
     """Rice parcels within ``margin_m`` of the footprints (not themselves affected), clipped and simplified."""
     from .layers import read_parcels
     from .report import RunReport
@@ -185,7 +165,7 @@ def result_map(result: Result, *, lang: str = "vi", self_contained: bool = False
 
     lang = "en" if lang == "en" else "vi"
     lab = LABELS[lang]
-    sub = _Subset(result, project)
+    sub = result.view(project)
     names = {p.id: p.name(lang) for p in result.scenario.projects}
     colors = project_colors([(p.id, p.hub) for p in result.scenario.projects])
 
@@ -257,7 +237,7 @@ def result_map(result: Result, *, lang: str = "vi", self_contained: bool = False
         ).add_to(m)
 
         # affected parcels, with popups (the layer the search box looks in)
-        per = per_parcel(sub.parcels).rename(columns={"counted_area_m2": "counted", "remnant_flag": "flag"})
+        per = sub.per_parcel.rename(columns={"counted_area_m2": "counted", "remnant_flag": "flag"})
         per["projects"] = per["projects"].map(lambda ids: ", ".join(names.get(p, p) for p in ids.split(",")))
         ap = sub.affected.join(per, on="parcel_id")
         pct = 100.0 * ap["take_m2"] / ap["counted"].where(ap["counted"] > 0, np.nan)
@@ -299,7 +279,7 @@ def result_map(result: Result, *, lang: str = "vi", self_contained: bool = False
         folium.GeoJson(
             feature_collection(part, {
                 "name": part["project"].map(lambda p: escape_html(names.get(p, p))),
-                "area": part["footprint_m2"].map(lambda v: _num(v / 1e4, 2)),
+                "area": part["footprint_m2"].map(lambda v: _num(v / landuse.M2_PER_HA, 2)),
                 "rice": part["project"].map(lambda p: _num(rice_ha[p], 2)),
                 "color": part["project"].map(colors),
             }),
@@ -426,7 +406,7 @@ landplanSearch.on('search:locationfound', function(e) {{
 """, js=(se[0],), css=(se[1],), layer=parcels_layer)
 
 
-def _add_legend(m: folium.Map, sub: _Subset, *, lab: dict[str, str], lang: str, names: dict[str, str],
+def _add_legend(m: folium.Map, sub: ResultView, *, lab: dict[str, str], lang: str, names: dict[str, str],
                 colors: dict[str, str], context: bool) -> None:
     """A legend whose sections appear and disappear with their layers."""
     def swatch(color: str, *, outline: bool = False) -> str:
@@ -474,7 +454,7 @@ def _add_legend(m: folium.Map, sub: _Subset, *, lab: dict[str, str], lang: str, 
     _macro(m, script, html_text=box)
 
 
-def _add_summary(m: folium.Map, sub: _Subset, *, lab: dict[str, str], names: dict[str, str]) -> None:
+def _add_summary(m: folium.Map, sub: ResultView, *, lab: dict[str, str], names: dict[str, str]) -> None:
     """A panel with each project's key figures: area, rice (LUC/LUK), parcels, remnants, declared, approval."""
     flagged = sub.parcels[sub.parcels["remnant_flag"] != ""].groupby("project")["parcel_id"].nunique()
     single = len(sub.approvals) == 1
@@ -482,11 +462,11 @@ def _add_summary(m: folium.Map, sub: _Subset, *, lab: dict[str, str], names: dic
     for r in sub.approvals.to_dict("records"):
         declared = r["declared_rice_ha"]
         rows = [
-            (lab["footprint_ha"], _num(r["footprint_m2"] / 1e4, 2)),
-            (lab["taken_ha"], _num(r["take_m2"] / 1e4, 2)),
+            (lab["footprint_ha"], _num(r["footprint_m2"] / landuse.M2_PER_HA, 2)),
+            (lab["taken_ha"], _num(r["take_m2"] / landuse.M2_PER_HA, 2)),
             (lab["rice_ha"], _num(r["rice_ha"], 2)),
-            (lab["luc_ha"], _num(r["rice_luc_m2"] / 1e4, 2)),
-            (lab["luk_ha"], _num(r["rice_luk_m2"] / 1e4, 2)),
+            (lab["luc_ha"], _num(r["rice_luc_m2"] / landuse.M2_PER_HA, 2)),
+            (lab["luk_ha"], _num(r["rice_luk_m2"] / landuse.M2_PER_HA, 2)),
             (lab["parcels_n"], str(int(r["parcels_affected"]))),
             (lab["remnants_n"], str(int(flagged.get(r["project"], 0)))),
         ]
