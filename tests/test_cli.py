@@ -55,7 +55,7 @@ def test_run_writes_every_output(tiny_scenario: Path, tmp_path: Path):
     for col in ("parcel_id", "project", "landuse", "parcel_area_m2", "take_m2", "take_fraction", "remnant_m2"):
         assert col in parcels_header
     layers = {row[0] for row in pyogrio.list_layers(out / "landplan.gpkg")}
-    assert layers == {"footprints", "takes", "affected_parcels", "layer_styles"}
+    assert layers == {"footprints", "remnants", "takes", "affected_parcels", "layer_styles"}
     manifest = json.loads((out / "manifest.json").read_text(encoding="utf-8"))
     assert manifest["crs"]["working"] == "EPSG:5897"
     assert len(manifest["inputs"]) == 1 and len(manifest["inputs"][0]["sha256"]) == 64

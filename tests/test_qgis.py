@@ -117,7 +117,7 @@ def test_xml_text_is_escaped_and_unicode_survives():
 
 def test_styles_for_keys_and_lang_check():
     styles = qgis.styles_for(PROJECTS, "en")
-    assert tuple(styles) == qgis.LAYERS == ("footprints", "takes", "affected_parcels")
+    assert tuple(styles) == qgis.LAYERS == ("footprints", "remnants", "takes", "affected_parcels")
     assert styles["takes"] == qgis.qml_takes("en")
     with pytest.raises(ValueError, match="vi, en"):
         qgis.qml_takes("fr")
@@ -128,7 +128,7 @@ def test_styles_for_keys_and_lang_check():
 def test_layer_names_match_outputs():
     from landplan import outputs
 
-    assert (outputs.LAYER_FOOTPRINTS, outputs.LAYER_TAKES, outputs.LAYER_AFFECTED) == qgis.LAYERS
+    assert (outputs.LAYER_FOOTPRINTS, outputs.LAYER_REMNANTS, outputs.LAYER_TAKES, outputs.LAYER_AFFECTED) == qgis.LAYERS
 
 
 # --- styles stored in a GeoPackage ------------------------------------------------------------------
@@ -136,13 +136,14 @@ def test_layer_names_match_outputs():
 
 @pytest.fixture
 def gpkg(tmp_path: Path) -> Path:
-    """Three tiny polygon layers in EPSG:5897; ``takes`` has its geometry in a column named ``shape``."""
+    """The output's tiny polygon layers in EPSG:5897; ``takes`` has its geometry in a column named ``shape``."""
     path = tmp_path / "landplan.gpkg"
     sq = MultiPolygon([at(box(0, 0, 10, 10))])
     frames = {
         "footprints": gpd.GeoDataFrame({"project": ["ring"], "name": ["Đường Vành đai phía Tây"]}, geometry=[sq], crs=CRS),
         "takes": gpd.GeoDataFrame({"project": ["ring"], "parcel_id": ["P1"], "landuse": ["LUC"], "take_m2": [100.0]}, geometry=[sq], crs=CRS),
         "affected_parcels": gpd.GeoDataFrame({"parcel_id": ["P1"], "landuse": ["LUC"], "remnant_flag": [""]}, geometry=[sq], crs=CRS),
+        "remnants": gpd.GeoDataFrame({"parcel_id": ["P1"], "piece": [1], "area_m2": [100.0], "flag": [""]}, geometry=[sq], crs=CRS),
     }
     for name, gdf in frames.items():
         options = {"GEOMETRY_NAME": "shape"} if name == "takes" else {}
@@ -162,7 +163,7 @@ def test_write_layer_styles_stores_one_default_style_per_layer(gpkg: Path):
     styles = qgis.styles_for(PROJECTS)
     qgis.write_layer_styles(gpkg, styles)
     rows = style_rows(gpkg)
-    assert [(r[2], r[3]) for r in rows] == [("affected_parcels", "geom"), ("footprints", "geom"), ("takes", "shape")]
+    assert [(r[2], r[3]) for r in rows] == [("affected_parcels", "geom"), ("footprints", "geom"), ("remnants", "geom"), ("takes", "shape")]
     for catalog, schema, table, _, style_name, qml, default, updated in rows:
         assert (catalog, schema, style_name, default, updated) == ("", "", table, 1, qgis.STYLE_UPDATE_TIME)
         assert qml == styles[table]
@@ -179,11 +180,11 @@ def test_write_layer_styles_twice_keeps_one_row_per_layer(gpkg: Path):
     qgis.write_layer_styles(gpkg, qgis.styles_for(PROJECTS, "vi"))
     qgis.write_layer_styles(gpkg, qgis.styles_for(PROJECTS, "en"))
     rows = style_rows(gpkg)
-    assert len(rows) == 3 and all(r[6] == 1 for r in rows)
+    assert len(rows) == 4 and all(r[6] == 1 for r in rows)
     assert "Affected parcel" in rows[0][5]  # the second call replaced the first
     with closing(sqlite3.connect(gpkg)) as con:
         assert con.execute("SELECT count(*) FROM gpkg_contents WHERE table_name = 'layer_styles'").fetchone() == (1,)
-        assert con.execute("SELECT feature_count FROM gpkg_ogr_contents WHERE table_name = 'layer_styles'").fetchone() == (3,)
+        assert con.execute("SELECT feature_count FROM gpkg_ogr_contents WHERE table_name = 'layer_styles'").fetchone() == (4,)
 
 
 def test_write_layer_styles_keeps_a_users_other_style_but_not_as_default(gpkg: Path):
@@ -200,14 +201,15 @@ def test_geopackage_stays_readable_after_styles(gpkg: Path):
     before = {name: pyogrio.read_dataframe(gpkg, layer=name) for name in qgis.LAYERS}
     qgis.write_layer_styles(gpkg, qgis.styles_for(PROJECTS))
     layers = {name: geom for name, geom in pyogrio.list_layers(gpkg)}
-    assert layers == {"footprints": "MultiPolygon", "takes": "MultiPolygon", "affected_parcels": "MultiPolygon", "layer_styles": None}
+    assert layers == {"footprints": "MultiPolygon", "remnants": "MultiPolygon", "takes": "MultiPolygon", "affected_parcels": "MultiPolygon",
+                      "layer_styles": None}
     for name in qgis.LAYERS:
         after = pyogrio.read_dataframe(gpkg, layer=name)
         assert after.crs.equals(CRS) and after.geometry.geom_equals(before[name].geometry).all()
         assert after.drop(columns="geometry").equals(before[name].drop(columns="geometry"))
     styles = pyogrio.read_dataframe(gpkg, layer="layer_styles")
     assert sorted(styles["f_table_name"]) == sorted(qgis.LAYERS)
-    assert pyogrio.read_info(gpkg, layer="layer_styles")["features"] == 3
+    assert pyogrio.read_info(gpkg, layer="layer_styles")["features"] == 4
 
 
 def test_write_layer_styles_gives_the_same_bytes(gpkg: Path, tmp_path: Path):
@@ -219,7 +221,7 @@ def test_write_layer_styles_gives_the_same_bytes(gpkg: Path, tmp_path: Path):
 
 
 def test_write_layer_styles_refuses_unknown_layers_and_non_geopackages(gpkg: Path, tmp_path: Path):
-    with pytest.raises(LayerError, match=r"'roads', 'rivers'.*affected_parcels, footprints, takes"):
+    with pytest.raises(LayerError, match=r"'roads', 'rivers'.*affected_parcels, footprints, remnants, takes"):
         qgis.write_layer_styles(gpkg, {"roads": "<qgis/>", "takes": qgis.qml_takes(), "rivers": "<qgis/>"})
     assert not style_rows_exist(gpkg)  # nothing written when a name is wrong
     with pytest.raises(InputFileError, match="not found"):
@@ -294,7 +296,8 @@ def test_committed_qgis_files_are_what_the_script_writes():
     script = importlib.util.module_from_spec(spec)
     spec.loader.exec_module(script)
     files = script.files()
-    assert sorted(files) == ["gis/landplan_demo.qgs", "gis/styles/affected_parcels.qml", "gis/styles/footprints.qml", "gis/styles/takes.qml"]
+    assert sorted(files) == ["gis/landplan_demo.qgs", "gis/styles/affected_parcels.qml", "gis/styles/footprints.qml", "gis/styles/remnants.qml",
+                             "gis/styles/takes.qml"]
     for rel, text in files.items():
         assert (ROOT / rel).read_text(encoding="utf-8") == text, f"{rel} is out of date: run python scripts/write_qgis_files.py"
     demo = ET.fromstring(files["gis/landplan_demo.qgs"])

@@ -32,7 +32,7 @@ BROKEN = [
     ('landuse = "lu"', 'landuse = "land_use"', "parcels.landuse", "column 'land_use' is not in"),
     ('width_m = 20\n', "width_m = -20\n", "projects[0].width_m", "positive number"),
     ('width_m = 20\n', "width_m = 0\n", "projects[0].width_m", "positive number"),
-    ('width_m = 20\n', 'width_m = "wide"\n', "projects[0].width_m", "must be a number"),
+    ('width_m = 20\n', 'width_m = "wide"\n', "projects[0].width_m", "must be a finite number"),
     ('crs = "EPSG:5897"', 'crs = "EPSG:999999"', "scenario.crs", "unknown CRS"),
     ('crs = "EPSG:5897"', 'crs = "EPSG:4326"', "scenario.crs", "not projected"),
     ('name = "tiny"', 'name = "tiny"\nlang = "fr"', "scenario.lang", "must be one of vi, en"),

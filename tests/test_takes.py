@@ -12,12 +12,14 @@ from hypothesis import strategies as st
 from shapely.geometry import Polygon, box
 
 from landplan.layers import repair_polygons
-from landplan.remnants import parcel_takes
+from landplan.remnants import Minimums, parcel_takes, parcel_totals
 from landplan.report import RunReport
-from landplan.takes import resolve_parcel_overlaps, split_by_admin, take_table, union_takes
+from landplan.takes import resolve_parcel_overlaps, split_by_admin, split_noise, take_table, tile_footprints
+from landplan.tolerance import DEFAULT_TOLERANCE, Tolerance
 
 CRS = pyproj.CRS("EPSG:5897")
 MINS = {"m2": {"rice": 500.0, "other": 40.0}, "w": {"rice": 5.0, "other": 3.0}}
+MINIMUMS = Minimums(MINS["m2"], MINS["w"], Tolerance())
 
 
 def parcels(geoms, ids=None, codes=None):
@@ -32,11 +34,15 @@ def footprints(geoms, ids=None):
     return gpd.GeoDataFrame({"project": ids or [f"F{i}" for i in range(len(geoms))]}, geometry=list(geoms), crs=CRS)
 
 
-def measure(p, f):
-    p, _ = resolve_parcel_overlaps(p, report=RunReport())
-    pieces = take_table(p, f, crs=CRS)
-    table = parcel_takes(pieces, p, f, min_remnant_m2=MINS["m2"], min_remnant_width_m=MINS["w"])
-    return pieces, table
+def measure(p, f, *, tolerance=DEFAULT_TOLERANCE, totals=False):
+    """The engine on hand-made frames: (pieces, per-project table), or (pieces, all-projects table)."""
+    p, _ = resolve_parcel_overlaps(p, report=RunReport(), tolerance=tolerance)
+    tiles = tile_footprints(np.asarray(f.geometry.values))
+    pieces, _ = split_noise(take_table(p, f, crs=CRS, tiles=tiles), tolerance)
+    mins = Minimums(MINS["m2"], MINS["w"], tolerance)
+    if totals:
+        return pieces, parcel_totals(pieces, p, f, tiles=tiles, minimums=mins)[0]
+    return pieces, parcel_takes(pieces, p, f, tiles=tiles, minimums=mins)[0]
 
 
 def test_parcel_half_under_corridor():
@@ -82,7 +88,7 @@ def test_duplicate_parcel_counted_once_and_reported():
     report = RunReport()
     p = parcels([box(0, 0, 10, 10), box(0, 0, 10, 10), box(10, 0, 20, 10)], ids=["A", "B", "C"])
     resolved, overlaps = resolve_parcel_overlaps(p, report=report)
-    assert overlaps.to_dict("records") == [{"parcel_id": "B", "overlaps_parcel_id": "A", "overlap_m2": 100.0}]
+    assert overlaps.to_dict("records") == [{"parcel_id": "B", "overlaps_parcel_id": "A", "overlap_m2": 100.0, "noise": False}]
     assert resolved.set_index("parcel_id")["counted_area_m2"].to_dict() == {"A": 100.0, "B": 0.0, "C": 100.0}
     pieces = take_table(resolved, footprints([box(-5, -5, 25, 15)]), crs=CRS)
     assert pieces["take_m2"].sum() == pytest.approx(200.0, rel=1e-12)
@@ -141,9 +147,11 @@ def test_properties_area_conserved_fractions_bounded_order_free(fps, rnd):
     # results do not depend on input order
     order = list(range(len(p)))
     rnd.shuffle(order)
-    pieces2, table2 = measure(p.iloc[order].reset_index(drop=True), f.iloc[::-1].reset_index(drop=True))
-    assert union_takes(pieces2)["take_m2"].sum() == pytest.approx(union_takes(pieces)["take_m2"].sum(), rel=1e-12, abs=1e-9)
-    assert union_takes(pieces)["take_m2"].sum() == pytest.approx(upieces["take_m2"].sum(), rel=1e-9, abs=1e-7)
+    _, table2 = measure(p.iloc[order].reset_index(drop=True), f.iloc[::-1].reset_index(drop=True))
+    _, all1 = measure(p, f, totals=True)
+    _, all2 = measure(p.iloc[order].reset_index(drop=True), f.iloc[::-1].reset_index(drop=True), totals=True)
+    assert all2["take_m2"].sum() == pytest.approx(all1["take_m2"].sum(), rel=1e-12, abs=1e-9)
+    assert all1["take_m2"].sum() == pytest.approx(upieces["take_m2"].sum(), rel=1e-9, abs=1e-7)
     cols = ["take_m2", "remnant_m2", "remnant_pieces"]
     a = table.set_index(["project", "parcel_id"])[cols].sort_index()
     b = table2.set_index(["project", "parcel_id"])[cols].sort_index()
@@ -167,37 +175,89 @@ def test_tiled_footprint_gives_same_pieces(monkeypatch):
     pd.testing.assert_frame_equal(a, b, rtol=1e-9)
 
 
-def _buffer_says_narrow(g, half):
+def _buffer_says_narrow(g, min_width, tol=DEFAULT_TOLERANCE):
+    """The definition, written out: the mitred inward buffer by (min width − tolerance) / 2 is empty."""
     import shapely
 
-    return bool(shapely.is_empty(shapely.buffer(g, -half, join_style="mitre")))
+    return bool(shapely.is_empty(shapely.buffer(g, -(min_width - tol.sliver_width_m) / 2, join_style="mitre", mitre_limit=5.0)))
 
 
-@pytest.mark.parametrize("geom, half, expected", [
-    (box(0, 0, 4, 200), 2.5, True),  # a 4 m strip: narrower than 5 m
-    (box(0, 0, 6, 200), 2.5, False),  # 6 m: wide enough, decided by the centroid
-    (Polygon([(0, 0), (100, 0), (100, 4), (4, 4), (4, 100), (0, 100)]), 2.5, True),  # a thin L: centroid outside it
-    (Polygon([(0, 0), (100, 0), (100, 30), (30, 30), (30, 100), (0, 100)]), 2.5, False),  # a wide L, centroid outside
-    (Polygon(box(0, 0, 20, 20).exterior.coords, [box(2, 2, 18, 18).exterior.coords]), 2.5, True),  # a 2 m ring round a hole
-    (Polygon(box(0, 0, 40, 40).exterior.coords, [box(8, 8, 32, 32).exterior.coords]), 2.5, False),  # centroid in the hole
-    (box(0, 0, 5, 5), 2.5, True),  # exactly 5 m: the buffer leaves a point, which is empty
+def _plus(arm_w, arm_l, long_arm=None):
+    """A plus of four arms ``arm_w`` wide and ``arm_l`` long (one arm ``long_arm`` long), centred at 0."""
+    import shapely
+
+    h = arm_w / 2
+    return shapely.union_all([box(-h, -arm_l, h, long_arm or arm_l), box(-arm_l, -h, arm_l, h)])
+
+
+@pytest.mark.parametrize("geom, min_w, expected", [
+    (box(0, 0, 4, 200), 5.0, True),  # a 4 m strip: narrower than 5 m
+    (box(0, 0, 6, 200), 5.0, False),  # 6 m: wide enough, decided by the centroid
+    (Polygon([(0, 0), (100, 0), (100, 4), (4, 4), (4, 100), (0, 100)]), 5.0, True),  # a thin L: centroid outside it
+    (Polygon([(0, 0), (100, 0), (100, 30), (30, 30), (30, 100), (0, 100)]), 5.0, False),  # a wide L, centroid outside
+    (Polygon(box(0, 0, 20, 20).exterior.coords, [box(2, 2, 18, 18).exterior.coords]), 5.0, True),  # a 2 m ring round a hole
+    (Polygon(box(0, 0, 40, 40).exterior.coords, [box(8, 8, 32, 32).exterior.coords]), 5.0, False),  # centroid in the hole
+    (box(0, 0, 5, 5), 5.0, False),  # exactly 5 m meets a 5 m minimum (the tolerance keeps a 1 mm core)
+    (box(0, 0, 4.99, 5), 5.0, True),  # 1 cm short
+    (_plus(10, 40), 12.0, True),  # a plus of 10 m arms is 10 m wide: narrow against 12 m, though a 14 m disc fits at its centre
+    (_plus(10, 40, long_arm=400), 12.0, True),  # lengthening one arm changes nothing
+    (_plus(13, 40), 12.0, False),
 ])
-def test_narrow_test_agrees_with_inward_buffer(geom, half, expected):
-    from landplan.remnants import _narrow
-
-    assert _buffer_says_narrow(geom, half) == expected
-    assert _narrow(np.array([geom], dtype=object), np.array([half]))[0] == expected
-
-
-@settings(max_examples=60, deadline=None)
-@given(st.lists(st.tuples(st.floats(0, 50), st.floats(0, 50), st.floats(0.5, 30), st.floats(0.5, 30)), min_size=1, max_size=5),
-       st.floats(0.5, 6))
-def test_narrow_test_equals_buffer_on_random_unions(rects_xywh, half):
+def test_narrow_is_the_mitred_inward_buffer(geom, min_w, expected):
     import shapely
 
-    from landplan.remnants import _narrow
+    from landplan.tolerance import is_narrow
 
-    g = shapely.union_all([box(x, y, x + w, y + h) for x, y, w, h in rects_xywh])
+    assert _buffer_says_narrow(geom, min_w) == expected
+    assert is_narrow(np.array([geom], dtype=object), np.array([min_w]), Tolerance())[0] == expected
+    for angle in (17.0, 45.0, 90.0):  # and so it stays when the data is rotated
+        g = shapely.affinity.rotate(shapely.affinity.translate(geom, 585_000, 1_105_000), angle, origin=(585_000, 1_105_000))
+        assert is_narrow(np.array([g], dtype=object), np.array([min_w]), Tolerance())[0] == expected
+
+
+@st.composite
+def cornered_shapes(draw):
+    """Shapes with inward corners near the threshold: two bars crossing (plus, T and L shapes, off-centre
+    crosses), each bar about as wide as the minimum, sometimes a third rectangle; rotated. The mitred
+    corners decide these, which is where a centroid shortcut can go wrong."""
+    import shapely
+
+    min_w = draw(st.floats(4, 16))
+    w1 = min_w * draw(st.floats(0.6, 1.3))
+    w2 = min_w * draw(st.floats(0.6, 1.3))
+    l1, l2 = draw(st.floats(1.0, 8.0)) * min_w, draw(st.floats(1.0, 8.0)) * min_w
+    # where the horizontal bar crosses the vertical one: centred (plus), at an end (T, L) or anywhere
+    at = draw(st.sampled_from([0.0, 1.0, -1.0]) | st.floats(-1.0, 1.0))
+    shift = draw(st.sampled_from([0.0, 1.0]) | st.floats(-1.0, 1.0))
+    bars = [box(-w1 / 2, -l1, w1 / 2, l1), box(-l2 + shift * l2, at * l1 - w2 / 2, l2 + shift * l2, at * l1 + w2 / 2)]
+    if draw(st.booleans()):
+        x, y, w, ln = draw(st.tuples(st.floats(-30, 30), st.floats(-30, 30), st.floats(3, 16), st.floats(3, 60)))
+        bars.append(box(x, y, x + ln, y + w))
+    g = shapely.affinity.rotate(shapely.union_all(bars), draw(st.floats(0, 90)), origin=(0, 0))
+    return g, min_w
+
+
+@settings(max_examples=300, deadline=None)
+@given(cornered_shapes())
+def test_narrow_shortcut_never_disagrees_with_the_definition(shape):
+    import shapely
+
+    from landplan.tolerance import is_narrow
+
+    g, min_w = shape
     parts = shapely.get_parts(np.array([g], dtype=object))
-    got = _narrow(parts, np.full(len(parts), half))
-    assert got.tolist() == [_buffer_says_narrow(p, half) for p in parts]
+    got = is_narrow(parts, np.full(len(parts), min_w), Tolerance())
+    assert got.tolist() == [_buffer_says_narrow(p, min_w) for p in parts]
+
+
+def test_property_strategy_reaches_the_centroid_counterexample():
+    """The plus-shaped counterexample that defeated the old centroid shortcut is in the strategy's space
+    (arms 10 m wide, minimum 12 m) and the shortcut gets it right."""
+    import shapely
+
+    from landplan.tolerance import is_narrow
+
+    g = shapely.union_all([box(-5, -40, 5, 40), box(-40, -5, 40, 5)])
+    c = shapely.centroid(g)
+    assert shapely.distance(c, shapely.boundary(g)) > 6.0  # the old test's "wide": a disc of 12 m fits at the centre
+    assert is_narrow(np.array([g], dtype=object), np.array([12.0]), Tolerance())[0]

@@ -19,12 +19,13 @@ import pyogrio
 
 from . import qgis
 from .errors import LandplanError, OutputExistsError
+from .tolerance import Tolerance
 
 if TYPE_CHECKING:
     from .pipeline import Result
 
 #: GeoPackage layer names (shared with the QGIS styles in gis/).
-LAYER_FOOTPRINTS, LAYER_TAKES, LAYER_AFFECTED = qgis.LAYERS
+LAYER_FOOTPRINTS, LAYER_REMNANTS, LAYER_TAKES, LAYER_AFFECTED = qgis.LAYERS
 
 #: Folder of the per-project maps.
 MAPS_DIR = "maps"
@@ -33,7 +34,7 @@ EXPORTS_DIR = "exports"
 #: Written only when the scenario has a land-cover raster.
 LANDCOVER_FILES = ("landcover.csv", "landcover_compare.csv")
 #: Every file a run writes; only these (and the two folders) are replaced under ``overwrite``.
-OUTPUT_FILES = ("summary.csv", "totals.csv", "parcels.csv", "approvals.csv", "overlaps.csv",
+OUTPUT_FILES = ("summary.csv", "totals.csv", "parcels.csv", "affected_parcels.csv", "approvals.csv", "overlaps.csv", "slivers.csv",
                 "landplan.gpkg", "landplan.qgs", "landplan.xlsx", "map.html", "manifest.json", *LANDCOVER_FILES)
 OUTPUT_DIRS = (MAPS_DIR, EXPORTS_DIR)
 
@@ -46,9 +47,20 @@ def sha256(path: Path) -> str:
     return h.hexdigest()
 
 
-def _write_csv(df: pd.DataFrame, path: Path) -> None:
-    # UTF-8 with BOM so Excel shows Vietnamese correctly; floats as their shortest exact repr (round-trip float64).
-    df.to_csv(path, index=False, encoding="utf-8-sig", lineterminator="\n")
+def _write_csv(df: pd.DataFrame, path: Path, tolerance: Tolerance | None) -> None:
+    """A table as CSV: UTF-8 with a BOM so Excel shows Vietnamese correctly; areas rounded by the rounding
+    rule (``*_m2`` columns to ``decimals_m2`` places, ``*_ha`` to four more), other floats as their
+    shortest exact repr. ``tolerance=None`` keeps every area exact (slivers are all below the rounding)."""
+    out = df.copy()
+    for c in out.columns:
+        if tolerance is None:
+            break
+        if pd.api.types.is_float_dtype(out[c]):
+            if str(c).endswith("_m2"):
+                out[c] = tolerance.round_m2(out[c].to_numpy()) + 0.0  # + 0.0: no "-0.0"
+            elif str(c).endswith("_ha"):
+                out[c] = np.round(out[c].to_numpy(dtype="float64"), tolerance.decimals_m2 + 4) + 0.0
+    out.to_csv(path, index=False, encoding="utf-8-sig", lineterminator="\n")
 
 
 def _overlaps_table(result: Result) -> pd.DataFrame:
@@ -64,10 +76,11 @@ def _write_gpkg(result: Result, path: Path, lang: str) -> None:
     fp["name"] = [names[p].name_vi for p in fp["project"]]
     fp["name_en"] = [names[p].name_en for p in fp["project"]]
     pieces = result.pieces.drop(columns=["parcel_row", "footprint_row"])
-    from .remnants import per_parcel
-
-    affected = result.affected.join(per_parcel(result.parcels).drop(columns="counted_area_m2"), on="parcel_id")
-    layers: dict[str, gpd.GeoDataFrame] = {LAYER_FOOTPRINTS: fp, LAYER_TAKES: pieces, LAYER_AFFECTED: affected}
+    # each affected parcel with its all-projects record (land under two projects counted once)
+    record = result.parcel_totals.drop(columns=["landuse", "owner"]).set_index("parcel_id")
+    affected = result.affected.drop(columns=["parcel_area_m2", "counted_area_m2"], errors="ignore").join(record, on="parcel_id")
+    layers: dict[str, gpd.GeoDataFrame] = {LAYER_FOOTPRINTS: fp, LAYER_REMNANTS: result.remnants, LAYER_TAKES: pieces,
+                                           LAYER_AFFECTED: affected}
     for name, gdf in layers.items():
         pyogrio.write_dataframe(gdf, path, layer=name, driver="GPKG", promote_to_multi=True, geometry_type="MultiPolygon")
     projects = [(p.id, p.name(lang), p.hub) for p in result.scenario.projects]
@@ -122,6 +135,8 @@ def manifest(result: Result, files: dict[str, str]) -> dict[str, Any]:
             "min_remnant_m2": rules.min_remnant_m2,
             "min_remnant_width_m": rules.min_remnant_width_m,
             "parcel_overlap_rule": "land in two parcels is counted in the parcel whose id sorts first",
+            "tolerance": sc.tolerance.describe(),
+            "checks": {"layer_offset": sc.checks.layer_offset, "offset_alarm_m": sc.checks.offset_alarm_m},
         },
         "versions": _versions(),
         **result.report.to_dict(),
@@ -197,15 +212,18 @@ def write_outputs(result: Result, out: Path, *, overwrite: bool = False, lang: s
         tmp.chmod(0o777 & ~umask)  # mkdtemp makes it private; the output folder gets the usual permissions
     except OSError as exc:
         raise LandplanError(f"cannot write to {parent}: {exc.strerror}; choose a folder you can write to") from None
+    tol = result.scenario.tolerance
     try:
-        _write_csv(result.summary, tmp / "summary.csv")
-        _write_csv(result.totals, tmp / "totals.csv")
-        _write_csv(result.parcels, tmp / "parcels.csv")
-        _write_csv(result.approvals, tmp / "approvals.csv")
-        _write_csv(_overlaps_table(result), tmp / "overlaps.csv")
+        _write_csv(result.summary, tmp / "summary.csv", tol)
+        _write_csv(result.totals, tmp / "totals.csv", tol)
+        _write_csv(result.parcels, tmp / "parcels.csv", tol)
+        _write_csv(result.parcel_totals, tmp / "affected_parcels.csv", tol)
+        _write_csv(result.approvals, tmp / "approvals.csv", tol)
+        _write_csv(_overlaps_table(result), tmp / "overlaps.csv", tol)
+        _write_csv(result.slivers, tmp / "slivers.csv", None)
         if result.landcover is not None and result.landcover_compare is not None:
-            _write_csv(result.landcover, tmp / "landcover.csv")
-            _write_csv(result.landcover_compare, tmp / "landcover_compare.csv")
+            _write_csv(result.landcover, tmp / "landcover.csv", tol)
+            _write_csv(result.landcover_compare, tmp / "landcover_compare.csv", tol)
         _write_gpkg(result, tmp / "landplan.gpkg", lang)
         from .workbook import write_workbook
 

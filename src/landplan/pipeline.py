@@ -8,7 +8,6 @@ import time
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
-from functools import cached_property
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -20,9 +19,10 @@ import shapely
 from . import approvals as _approvals
 from . import layers, remnants, tables, takes
 from .errors import LandplanError, LayerError
-from .footprints import corridor, dissolve_footprints, merge_segments
+from .footprints import corridor, dissolve_footprints, merge_segments, polygonal
 from .report import RunReport
 from .scenario import Scenario, load_scenario
+from .tolerance import DEFAULT_TOLERANCE, Tolerance
 
 if TYPE_CHECKING:
     import folium
@@ -36,7 +36,10 @@ class Result:
 
     ``summary``, ``totals`` and ``parcels`` follow the output contract (DESIGN.md §6);
     ``approvals`` has one row per project; ``project_overlaps`` and ``parcel_overlaps`` list land
-    that would otherwise be counted twice.
+    that would otherwise be counted twice. ``parcels`` has one record per affected parcel and
+    project, ``parcel_totals`` one per affected parcel for all projects together (land under two
+    projects counted once); ``project_remnants`` and ``remnants`` hold their remaining pieces;
+    ``slivers`` lists what the tolerance set aside as noise (:mod:`landplan.tolerance`).
     """
 
     scenario: Scenario
@@ -54,6 +57,10 @@ class Result:
     timings_s: dict[str, float] = field(default_factory=dict)
     landcover: pd.DataFrame | None = None
     landcover_compare: pd.DataFrame | None = None
+    parcel_totals: pd.DataFrame = field(default_factory=pd.DataFrame)
+    remnants: gpd.GeoDataFrame = field(default_factory=gpd.GeoDataFrame)
+    project_remnants: gpd.GeoDataFrame = field(default_factory=gpd.GeoDataFrame)
+    slivers: pd.DataFrame = field(default_factory=pd.DataFrame)
 
     def view(self, project: str | None = None) -> ResultView:
         """The part of the results every project (or ``project``) touches, as a map or print map shows it."""
@@ -90,11 +97,14 @@ class ResultView:
         self.parcels = result.parcels[result.parcels["project"].isin(keep)].reset_index(drop=True)
         self.approvals = result.approvals[result.approvals["project"].isin(keep)].reset_index(drop=True)
         self.affected = result.affected[result.affected["parcel_id"].isin(set(self.pieces["parcel_id"]))].reset_index(drop=True)
-
-    @cached_property
-    def per_parcel(self) -> pd.DataFrame:
-        """:func:`landplan.remnants.per_parcel` of the view's parcel-table rows (computed once)."""
-        return remnants.per_parcel(self.parcels)
+        if project is None:
+            #: one record per parcel, all projects together, and what remains after them all
+            self.parcel_totals = result.parcel_totals
+            self.remnants = result.remnants
+        else:  # one project: its own records
+            self.parcel_totals = self.parcels.rename(columns={"project": "projects"})
+            rem = result.project_remnants
+            self.remnants = rem[rem["project"] == project].drop(columns="project").reset_index(drop=True)
 
 
 class _Steps:
@@ -146,16 +156,18 @@ def build_footprints(scenario: Scenario, *, report: RunReport) -> gpd.GeoDataFra
     return fp
 
 
-def project_overlaps(footprints: gpd.GeoDataFrame) -> pd.DataFrame:
-    """Pairs of projects whose footprints overlap, with the overlap area in m²."""
-    g = footprints.geometry.values
+def project_overlaps(footprints: gpd.GeoDataFrame, tolerance: Tolerance = DEFAULT_TOLERANCE) -> pd.DataFrame:
+    """Pairs of projects whose footprints overlap, with the overlap area in m² and whether it is noise
+    under ``tolerance`` (two corridors drawn edge to edge)."""
+    g = np.asarray(footprints.geometry.values)
     tree = shapely.STRtree(g)
     a, b = tree.query(g, predicate="intersects")
     keep = a < b
     a, b = a[keep], b[keep]
-    area = shapely.area(shapely.intersection(g[a], g[b])) if len(a) else np.zeros(0)
+    inter = polygonal(shapely.intersection(g[a], g[b])) if len(a) else np.zeros(0, dtype=object)
+    area = np.asarray(shapely.area(inter), dtype="float64")
     pid = footprints["project"].to_numpy()
-    df = pd.DataFrame({"project_a": pid[a], "project_b": pid[b], "overlap_m2": area})
+    df = pd.DataFrame({"project_a": pid[a], "project_b": pid[b], "overlap_m2": area, "noise": tolerance.is_noise(inter)})
     return df[df["overlap_m2"] > 0].reset_index(drop=True)
 
 
@@ -187,11 +199,13 @@ def _cycle_collector_paused() -> Iterator[None]:
 
 def _run(scenario: Scenario) -> Result:
     report = RunReport()
+    tol = scenario.tolerance
     steps = _Steps(7 if scenario.landcover else 6)
     with steps("footprints"):
         fp = build_footprints(scenario, report=report)
         tiles = takes.tile_footprints(np.asarray(fp.geometry.values))
-        overlaps = project_overlaps(fp)
+        all_overlaps = project_overlaps(fp, tol)
+        overlaps = all_overlaps[~all_overlaps["noise"]].drop(columns="noise").reset_index(drop=True)
         for r in overlaps.itertuples():
             report.warn(f"projects {r.project_a} and {r.project_b} overlap by {r.overlap_m2:,.2f} m²; "
                         f"all-projects totals count that land once")
@@ -200,35 +214,46 @@ def _run(scenario: Scenario) -> Result:
         if parcels.empty:
             _check_extents_meet(scenario, fp, report)
         admin = {a.key: takes.resolve_admin_overlaps(layers.read_admin(a, scenario.crs, mask=None, report=report),
-                                                     admin_layer=a.key, report=report) for a in scenario.admin}
+                                                     admin_layer=a.key, report=report, tolerance=tol) for a in scenario.admin}
     with steps("parcel overlaps"):
-        parcels, parcel_overlaps = takes.resolve_parcel_overlaps(parcels, report=report)
+        parcels, all_parcel_overlaps = takes.resolve_parcel_overlaps(parcels, report=report, tolerance=tol)
+        parcel_overlaps = all_parcel_overlaps[~all_parcel_overlaps["noise"]].drop(columns="noise").reset_index(drop=True)
     with steps("take table"):
-        pieces = takes.take_table(parcels, fp, crs=scenario.crs, tiles=tiles)
-        union_pieces = takes.union_takes(pieces)
+        pieces, noise = takes.split_noise(takes.take_table(parcels, fp, crs=scenario.crs, tiles=tiles), tol)
         if pieces.empty and not parcels.empty:
             _check_extents_meet(scenario, fp, report)
     with steps("administrative units"):
         if admin:
-            split = pd.concat([takes.split_by_admin(pieces, g, admin_layer=k) for k, g in admin.items()], ignore_index=True)
+            split = pd.concat([takes.split_by_admin(pieces, g, admin_layer=k, tolerance=tol) for k, g in admin.items()],
+                              ignore_index=True)
         else:
             split = pieces[["project", "parcel_id", "landuse"]].assign(admin_layer="", admin_unit="", area_m2=pieces["take_m2"])
         for k in admin:
             out = split[(split["admin_layer"] == k) & (split["admin_unit"] == takes.OUTSIDE_ADMIN)]["area_m2"].sum()
-            if out > 0.01:
+            if out > 0:
                 report.warn(f"admin layer {k}: {out:,.2f} m² of the takes lie outside every unit (reported as {takes.OUTSIDE_ADMIN})")
     with steps("tables"):
+        minimums = remnants.Minimums(scenario.rules.min_remnant_m2, scenario.rules.min_remnant_width_m, tol)
+        per_project = remnants.parcel_takes(pieces, parcels, fp, tiles=tiles, minimums=minimums)
+        ptable, project_rest, project_slivers = per_project
+        ttable, rest, _ = remnants.parcel_totals(pieces, parcels, fp, tiles=tiles, minimums=minimums, per_project=per_project)
         summary = tables.summary(split)
-        totals = tables.totals(union_pieces, pieces)
-        ptable = remnants.parcel_takes(pieces, parcels, fp, min_remnant_m2=scenario.rules.min_remnant_m2,
-                                       min_remnant_width_m=scenario.rules.min_remnant_width_m)
-        appr = _approvals.approvals(pieces, scenario.projects, fp, scenario.rules)
+        totals = tables.totals(ttable, pieces)
+        appr = _approvals.approvals(pieces, scenario.projects, fp, scenario.rules, tolerance=tol, noise=noise)
         for pid, gap in zip(appr["project"], appr["not_in_parcels_m2"].to_numpy(dtype=float)):
-            if gap > 1.0:
+            if not tol.is_noise_area(np.array([gap]))[0]:
                 report.warn(f"project {pid}: {gap:,.2f} m² of its footprint is in no parcel "
                             f"(gaps in the parcel layer, or outside it)")
         affected_rows = np.unique(pieces["parcel_row"].to_numpy())
         affected = parcels.iloc[affected_rows].reset_index(drop=True)
+        slivers = _slivers(noise, project_slivers, all_parcel_overlaps, all_overlaps)
+        if len(slivers):
+            msg = (f"{len(slivers)} sliver(s) below the tolerance ({slivers['area_m2'].sum():,.6f} m² in all) set aside as noise "
+                   f"(not land taken, not remnant pieces, not overlaps): listed in slivers.csv")
+            if tol.round_m2(slivers["area_m2"].sum()) > 0:
+                report.warn(msg)
+            else:  # float noise too small to show in any table
+                log.info(msg)
     landcover = compare = None
     if scenario.landcover is not None:
         from . import raster
@@ -244,10 +269,35 @@ def _run(scenario: Scenario) -> Result:
         scenario=scenario, footprints=fp, pieces=pieces, affected=affected, admin=admin,
         summary=summary, totals=totals, parcels=ptable, approvals=appr,
         project_overlaps=overlaps, parcel_overlaps=parcel_overlaps, report=report, timings_s=steps.timings,
-        landcover=landcover, landcover_compare=compare,
+        landcover=landcover, landcover_compare=compare, parcel_totals=ttable, remnants=rest,
+        project_remnants=project_rest, slivers=slivers,
     )
     log.info("measured %d pieces of %d parcels for %d projects", len(pieces), len(affected), len(fp))
     return result
+
+
+#: Columns of ``slivers.csv``.
+SLIVER_COLUMNS = ["kind", "project", "parcel_id", "other", "area_m2"]
+
+
+def _slivers(noise: pd.DataFrame, remnant_noise: pd.DataFrame, parcel_overlaps: pd.DataFrame,
+             project_overlaps: pd.DataFrame) -> pd.DataFrame:
+    """Everything the tolerance set aside as noise, listed: pieces of parcels under a footprint
+    (``take``), remaining pieces (``remnant``), overlaps between parcels and between projects."""
+    po = parcel_overlaps[parcel_overlaps["noise"]]
+    fo = project_overlaps[project_overlaps["noise"]]
+    parts = [
+        pd.DataFrame({"kind": "take", "project": noise["project"], "parcel_id": noise["parcel_id"], "other": "",
+                      "area_m2": noise["area_m2"]}),
+        pd.DataFrame({"kind": "remnant", "project": remnant_noise["project"], "parcel_id": remnant_noise["parcel_id"], "other": "",
+                      "area_m2": remnant_noise["area_m2"]}),
+        pd.DataFrame({"kind": "parcel_overlap", "project": "", "parcel_id": po["parcel_id"], "other": po["overlaps_parcel_id"],
+                      "area_m2": po["overlap_m2"]}),
+        pd.DataFrame({"kind": "project_overlap", "project": fo["project_a"], "parcel_id": "", "other": fo["project_b"],
+                      "area_m2": fo["overlap_m2"]}),
+    ]
+    out = pd.concat([p for p in parts if len(p)], ignore_index=True) if any(len(p) for p in parts) else pd.DataFrame(columns=SLIVER_COLUMNS)
+    return out[SLIVER_COLUMNS].reset_index(drop=True)
 
 
 def _check_extents_meet(scenario: Scenario, fp: gpd.GeoDataFrame, report: RunReport) -> None:

@@ -15,8 +15,8 @@ from . import landuse, palette
 from .errors import InputFileError, LayerError
 
 #: GeoPackage layer names a run writes, top of the map first (outputs.py uses these).
-LAYERS: tuple[str, str, str] = ("footprints", "takes", "affected_parcels")
-LAYER_FOOTPRINTS, LAYER_TAKES, LAYER_AFFECTED = LAYERS
+LAYERS: tuple[str, str, str, str] = ("footprints", "remnants", "takes", "affected_parcels")
+LAYER_FOOTPRINTS, LAYER_REMNANTS, LAYER_TAKES, LAYER_AFFECTED = LAYERS
 
 #: The QGIS version the styles and projects declare (QGIS 3.x reads them all; checked with 3.22).
 QGIS_VERSION = "3.28.0-Firenze"
@@ -27,8 +27,10 @@ STYLE_UPDATE_TIME = "2025-01-01T00:00:00.000Z"
 
 #: Layer names shown in a project's layer tree.
 LAYER_TITLES: dict[str, dict[str, str]] = {
-    "vi": {LAYER_FOOTPRINTS: "Ranh giới dự án", LAYER_TAKES: "Đất bị thu hồi (theo loại đất)", LAYER_AFFECTED: "Thửa đất bị ảnh hưởng"},
-    "en": {LAYER_FOOTPRINTS: "Project footprints", LAYER_TAKES: "Land taken (by land use)", LAYER_AFFECTED: "Affected parcels"},
+    "vi": {LAYER_FOOTPRINTS: "Ranh giới dự án", LAYER_REMNANTS: "Phần còn lại của thửa (sau mọi dự án)",
+           LAYER_TAKES: "Đất bị thu hồi (theo loại đất)", LAYER_AFFECTED: "Thửa đất bị ảnh hưởng"},
+    "en": {LAYER_FOOTPRINTS: "Project footprints", LAYER_REMNANTS: "What remains of parcels (after every project)",
+           LAYER_TAKES: "Land taken (by land use)", LAYER_AFFECTED: "Affected parcels"},
 }
 
 _LABELS: dict[str, dict[str, str]] = {
@@ -37,12 +39,16 @@ _LABELS: dict[str, dict[str, str]] = {
         "other_project": "Dự án khác",
         "remnant_bad": "Thửa có phần còn lại dưới mức tối thiểu",
         "affected": "Thửa bị ảnh hưởng",
+        "piece_bad": "Phần còn lại dưới mức tối thiểu",
+        "piece_ok": "Phần còn lại đủ điều kiện",
     },
     "en": {
         "other_code": "Other code",
         "other_project": "Other project",
         "remnant_bad": "Parcel with a remnant below a minimum",
         "affected": "Affected parcel",
+        "piece_bad": "Remaining piece below a minimum",
+        "piece_ok": "Remaining piece above the minimums",
     },
 }
 
@@ -241,8 +247,28 @@ def qml_affected_parcels(lang: str = "vi") -> str:
     return _finish_qml(root)
 
 
+def qml_remnants(lang: str = "vi") -> str:
+    """QGIS style of the ``remnants`` layer (each piece that remains of a parcel after every project):
+    pieces failing a minimum (``"flag" <> ''``) filled in :data:`landplan.palette.REMNANT_BAD`, the
+    others outlined in :data:`landplan.palette.REMNANT_OK`."""
+    _check_lang(lang)
+    lab = _LABELS[lang]
+    root = _qml_root()
+    renderer = _renderer(root, {"type": "RuleRenderer"})
+    rules = _sub(renderer, "rules", {"key": "{landplan-remnants}"})
+    symbols = _sub(renderer, "symbols")
+    spec = (
+        ("\"flag\" <> ''", lab["piece_bad"], palette.REMNANT_BAD, palette.REMNANT_BAD, REMNANT_BAD_OUTLINE_MM, "{landplan-piece-below-minimum}"),
+        ("ELSE", lab["piece_ok"], None, palette.REMNANT_OK, PARCEL_OUTLINE_MM, "{landplan-piece-ok}"),
+    )
+    for i, (expr, label, fill, color, width, key) in enumerate(spec):
+        _sub(rules, "rule", {"key": key, "symbol": str(i), "label": label, "filter": expr})
+        symbols.append(_fill_symbol(str(i), fill=fill, outline=color, width_mm=width))
+    return _finish_qml(root)
+
+
 def styles_for(projects: Sequence[tuple[str, str, bool]], lang: str = "vi") -> dict[str, str]:
-    """The three QML styles keyed by GeoPackage layer name (:data:`LAYERS`).
+    """The QML styles keyed by GeoPackage layer name (:data:`LAYERS`).
 
     Parameters
     ----------
@@ -251,7 +277,8 @@ def styles_for(projects: Sequence[tuple[str, str, bool]], lang: str = "vi") -> d
     lang : {"vi", "en"}
         Language of the legend labels.
     """
-    return {LAYER_FOOTPRINTS: qml_footprints(projects, lang), LAYER_TAKES: qml_takes(lang), LAYER_AFFECTED: qml_affected_parcels(lang)}
+    return {LAYER_FOOTPRINTS: qml_footprints(projects, lang), LAYER_REMNANTS: qml_remnants(lang), LAYER_TAKES: qml_takes(lang),
+            LAYER_AFFECTED: qml_affected_parcels(lang)}
 
 
 def write_layer_styles(gpkg: Path, styles: Mapping[str, str]) -> None:

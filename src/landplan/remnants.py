@@ -1,8 +1,25 @@
-"""What remains of each affected parcel after a project's take, and which remnants fall below the minimums."""
+"""What remains of each affected parcel, per project and after all projects, and which pieces fall below the minimums.
+
+A parcel's record is what a household reads: what is taken, what remains and in how many pieces,
+and whether a remaining piece is too small or too narrow to use. It is computed the same way for
+one project (``parcels.csv``) and for all projects together (``affected_parcels.csv``):
+
+* what remains is the parcel **less the footprint** (never less the piece: the piece's cut points
+  are rounded, and ``parcel − piece`` leaves zero-width slivers that join the two halves of a parcel
+  cut in two);
+* only the parts of a multi-part parcel that the footprint touches are screened: a detached part
+  the road never reaches is reported as untouched land (``untouched_m2``), not as a remnant piece,
+  as it would be were it stored as a parcel of its own;
+* remaining pieces that are noise (:mod:`landplan.tolerance`) are not pieces: they are listed as
+  slivers;
+* each piece is compared with its land-use group's minimum area (rounded by the rounding rule) and
+  minimum width (:func:`landplan.tolerance.is_narrow`), and says which it fails.
+"""
 
 from __future__ import annotations
 
 from collections.abc import Mapping
+from dataclasses import dataclass
 
 import geopandas as gpd
 import numpy as np
@@ -12,134 +29,215 @@ import shapely
 from . import landuse
 from .footprints import polygonal
 from .parallel import geos_map
+from .tolerance import Tolerance, is_narrow
 
-#: Remaining pieces smaller than this (m²) are slivers from coordinate rounding, not land; they are ignored.
-SLIVER_M2 = 0.01
+#: Columns of a parcel record, per project (``parcels.csv``, with ``project``) and for all projects
+#: (``affected_parcels.csv``, with ``projects``).
+RECORD_COLUMNS = ["landuse", "owner", "parcel_area_m2", "counted_area_m2", "parcel_parts", "take_m2", "take_fraction",
+                  "remnant_m2", "remnant_pieces", "untouched_m2", "remnant_small", "remnant_narrow", "remnant_flag",
+                  "min_remnant_m2", "min_remnant_width_m"]
+#: Columns of the remaining pieces (GeoPackage layer ``remnants``), besides geometry.
+PIECE_COLUMNS = ["parcel_id", "piece", "area_m2", "small", "narrow", "flag"]
 
 
+@dataclass(frozen=True)
+class Minimums:
+    """Minimum remnant area (m²) and width (m) per land-use group, and the tolerance policy."""
 
-def parcel_takes(pieces: gpd.GeoDataFrame, parcels: gpd.GeoDataFrame, footprints: gpd.GeoDataFrame, *,
-                 min_remnant_m2: Mapping[str, float], min_remnant_width_m: Mapping[str, float]) -> pd.DataFrame:
-    """One row per affected parcel and project: take, remainder, remnant pieces and flags.
+    area_m2: Mapping[str, float]
+    width_m: Mapping[str, float]
+    tolerance: Tolerance
 
-    Columns: ``parcel_id``, ``project``, ``landuse``, ``owner``, ``parcel_area_m2`` (as drawn),
-    ``counted_area_m2`` (after the parcel-overlap rule), ``take_m2``, ``take_fraction`` (0–1 of the
-    counted area), ``remnant_m2``, ``remnant_pieces`` (separate remaining pieces),
-    ``remnant_small`` (a piece below the group's minimum area), ``remnant_narrow`` (a piece narrower
-    than the group's minimum width), ``remnant_flag`` (which threshold failed, in words), and
-    ``min_remnant_m2``/``min_remnant_width_m`` (the thresholds applied).
+    def for_codes(self, codes: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        """The minimum area and width that apply to each land-use code."""
+        idx, distinct = pd.factorize(np.asarray(codes, dtype=object))
+        groups = [landuse.group(c) for c in distinct]
+        a = np.array([float(self.area_m2.get(g, 0.0)) for g in groups] + [0.0], dtype="float64")[idx]
+        w = np.array([float(self.width_m.get(g, 0.0)) for g in groups] + [0.0], dtype="float64")[idx]
+        return a, w
+
+
+def local_footprints(parcel_geoms: np.ndarray, footprint_row: np.ndarray, tiles: tuple[np.ndarray, np.ndarray],
+                     n_footprints: int) -> np.ndarray:
+    """For each (parcel, footprint) pair, the footprint near the parcel: the footprint itself, or, for a
+    footprint cut into tiles (:func:`landplan.takes.tile_footprints`), the union of its tiles that meet
+    the parcel. Differences against it equal differences against the whole footprint."""
+    tiles_g, tile_row = tiles
+    per_fp = np.bincount(tile_row, minlength=n_footprints)
+    out = np.empty(len(parcel_geoms), dtype=object)
+    single = per_fp[footprint_row] == 1
+    first_tile = np.full(n_footprints, -1, dtype="int64")
+    first_tile[tile_row[::-1]] = np.arange(len(tile_row))[::-1]  # the first tile of each footprint
+    out[single] = tiles_g[first_tile[footprint_row[single]]]
+    many = np.flatnonzero(~single)
+    if len(many):
+        tree = shapely.STRtree(tiles_g)
+        qi, ti = tree.query(parcel_geoms[many], predicate="intersects")
+        same = tile_row[ti] == footprint_row[many[qi]]
+        qi, ti = qi[same], ti[same]
+        for k in range(len(many)):
+            out[many[k]] = shapely.union_all(tiles_g[ti[qi == k]])
+    return out
+
+
+def screen(parcels: gpd.GeoDataFrame, parcel_row: np.ndarray, cutters: np.ndarray, take_m2: np.ndarray,
+           minimums: Minimums) -> tuple[pd.DataFrame, gpd.GeoDataFrame, pd.DataFrame]:
+    """Records of parcels cut by ``cutters``: record *i* is parcel ``parcel_row[i]`` (its counted
+    geometry) less ``cutters[i]`` (a footprint, or the union of several), whose intersection measures
+    ``take_m2[i]``.
+
+    Returns ``(records, pieces, slivers)``: ``records`` has :data:`RECORD_COLUMNS` in record order;
+    ``pieces`` one row per remaining piece (``record``, ``piece``, ``area_m2``, ``small``, ``narrow``,
+    ``flag``, geometry); ``slivers`` the remaining pieces that are noise (``record``, ``area_m2``).
 
     Notes
     -----
-    ``remnant_m2 = counted_area_m2 - take_m2`` is checked against the area of the geometric
-    difference parcel − footprint. A piece is "narrow" when an inward buffer of half the minimum
-    width leaves nothing of it.
+    ``remnant_m2 = counted_area_m2 − take_m2``: all that remains, untouched parts included, so
+    counted = take + remnant exactly. ``remnant_pieces`` counts the pieces left of the parts the
+    cutter touches; ``untouched_m2`` is the area of the parts it does not touch (multi-part parcels).
     """
-    prow = pieces["parcel_row"].to_numpy()
-    frow = pieces["footprint_row"].to_numpy()
-    counted = parcels["counted_area_m2"].to_numpy()[prow]
-    take = pieces["take_m2"].to_numpy()
-    # the take table has one piece per parcel and project, so what remains is the parcel less its piece:
-    # a small local operation, whatever the size of the footprint. A piece is part of its parcel, so
-    # where the two areas differ by less than a sliver nothing can remain and no difference is needed.
-    cut = np.flatnonzero(counted - take >= SLIVER_M2 / 2)
-    rest = geos_map(lambda a, b: polygonal(np.asarray(shapely.difference(a, b))),
-                    np.asarray(parcels.geometry.values)[prow[cut]], np.asarray(pieces.geometry.values)[cut])
-    parts, owner_idx = _parts(rest)
-    owner_idx = cut[owner_idx]
-    part_area = shapely.area(parts)
-    real = part_area >= SLIVER_M2
-    parts, owner_idx, part_area = parts[real], owner_idx[real], part_area[real]
+    tol = minimums.tolerance
+    n = len(parcel_row)
+    geoms = np.asarray(parcels.geometry.values)[parcel_row]
+    counted = parcels["counted_area_m2"].to_numpy(dtype="float64")[parcel_row]
+    codes = parcels["landuse"].to_numpy()[parcel_row]
+    min_a, min_w = minimums.for_codes(codes)
+    remnant = np.maximum(counted - take_m2, 0.0)
+    n_parts = shapely.get_num_geometries(geoms)
+    untouched = np.zeros(n)
 
-    codes = parcels["landuse"].to_numpy()[prow]
-    code_idx, distinct = pd.factorize(codes)
-    groups = [landuse.group(c) for c in distinct]
-    min_a = np.array([float(min_remnant_m2.get(g, 0.0)) for g in groups] + [0.0], dtype="float64")[code_idx]
-    min_w = np.array([float(min_remnant_width_m.get(g, 0.0)) for g in groups] + [0.0], dtype="float64")[code_idx]
-    small_part = part_area < min_a[owner_idx]
-    half = min_w[owner_idx] / 2.0
-    narrow_part = np.zeros(len(parts), dtype=bool)
-    test = half > 0
-    if test.any():
-        narrow_part[test] = _narrow(parts[test], half[test])
-    n = len(pieces)
-    n_pieces = np.bincount(owner_idx, minlength=n)
-    small = np.bincount(owner_idx, weights=small_part.astype(float), minlength=n) > 0
-    narrow = np.bincount(owner_idx, weights=narrow_part.astype(float), minlength=n) > 0
+    # multi-part parcels: keep the parts the cutter really touches (rare: a handful per run)
+    screened = geoms.copy()
+    for i in np.flatnonzero(n_parts > 1):
+        parts = shapely.get_parts(geoms[i])
+        touched = ~tol.is_noise(shapely.intersection(parts, cutters[i]))
+        if not touched.all():
+            untouched[i] = float(shapely.area(parts[~touched]).sum())
+            screened[i] = shapely.union_all(parts[touched]) if touched.any() else shapely.Polygon()
 
-    remnant = np.maximum(counted - take, 0.0)
+    # what remains: the parcel less the footprint, only where anything above the tolerance can remain
+    cut = np.flatnonzero(remnant - untouched >= tol.sliver_m2)
+    rest = geos_map(lambda a, b: polygonal(np.asarray(shapely.difference(a, b))), screened[cut], cutters[cut])
+    parts, owner = shapely.get_parts(rest, return_index=True)
+    owner = cut[owner]
+    noise = tol.is_noise(parts)
+    slivers = pd.DataFrame({"record": owner[noise], "area_m2": shapely.area(parts[noise])})
+    parts, owner = parts[~noise], owner[~noise]
+    area = shapely.area(parts)
+    small = tol.below(area, min_a[owner])
+    narrow = is_narrow(parts, min_w[owner], tol)
+    # largest piece first within each record, for a stable numbering
+    order = np.lexsort((-area, owner))
+    parts, owner, area, small, narrow = parts[order], owner[order], area[order], small[order], narrow[order]
+    piece_no = np.arange(len(owner)) - np.searchsorted(owner, owner) + 1
+    piece_flag = np.array([_flag(s, w, a, m) for s, w, a, m in zip(small, narrow, min_a[owner], min_w[owner])], dtype=object)
+
+    n_pieces = np.bincount(owner, minlength=n)
+    any_small = np.bincount(owner, weights=small, minlength=n) > 0
+    any_narrow = np.bincount(owner, weights=narrow, minlength=n) > 0
     flags = np.full(n, "", dtype=object)
-    for i in np.flatnonzero(small | narrow):  # only the flagged few
-        f = ([f"diện tích < {min_a[i]:g} m²"] if small[i] else []) + ([f"bề rộng < {min_w[i]:g} m"] if narrow[i] else [])
-        flags[i] = "; ".join(f)
-    out = pd.DataFrame({
-        "parcel_id": parcels["parcel_id"].to_numpy()[prow],
-        "project": footprints["project"].to_numpy()[frow],
+    for i in np.flatnonzero(any_small | any_narrow):  # only the flagged few
+        flags[i] = _flag(any_small[i], any_narrow[i], min_a[i], min_w[i])
+    records = pd.DataFrame({
         "landuse": codes,
-        "owner": parcels["owner"].to_numpy()[prow] if "owner" in parcels else "",
-        "parcel_area_m2": parcels["parcel_area_m2"].to_numpy()[prow],
+        "owner": parcels["owner"].to_numpy()[parcel_row] if "owner" in parcels else "",
+        "parcel_area_m2": parcels["parcel_area_m2"].to_numpy(dtype="float64")[parcel_row],
         "counted_area_m2": counted,
-        "take_m2": take,
-        "take_fraction": np.clip(np.divide(take, counted, out=np.zeros(n), where=counted > 0), 0.0, 1.0),
+        "parcel_parts": n_parts.astype("int64"),
+        "take_m2": take_m2.astype("float64"),
+        "take_fraction": np.clip(np.divide(take_m2, counted, out=np.zeros(n), where=counted > 0), 0.0, 1.0),
         "remnant_m2": remnant,
         "remnant_pieces": n_pieces.astype("int64"),
-        "remnant_small": small,
-        "remnant_narrow": narrow,
+        "untouched_m2": untouched,
+        "remnant_small": any_small,
+        "remnant_narrow": any_narrow,
         "remnant_flag": flags,
         "min_remnant_m2": min_a,
         "min_remnant_width_m": min_w,
     })
-    return out.sort_values(["project", "parcel_id"], kind="stable").reset_index(drop=True)
+    pieces = gpd.GeoDataFrame({"record": owner, "piece": piece_no.astype("int64"), "area_m2": area, "small": small,
+                               "narrow": narrow, "flag": piece_flag}, geometry=parts, crs=parcels.crs)
+    return records, pieces, slivers
 
 
-def _parts(geoms: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-    """``shapely.get_parts(geoms, return_index=True)``, without copying the single polygons (most of them)."""
-    single = (shapely.get_type_id(geoms) == 3) & ~shapely.is_empty(geoms)
-    many = np.flatnonzero(~single)
-    parts, idx = shapely.get_parts(geoms[many], return_index=True)
-    return (np.concatenate([geoms[single], parts]),
-            np.concatenate([np.flatnonzero(single), many[idx]]).astype("int64"))
+def _flag(small: bool, narrow: bool, min_a: float, min_w: float) -> str:
+    """Which minimums failed, in words (Vietnamese, as the cadastre writes them)."""
+    return "; ".join(([f"diện tích < {min_a:g} m²"] if small else []) + ([f"bề rộng < {min_w:g} m"] if narrow else []))
 
 
-def _narrow(parts: np.ndarray, half_m: np.ndarray) -> np.ndarray:
-    """True where an inward buffer of ``half_m`` leaves nothing of the polygon (it is narrower than
-    twice ``half_m`` everywhere).
+def parcel_takes(pieces: gpd.GeoDataFrame, parcels: gpd.GeoDataFrame, footprints: gpd.GeoDataFrame, *,
+                 tiles: tuple[np.ndarray, np.ndarray], minimums: Minimums) -> tuple[pd.DataFrame, gpd.GeoDataFrame, pd.DataFrame]:
+    """One record per affected parcel and project (``parcels.csv``), its remaining pieces and slivers.
 
-    A polygon whose centroid lies inside it, farther than ``half_m`` from its boundary, holds a disc
-    of that radius, so the buffer keeps at least the centroid: those (most remnants) are decided
-    without buffering. The rest are buffered.
+    ``pieces`` is the take table without noise (:func:`landplan.takes.split_noise`); ``tiles`` the
+    footprints' tiles. Returns ``(table, remaining_pieces, slivers)``: ``table`` has ``parcel_id``,
+    ``project`` and :data:`RECORD_COLUMNS`, sorted by project and parcel; ``remaining_pieces`` has
+    ``project`` and :data:`PIECE_COLUMNS`; ``slivers`` ``project``, ``parcel_id``, ``area_m2``.
     """
-    wide = geos_map(_holds_disc_at_centroid, parts, half_m)
-    out = np.zeros(len(parts), dtype=bool)
-    test = np.flatnonzero(~wide)
-    if len(test):
-        out[test] = geos_map(lambda g, d: shapely.is_empty(shapely.buffer(g, -d, join_style="mitre")), parts[test], half_m[test])
-    return out
+    prow = pieces["parcel_row"].to_numpy()
+    frow = pieces["footprint_row"].to_numpy()
+    pgeoms = np.asarray(parcels.geometry.values)
+    cutters = local_footprints(pgeoms[prow], frow, tiles, len(footprints))
+    records, rest, slivers = screen(parcels, prow, cutters, pieces["take_m2"].to_numpy(dtype="float64"), minimums)
+    ids = parcels["parcel_id"].to_numpy()[prow]
+    project = footprints["project"].to_numpy()[frow]
+    table = pd.concat([pd.DataFrame({"parcel_id": ids, "project": project}), records], axis=1)
+    order = np.lexsort((table["parcel_id"].to_numpy(dtype=str), table["project"].to_numpy(dtype=str)))
+    rec = rest["record"].to_numpy()
+    rest = rest.assign(project=project[rec], parcel_id=ids[rec])[["project", *PIECE_COLUMNS, "geometry"]]
+    sl = pd.DataFrame({"project": project[slivers["record"]], "parcel_id": ids[slivers["record"]], "area_m2": slivers["area_m2"]})
+    return table.iloc[order].reset_index(drop=True), _sorted_pieces(rest, ["project", "parcel_id", "piece"]), sl
 
 
-def _holds_disc_at_centroid(parts: np.ndarray, radius_m: np.ndarray) -> np.ndarray:
-    """True where the polygon's centroid lies inside it farther than ``radius_m`` from its boundary."""
-    out = np.zeros(len(parts), dtype=bool)
-    ok = np.flatnonzero(~shapely.is_empty(parts))
-    c = shapely.centroid(parts[ok])
-    xy = shapely.get_coordinates(c)
-    # subnormal coordinates can make GEOS divide by zero; the distance is then not finite, the test
-    # says "not wide" and the buffer decides
-    with np.errstate(divide="ignore", invalid="ignore", over="ignore"):
-        d = shapely.distance(c, shapely.boundary(parts[ok]))
-        out[ok] = shapely.contains_xy(parts[ok], xy[:, 0], xy[:, 1]) & np.isfinite(d) & (d > radius_m[ok] * (1.0 + 1e-9))
-    return out
+def parcel_totals(pieces: gpd.GeoDataFrame, parcels: gpd.GeoDataFrame, footprints: gpd.GeoDataFrame, *,
+                  tiles: tuple[np.ndarray, np.ndarray], minimums: Minimums,
+                  per_project: tuple[pd.DataFrame, gpd.GeoDataFrame, pd.DataFrame] | None = None,
+                  ) -> tuple[pd.DataFrame, gpd.GeoDataFrame, pd.DataFrame]:
+    """One record per affected parcel for **all projects together** (``affected_parcels.csv``): land under
+    two projects counted once, what remains after every project, its pieces and flags.
 
-
-def per_parcel(table: pd.DataFrame) -> pd.DataFrame:
-    """The parcel table (one row per parcel and project) summed per parcel, indexed by ``parcel_id``.
-
-    Columns: ``projects`` (ids in the order met, joined with ","), ``take_m2`` (sum over projects),
-    ``counted_area_m2`` and ``remnant_flag`` (distinct flags, sorted, joined with "; ").
+    A parcel under one project has that project's record (``per_project``, the result of
+    :func:`parcel_takes`, when already computed); for a parcel under several, the parcel less the
+    union of their footprints is screened. Returns ``(table, remaining_pieces, slivers)`` like
+    :func:`parcel_takes`, with ``projects`` (ids joined with ",") instead of ``project``.
     """
-    return table.groupby("parcel_id", sort=False).agg(
-        projects=("project", lambda s: ",".join(dict.fromkeys(s))),
-        take_m2=("take_m2", "sum"),
-        counted_area_m2=("counted_area_m2", "first"),
-        remnant_flag=("remnant_flag", lambda s: "; ".join(sorted({x for x in s if x}))),
-    )
+    prow = pieces["parcel_row"].to_numpy()
+    frow = pieces["footprint_row"].to_numpy()
+    pid = footprints["project"].to_numpy()
+    counts = np.bincount(prow, minlength=len(parcels))
+    multi = counts[prow] > 1
+    if per_project is None:
+        per_project = parcel_takes(pieces, parcels, footprints, tiles=tiles, minimums=minimums)
+    ptable, prest, pslivers = per_project
+    ids = parcels["parcel_id"].to_numpy()
+    single_ids = set(ids[prow[~multi]])
+    t1 = ptable[ptable["parcel_id"].isin(single_ids)].rename(columns={"project": "projects"})
+    r1 = prest[prest["parcel_id"].isin(single_ids)].drop(columns="project")
+    s1 = pslivers[pslivers["parcel_id"].isin(single_ids)].drop(columns="project")
+    tables, rests, slivers = [t1], [r1], [s1]
+    if multi.any():
+        pgeoms = np.asarray(parcels.geometry.values)
+        cutters_all = local_footprints(pgeoms[prow[multi]], frow[multi], tiles, len(footprints))
+        mrow = prow[multi]
+        order = np.argsort(mrow, kind="stable")
+        starts = np.flatnonzero(np.r_[True, np.diff(mrow[order]) != 0])
+        groups = np.split(order, starts[1:])
+        rows = np.array([mrow[g[0]] for g in groups], dtype="int64")
+        cutters = np.array([shapely.union_all(cutters_all[g]) for g in groups], dtype=object)
+        # land taken by any project: the union of the parcel's pieces, so land under two projects counts once
+        piece_geoms = np.asarray(pieces.geometry.values)[multi]
+        take = np.array([shapely.area(shapely.union_all(piece_geoms[g])) for g in groups], dtype="float64")
+        records, rest, sl = screen(parcels, rows, cutters, take, minimums)
+        names = [",".join(dict.fromkeys(pid[frow[multi][g]])) for g in groups]
+        tables.append(pd.concat([pd.DataFrame({"parcel_id": ids[rows], "projects": names}), records], axis=1))
+        rec = rest["record"].to_numpy()
+        rests.append(rest.assign(parcel_id=ids[rows][rec])[[*PIECE_COLUMNS, "geometry"]])
+        slivers.append(pd.DataFrame({"parcel_id": ids[rows][sl["record"]], "area_m2": sl["area_m2"]}))
+    table = pd.concat(tables, ignore_index=True)
+    table = table.sort_values("parcel_id", kind="stable").reset_index(drop=True)
+    rest = gpd.GeoDataFrame(pd.concat(rests, ignore_index=True), geometry="geometry", crs=parcels.crs)
+    return table, _sorted_pieces(rest, ["parcel_id", "piece"]), pd.concat(slivers, ignore_index=True)
+
+
+def _sorted_pieces(gdf: gpd.GeoDataFrame, keys: list[str]) -> gpd.GeoDataFrame:
+    return gdf.sort_values(keys, kind="stable").reset_index(drop=True)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import itertools
+import math
 import tomllib
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -14,6 +15,7 @@ from . import sources
 from .crs import DEFAULT_WORKING_CRS, check_working_crs, parse_crs
 from .errors import CRSError, ScenarioError
 from .raster import LandcoverClass, LandcoverSpec
+from .tolerance import Tolerance
 
 Lang = Literal["vi", "en"]
 LANGS: tuple[str, ...] = ("vi", "en")
@@ -105,6 +107,19 @@ class ProjectSpec:
         return self.name_vi if lang == "vi" else self.name_en
 
 
+OffsetAction = Literal["error", "warn"]
+OFFSET_ACTIONS: tuple[str, ...] = ("error", "warn")
+
+
+@dataclass(frozen=True)
+class Checks:
+    """Consistency checks between layers (``[checks]``): what to do when two layers that should coincide
+    (parcels and administrative units, two administrative layers) are offset by a constant vector."""
+
+    layer_offset: OffsetAction = "error"
+    offset_alarm_m: float = 5.0
+
+
 @dataclass(frozen=True)
 class Rules:
     """Approval thresholds and remnant minimums (settings, never buried constants)."""
@@ -129,6 +144,8 @@ class Scenario:
     projects: tuple[ProjectSpec, ...]
     rules: Rules
     landcover: LandcoverSpec | None = None
+    tolerance: Tolerance = field(default_factory=Tolerance)
+    checks: Checks = field(default_factory=lambda: Checks())
 
     def input_files(self) -> list[Path]:
         """Every distinct input file the scenario reads."""
@@ -141,7 +158,9 @@ class Scenario:
         return list(seen)
 
 
-_TOP_KEYS = {"scenario", "parcels", "admin", "projects", "rules", "landcover"}
+_TOP_KEYS = {"scenario", "parcels", "admin", "projects", "rules", "landcover", "tolerance", "checks"}
+_TOLERANCE_KEYS = {"sliver_m2", "sliver_width_m", "decimals_m2"}
+_CHECK_KEYS = {"layer_offset", "offset_alarm_m"}
 _LANDCOVER_KEYS = {"path", "band", "nodata", "classes"}
 _CLASS_KEYS = {"value", "code", "group", "name", "name_en"}
 _SCENARIO_KEYS = {"name", "crs", "lang"}
@@ -187,8 +206,8 @@ class _Checker:
         if value is None:
             return None
         full = f"{key}.{name}"
-        if isinstance(value, bool) or not isinstance(value, (int, float)) or value != value:
-            self.add(full, f"must be a number, got {value!r}")
+        if isinstance(value, bool) or not isinstance(value, (int, float)) or not math.isfinite(value):
+            self.add(full, f"must be a finite number, got {value!r}")
             return None
         if positive and not value > 0:
             self.add(full, f"must be a positive number, got {value!r}")
@@ -359,14 +378,58 @@ def parse_scenario(data: dict[str, Any], *, base: Path, path: Path | None = None
 
     rules = _parse_rules(ck, data.get("rules", {}))
     landcover = _parse_landcover(ck, data["landcover"]) if "landcover" in data else None
+    tolerance = _parse_tolerance(ck, data.get("tolerance", {}))
+    checks = _parse_checks(ck, data.get("checks", {}))
 
     if ck.problems:
         raise ScenarioError(label, ck.problems)
-    assert parcels is not None and crs is not None and rules is not None
+    assert parcels is not None and crs is not None and rules is not None and tolerance is not None and checks is not None
     return Scenario(
         path=(path.resolve() if path else base), name=name, crs=crs, lang=lang,
         parcels=parcels, admin=tuple(admins), projects=tuple(projects), rules=rules, landcover=landcover,
+        tolerance=tolerance, checks=checks,
     )
+
+
+def _parse_tolerance(ck: _Checker, tt: Any) -> Tolerance | None:
+    """``[tolerance]``: the noise and rounding policy (:mod:`landplan.tolerance`)."""
+    if not isinstance(tt, dict):
+        ck.add("tolerance", "must be a table with sliver_m2, sliver_width_m and decimals_m2")
+        return None
+    ck.unknown_keys("tolerance", tt, _TOLERANCE_KEYS)
+    d = Tolerance()
+    ok = True
+    values: dict[str, float] = {}
+    for name in ("sliver_m2", "sliver_width_m"):
+        v = tt.get(name, getattr(d, name))
+        if isinstance(v, bool) or not isinstance(v, (int, float)) or not math.isfinite(v) or v < 0:
+            ck.add(f"tolerance.{name}", f"must be a finite number ≥ 0, got {v!r}")
+            ok = False
+        else:
+            values[name] = float(v)
+    dec = tt.get("decimals_m2", d.decimals_m2)
+    if isinstance(dec, bool) or not isinstance(dec, int) or not 0 <= dec <= 6:
+        ck.add("tolerance.decimals_m2", f"must be a whole number of decimal places from 0 to 6, got {dec!r}")
+        ok = False
+    return Tolerance(values["sliver_m2"], values["sliver_width_m"], int(dec)) if ok else None
+
+
+def _parse_checks(ck: _Checker, ct: Any) -> Checks | None:
+    """``[checks]``: what a constant offset between layers that should coincide does (error or warn)."""
+    if not isinstance(ct, dict):
+        ck.add("checks", "must be a table")
+        return None
+    ck.unknown_keys("checks", ct, _CHECK_KEYS)
+    d = Checks()
+    action = ct.get("layer_offset", d.layer_offset)
+    ok = True
+    if action not in OFFSET_ACTIONS:
+        ck.add("checks.layer_offset", f"must be one of {', '.join(OFFSET_ACTIONS)}, got {action!r}")
+        ok = False
+    alarm = ck.number("checks", ct, "offset_alarm_m")
+    if "offset_alarm_m" in ct and alarm is None:
+        ok = False
+    return Checks(action, alarm if alarm is not None else d.offset_alarm_m) if ok else None
 
 
 def _parse_landcover(ck: _Checker, lt: Any) -> LandcoverSpec | None:
@@ -443,9 +506,9 @@ def _parse_rules(ck: _Checker, rt: Any) -> Rules | None:
     th = rt.get("approval_thresholds_ha", list(defaults.approval_thresholds_ha))
     auth = rt.get("approval_authorities", list(defaults.approval_authorities))
     ok = True
-    if not (isinstance(th, list) and th and all(isinstance(x, (int, float)) and not isinstance(x, bool) and x > 0 for x in th)
+    if not (isinstance(th, list) and th and all(isinstance(x, (int, float)) and not isinstance(x, bool) and math.isfinite(x) and x > 0 for x in th)
             and all(a < b for a, b in itertools.pairwise(th))):
-        ck.add("rules.approval_thresholds_ha", f"must be a list of increasing positive numbers, got {th!r}")
+        ck.add("rules.approval_thresholds_ha", f"must be a list of increasing, finite, positive numbers, got {th!r}")
         ok = False
     if not (isinstance(auth, list) and all(isinstance(x, str) for x in auth)):
         ck.add("rules.approval_authorities", "must be a list of strings")
@@ -469,8 +532,8 @@ def _parse_rules(ck: _Checker, rt: Any) -> Rules | None:
                 if g not in dflt:
                     ck.add(f"rules.{name}.{g}", f"unknown land-use group; groups are {', '.join(dflt)}")
                     ok = False
-                elif isinstance(v, bool) or not isinstance(v, (int, float)) or v < 0:
-                    ck.add(f"rules.{name}.{g}", f"must be a number ≥ 0, got {v!r}")
+                elif isinstance(v, bool) or not isinstance(v, (int, float)) or not math.isfinite(v) or v < 0:
+                    ck.add(f"rules.{name}.{g}", f"must be a finite number ≥ 0, got {v!r}")
                     ok = False
                 else:
                     merged[g] = float(v)

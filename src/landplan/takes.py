@@ -14,19 +14,19 @@ from .crs import assert_working, geodesic_area_m2
 from .footprints import cut_by_grid, polygonal
 from .parallel import geos_map, workers
 from .report import RunReport
+from .tolerance import DEFAULT_TOLERANCE, Tolerance
 
-#: Overlaps between input parcels smaller than this (m²) are digitising noise: resolved but not listed.
-OVERLAP_REPORT_MIN_M2 = 0.01
 #: Label for land of a take that lies in no unit of an administrative layer.
 OUTSIDE_ADMIN = "(ngoài ranh giới hành chính)"
 
 
-def make_disjoint(geoms: np.ndarray, keys: np.ndarray) -> tuple[np.ndarray, pd.DataFrame]:
+def make_disjoint(geoms: np.ndarray, keys: np.ndarray, tolerance: Tolerance = DEFAULT_TOLERANCE) -> tuple[np.ndarray, pd.DataFrame]:
     """Cut overlaps out of polygons so that no square metre lies in two of them.
 
     Where two polygons overlap, the land stays with the one whose key sorts first; the other loses
     it (an exact duplicate keeps nothing). Returns the new geometries (same order) and the
-    overlapping pairs (``first``, ``later`` as row positions, ``overlap_m2``).
+    overlapping pairs (``first``, ``later`` as row positions, ``overlap_m2``, ``noise``: the overlap
+    is noise under ``tolerance``; it is cut all the same).
     """
     geoms = np.asarray(geoms, dtype=object)
     tree = shapely.STRtree(geoms)
@@ -45,7 +45,9 @@ def make_disjoint(geoms: np.ndarray, keys: np.ndarray) -> tuple[np.ndarray, pd.D
     pairs = pd.DataFrame({"first": first, "later": later}).drop_duplicates()
     new = geoms.copy()
     if len(pairs):
-        pairs["overlap_m2"] = shapely.area(shapely.intersection(geoms[pairs["first"].to_numpy()], geoms[pairs["later"].to_numpy()]))
+        inter = polygonal(shapely.intersection(geoms[pairs["first"].to_numpy()], geoms[pairs["later"].to_numpy()]))
+        pairs["overlap_m2"] = shapely.area(inter)
+        pairs["noise"] = tolerance.is_noise(inter)
         pairs = pairs[pairs["overlap_m2"] > 0]
         later_arr, first_arr = pairs["later"].to_numpy(), pairs["first"].to_numpy()
         for li in np.unique(later_arr):
@@ -53,10 +55,12 @@ def make_disjoint(geoms: np.ndarray, keys: np.ndarray) -> tuple[np.ndarray, pd.D
             new[li] = polygonal(np.array([shapely.difference(geoms[li], cut)], dtype=object))[0]
     else:
         pairs["overlap_m2"] = pd.Series(dtype="float64")
+        pairs["noise"] = pd.Series(dtype=bool)
     return new, pairs.reset_index(drop=True)
 
 
-def resolve_parcel_overlaps(parcels: gpd.GeoDataFrame, *, report: RunReport) -> tuple[gpd.GeoDataFrame, pd.DataFrame]:
+def resolve_parcel_overlaps(parcels: gpd.GeoDataFrame, *, report: RunReport,
+                            tolerance: Tolerance = DEFAULT_TOLERANCE) -> tuple[gpd.GeoDataFrame, pd.DataFrame]:
     """Make parcels disjoint so no square metre is counted in two parcels.
 
     Rule (:func:`make_disjoint`): where parcels overlap, the land belongs to the parcel whose
@@ -64,8 +68,9 @@ def resolve_parcel_overlaps(parcels: gpd.GeoDataFrame, *, report: RunReport) -> 
     ``parcel_area_m2`` remains the area of the parcel as drawn; ``counted_area_m2`` is what is left
     of it after the rule.
 
-    Returns the parcels (a new frame, caller's rows and order kept) and a table of overlaps
-    (``parcel_id``, ``overlaps_parcel_id``, ``overlap_m2``).
+    Returns the parcels (a new frame, caller's rows and order kept) and a table of every overlap
+    (``parcel_id``, ``overlaps_parcel_id``, ``overlap_m2``, ``noise``): overlaps that are noise under
+    ``tolerance`` are resolved the same way and flagged, so they are listed as slivers, not as overlaps.
     """
     geoms = np.asarray(parcels.geometry.values)
     ids = parcels["parcel_id"].to_numpy()
@@ -73,23 +78,24 @@ def resolve_parcel_overlaps(parcels: gpd.GeoDataFrame, *, report: RunReport) -> 
     out = parcels.copy()
     out["parcel_area_m2"] = shapely.area(geoms)
     out[out.geometry.name] = gpd.GeoSeries(new, index=out.index, crs=out.crs)
-    listed = pairs[pairs["overlap_m2"] >= OVERLAP_REPORT_MIN_M2]
-    table = pd.DataFrame({"parcel_id": ids[listed["later"].to_numpy()], "overlaps_parcel_id": ids[listed["first"].to_numpy()],
-                          "overlap_m2": listed["overlap_m2"].to_numpy(dtype="float64")})
-    if len(table):
+    table = pd.DataFrame({"parcel_id": ids[pairs["later"].to_numpy()], "overlaps_parcel_id": ids[pairs["first"].to_numpy()],
+                          "overlap_m2": pairs["overlap_m2"].to_numpy(dtype="float64"), "noise": pairs["noise"].to_numpy(dtype=bool)})
+    real = table[~table["noise"]]
+    if len(real):
         report.warn(
-            f"parcels: {len(table)} overlap(s) between input parcels, {table['overlap_m2'].sum():,.2f} m² in all; "
+            f"parcels: {len(real)} overlap(s) between input parcels, {real['overlap_m2'].sum():,.2f} m² in all; "
             f"each overlap is counted once, in the parcel whose id sorts first (overlaps.csv)"
         )
     out["counted_area_m2"] = shapely.area(np.asarray(out.geometry.values))
     return out, table
 
 
-def resolve_admin_overlaps(units: gpd.GeoDataFrame, *, admin_layer: str, report: RunReport) -> gpd.GeoDataFrame:
+def resolve_admin_overlaps(units: gpd.GeoDataFrame, *, admin_layer: str, report: RunReport,
+                           tolerance: Tolerance = DEFAULT_TOLERANCE) -> gpd.GeoDataFrame:
     """Make an administrative layer's units disjoint (land in two units counted in the one whose
-    name sorts first), reporting each overlap, so no take is counted in two units."""
-    new, pairs = make_disjoint(np.asarray(units.geometry.values), units["admin_unit"].to_numpy())
-    big = pairs[pairs["overlap_m2"] >= OVERLAP_REPORT_MIN_M2]
+    name sorts first), reporting each overlap that is not noise, so no take is counted in two units."""
+    new, pairs = make_disjoint(np.asarray(units.geometry.values), units["admin_unit"].to_numpy(), tolerance)
+    big = pairs[~pairs["noise"]]
     if len(big):
         names = units["admin_unit"].to_numpy()
         shown = "; ".join(f"{names[f]} / {names[lt]}: {a:,.1f} m²" for f, lt, a in
@@ -204,56 +210,68 @@ def _merge_tiled(fi: np.ndarray, pi: np.ndarray, pieces: np.ndarray) -> tuple[np
     return fi[first], pi[first], merged
 
 
-def union_takes(pieces: gpd.GeoDataFrame) -> pd.DataFrame:
-    """Land taken by all projects together, per parcel, counting land under two projects once.
+def split_noise(pieces: gpd.GeoDataFrame, tolerance: Tolerance) -> tuple[gpd.GeoDataFrame, pd.DataFrame]:
+    """Separate the pieces that are noise under ``tolerance`` (a parcel edge digitised along a corridor
+    edge and reprojected meets it in a sliver): they are not takes, and their parcels are not affected
+    by that project, but they are listed so that footprint = takes + noise + land in no parcel.
 
-    Returns ``parcel_id``, ``landuse``, ``take_m2``. A parcel touched by one project keeps its piece's
-    area; for a parcel touched by several, the union of their pieces is measured.
+    Returns the real pieces (a new frame, index reset) and the noise (``project``, ``parcel_id``,
+    ``landuse``, ``area_m2``, ``mean_width_m``).
     """
-    rows = pieces["parcel_row"].to_numpy()
-    counts = np.bincount(rows)
-    multi = counts[rows] > 1
-    table = pd.DataFrame({c: pieces[c].to_numpy() for c in ("parcel_row", "parcel_id", "landuse", "take_m2")})
-    single = table[~multi]
-    shared = table[multi]
-    merged = []
-    if len(shared):
-        geoms = np.asarray(pieces.geometry.values)[multi]
-        srows = shared["parcel_row"].to_numpy()
-        order = np.argsort(srows, kind="stable")
-        starts = np.flatnonzero(np.r_[True, np.diff(srows[order]) != 0])
-        groups = np.split(order, starts[1:])
-        area = np.array([shapely.area(shapely.union_all(geoms[g])) for g in groups], dtype="float64")
-        first = shared.iloc[[g[0] for g in groups]]
-        merged.append(first.assign(take_m2=area))
-    out = pd.concat([single, *merged], ignore_index=True)
-    return out.sort_values("parcel_row", kind="stable").drop(columns="parcel_row").reset_index(drop=True)
+    geoms = np.asarray(pieces.geometry.values)
+    area = pieces["take_m2"].to_numpy(dtype="float64")
+    perimeter = np.asarray(shapely.length(geoms), dtype="float64")
+    noise = tolerance.is_noise_area(area, perimeter)
+    with np.errstate(divide="ignore", invalid="ignore"):
+        width = np.where(perimeter > 0, 2.0 * area / perimeter, 0.0)
+    table = pd.DataFrame({"project": pieces["project"].to_numpy()[noise], "parcel_id": pieces["parcel_id"].to_numpy()[noise],
+                          "landuse": pieces["landuse"].to_numpy()[noise], "area_m2": area[noise], "mean_width_m": width[noise]})
+    return pieces.loc[~noise].reset_index(drop=True), table
 
 
-def split_by_admin(pieces: gpd.GeoDataFrame, admin: gpd.GeoDataFrame, *, admin_layer: str) -> pd.DataFrame:
+def split_by_admin(pieces: gpd.GeoDataFrame, admin: gpd.GeoDataFrame, *, admin_layer: str,
+                   tolerance: Tolerance = DEFAULT_TOLERANCE) -> pd.DataFrame:
     """Split each piece by the boundaries of an administrative layer (never by centroid).
 
     Returns one row per piece × unit: ``project``, ``parcel_id``, ``landuse``, ``admin_layer``,
     ``admin_unit``, ``area_m2``. Land of a piece that lies in no unit is given :data:`OUTSIDE_ADMIN`.
+    Parts that are noise under ``tolerance`` join the piece's largest part, so each piece's rows add
+    up to its ``take_m2`` (to float rounding).
     """
     geoms = np.asarray(pieces.geometry.values)
     ageoms = np.asarray(admin.geometry.values)
+    take = pieces["take_m2"].to_numpy(dtype="float64")
     tree = shapely.STRtree(ageoms)
     pi, ai = tree.query(geoms, predicate="intersects")
-    area = shapely.area(shapely.intersection(geoms[pi], ageoms[ai])) if len(pi) else np.zeros(0)
+    parts = polygonal(shapely.intersection(geoms[pi], ageoms[ai])) if len(pi) else np.zeros(0, dtype=object)
+    area = np.asarray(shapely.area(parts), dtype="float64")
     ok = area > 0
-    pi, ai, area = pi[ok], ai[ok], area[ok]
-    df = pd.DataFrame({
-        "piece": pi,
-        "admin_unit": admin["admin_unit"].to_numpy()[ai],
-        "area_m2": area,
-    })
+    pi, ai, area, parts = pi[ok], ai[ok], area[ok], parts[ok]
+    # each piece's largest part; the piece's other parts that are noise under the tolerance (a sliver over
+    # a neighbouring unit's boundary) join it, and so does the residue of the split, so that each piece's
+    # parts add up to its take
+    order = np.lexsort((-area, pi))
+    largest = np.zeros(len(pi), dtype=bool)
+    if len(pi):
+        largest[order[np.r_[True, pi[order][1:] != pi[order][:-1]]]] = True
+    drop = tolerance.is_noise(parts) & ~largest
     covered = np.bincount(pi, weights=area, minlength=len(pieces))
-    rest = pieces["take_m2"].to_numpy() - covered
-    outside = np.flatnonzero(rest > 1e-6 * np.maximum(pieces["take_m2"].to_numpy(), 1.0))
-    if len(outside):
-        df = pd.concat([df, pd.DataFrame({"piece": outside, "admin_unit": OUTSIDE_ADMIN, "area_m2": rest[outside]})],
+    rest = take - covered  # land of the piece in no unit (or float residue of the split)
+    outside = np.flatnonzero(~tolerance.is_noise_area(np.abs(rest)) & (rest > 0))
+    residue = rest.copy()
+    residue[outside] = 0.0
+    residue += np.bincount(pi[drop], weights=area[drop], minlength=len(pieces))
+    area = area + np.where(largest, residue[pi], 0.0)
+    keep = ~drop
+    df = pd.concat([
+        pd.DataFrame({"piece": pi[keep], "admin_unit": admin["admin_unit"].to_numpy()[ai[keep]], "area_m2": area[keep]}),
+        pd.DataFrame({"piece": outside, "admin_unit": OUTSIDE_ADMIN, "area_m2": rest[outside]}),
+    ], ignore_index=True)
+    orphan = np.setdiff1d(np.flatnonzero(take > 0), df["piece"].to_numpy())
+    if len(orphan):  # a piece in no unit at all
+        df = pd.concat([df, pd.DataFrame({"piece": orphan, "admin_unit": OUTSIDE_ADMIN, "area_m2": take[orphan]})],
                        ignore_index=True)
+    df = df.sort_values(["piece", "admin_unit"], kind="stable").reset_index(drop=True)
     base = pieces[["project", "parcel_id", "landuse"]].reset_index(drop=True)
     out = base.iloc[df["piece"].to_numpy()].reset_index(drop=True)
     out["admin_layer"] = admin_layer

@@ -120,20 +120,9 @@ def feature_collection(gdf: gpd.GeoDataFrame, props: dict[str, Any]) -> str:
 
 
 def _remnants(sub: ResultView) -> gpd.GeoDataFrame:
-    """What remains of each affected parcel after every shown project, with its flag."""
-    pieces = sub.pieces
-    geoms = np.asarray(pieces.geometry.values)
-    taken: dict[str, Any] = {}
-    for pid, idx in pieces.groupby("parcel_id", sort=False).indices.items():
-        taken[pid] = geoms[idx[0]] if len(idx) == 1 else shapely.union_all(geoms[idx])
-    aff = sub.affected
-    cut = np.array([taken[p] for p in aff["parcel_id"]], dtype=object)
-    rest = shapely.difference(np.asarray(aff.geometry.values), cut)
-    flags = sub.per_parcel["remnant_flag"]
-    out = gpd.GeoDataFrame({"parcel_id": aff["parcel_id"].to_numpy(), "flag": aff["parcel_id"].map(flags).fillna("").to_numpy()},
-                           geometry=rest, crs=aff.crs)
-    out = out[~shapely.is_empty(np.asarray(out.geometry.values)) & (out.area > 0.01)]
-    return out.reset_index(drop=True)
+    """What remains of each affected parcel after every shown project: one feature per remaining
+    piece, with the minimum it fails (``flag``, empty when none)."""
+    return sub.remnants[["parcel_id", "flag", "geometry"]]
 
 
 def _context_rice(result: Result, sub: ResultView, margin_m: float) -> gpd.GeoDataFrame | None:
@@ -237,10 +226,11 @@ def result_map(result: Result, *, lang: str = "vi", self_contained: bool = False
         ).add_to(m)
 
         # affected parcels, with popups (the layer the search box looks in)
-        per = sub.per_parcel.rename(columns={"counted_area_m2": "counted", "remnant_flag": "flag"})
+        per = sub.parcel_totals.set_index("parcel_id")[["projects", "take_m2", "take_fraction", "remnant_m2", "remnant_flag"]]
+        per = per.rename(columns={"remnant_flag": "flag"})
         per["projects"] = per["projects"].map(lambda ids: ", ".join(names.get(p, p) for p in ids.split(",")))
         ap = sub.affected.join(per, on="parcel_id")
-        pct = 100.0 * ap["take_m2"] / ap["counted"].where(ap["counted"] > 0, np.nan)
+        pct = 100.0 * ap["take_fraction"]
         props = {
             "id": ap["parcel_id"].map(escape_html),
             "lu": [f"{escape_html(c)} – {escape_html(landuse.name(c, lang))}" for c in ap["landuse"]],
@@ -249,7 +239,7 @@ def result_map(result: Result, *, lang: str = "vi", self_contained: bool = False
             "area": ap["parcel_area_m2"].map(_num),
             "take": ap["take_m2"].map(_num),
             "pct": pct.map(lambda v: _num(v, 1)),
-            "rest": (ap["counted"] - ap["take_m2"]).clip(lower=0).map(_num),
+            "rest": ap["remnant_m2"].map(_num),
             "flag": ap["flag"].map(escape_html),
         }
         # the search box matches what a planner types against the id as it is, not HTML-escaped: where
