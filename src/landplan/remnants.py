@@ -130,7 +130,9 @@ def screen(parcels: gpd.GeoDataFrame, parcel_row: np.ndarray, cutters: np.ndarra
     order = np.lexsort((-area, owner))
     parts, owner, area, small, narrow = parts[order], owner[order], area[order], small[order], narrow[order]
     piece_no = np.arange(len(owner)) - np.searchsorted(owner, owner) + 1
-    piece_flag = np.array([_flag(s, w, a, m) for s, w, a, m in zip(small, narrow, min_a[owner], min_w[owner])], dtype=object)
+    piece_flag = np.full(len(owner), "", dtype=object)
+    for k in np.flatnonzero(small | narrow):  # only the flagged few
+        piece_flag[k] = _flag(small[k], narrow[k], min_a[owner[k]], min_w[owner[k]])
 
     n_pieces = np.bincount(owner, minlength=n)
     any_small = np.bincount(owner, weights=small, minlength=n) > 0
@@ -210,10 +212,13 @@ def parcel_totals(pieces: gpd.GeoDataFrame, parcels: gpd.GeoDataFrame, footprint
         per_project = parcel_takes(pieces, parcels, footprints, tiles=tiles, minimums=minimums)
     ptable, prest, pslivers = per_project
     ids = parcels["parcel_id"].to_numpy()
-    single_ids = set(ids[prow[~multi]])
-    t1 = ptable[ptable["parcel_id"].isin(single_ids)].rename(columns={"project": "projects"})
-    r1 = prest[prest["parcel_id"].isin(single_ids)].drop(columns="project")
-    s1 = pslivers[pslivers["parcel_id"].isin(single_ids)].drop(columns="project")
+    # parcels under one project keep that project's record (selected by parcel row, not by id lookups)
+    in_one = np.zeros(len(parcels), dtype=bool)
+    in_one[prow[~multi]] = True
+    row_of = pd.Index(ids).get_indexer
+    t1 = ptable[in_one[row_of(ptable["parcel_id"])]].rename(columns={"project": "projects"})
+    r1 = prest[in_one[row_of(prest["parcel_id"])]].drop(columns="project")
+    s1 = pslivers[in_one[row_of(pslivers["parcel_id"])]].drop(columns="project")
     tables, rests, slivers = [t1], [r1], [s1]
     if multi.any():
         pgeoms = np.asarray(parcels.geometry.values)

@@ -141,15 +141,29 @@ def _mitre_reach(polys: np.ndarray) -> np.ndarray:
     """For each polygon, max(1, the largest mitre factor 1 / cos(δ / 2) of its reflex vertices), capped at
     :data:`MITRE_LIMIT`: how far, in buffer distances, a mitred inward buffer reaches from the boundary."""
     out = np.ones(len(polys), dtype="float64")
-    polys, poly_of = shapely.get_parts(shapely.remove_repeated_points(polys), return_index=True)  # multipolygons: each part
-    rings, owner = shapely.get_rings(polys, return_index=True)
-    if len(rings) == 0:
+    if (shapely.get_type_id(polys) == 3).all():
+        poly_of = np.arange(len(polys))
+    else:  # multipolygons: each part
+        polys, poly_of = shapely.get_parts(polys, return_index=True)
+    if len(polys) == 0:
         return out
-    exterior = np.r_[True, owner[1:] != owner[:-1]]
-    xy, ring_of = shapely.get_coordinates(rings, return_index=True)
-    # drop each ring's closing vertex
+    # most remnants have no hole: their coordinates are their exterior ring, with no ring geometries made
+    simple = shapely.get_num_interior_rings(polys) == 0
+    xy_s, ring_s = shapely.get_coordinates(polys[simple], return_index=True)
+    owner_s = np.flatnonzero(simple)
+    rings, owner_h = shapely.get_rings(polys[~simple], return_index=True)
+    xy_h, ring_h = shapely.get_coordinates(rings, return_index=True)
+    exterior_h = np.r_[True, owner_h[1:] != owner_h[:-1]] if len(owner_h) else np.zeros(0, dtype=bool)
+    n_s = len(owner_s)
+    xy = np.concatenate([xy_s, xy_h])
+    ring_of = np.concatenate([ring_s, ring_h + n_s])
+    ring_poly = np.concatenate([owner_s, np.flatnonzero(~simple)[owner_h]])
+    exterior = np.concatenate([np.ones(n_s, dtype=bool), exterior_h])
+    # drop each ring's closing vertex, and vertices repeating the one before (a corner's turn is
+    # measured between edges of non-zero length)
     last = np.r_[ring_of[1:] != ring_of[:-1], True]
-    xy, ring_of = xy[~last], ring_of[~last]
+    repeat = np.r_[False, (xy[1:] == xy[:-1]).all(axis=1) & (ring_of[1:] == ring_of[:-1])]
+    xy, ring_of = xy[~last & ~repeat], ring_of[~last & ~repeat]
     if len(xy) == 0:
         return out
     start = np.flatnonzero(np.r_[True, ring_of[1:] != ring_of[:-1]])
@@ -165,13 +179,14 @@ def _mitre_reach(polys: np.ndarray) -> np.ndarray:
     # ring orientation: the polygon's interior lies left of an exterior ring drawn counter-clockwise
     # and of a hole drawn clockwise
     x, y = xy[:, 0] - xy[first, 0], xy[:, 1] - xy[first, 1]  # relative to the ring's first vertex, for precision
-    twice_area = np.bincount(ring_of, weights=x * y[nxt] - x[nxt] * y, minlength=len(rings))
+    twice_area = np.bincount(ring_of, weights=x * y[nxt] - x[nxt] * y, minlength=len(ring_poly))
     left = np.where(exterior, 1.0, -1.0) * np.sign(twice_area)
     reflex = left[ring_of] * cross < 0
     na, nb = np.hypot(a[:, 0], a[:, 1]), np.hypot(b[:, 0], b[:, 1])
     with np.errstate(divide="ignore", invalid="ignore"):
         cos_turn = np.clip((a[:, 0] * b[:, 0] + a[:, 1] * b[:, 1]) / (na * nb), -1.0, 1.0)
         factor = 1.0 / np.sqrt((1.0 + cos_turn) / 2.0)
-    factor = np.where(reflex & (na > 0) & (nb > 0), np.minimum(np.nan_to_num(factor, nan=MITRE_LIMIT, posinf=MITRE_LIMIT), MITRE_LIMIT), 1.0)
-    np.maximum.at(out, poly_of[owner[ring_of]], factor)
+    factor = np.where(reflex, np.minimum(np.nan_to_num(factor, nan=MITRE_LIMIT, posinf=MITRE_LIMIT), MITRE_LIMIT), 1.0)
+    factor[(na == 0) | (nb == 0)] = MITRE_LIMIT  # a degenerate ring: assume the farthest reach (the buffer will decide)
+    np.maximum.at(out, poly_of[ring_poly[ring_of]], factor)
     return out
