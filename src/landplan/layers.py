@@ -28,11 +28,14 @@ def layer_crs(ref: LayerRef) -> pyproj.CRS | None:
 
 
 def read_layer(ref: LayerRef, crs: pyproj.CRS, *, columns: list[str] | None = None,
-               mask: shapely.Geometry | np.ndarray | None = None, report: RunReport | None = None) -> gpd.GeoDataFrame:
+               mask: shapely.Geometry | np.ndarray | None = None, report: RunReport | None = None,
+               beside: bool = False) -> gpd.GeoDataFrame:
     """Read a layer into the working ``crs``.
 
     ``mask`` (a geometry or an array of them, in the working CRS) limits reading to features that intersect it, using the
-    file's spatial index, so memory follows the projects rather than the whole city.
+    file's spatial index, so memory follows the projects rather than the whole city. With ``beside``, the
+    features whose bounding box overlaps one of those read (:func:`landplan.sources.read_beside`) are
+    read too, marked ``True`` in a column ``_beside``.
     """
     src_crs = layer_crs(ref)
     if src_crs is None:
@@ -47,6 +50,13 @@ def read_layer(ref: LayerRef, crs: pyproj.CRS, *, columns: list[str] | None = No
         with warnings.catch_warnings(record=True) as caught:
             warnings.simplefilter("always")
             gdf = sources.read(ref.path, ref.layer, columns=columns, where=ref.where, mask=mask)
+            if beside and mask is not None:
+                near = sources.read_beside(ref.path, ref.layer, columns=columns, where=ref.where,
+                                           geoms=np.asarray(gdf.geometry.values),
+                                           fids=gdf.index.to_numpy() if gdf.attrs.get("fid_index") else None, mask=mask)
+                gdf = gdf.assign(_beside=False)
+                if len(near):  # features read twice are dropped by id later
+                    gdf = pd.concat([gdf, near.assign(_beside=True)])
         if report is not None:  # what GDAL repaired on the way in (an unclosed ring, say) is reported
             for msg in dict.fromkeys(str(w.message).splitlines()[0] for w in caught if issubclass(w.category, RuntimeWarning)):
                 if "non conformant file extension" not in msg:
@@ -140,14 +150,19 @@ def _nfc(values: pd.Series) -> pd.Series:
 
 
 def read_parcels(spec: ParcelsSpec, crs: pyproj.CRS, *, mask: shapely.Geometry | np.ndarray | None, report: RunReport) -> gpd.GeoDataFrame:
-    """Read parcels touching ``mask`` into columns ``parcel_id``, ``landuse``, ``owner``, geometry.
+    """Read parcels touching ``mask`` into columns ``parcel_id``, ``landuse``, ``owner``, ``neighbour``, geometry.
 
     Land-use codes are normalised (``" luc"`` → ``"LUC"``); unknown codes are kept and reported.
-    A parcel id used twice is an error.
+    A parcel id used twice is an error. With a ``mask``, the parcels that overlap a parcel read
+    (but do not touch the mask) are read as well, with ``neighbour = True``: the parcel-overlap
+    rule needs them, so that what a parcel counts does not depend on which other projects the
+    run measures. They take no part in anything else.
     """
     label = spec.source.label()
     cols = [spec.id_column, spec.landuse_column] + ([spec.owner_column] if spec.owner_column else [])
-    raw = read_layer(spec.source, crs, columns=cols, mask=mask, report=report)
+    raw = read_layer(spec.source, crs, columns=cols, mask=mask, report=report, beside=mask is not None)
+    if "_beside" not in raw:
+        raw = raw.assign(_beside=False)
     missing = sources.features_without_geometry(spec.source.path, spec.source.layer)
     if missing:
         report.warn(f"{label}: {missing} feature(s) without geometry ignored (they cannot lie under a footprint); "
@@ -157,6 +172,15 @@ def read_parcels(spec: ParcelsSpec, crs: pyproj.CRS, *, mask: shapely.Geometry |
         n = int(ids.isna().sum())
         raise LayerError(f"{label}: {n} parcel(s) have no id in column {spec.id_column!r}; give every parcel an id")
     ids = _nfc(ids)
+    beside = raw["_beside"].to_numpy(dtype=bool)
+    if beside.any():  # a feature read both by the mask and beside it is the same feature: keep it once
+        main_geom = dict(zip(ids[~beside], raw.geometry.values[~beside]))
+        again = np.zeros(len(raw), dtype=bool)
+        for k in np.flatnonzero(beside):
+            i = ids.iloc[k]
+            again[k] = i in main_geom and bool(shapely.equals_exact(raw.geometry.values[k], main_geom[i], 0.0))
+        if again.any():
+            raw, ids, beside = raw[~again], ids[~again], beside[~again]
     dup = ids[ids.duplicated(keep=False)]
     if len(dup):
         first = sorted(set(dup))[:5]
@@ -170,15 +194,33 @@ def read_parcels(spec: ParcelsSpec, crs: pyproj.CRS, *, mask: shapely.Geometry |
             "landuse": codes.to_numpy(),
             "owner": (_text(raw[spec.owner_column], label=label, column=spec.owner_column, report=report).to_numpy()
                       if spec.owner_column else ""),
+            "neighbour": beside,
         },
         geometry=raw.geometry.values, crs=raw.crs,
     )
-    unknown = sorted(c for c in out["landuse"].unique() if not landuse.is_known(c))
+    main = out[~out["neighbour"]]
+    unknown = sorted(c for c in main["landuse"].unique() if not landuse.is_known(c))
     if unknown:
-        counts = out["landuse"].value_counts()
+        counts = main["landuse"].value_counts()
         shown = ", ".join(f"{c or '(empty)'} ×{counts[c]}" for c in unknown[:10])
         report.warn(f"{label}: land-use code(s) not in landplan's table, kept as group 'other': {shown}")
-    return repair_polygons(out, layer=label, id_column="parcel_id", report=report)
+    out = repair_polygons(out, layer=label, id_column="parcel_id", report=report)
+    return _overlapping_neighbours_only(out)
+
+
+def _overlapping_neighbours_only(parcels: gpd.GeoDataFrame) -> gpd.GeoDataFrame:
+    """Keep the neighbours (``neighbour = True``) whose interior meets a parcel read under the mask."""
+    nb = parcels["neighbour"].to_numpy(dtype=bool)
+    if not nb.any():
+        return parcels
+    geoms = np.asarray(parcels.geometry.values)
+    main_idx, nb_idx = np.flatnonzero(~nb), np.flatnonzero(nb)
+    tree = shapely.STRtree(geoms[main_idx])
+    qi, mi = tree.query(geoms[nb_idx], predicate="intersects")
+    real = shapely.relate_pattern(geoms[nb_idx[qi]], geoms[main_idx[mi]], "T********")
+    keep = ~nb
+    keep[nb_idx[np.unique(qi[real])]] = True
+    return parcels[keep]
 
 
 def read_admin(spec: AdminSpec, crs: pyproj.CRS, *, mask: shapely.Geometry | None, report: RunReport) -> gpd.GeoDataFrame:

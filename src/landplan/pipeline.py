@@ -217,6 +217,8 @@ def _run(scenario: Scenario) -> Result:
                                                      admin_layer=a.key, report=report, tolerance=tol) for a in scenario.admin}
     with steps("parcel overlaps"):
         parcels, all_parcel_overlaps = takes.resolve_parcel_overlaps(parcels, report=report, tolerance=tol)
+        # the neighbours read for the overlap rule have done their part
+        parcels = parcels[~parcels["neighbour"].to_numpy(dtype=bool)].drop(columns="neighbour").reset_index(drop=True)
         parcel_overlaps = all_parcel_overlaps[~all_parcel_overlaps["noise"]].drop(columns="noise").reset_index(drop=True)
     with steps("take table"):
         pieces, noise = takes.split_noise(takes.take_table(parcels, fp, crs=scenario.crs, tiles=tiles), tol)

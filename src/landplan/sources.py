@@ -149,8 +149,9 @@ def read(path: Path, layer: str, *, columns: list[str] | None, where: str | None
         if mask is not None and not where:
             fids = _gpkg_rtree_fids(path, layer, mask)
             if fids is not None:
-                gdf = pyogrio.read_dataframe(path, fids=fids, **kwargs)
-                return _exact(gdf, mask)
+                gdf = _exact(pyogrio.read_dataframe(path, fids=fids, fid_as_index=True, **kwargs), mask)
+                gdf.attrs["fid_index"] = True  # the index holds the features' FIDs (read_beside uses them)
+                return gdf
         if where:
             kwargs["where"] = where
         if mask is not None:
@@ -167,13 +168,169 @@ def _exact(gdf: gpd.GeoDataFrame, parts: np.ndarray) -> gpd.GeoDataFrame:
     tree = shapely.STRtree(parts)
     geoms = np.asarray(gdf.geometry.values)
     hits = geos_map(lambda g: np.isin(np.arange(len(g)), tree.query(g, predicate="intersects")[0]), geoms)
-    # features whose coordinates hold NaN or infinity meet nothing; keep them so they are reported, not lost
+    # features whose coordinates hold NaN or infinity meet nothing; keep them so they are reported, not lost.
+    # An invalid polygon is kept too: the test above is unreliable on it (a hole drawn outside its shell
+    # is not seen), and whether it meets the mask is decided again once it is repaired
     miss = np.flatnonzero(~hits)
     coords, owner = shapely.get_coordinates(geoms[miss], return_index=True)
     broken = np.zeros(len(miss), dtype=bool)
     np.logical_or.at(broken, owner, ~np.isfinite(coords).all(axis=1))
     hits[miss[broken]] = True
+    rest = miss[~broken]
+    if len(rest):
+        hits[rest[~geos_map(shapely.is_valid, geoms[rest])]] = True
     return gdf.iloc[np.flatnonzero(hits)]
+
+
+def read_beside(path: Path, layer: str, *, columns: list[str] | None, where: str | None, geoms: np.ndarray,
+                fids: np.ndarray | None, mask: np.ndarray | None = None) -> gpd.GeoDataFrame:
+    """Features that may overlap the features already read (``geoms``, in the layer's CRS): those whose
+    bounding box overlaps one of theirs with a positive area (a neighbour sharing only an edge does not).
+
+    Used so that the parcel-overlap rule sees every parcel overlapping a parcel it measures, not only
+    those the footprints' mask returned. For a GeoPackage with a spatial index, ``fids`` (the features
+    already read) and the ``mask`` they were read with, the R-tree is searched with the mask's boxes
+    grown to cover the features read, and the candidates' exact bounding boxes come from their
+    geometry blobs' headers, so only real candidates are read; other formats read every feature whose
+    box meets the boxes of ``geoms``. The result may include features already read (drop them by id).
+    """
+    geoms = np.asarray(geoms, dtype=object)
+    ok = ~(shapely.is_empty(geoms) | shapely.is_missing(geoms))
+    b = shapely.bounds(geoms[ok])
+    b = b[np.isfinite(b).all(axis=1)]
+    kwargs: dict[str, Any] = {"layer": layer, "columns": columns, "use_arrow": _USE_ARROW, **_enc(path)}
+    if len(b) == 0:
+        return read(path, layer, columns=columns, where=where, mask=np.zeros(0, dtype=object)).iloc[:0]
+    if fids is not None and mask is not None and not where and not is_parquet(path):
+        table = _rtree_table(path, layer)
+        cand = None
+        if table is not None:
+            try:
+                cand = _rtree_beside(path, layer, table, np.asarray(fids, dtype="int64"), geoms[ok], mask)
+            except Exception:  # noqa: BLE001 - no usable index or envelopes: the general path below
+                cand = None
+        if cand is not None:
+            if len(cand) == 0:
+                return gpd.GeoDataFrame({c: [] for c in columns or []}, geometry=gpd.GeoSeries([], crs=layer_crs(path, layer)))
+            return pyogrio.read_dataframe(path, fids=cand, **kwargs)
+    boxes = shapely.box(b[:, 0], b[:, 1], b[:, 2], b[:, 3])
+    got = read(path, layer, columns=columns, where=where, mask=boxes)
+    gb = shapely.bounds(np.asarray(got.geometry.values))
+    return got.iloc[np.flatnonzero(_overlapping_boxes(gb, b))]
+
+
+def _overlapping_boxes(cand: np.ndarray, boxes: np.ndarray) -> np.ndarray:
+    """For each candidate box (``(n, 4)``), whether it overlaps one of ``boxes`` with a positive area;
+    candidates with no finite box (unknown) are kept."""
+    out = ~np.isfinite(cand).all(axis=1)
+    fin = np.flatnonzero(~out)
+    if len(fin) == 0 or len(boxes) == 0:
+        return out
+    tree = shapely.STRtree(shapely.box(boxes[:, 0], boxes[:, 1], boxes[:, 2], boxes[:, 3]))
+    c = cand[fin]
+    ci, bi = tree.query(shapely.box(c[:, 0], c[:, 1], c[:, 2], c[:, 3]))
+    strict = ((np.minimum(c[ci, 2], boxes[bi, 2]) > np.maximum(c[ci, 0], boxes[bi, 0]))
+              & (np.minimum(c[ci, 3], boxes[bi, 3]) > np.maximum(c[ci, 1], boxes[bi, 1])))
+    out[fin[np.unique(ci[strict])]] = True
+    return out
+
+
+def _rtree_beside(path: Path, layer: str, table: str, fids: np.ndarray, geoms: np.ndarray, mask: np.ndarray) -> np.ndarray | None:
+    """FIDs of features not in ``fids`` whose exact bounding box overlaps the box of one of ``geoms``
+    (the features read) with a positive area; ``None`` when the layer's names or geometry blobs do not
+    allow it.
+
+    The mask's boxes, each grown to cover the features read that meet it, hold the box of every
+    feature that overlaps a feature read; the R-tree returns those features with its stored boxes
+    (single precision, rounded outward, so never smaller than the exact box), which rule out most of
+    them at once; the exact boxes of the rest come from their geometry blobs' headers.
+    """
+    import json
+
+    info = _info(path, layer=layer)
+    gcol = info.get("geometry_name") or "geom"
+    fid_col = info.get("fid_column") or "fid"
+    if not re.fullmatch(r"\w+", f"{layer}{gcol}{fid_col}"):
+        return None
+    bounds = shapely.bounds(geoms)
+    parts = shapely.get_parts(np.atleast_1d(np.asarray(mask, dtype=object)))
+    boxes = np.array(_mask_boxes(parts[~shapely.is_empty(parts)]), dtype="float64").reshape(-1, 4)
+    fi, bi = shapely.STRtree(shapely.box(boxes[:, 0], boxes[:, 1], boxes[:, 2], boxes[:, 3])).query(geoms)
+    grown = boxes.copy()
+    for k, op in ((0, np.minimum), (1, np.minimum), (2, np.maximum), (3, np.maximum)):
+        op.at(grown[:, k], bi, bounds[fi, k])
+    ids, stored = _rtree_search_boxes(path, table, [tuple(x) for x in grown])
+    new = ~np.isin(ids, fids)
+    ids, stored = ids[new], stored[new]
+    # stored boxes are printed by SQLite to 15 digits: widen them by far more than that can lose
+    stored = stored + np.array([-1e-6, -1e-6, 1e-6, 1e-6]) * (1.0 + np.abs(stored))
+    ci, gi = _strict_pairs(stored, geoms, bounds)
+    if len(ci) == 0:
+        return np.zeros(0, dtype="int64")
+    ask = np.unique(ci)
+    with _sqlite(path) as con:
+        got, head = con.execute(
+            f'SELECT group_concat("{fid_col}"), group_concat(hex(substr("{gcol}", 1, 40)), \'\') FROM "{layer}" '
+            f'WHERE "{fid_col}" IN (SELECT value FROM json_each(?))', (json.dumps(ids[ask].tolist()),)).fetchone()
+    got_ids = np.array(got.split(","), dtype="int64") if got else np.zeros(0, dtype="int64")
+    env = _gpkg_envelopes(head or "", len(got_ids))
+    if env is None:
+        return None
+    exact = np.full((len(ids), 4), np.nan)
+    exact[np.searchsorted(ids, got_ids)] = env  # ids are sorted (np.unique in the search)
+    e, g = exact[ci], bounds[gi]
+    hit = ~np.isfinite(e).all(axis=1) | ((np.minimum(e[:, 2], g[:, 2]) > np.maximum(e[:, 0], g[:, 0]))
+                                         & (np.minimum(e[:, 3], g[:, 3]) > np.maximum(e[:, 1], g[:, 1])))
+    return np.unique(ids[ci[hit]])
+
+
+def _strict_pairs(cand: np.ndarray, geoms: np.ndarray, bounds: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Pairs (candidate, geometry) whose boxes overlap with a positive area: ``cand`` are boxes ``(n, 4)``,
+    ``geoms`` geometries with boxes ``bounds``."""
+    if len(cand) == 0 or len(geoms) == 0:
+        return np.zeros(0, dtype="int64"), np.zeros(0, dtype="int64")
+    tree = shapely.STRtree(geoms)
+    diag = shapely.linestrings(cand.reshape(-1, 2, 2))  # a box's diagonal has the box as its envelope
+    ci, gi = tree.query(diag)
+    c, g = cand[ci], bounds[gi]
+    strict = ((np.minimum(c[:, 2], g[:, 2]) > np.maximum(c[:, 0], g[:, 0]))
+              & (np.minimum(c[:, 3], g[:, 3]) > np.maximum(c[:, 1], g[:, 1])))
+    return ci[strict], gi[strict]
+
+
+def _rtree_search_boxes(path: Path, table: str, boxes: list[tuple[float, float, float, float]]) -> tuple[np.ndarray, np.ndarray]:
+    """:func:`_rtree_search` returning also each feature's stored box ``(n, 4)`` (minx, miny, maxx, maxy),
+    sorted by FID."""
+    term = f'SELECT id, minx, miny, maxx, maxy FROM "{table}" WHERE maxx >= ? AND minx <= ? AND maxy >= ? AND miny <= ?'
+    ids, vals = [np.zeros(0, dtype="int64")], [np.zeros((0, 4))]
+    with _sqlite(path) as con:
+        for k in range(0, len(boxes), _RTREE_BATCH):
+            batch = boxes[k:k + _RTREE_BATCH]
+            sql = (f"SELECT group_concat(id), group_concat(minx), group_concat(miny), group_concat(maxx), group_concat(maxy) "
+                   f"FROM ({' UNION ALL '.join([term] * len(batch))})")
+            args = [float(v) for b in batch for v in (b[0], b[2], b[1], b[3])]
+            row = con.execute(sql, args).fetchone()
+            if row[0]:
+                ids.append(np.array(row[0].split(","), dtype="int64"))
+                vals.append(np.column_stack([np.array(c.split(","), dtype="float64") for c in row[1:]]))
+    i, v = np.concatenate(ids), np.concatenate(vals)
+    u, first = np.unique(i, return_index=True)
+    return u, v[first]
+
+
+def _gpkg_envelopes(hex_headers: str, n: int) -> np.ndarray | None:
+    """Bounding boxes ``(n, 4)`` (minx, miny, maxx, maxy) from the first 40 bytes of ``n`` GeoPackage
+    geometry blobs (concatenated, in hex); ``None`` unless every blob is little-endian with an XY
+    envelope (what GDAL writes for polygons)."""
+    raw = bytes.fromhex(hex_headers)
+    if len(raw) != 40 * n:
+        return None
+    head = np.frombuffer(raw, dtype=np.uint8).reshape(n, 40)
+    if n and not ((head[:, 0] == ord("G")) & (head[:, 1] == ord("P")) & (head[:, 3] & 1 == 1)
+                  & ((head[:, 3] >> 1) & 7 >= 1) & ((head[:, 3] >> 1) & 7 <= 4)).all():
+        return None
+    env = np.frombuffer(head[:, 8:40].tobytes(), dtype="<f8").reshape(n, 4)  # minx, maxx, miny, maxy
+    return env[:, [0, 2, 1, 3]].copy()
 
 
 def _rtree_table(path: Path, layer: str) -> str | None:

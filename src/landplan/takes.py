@@ -78,6 +78,9 @@ def resolve_parcel_overlaps(parcels: gpd.GeoDataFrame, *, report: RunReport,
     out = parcels.copy()
     out["parcel_area_m2"] = shapely.area(geoms)
     out[out.geometry.name] = gpd.GeoSeries(new, index=out.index, crs=out.crs)
+    if "neighbour" in parcels:  # overlaps between two parcels read only for this rule concern no project
+        nb = parcels["neighbour"].to_numpy(dtype=bool)
+        pairs = pairs[~(nb[pairs["first"].to_numpy()] & nb[pairs["later"].to_numpy()])]
     table = pd.DataFrame({"parcel_id": ids[pairs["later"].to_numpy()], "overlaps_parcel_id": ids[pairs["first"].to_numpy()],
                           "overlap_m2": pairs["overlap_m2"].to_numpy(dtype="float64"), "noise": pairs["noise"].to_numpy(dtype=bool)})
     real = table[~table["noise"]]

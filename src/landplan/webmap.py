@@ -133,6 +133,7 @@ def _context_rice(result: Result, sub: ResultView, margin_m: float) -> gpd.GeoDa
     zone = shapely.union_all(shapely.buffer(np.asarray(sub.footprints.geometry.values), margin_m))
     try:  # read as the run read its parcels (codes normalised, ids in NFC, geometry repaired); its warnings were given
         raw = read_parcels(result.scenario.parcels, result.scenario.crs, mask=zone, report=RunReport())
+        raw = raw[~raw["neighbour"].to_numpy(dtype=bool)]
     except Exception as exc:  # noqa: BLE001 - context is a nicety: the map is drawn without it
         import logging
 
