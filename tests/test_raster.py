@@ -239,3 +239,27 @@ def test_polygons_in_working_crs_only(tmp_path: Path):
     cls, cover = areas(path, [box(0, 0, 30, 30)])
     assert pd.Series(cls["area_m2"]).sum() == pytest.approx(900.0, rel=1e-12)
     assert cover.iloc[0]["classified_m2"] == pytest.approx(900.0, rel=1e-12)
+
+
+def test_nodata_override_counts_the_files_nodata_value_as_land(tmp_path: Path):
+    """A file whose nodata value (1) is really the LUC class: with ``nodata = 0`` in the scenario its
+    pixels are land. Before, exactextract still dropped them (400 m² of LUC lost in the issue's try)."""
+    path = write_raster(tmp_path / "r.tif", GRID, from_origin(0, 30, 10, 10), nodata=1)
+    override = LandcoverSpec(path, 1, 0.0, CLASSES)
+    cls, cover = measure(gpd.GeoDataFrame(geometry=[box(5, 5, 25, 25)], crs=VN2000), override, inspect_raster(override), crs=VN2000)
+    assert cls.set_index("value")["area_m2"].to_dict() == pytest.approx({1: 200.0, 2: 100.0, 3: 100.0}, rel=1e-12)
+    assert cover.iloc[0]["nodata_m2"] == 0.0
+    # without the override, the file's nodata value is nodata: the 200 m² of value 1 are reported as nodata
+    plain = LandcoverSpec(path, 1, None, CLASSES[1:])
+    cls, cover = measure(gpd.GeoDataFrame(geometry=[box(5, 5, 25, 25)], crs=VN2000), plain, inspect_raster(plain), crs=VN2000)
+    assert cls.set_index("value")["area_m2"].to_dict() == pytest.approx({2: 100.0, 3: 100.0}, rel=1e-12)
+    assert cover.iloc[0]["nodata_m2"] == pytest.approx(200.0, rel=1e-12)
+
+
+def test_override_nodata_value_is_dropped(tmp_path: Path):
+    """With ``nodata = 2`` in the scenario, value 2 is nodata though the file says 255."""
+    path = write_raster(tmp_path / "r.tif", GRID, from_origin(0, 30, 10, 10), nodata=255)
+    s = LandcoverSpec(path, 1, 2.0, (CLASSES[0], CLASSES[2]))
+    cls, cover = measure(gpd.GeoDataFrame(geometry=[box(5, 5, 25, 25)], crs=VN2000), s, inspect_raster(s), crs=VN2000)
+    assert cls.set_index("value")["area_m2"].to_dict() == pytest.approx({1: 200.0, 3: 100.0}, rel=1e-12)
+    assert cover.iloc[0]["nodata_m2"] == pytest.approx(100.0, rel=1e-12)

@@ -17,6 +17,7 @@ import warnings
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 import geopandas as gpd
 import numpy as np
@@ -108,6 +109,25 @@ def inspect_raster(spec: LandcoverSpec) -> RasterInfo:
         raise InputFileError(f"{label}: cannot be read as a raster ({str(exc).splitlines()[0]}); check the file is a complete GeoTIFF") from None
 
 
+def _band_source(ds: Any, band: int, nodata: float | None) -> Any:
+    """The band exactextract reads, with ``nodata`` as its nodata value: the scenario's override when
+    given (the file's own nodata value is then ordinary data), else the file's."""
+    from exactextract.raster import RasterioRasterSource
+    from rasterio.windows import Window
+
+    class _Band(RasterioRasterSource):  # type: ignore[misc]
+        def nodata_value(self) -> float | int | None:
+            if nodata is None or not np.isfinite(nodata):
+                return None
+            return float(nodata) if self.isfloat else int(nodata)
+
+        def read_window(self, x0: int, y0: int, nx: int, ny: int) -> np.ndarray:
+            # the pixels as stored: no mask from the file's own nodata value
+            return np.asarray(self.ds.read(self.band_idx, window=Window(x0, y0, nx, ny), masked=False))
+
+    return _Band(ds, band)
+
+
 def _ellipsoidal_row_area(lat_c: np.ndarray, dlat: float, dlon: float, geod: pyproj.Geod) -> np.ndarray:
     """Area in m² of lat/lon cells centred at ``lat_c`` (degrees) of size dlat × dlon, on the ellipsoid.
 
@@ -134,6 +154,7 @@ def measure(polys: gpd.GeoDataFrame, spec: LandcoverSpec, info: RasterInfo, *, c
     ``classified_m2``, ``nodata_m2``, ``outside_m2``), areas in working-CRS m², so that
     classified + nodata + outside = polygon.
     """
+    import rasterio
     from exactextract import exact_extract
 
     geoms = np.asarray(polys.geometry.values)
@@ -171,7 +192,9 @@ def measure(polys: gpd.GeoDataFrame, spec: LandcoverSpec, info: RasterInfo, *, c
     if hit.any():
         with warnings.catch_warnings():
             warnings.simplefilter("ignore")
-            df = exact_extract(str(spec.path), gdf_r[hit], ["coverage", "values", "center_y"], output="pandas")
+            with rasterio.open(spec.path) as ds:
+                df = exact_extract(_band_source(ds, spec.band, info.nodata), gdf_r[hit], ["coverage", "values", "center_y"],
+                                   output="pandas")
         for k, (cov, val, cy) in zip(np.flatnonzero(hit), zip(df["coverage"], df["values"], df["center_y"])):
             cov = np.asarray(cov, dtype="float64")
             val = np.asarray(val)
