@@ -53,7 +53,8 @@ def read_layer(ref: LayerRef, crs: pyproj.CRS, *, columns: list[str] | None = No
             if beside and mask is not None:
                 near = sources.read_beside(ref.path, ref.layer, columns=columns, where=ref.where,
                                            geoms=np.asarray(gdf.geometry.values),
-                                           fids=gdf.index.to_numpy() if gdf.attrs.get("fid_index") else None, mask=mask)
+                                           fids=gdf.index.to_numpy() if gdf.attrs.get("fid_index") else None,
+                                           mask=np.atleast_1d(np.asarray(mask, dtype=object)))
                 gdf = gdf.assign(_beside=False)
                 if len(near):  # features read twice are dropped by id later
                     gdf = pd.concat([gdf, near.assign(_beside=True)])

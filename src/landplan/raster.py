@@ -115,7 +115,7 @@ def _band_source(ds: Any, band: int, nodata: float | None) -> Any:
     from exactextract.raster import RasterioRasterSource
     from rasterio.windows import Window
 
-    class _Band(RasterioRasterSource):  # type: ignore[misc]
+    class _Band(RasterioRasterSource):
         def nodata_value(self) -> float | int | None:
             if nodata is None or not np.isfinite(nodata):
                 return None
