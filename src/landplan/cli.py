@@ -116,10 +116,14 @@ def _cmd_demo(args: argparse.Namespace) -> int:
 
 
 def _cmd_validate(args: argparse.Namespace) -> int:
+    from .pipeline import check
     from .scenario import load_scenario
 
     sc = load_scenario(args.scenario)
-    print(f"{args.scenario}: OK — {len(sc.projects)} project(s), {len(sc.admin)} administrative layer(s), CRS {sc.crs.to_string()}")
+    report = check(sc)  # every check a run makes before measuring: raises what a run would raise
+    warned = f", {len(report.warnings)} warning(s) above" if report.warnings else ""
+    print(f"{args.scenario}: OK — {len(sc.projects)} project(s), {len(sc.admin)} administrative layer(s), "
+          f"CRS {sc.crs.to_string()}{warned}")
     return EXIT_OK
 
 

@@ -197,16 +197,26 @@ def _cycle_collector_paused() -> Iterator[None]:
             gc.enable()
 
 
-def _run(scenario: Scenario) -> Result:
-    report = RunReport()
+@dataclass
+class _Inputs:
+    """What a run has read and checked before it measures anything."""
+
+    footprints: gpd.GeoDataFrame
+    tiles: tuple[np.ndarray, np.ndarray]
+    project_overlaps: pd.DataFrame
+    parcels: gpd.GeoDataFrame
+    admin: dict[str, gpd.GeoDataFrame]
+
+
+def _prepare(scenario: Scenario, report: RunReport, steps: _Steps) -> _Inputs:
+    """Read and check every input (everything a run does before measuring): footprints, parcels under
+    them, administrative layers, layers that should coincide, and the land-cover raster's header."""
     tol = scenario.tolerance
-    steps = _Steps(7 if scenario.landcover else 6)
     with steps("footprints"):
         fp = build_footprints(scenario, report=report)
         tiles = takes.tile_footprints(np.asarray(fp.geometry.values))
         all_overlaps = project_overlaps(fp, tol)
-        overlaps = all_overlaps[~all_overlaps["noise"]].drop(columns="noise").reset_index(drop=True)
-        for r in overlaps.itertuples():
+        for r in all_overlaps[~all_overlaps["noise"]].itertuples():
             report.warn(f"projects {r.project_a} and {r.project_b} overlap by {r.overlap_m2:,.2f} m²; "
                         f"all-projects totals count that land once")
     with steps("reading parcels"):
@@ -215,6 +225,35 @@ def _run(scenario: Scenario) -> Result:
             _check_extents_meet(scenario, fp, report)
         admin = {a.key: takes.resolve_admin_overlaps(layers.read_admin(a, scenario.crs, mask=None, report=report),
                                                      admin_layer=a.key, report=report, tolerance=tol) for a in scenario.admin}
+        check_alignment(scenario, fp, admin, report)
+        if scenario.landcover is not None:
+            from .raster import inspect_raster
+
+            inspect_raster(scenario.landcover)
+    return _Inputs(fp, tiles, all_overlaps, parcels, admin)
+
+
+def check(scenario: Scenario | str | Path) -> RunReport:
+    """Run every check a run makes before measuring (``landplan validate``): the scenario file, each
+    layer and its CRS, every project's features and widths, the parcels under the footprints, the
+    administrative layers, layers that should coincide, and the raster. Raises the error a run would
+    raise; returns the warnings and repairs a run would report."""
+    if not isinstance(scenario, Scenario):
+        scenario = load_scenario(scenario)
+    report = RunReport()
+    with _cycle_collector_paused():
+        _prepare(scenario, report, _Steps(2))
+    return report
+
+
+def _run(scenario: Scenario) -> Result:
+    report = RunReport()
+    tol = scenario.tolerance
+    steps = _Steps(7 if scenario.landcover else 6)
+    inputs = _prepare(scenario, report, steps)
+    fp, tiles, parcels, admin = inputs.footprints, inputs.tiles, inputs.parcels, inputs.admin
+    all_overlaps = inputs.project_overlaps
+    overlaps = all_overlaps[~all_overlaps["noise"]].drop(columns="noise").reset_index(drop=True)
     with steps("parcel overlaps"):
         parcels, all_parcel_overlaps = takes.resolve_parcel_overlaps(parcels, report=report, tolerance=tol)
         # the neighbours read for the overlap rule have done their part
@@ -300,6 +339,79 @@ def _slivers(noise: pd.DataFrame, remnant_noise: pd.DataFrame, parcel_overlaps: 
     ]
     out = pd.concat([p for p in parts if len(p)], ignore_index=True) if any(len(p) for p in parts) else pd.DataFrame(columns=SLIVER_COLUMNS)
     return out[SLIVER_COLUMNS].reset_index(drop=True)
+
+
+#: Probe windows for the alignment check are chosen on unit boundaries within this distance of the projects (m).
+ALIGNMENT_NEAR_M = 1_000.0
+
+
+def check_alignment(scenario: Scenario, fp: gpd.GeoDataFrame, admin: dict[str, gpd.GeoDataFrame], report: RunReport) -> list[str]:
+    """Check that layers which should coincide do: the parcels against each administrative layer (parcels
+    tile the units), and each pair of administrative layers (the coarser one's boundaries run along
+    the finer one's). A constant offset longer than ``[checks] offset_alarm_m`` is an error (or a
+    warning with ``layer_offset = "warn"``) naming the two layers, the vector and its likely cause.
+    Returns the problems found (the messages)."""
+    from . import registration
+
+    if not admin or fp.empty:
+        return []
+    near = shapely.buffer(shapely.union_all(np.asarray(fp.geometry.values)), ALIGNMENT_NEAR_M)
+    half = registration.PROBE_HALF_M + registration.SEARCH_M + 20.0
+    problems: list[str] = []
+    probes = {k: registration.probe_points(np.asarray(g.geometry.values), near) for k, g in admin.items()}
+    windows = [shapely.box(x - half, y - half, x + half, y + half) for c in probes.values() for x, y in c]
+    if windows:
+        around = layers.read_layer(scenario.parcels.source, scenario.crs, columns=[], mask=np.array(windows, dtype=object))
+        pgeoms = np.asarray(around.geometry.values)
+        xy, owner = shapely.get_coordinates(pgeoms, return_index=True)
+        finite = np.ones(len(pgeoms), dtype=bool)
+        np.logical_and.at(finite, owner, np.isfinite(xy).all(axis=1))
+        pgeoms = pgeoms[finite & ~shapely.is_missing(pgeoms)]  # broken features are reported by the parcels' own read
+        pgeoms = shapely.make_valid(pgeoms[~shapely.is_empty(pgeoms)])
+        for spec in scenario.admin:
+            units = admin[spec.key]
+            if len(probes[spec.key]) == 0:
+                continue
+            off = registration.estimate_offset(np.asarray(units.geometry.values), pgeoms, probes[spec.key])
+            if off.is_offset(scenario.checks.offset_alarm_m):
+                problems.append(_offset_message(scenario.parcels.source.label(), "parcels", spec.source.label(),
+                                                f"administrative layer {spec.key!r}", off, "parcel edges", "units' boundaries"))
+    keys = list(admin)
+    for i, a in enumerate(keys):
+        for b in keys[i + 1:]:
+            coarse, fine = (a, b) if len(admin[a]) <= len(admin[b]) else (b, a)
+            if len(probes[coarse]) == 0:
+                continue
+            off = registration.estimate_offset(np.asarray(admin[coarse].geometry.values), np.asarray(admin[fine].geometry.values),
+                                               probes[coarse])
+            if off.is_offset(scenario.checks.offset_alarm_m):
+                sa = next(x for x in scenario.admin if x.key == fine)
+                sb = next(x for x in scenario.admin if x.key == coarse)
+                problems.append(_offset_message(sa.source.label(), f"administrative layer {fine!r}", sb.source.label(),
+                                                f"administrative layer {coarse!r}", off, f"{fine} boundaries", f"{coarse} boundaries"))
+    for msg in problems:
+        if scenario.checks.layer_offset == "error":
+            raise LayerError(msg)
+        report.warn(msg)
+    return problems
+
+
+def _offset_message(a_label: str, a_name: str, b_label: str, b_name: str, off: Any, a_lines: str, b_lines: str) -> str:
+    """One message for two layers offset by a constant vector: the vector, the evidence, the likely cause, the fix."""
+    d = off.length_m
+    if 150.0 <= d <= 300.0:
+        cause = ("that is the size of the VN-2000 → WGS 84 datum step (about 226 m at Cần Thơ): one layer's .prj lacks the "
+                 "datum shift (TOWGS84), or it was reprojected from VN-2000 as if it were WGS 84")
+    elif 400.0 <= d <= 550.0:
+        cause = ("that is the size of the difference between UTM zone 48N and VN-2000 TM-3 coordinates (about 475 m at "
+                 "Cần Thơ): one layer is in UTM but labelled as VN-2000")
+    else:
+        cause = "one layer was moved, or is labelled with another CRS than its coordinates are in"
+    return (f"{a_label} ({a_name}) and {b_label} ({b_name}) should coincide but are offset by a constant {d:,.1f} m "
+            f"({off.dx_m:+,.1f} m east, {off.dy_m:+,.1f} m north, {a_name} relative to {b_name}): moved back by that vector, "
+            f"{off.share_moved:.0%} of the {b_lines} sampled run along {a_lines}; as they are, {off.share_as_is:.0%}. Likely "
+            f"cause: {cause}. Fix: check each layer's CRS (QGIS: Layer ▸ Properties ▸ Source) and assign the right one "
+            f"(Layer ▸ Set CRS, not reproject); to run anyway, set [checks] layer_offset = \"warn\" in the scenario")
 
 
 def _check_extents_meet(scenario: Scenario, fp: gpd.GeoDataFrame, report: RunReport) -> None:

@@ -334,6 +334,15 @@ def parcels(*, seed: int = SAMPLE_SEED, band_m: float = 2500.0) -> gpd.GeoDataFr
     geoms = shapely.intersection(geoms, outline)
     ok = ~shapely.is_empty(geoms) & (shapely.area(geoms) > 1.0)
     geoms, code_arr = geoms[ok], code_arr[ok]
+    # a parcel never crosses a commune (ward) boundary: a cadastre is drawn commune by commune, so the
+    # wards' boundaries run along parcel edges (landplan checks the two layers coincide)
+    units = np.asarray(wards().geometry.values)
+    gi, ui = shapely.STRtree(units).query(geoms, predicate="intersects")
+    cut = shapely.intersection(geoms[gi], units[ui])
+    cut = np.array([g if shapely.get_type_id(g) == 3 else shapely.union_all([q for q in shapely.get_parts(g) if shapely.get_type_id(q) == 3])
+                    for g in cut], dtype=object)
+    ok = ~shapely.is_empty(cut) & (shapely.area(cut) > 1.0)
+    geoms, code_arr = cut[ok], code_arr[gi[ok]]
     n = len(geoms)
     # cadastral numbering: map sheet (tờ) by 1 km tile, parcel (thửa) number within it
     cx, cy = shapely.get_x(shapely.centroid(geoms)), shapely.get_y(shapely.centroid(geoms))
