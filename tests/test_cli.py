@@ -128,3 +128,26 @@ def test_demo_writes_outputs(tmp_path: Path, monkeypatch):
     assert sorted(p.name for p in out.iterdir()) == sorted(OUTPUT_FILES)
     html = (out / "map.html").read_text(encoding="utf-8")
     assert "cdn." not in html and "Đất chuyên trồng lúa" in html
+
+
+@pytest.mark.parametrize("old, new, words", [
+    ("where = \"project = 'east_west'\"", "where = \"project = 'nowhere'\"", "no features for project 'east_west'"),
+    ("width_column = \"width_m\"", "width_column = \"breite\"", "column 'breite' is not in"),
+])
+def test_validate_refuses_what_run_refuses(tmp_path: Path, capsys, old: str, new: str, words: str):
+    assert old in SCENARIO
+    sc = write_tiny(tmp_path, scenario=SCENARIO.replace(old, new))
+    assert main(["-q", "validate", str(sc)]) == 2
+    assert words in capsys.readouterr().err
+    assert main(["-q", "run", str(sc), "--out", str(tmp_path / "out"), "--no-exports"]) == 2
+    assert words in capsys.readouterr().err
+
+
+def test_validate_refuses_a_width_column_holding_infinity(tmp_path: Path, capsys):
+    from tests.conftest import tiny_layers
+
+    layers = tiny_layers()
+    layers["lines"] = layers["lines"].assign(width_m=[20.0, float("inf")])
+    sc = write_tiny(tmp_path, layers)
+    assert main(["-q", "validate", str(sc)]) == 2
+    assert "widths must be positive numbers of metres" in capsys.readouterr().err

@@ -403,3 +403,22 @@ def write_table() -> None:
     (Path(__file__).parent / "HOSTILE_CASES.md").write_text(head + _table(), encoding="utf-8")
 
 
+
+
+@pytest.mark.parametrize("case", CASES, ids=[c.id for c in CASES])
+def test_validate_says_what_run_says(case: Case, tmp_path: Path, capsys):
+    """``landplan validate`` runs every check a run makes before measuring: it refuses, with the same
+    message, each case a run refuses, and passes the others (writing nothing anywhere)."""
+    inputs = tmp_path / "inputs"
+    inputs.mkdir()
+    (inputs / "somefolder").mkdir() if case.id == "directory-for-file" else None
+    scenario = case.build(inputs)
+    before = _tree(inputs)
+    code = main(["-q", "validate", str(scenario)])
+    err = capsys.readouterr().err
+    assert "Traceback" not in err
+    assert _tree(inputs) == before
+    if case.outcome == REFUSE:
+        assert code == 2 and case.message in err, err
+    else:
+        assert code == 0, err

@@ -23,7 +23,7 @@ Which land each project takes, how much is rice land, in which districts and war
 whose parcels, what remains of each parcel, and who must approve it.
 
   landplan demo                     run the built-in Cần Thơ sample (writes ./landplan-demo)
-  landplan validate SCENARIO.toml   check a scenario file and its layers, change nothing
+  landplan validate SCENARIO.toml   every check a run makes before measuring (layers, CRS, offsets), changes nothing
   landplan run SCENARIO.toml --out DIR
                                     measure and write summary.csv, totals.csv, parcels.csv,
                                     approvals.csv, landplan.gpkg, map.html, manifest.json
@@ -72,7 +72,7 @@ def _parser() -> argparse.ArgumentParser:
                        description="Generate the synthetic Cần Thơ sample (once, cached) and run it.")
     d.add_argument("--out", "-o", type=Path, default=Path("landplan-demo"), help="output folder (default: ./landplan-demo)")
 
-    v = sub.add_parser("validate", help="check a scenario and its layers without running it",
+    v = sub.add_parser("validate", help="run every check a run makes before measuring; change nothing",
                        description="Report every problem in SCENARIO at once; exit 0 when it is ready to run.")
     v.add_argument("scenario", type=Path, help="scenario file (.toml)")
 

@@ -150,7 +150,7 @@ def build_footprints(scenario: Scenario, *, report: RunReport) -> gpd.GeoDataFra
     pieces = pd.concat(parts, ignore_index=True)
     fp = dissolve_footprints(gpd.GeoDataFrame(pieces, geometry="geometry", crs=scenario.crs), crs=scenario.crs)
     for r in fp.itertuples():
-        if r.self_overlap_m2 > 0.01:
+        if not scenario.tolerance.is_noise_area(np.array([r.self_overlap_m2]))[0]:
             report.warn(f"project {r.project}: its features overlap each other by {r.self_overlap_m2:,.2f} m²; "
                         f"the footprint is dissolved so that land is counted once")
     return fp
@@ -208,9 +208,11 @@ class _Inputs:
     admin: dict[str, gpd.GeoDataFrame]
 
 
-def _prepare(scenario: Scenario, report: RunReport, steps: _Steps) -> _Inputs:
+def _prepare(scenario: Scenario, report: RunReport, steps: _Steps, *, pixels: bool = False) -> _Inputs:
     """Read and check every input (everything a run does before measuring): footprints, parcels under
-    them, administrative layers, layers that should coincide, and the land-cover raster's header."""
+    them, administrative layers, layers that should coincide, and the land-cover raster (its header
+    and extent; with ``pixels``, also the pixel values under the footprints, which a run checks
+    while it measures)."""
     tol = scenario.tolerance
     with steps("footprints"):
         fp = build_footprints(scenario, report=report)
@@ -227,22 +229,23 @@ def _prepare(scenario: Scenario, report: RunReport, steps: _Steps) -> _Inputs:
                                                      admin_layer=a.key, report=report, tolerance=tol) for a in scenario.admin}
         check_alignment(scenario, fp, admin, report)
         if scenario.landcover is not None:
-            from .raster import inspect_raster
+            from .raster import check_raster
 
-            inspect_raster(scenario.landcover)
+            check_raster(scenario.landcover, fp, crs=scenario.crs, pixels=pixels)
     return _Inputs(fp, tiles, all_overlaps, parcels, admin)
 
 
 def check(scenario: Scenario | str | Path) -> RunReport:
     """Run every check a run makes before measuring (``landplan validate``): the scenario file, each
     layer and its CRS, every project's features and widths, the parcels under the footprints, the
-    administrative layers, layers that should coincide, and the raster. Raises the error a run would
-    raise; returns the warnings and repairs a run would report."""
+    administrative layers, layers that should coincide, and the raster (with the pixel values under
+    the footprints). Raises the error a run would raise; returns the warnings and repairs a run would
+    report."""
     if not isinstance(scenario, Scenario):
         scenario = load_scenario(scenario)
     report = RunReport()
     with _cycle_collector_paused():
-        _prepare(scenario, report, _Steps(2))
+        _prepare(scenario, report, _Steps(2), pixels=True)
     return report
 
 
@@ -301,7 +304,7 @@ def _run(scenario: Scenario) -> Result:
 
         with steps("land-cover raster"):
             landcover, compare, piece_rice = raster.landcover_tables(
-                scenario.landcover, fp, admin, pieces, appr, crs=scenario.crs, warn=report.warn)
+                scenario.landcover, fp, admin, pieces, appr, crs=scenario.crs, warn=report.warn, tolerance=tol)
             ptable = ptable.merge(piece_rice, on=["project", "parcel_id"], how="left")
             ptable["raster_rice_m2"] = ptable["raster_rice_m2"].fillna(0.0)
             ptable["raster_rice_share"] = np.divide(ptable["raster_rice_m2"], ptable["take_m2"],

@@ -27,13 +27,12 @@ import shapely
 
 from . import landuse
 from .errors import InputFileError, LayerError
+from .tolerance import DEFAULT_TOLERANCE, Tolerance
 
 log = logging.getLogger("landplan")
 
 #: Tiles (m, working CRS) that footprints are cut into before extraction.
 RASTER_TILE_M = 2_000.0
-#: Nodata and outside areas below this (m²) are rounding, reported as zero.
-ROUNDING_M2 = 1e-6
 
 
 @dataclass(frozen=True)
@@ -146,7 +145,8 @@ def _ellipsoidal_row_area(lat_c: np.ndarray, dlat: float, dlon: float, geod: pyp
     return np.array([out[v] for v in np.round(lat_c, 12)])
 
 
-def measure(polys: gpd.GeoDataFrame, spec: LandcoverSpec, info: RasterInfo, *, crs: pyproj.CRS) -> tuple[pd.DataFrame, pd.DataFrame]:
+def measure(polys: gpd.GeoDataFrame, spec: LandcoverSpec, info: RasterInfo, *, crs: pyproj.CRS,
+            tolerance: Tolerance = DEFAULT_TOLERANCE) -> tuple[pd.DataFrame, pd.DataFrame]:
     """Class areas inside each polygon (rows of ``polys``, working CRS).
 
     Returns ``(classes, cover)``: ``classes`` has one row per polygon row × class value
@@ -216,8 +216,9 @@ def measure(polys: gpd.GeoDataFrame, spec: LandcoverSpec, info: RasterInfo, *, c
     outside = working - inside_w
     cover = pd.DataFrame({
         "row": rows, "polygon_m2": working, "classified_m2": classified,
-        # differences below a square millimetre are rounding of the coverage sums, not land
-        "nodata_m2": np.where(nodata > ROUNDING_M2, nodata, 0.0), "outside_m2": np.where(outside > ROUNDING_M2, outside, 0.0),
+        # differences that are noise under the tolerance are rounding of the coverage sums, not land
+        "nodata_m2": np.where(tolerance.is_noise_area(nodata), 0.0, nodata),
+        "outside_m2": np.where(tolerance.is_noise_area(outside), 0.0, outside),
     }).groupby("row", as_index=False).sum()
     return cls, cover
 
@@ -244,7 +245,7 @@ def check_classes(cls: pd.DataFrame, spec: LandcoverSpec) -> None:
 LANDCOVER_COLUMNS = ["project", "admin_layer", "admin_unit", "class_value", "landuse", "class_name", "is_rice", "area_m2", "area_ha"]
 
 
-def _by_admin(footprints: gpd.GeoDataFrame, admin: dict[str, gpd.GeoDataFrame]) -> gpd.GeoDataFrame:
+def _by_admin(footprints: gpd.GeoDataFrame, admin: dict[str, gpd.GeoDataFrame], tolerance: Tolerance) -> gpd.GeoDataFrame:
     """Footprints split by each administrative layer's units (land in no unit kept as its own piece)."""
     from .takes import OUTSIDE_ADMIN
 
@@ -262,13 +263,29 @@ def _by_admin(footprints: gpd.GeoDataFrame, admin: dict[str, gpd.GeoDataFrame]) 
     from .footprints import polygonal
 
     out["geometry"] = polygonal(np.asarray(out.geometry.values))
-    keep = (shapely.area(np.asarray(out.geometry.values)) > 0.01) | (out["admin_layer"] == "")
+    keep = ~tolerance.is_noise(np.asarray(out.geometry.values)) | (out["admin_layer"] == "")
     return out[keep].reset_index(drop=True)
+
+
+def check_raster(spec: LandcoverSpec, footprints: gpd.GeoDataFrame, *, crs: pyproj.CRS, pixels: bool = False) -> RasterInfo:
+    """Check the raster before measuring: its header (:func:`inspect_raster`), that it covers at least
+    one footprint, and with ``pixels`` that every pixel value under the footprints is in the class
+    table (this reads the pixels, as measuring does). Raises :class:`LayerError` naming the file."""
+    info = inspect_raster(spec)
+    to_r = pyproj.Transformer.from_crs(crs, info.crs, always_xy=True)
+    boxes = [shapely.box(*to_r.transform_bounds(*shapely.bounds(g))) for g in np.asarray(footprints.geometry.values)]
+    if not shapely.intersects(np.array(boxes, dtype=object), shapely.box(*info.bounds)).any():
+        raise LayerError(f"{spec.path}: every project footprint lies outside the raster (raster extent {np.round(info.bounds, 1).tolist()} "
+                         f"in {info.crs.to_string()}); check the raster's CRS and that it covers the projects")
+    if pixels:
+        cls, _ = measure(footprints, spec, info, crs=crs)
+        check_classes(cls, spec)
+    return info
 
 
 def landcover_tables(spec: LandcoverSpec, footprints: gpd.GeoDataFrame, admin: dict[str, gpd.GeoDataFrame],
                      pieces: gpd.GeoDataFrame, approvals: pd.DataFrame, *, crs: pyproj.CRS,
-                     warn: Callable[[str], None]) -> tuple[pd.DataFrame, pd.DataFrame, pd.DataFrame]:
+                     warn: Callable[[str], None], tolerance: Tolerance = DEFAULT_TOLERANCE) -> tuple[pd.DataFrame, pd.DataFrame, pd.DataFrame]:
     """The raster's answers beside the parcels'.
 
     Returns ``landcover`` (project × admin layer × unit × class: ``area_m2``, ``area_ha``; rows with
@@ -278,8 +295,8 @@ def landcover_tables(spec: LandcoverSpec, footprints: gpd.GeoDataFrame, admin: d
     """
     info = inspect_raster(spec)
     classes = spec.by_value()
-    zones = _by_admin(footprints, admin)
-    cls, cover = measure(zones, spec, info, crs=crs)
+    zones = _by_admin(footprints, admin, tolerance)
+    cls, cover = measure(zones, spec, info, crs=crs, tolerance=tolerance)
     check_classes(cls, spec)
     cls = cls.merge(zones[["project", "admin_layer", "admin_unit"]], left_on="row", right_index=True)
     cls["landuse"] = cls["value"].map(lambda v: classes[int(v)].code)
@@ -301,9 +318,9 @@ def landcover_tables(spec: LandcoverSpec, footprints: gpd.GeoDataFrame, admin: d
         c = whole.loc[p]
         if c["outside_m2"] >= c["polygon_m2"] * (1 - 1e-9):
             warn(f"land-cover raster: project {p} lies entirely outside the raster; its raster figures are empty")
-        elif c["outside_m2"] > 0.01:
+        elif c["outside_m2"] > 0:
             warn(f"land-cover raster: {c['outside_m2']:,.1f} m² of project {p} lies outside the raster (reported, not counted)")
-        if c["nodata_m2"] > 0.01:
+        if c["nodata_m2"] > 0:
             warn(f"land-cover raster: {c['nodata_m2']:,.1f} m² of project {p} is nodata in the raster (reported, not counted)")
         parcels_rice = float(approvals.loc[approvals["project"] == p, "rice_m2"].sum())
         raster_rice = float(rice.get(p, 0.0))
@@ -317,7 +334,7 @@ def landcover_tables(spec: LandcoverSpec, footprints: gpd.GeoDataFrame, admin: d
     compare = pd.DataFrame(rows)
 
     if len(pieces):
-        pcls, _ = measure(pieces, spec, info, crs=crs)
+        pcls, _ = measure(pieces, spec, info, crs=crs, tolerance=tolerance)
         check_classes(pcls, spec)
         rice_values = [v for v, c in classes.items() if c.is_rice]
         r = pcls[pcls["value"].isin(rice_values)].groupby("row")["area_m2"].sum()
