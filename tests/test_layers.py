@@ -96,6 +96,57 @@ def test_masked_read_finds_exactly_what_meets_the_mask(tmp_path: Path, fmt: str)
     assert sorted(read(path, "p", columns=["pid"], where=None, mask=mask)["pid"]) == want
 
 
+def _beside_want(grid, mask) -> list[str]:
+    """Features not meeting the mask whose box overlaps, with a positive area, the box of one that does."""
+    import numpy as np
+    import shapely
+
+    meets = shapely.intersects(np.asarray(grid.geometry.values)[:, None], mask[None, :]).any(axis=1)
+    b = shapely.bounds(np.asarray(grid.geometry.values))
+    m = b[meets]
+    over = ((np.minimum(b[:, None, 2], m[None, :, 2]) > np.maximum(b[:, None, 0], m[None, :, 0]))
+            & (np.minimum(b[:, None, 3], m[None, :, 3]) > np.maximum(b[:, None, 1], m[None, :, 1]))).any(axis=1)
+    return sorted(grid["pid"][over & ~meets])
+
+
+@pytest.mark.parametrize("fmt", ["gpkg", "parquet-sorted"])
+def test_masked_read_beside_finds_every_possible_overlapper(tmp_path: Path, fmt: str):
+    """``beside`` adds exactly the features that could overlap one read: a strictly overlapping box
+    (by R-tree, blob envelopes and a second thread for a GeoPackage; by a second masked read otherwise)."""
+    from landplan.sources import read
+
+    path, grid, mask = _scattered_layer(tmp_path, fmt)
+    got = read(path, "p", columns=["pid"], where=None, mask=mask, beside=True)
+    assert sorted(got.loc[~got["_beside"], "pid"]) == _meeting(grid, mask)
+    want = _beside_want(grid, mask)
+    assert len(want) > 10
+    assert sorted(set(got.loc[got["_beside"], "pid"]) - set(_meeting(grid, mask))) == want
+
+
+def test_box_pairs_equal_brute_force():
+    import numpy as np
+
+    from landplan.sources import box_pairs
+
+    rng = np.random.default_rng(5)
+    def boxes(n, big):
+        x, y = rng.integers(0, 200, n).astype(float), rng.integers(0, 200, n).astype(float)  # integers: many exact touches
+        w = rng.integers(1, 15, n).astype(float)
+        w[rng.random(n) < big] *= 30  # a few large boxes
+        return np.column_stack([x, y, x + w, y + rng.integers(1, 15, n)])
+    a, b = boxes(400, 0.02), boxes(300, 0.03)
+    a[7] = np.nan  # unknown: meets everything
+    for strict in (True, False):
+        ia, ib = box_pairs(a, b, strict=strict)
+        got = set(zip(ia.tolist(), ib.tolist()))
+        lo = np.maximum(a[:, None, :2], b[None, :, :2])
+        hi = np.minimum(a[:, None, 2:], b[None, :, 2:])
+        ok = ((hi > lo) if strict else (hi >= lo)).all(axis=2)
+        ok[7, :] = True
+        want = set(zip(*np.nonzero(ok)))
+        assert got == {(int(i), int(j)) for i, j in want}
+
+
 def test_masked_read_through_gdal_when_python_sqlite_cannot(tmp_path: Path, monkeypatch):
     """Without Python's SQLite R-tree (an old or stripped build), the R-tree is searched through GDAL."""
     from landplan import sources
@@ -103,7 +154,7 @@ def test_masked_read_through_gdal_when_python_sqlite_cannot(tmp_path: Path, monk
     def no_rtree(*args, **kwargs):
         raise RuntimeError("no such module: rtree")
 
-    monkeypatch.setattr(sources, "_rtree_search", no_rtree)
+    monkeypatch.setattr(sources, "_rtree_search_boxes", no_rtree)
     monkeypatch.setattr(sources, "_RTREE_BATCH", 7)  # several compound queries
     path, grid, mask = _scattered_layer(tmp_path, "gpkg")
     assert sorted(sources.read(path, "p", columns=["pid"], where=None, mask=mask)["pid"]) == _meeting(grid, mask)

@@ -34,8 +34,8 @@ def read_layer(ref: LayerRef, crs: pyproj.CRS, *, columns: list[str] | None = No
 
     ``mask`` (a geometry or an array of them, in the working CRS) limits reading to features that intersect it, using the
     file's spatial index, so memory follows the projects rather than the whole city. With ``beside``, the
-    features whose bounding box overlaps one of those read (:func:`landplan.sources.read_beside`) are
-    read too, marked ``True`` in a column ``_beside``.
+    features that may overlap one of those read are read too (:func:`landplan.sources.read`), marked
+    ``True`` in a column ``_beside``.
     """
     src_crs = layer_crs(ref)
     if src_crs is None:
@@ -49,15 +49,7 @@ def read_layer(ref: LayerRef, crs: pyproj.CRS, *, columns: list[str] | None = No
     try:
         with warnings.catch_warnings(record=True) as caught:
             warnings.simplefilter("always")
-            gdf = sources.read(ref.path, ref.layer, columns=columns, where=ref.where, mask=mask)
-            if beside and mask is not None:
-                near = sources.read_beside(ref.path, ref.layer, columns=columns, where=ref.where,
-                                           geoms=np.asarray(gdf.geometry.values),
-                                           fids=gdf.index.to_numpy() if gdf.attrs.get("fid_index") else None,
-                                           mask=np.atleast_1d(np.asarray(mask, dtype=object)))
-                gdf = gdf.assign(_beside=False)
-                if len(near):  # features read twice are dropped by id later
-                    gdf = pd.concat([gdf, near.assign(_beside=True)])
+            gdf = sources.read(ref.path, ref.layer, columns=columns, where=ref.where, mask=mask, beside=beside and mask is not None)
         if report is not None:  # what GDAL repaired on the way in (an unclosed ring, say) is reported
             for msg in dict.fromkeys(str(w.message).splitlines()[0] for w in caught if issubclass(w.category, RuntimeWarning)):
                 if "non conformant file extension" not in msg:

@@ -75,8 +75,14 @@ def local_footprints(parcel_geoms: np.ndarray, footprint_row: np.ndarray, tiles:
         qi, ti = tree.query(parcel_geoms[many], predicate="intersects")
         same = tile_row[ti] == footprint_row[many[qi]]
         qi, ti = qi[same], ti[same]
-        for k in range(len(many)):
-            out[many[k]] = shapely.union_all(tiles_g[ti[qi == k]])
+        order = np.argsort(qi, kind="stable")
+        qi, ti = qi[order], ti[order]
+        starts = np.flatnonzero(np.r_[True, qi[1:] != qi[:-1]]) if len(qi) else np.zeros(0, dtype=int)
+        sizes = np.diff(np.r_[starts, len(qi)])
+        one = sizes == 1  # most parcels meet one tile of their footprint
+        out[many[qi[starts[one]]]] = tiles_g[ti[starts[one]]]
+        for s0, n in zip(starts[~one], sizes[~one]):
+            out[many[qi[s0]]] = shapely.union_all(tiles_g[ti[s0:s0 + n]])
     return out
 
 

@@ -15,6 +15,7 @@ from typing import Any
 
 import geopandas as gpd
 import numpy as np
+import pandas as pd
 import pyogrio
 import pyproj
 import shapely
@@ -133,38 +134,106 @@ def total_bounds(path: Path, layer: str) -> tuple[float, float, float, float] | 
 
 
 def read(path: Path, layer: str, *, columns: list[str] | None, where: str | None,
-         mask: shapely.Geometry | np.ndarray | None) -> gpd.GeoDataFrame:
+         mask: shapely.Geometry | np.ndarray | None, beside: bool = False) -> gpd.GeoDataFrame:
     """Read features of a layer that intersect ``mask`` (in the layer's CRS), with only ``columns``.
 
     ``mask`` is a geometry or an array of them (e.g. footprint tiles); many small parts are
-    cheaper to test against than one large outline.
+    cheaper to test against than one large outline. With ``beside`` (and a mask), the features that
+    may overlap a feature read are read too (their bounding box overlaps one of theirs with a
+    positive area; a neighbour sharing only an edge does not), marked ``True`` in a column
+    ``_beside``; features read both ways may appear twice (drop them by id). The parcel-overlap rule
+    needs them, so that what a parcel counts does not depend on what else the mask reached.
     """
     if mask is not None:
         mask = shapely.get_parts(np.atleast_1d(np.asarray(mask, dtype=object)))
         mask = mask[~shapely.is_empty(mask)]
     try:
         if is_parquet(path):
-            return _read_parquet(path, columns=columns, where=where, mask=mask)
+            return _read_parquet(path, columns=columns, where=where, mask=mask, beside=beside and mask is not None)
         kwargs: dict[str, Any] = {"layer": layer, "columns": columns, "use_arrow": _USE_ARROW, **_enc(path)}
         if mask is not None and not where:
-            fids = _gpkg_rtree_fids(path, layer, mask)
-            if fids is not None:
-                gdf = _exact(pyogrio.read_dataframe(path, fids=fids, fid_as_index=True, **kwargs), mask)
-                gdf.attrs["fid_index"] = True  # the index holds the features' FIDs (read_beside uses them)
-                return gdf
+            got = _gpkg_read_masked(path, layer, mask, kwargs, beside=beside)
+            if got is not None:
+                return got
         if where:
             kwargs["where"] = where
         if mask is not None:
             kwargs["mask"] = shapely.union_all(mask)
-        return pyogrio.read_dataframe(path, **kwargs)
+        gdf = pyogrio.read_dataframe(path, **kwargs)
+        return _with_beside(path, layer, gdf, columns=columns, where=where) if beside and mask is not None else gdf
     except SourceError:
         raise
     except Exception as exc:  # noqa: BLE001
         raise SourceError(first_line(exc)) from None
 
 
+def _gpkg_read_masked(path: Path, layer: str, mask: np.ndarray, kwargs: dict[str, Any], *, beside: bool) -> gpd.GeoDataFrame | None:
+    """A GeoPackage read through its R-tree (:func:`_rtree_search_boxes`); ``None`` when it has none.
+
+    With ``beside``, the search for neighbours (:func:`_beside_candidates`) runs on a second thread
+    while the features are read, from what the R-tree said of them (their stored boxes)."""
+    table = _rtree_table(path, layer)
+    if table is None:
+        return None
+    boxes = _mask_boxes(mask)
+    try:
+        ids, stored = _rtree_search_boxes(path, table, boxes)
+    except Exception:  # noqa: BLE001 - Python's SQLite without the R-tree module: ask GDAL, no neighbours search
+        fids = _rtree_search_gdal(path, table, boxes)
+        if fids is None:
+            return None
+        gdf = _exact(pyogrio.read_dataframe(path, fids=fids, **kwargs), mask)
+        return _with_beside(path, layer, gdf, columns=kwargs.get("columns"), where=None) if beside else gdf
+    future = None
+    if beside and len(ids):
+        pool = ThreadPoolExecutor(1)
+        future = pool.submit(_beside_candidates, path, layer, table, ids, stored, np.array(boxes, dtype="float64").reshape(-1, 4))
+        pool.shutdown(wait=False)
+    raw = pyogrio.read_dataframe(path, fids=ids, fid_as_index=True, **kwargs)
+    hits = _exact_hits(raw, mask)
+    gdf = raw.iloc[np.flatnonzero(hits)]
+    if not beside:
+        return gdf
+    b = shapely.bounds(np.asarray(gdf.geometry.values))
+    b = b[np.isfinite(b).all(axis=1)]
+    # features whose box met the mask but not their geometry are neighbours too, already read
+    missed = raw.iloc[np.flatnonzero(~hits)]
+    mi, _ = box_pairs(shapely.bounds(np.asarray(missed.geometry.values)), b, strict=True)
+    parts = [missed.iloc[np.unique(mi)]]
+    if future is not None:
+        cand = future.result()
+        if cand is None:  # envelopes not readable: the general way
+            return _with_beside(path, layer, gdf, columns=kwargs.get("columns"), where=None)
+        cand_ids, cand_env = cand
+        ci, _ = box_pairs(cand_env, b, strict=True)
+        near_ids = cand_ids[np.unique(ci)]
+        if len(near_ids):
+            parts.append(pyogrio.read_dataframe(path, fids=near_ids, fid_as_index=True, **kwargs))
+    near = pd.concat(parts) if len(parts) > 1 else parts[0]
+    return pd.concat([gdf.assign(_beside=False), near.assign(_beside=True)]) if len(near) else gdf.assign(_beside=False)
+
+
+def _with_beside(path: Path, layer: str, gdf: gpd.GeoDataFrame, *, columns: list[str] | None, where: str | None) -> gpd.GeoDataFrame:
+    """``gdf`` with the features whose box overlaps one of its features' boxes with a positive area, read
+    through a mask of those boxes (any format), marked in ``_beside``."""
+    geoms = np.asarray(gdf.geometry.values)
+    b = shapely.bounds(geoms[~(shapely.is_empty(geoms) | shapely.is_missing(geoms))])
+    b = b[np.isfinite(b).all(axis=1)]
+    if len(b) == 0:
+        return gdf.assign(_beside=False)
+    got = read(path, layer, columns=columns, where=where, mask=shapely.box(b[:, 0], b[:, 1], b[:, 2], b[:, 3]))
+    gi, _ = box_pairs(shapely.bounds(np.asarray(got.geometry.values)), b, strict=True)
+    near = got.iloc[np.unique(gi)]
+    return pd.concat([gdf.assign(_beside=False), near.assign(_beside=True)]) if len(near) else gdf.assign(_beside=False)
+
+
 def _exact(gdf: gpd.GeoDataFrame, parts: np.ndarray) -> gpd.GeoDataFrame:
     """Keep the features that really intersect one of the mask's ``parts`` (after a bbox pre-selection)."""
+    return gdf.iloc[np.flatnonzero(_exact_hits(gdf, parts))]
+
+
+def _exact_hits(gdf: gpd.GeoDataFrame, parts: np.ndarray) -> np.ndarray:
+    """For each feature, whether it really intersects one of the mask's ``parts`` (see :func:`_exact`)."""
     tree = shapely.STRtree(parts)
     geoms = np.asarray(gdf.geometry.values)
     hits = geos_map(lambda g: np.isin(np.arange(len(g)), tree.query(g, predicate="intersects")[0]), geoms)
@@ -179,143 +248,123 @@ def _exact(gdf: gpd.GeoDataFrame, parts: np.ndarray) -> gpd.GeoDataFrame:
     rest = miss[~broken]
     if len(rest):
         hits[rest[~geos_map(shapely.is_valid, geoms[rest])]] = True
-    return gdf.iloc[np.flatnonzero(hits)]
+    return hits
 
 
-def read_beside(path: Path, layer: str, *, columns: list[str] | None, where: str | None, geoms: np.ndarray,
-                fids: np.ndarray | None, mask: np.ndarray | None = None) -> gpd.GeoDataFrame:
-    """Features that may overlap the features already read (``geoms``, in the layer's CRS): those whose
-    bounding box overlaps one of theirs with a positive area (a neighbour sharing only an edge does not).
+def _beside_candidates(path: Path, layer: str, table: str, ids: np.ndarray, stored: np.ndarray,
+                       boxes: np.ndarray) -> tuple[np.ndarray, np.ndarray] | None:
+    """Features other than ``ids`` whose exact box overlaps, with a positive area, the stored R-tree box
+    of one of ``ids`` (single precision rounded outward, so never smaller than the exact box): their
+    FIDs and exact boxes. ``None`` when the layer's names or geometry blobs do not allow it.
 
-    Used so that the parcel-overlap rule sees every parcel overlapping a parcel it measures, not only
-    those the footprints' mask returned. For a GeoPackage with a spatial index, ``fids`` (the features
-    already read) and the ``mask`` they were read with, the R-tree is searched with the mask's boxes
-    grown to cover the features read, and the candidates' exact bounding boxes come from their
-    geometry blobs' headers, so only real candidates are read; other formats read every feature whose
-    box meets the boxes of ``geoms``. The result may include features already read (drop them by id).
-    """
-    geoms = np.asarray(geoms, dtype=object)
-    ok = ~(shapely.is_empty(geoms) | shapely.is_missing(geoms))
-    b = shapely.bounds(geoms[ok])
-    b = b[np.isfinite(b).all(axis=1)]
-    kwargs: dict[str, Any] = {"layer": layer, "columns": columns, "use_arrow": _USE_ARROW, **_enc(path)}
-    if len(b) == 0:
-        return read(path, layer, columns=columns, where=where, mask=np.zeros(0, dtype=object)).iloc[:0]
-    if fids is not None and mask is not None and not where and not is_parquet(path):
-        table = _rtree_table(path, layer)
-        cand = None
-        if table is not None:
-            try:
-                cand = _rtree_beside(path, layer, table, np.asarray(fids, dtype="int64"), geoms[ok], mask)
-            except Exception:  # noqa: BLE001 - no usable index or envelopes: the general path below
-                cand = None
-        if cand is not None:
-            if len(cand) == 0:
-                return gpd.GeoDataFrame({c: [] for c in columns or []}, geometry=gpd.GeoSeries([], crs=layer_crs(path, layer)))
-            return pyogrio.read_dataframe(path, fids=cand, **kwargs)
-    boxes = shapely.box(b[:, 0], b[:, 1], b[:, 2], b[:, 3])
-    got = read(path, layer, columns=columns, where=where, mask=boxes)
-    gb = shapely.bounds(np.asarray(got.geometry.values))
-    return got.iloc[np.flatnonzero(_overlapping_boxes(gb, b))]
-
-
-def _overlapping_boxes(cand: np.ndarray, boxes: np.ndarray) -> np.ndarray:
-    """For each candidate box (``(n, 4)``), whether it overlaps one of ``boxes`` with a positive area;
-    candidates with no finite box (unknown) are kept."""
-    out = ~np.isfinite(cand).all(axis=1)
-    fin = np.flatnonzero(~out)
-    if len(fin) == 0 or len(boxes) == 0:
-        return out
-    tree = shapely.STRtree(shapely.box(boxes[:, 0], boxes[:, 1], boxes[:, 2], boxes[:, 3]))
-    c = cand[fin]
-    ci, bi = tree.query(shapely.box(c[:, 0], c[:, 1], c[:, 2], c[:, 3]))
-    strict = ((np.minimum(c[ci, 2], boxes[bi, 2]) > np.maximum(c[ci, 0], boxes[bi, 0]))
-              & (np.minimum(c[ci, 3], boxes[bi, 3]) > np.maximum(c[ci, 1], boxes[bi, 1])))
-    out[fin[np.unique(ci[strict])]] = True
-    return out
-
-
-def _rtree_beside(path: Path, layer: str, table: str, fids: np.ndarray, geoms: np.ndarray, mask: np.ndarray) -> np.ndarray | None:
-    """FIDs of features not in ``fids`` whose exact bounding box overlaps the box of one of ``geoms``
-    (the features read) with a positive area; ``None`` when the layer's names or geometry blobs do not
-    allow it.
-
-    The mask's boxes, each grown to cover the features read that meet it, hold the box of every
-    feature that overlaps a feature read; the R-tree returns those features with its stored boxes
-    (single precision, rounded outward, so never smaller than the exact box), which rule out most of
-    them at once; the exact boxes of the rest come from their geometry blobs' headers.
+    The mask's ``boxes``, each grown to cover the stored boxes of the features meeting it, hold every
+    such feature; the R-tree's stored boxes rule out most of what they return at once, and the exact
+    boxes of the rest come from their geometry blobs' headers (no geometry is read).
     """
     import json
 
     info = _info(path, layer=layer)
     gcol = info.get("geometry_name") or "geom"
     fid_col = info.get("fid_column") or "fid"
-    if not re.fullmatch(r"\w+", f"{layer}{gcol}{fid_col}"):
+    if not re.fullmatch(r"\w+", f"{layer}{gcol}{fid_col}") or len(boxes) == 0:
         return None
-    bounds = shapely.bounds(geoms)
-    parts = shapely.get_parts(np.atleast_1d(np.asarray(mask, dtype=object)))
-    boxes = np.array(_mask_boxes(parts[~shapely.is_empty(parts)]), dtype="float64").reshape(-1, 4)
-    fi, bi = shapely.STRtree(shapely.box(boxes[:, 0], boxes[:, 1], boxes[:, 2], boxes[:, 3])).query(geoms)
+    bi, si = box_pairs(boxes, stored, strict=False)
     grown = boxes.copy()
     for k, op in ((0, np.minimum), (1, np.minimum), (2, np.maximum), (3, np.maximum)):
-        op.at(grown[:, k], bi, bounds[fi, k])
-    ids, stored = _rtree_search_boxes(path, table, [tuple(x) for x in grown])
-    new = ~np.isin(ids, fids)
-    ids, stored = ids[new], stored[new]
-    # stored boxes are printed by SQLite to 15 digits: widen them by far more than that can lose
-    stored = stored + np.array([-1e-6, -1e-6, 1e-6, 1e-6]) * (1.0 + np.abs(stored))
-    ci, gi = _strict_pairs(stored, geoms, bounds)
-    if len(ci) == 0:
-        return np.zeros(0, dtype="int64")
-    ask = np.unique(ci)
+        op.at(grown[:, k], bi, stored[si, k])
+    more, more_stored = _rtree_search_boxes(path, table, [tuple(x) for x in grown])
+    new = ~np.isin(more, ids)
+    more, more_stored = more[new], more_stored[new]
+    # SQLite prints the stored boxes to 15 digits: widen them by far more than that can lose
+    more_stored = more_stored + np.array([-1e-6, -1e-6, 1e-6, 1e-6]) * (1.0 + np.abs(more_stored))
+    ci, _ = box_pairs(more_stored, stored, strict=True)
+    ask = more[np.unique(ci)]
+    if len(ask) == 0:
+        return ask, np.zeros((0, 4))
     with _sqlite(path) as con:
         got, head = con.execute(
             f'SELECT group_concat("{fid_col}"), group_concat(hex(substr("{gcol}", 1, 40)), \'\') FROM "{layer}" '
-            f'WHERE "{fid_col}" IN (SELECT value FROM json_each(?))', (json.dumps(ids[ask].tolist()),)).fetchone()
+            f'WHERE "{fid_col}" IN (SELECT value FROM json_each(?))', (json.dumps(ask.tolist()),)).fetchone()
     got_ids = np.array(got.split(","), dtype="int64") if got else np.zeros(0, dtype="int64")
     env = _gpkg_envelopes(head or "", len(got_ids))
     if env is None:
         return None
-    exact = np.full((len(ids), 4), np.nan)
-    exact[np.searchsorted(ids, got_ids)] = env  # ids are sorted (np.unique in the search)
-    e, g = exact[ci], bounds[gi]
-    hit = ~np.isfinite(e).all(axis=1) | ((np.minimum(e[:, 2], g[:, 2]) > np.maximum(e[:, 0], g[:, 0]))
-                                         & (np.minimum(e[:, 3], g[:, 3]) > np.maximum(e[:, 1], g[:, 1])))
-    return np.unique(ids[ci[hit]])
+    ci, _ = box_pairs(env, stored, strict=True)
+    keep = np.unique(ci)
+    return got_ids[keep], env[keep]
 
 
-def _strict_pairs(cand: np.ndarray, geoms: np.ndarray, bounds: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-    """Pairs (candidate, geometry) whose boxes overlap with a positive area: ``cand`` are boxes ``(n, 4)``,
-    ``geoms`` geometries with boxes ``bounds``."""
-    if len(cand) == 0 or len(geoms) == 0:
-        return np.zeros(0, dtype="int64"), np.zeros(0, dtype="int64")
-    tree = shapely.STRtree(geoms)
-    diag = shapely.linestrings(cand.reshape(-1, 2, 2))  # a box's diagonal has the box as its envelope
-    ci, gi = tree.query(diag)
-    c, g = cand[ci], bounds[gi]
-    strict = ((np.minimum(c[:, 2], g[:, 2]) > np.maximum(c[:, 0], g[:, 0]))
-              & (np.minimum(c[:, 3], g[:, 3]) > np.maximum(c[:, 1], g[:, 1])))
-    return ci[strict], gi[strict]
+def box_pairs(a: np.ndarray, b: np.ndarray, *, strict: bool) -> tuple[np.ndarray, np.ndarray]:
+    """Pairs ``(i, j)`` of boxes (``(n, 4)`` arrays of minx, miny, maxx, maxy) that meet, or with
+    ``strict`` overlap with a positive area; a box with a non-finite side meets everything of ``b``.
 
+    Boxes are hashed into a grid whose cell is as large as most boxes, so each lands in at most four
+    cells; the few larger boxes go through a spatial index.
+    """
+    a, b = np.asarray(a, dtype="float64").reshape(-1, 4), np.asarray(b, dtype="float64").reshape(-1, 4)
+    empty = (np.zeros(0, dtype="int64"), np.zeros(0, dtype="int64"))
+    if len(a) == 0 or len(b) == 0:
+        return empty
+    unknown = ~np.isfinite(a).all(axis=1)
+    bad_b = ~np.isfinite(b).all(axis=1)
+    ext = np.concatenate([a[~unknown, 2:] - a[~unknown, :2], b[~bad_b, 2:] - b[~bad_b, :2]]).max(axis=1)
+    cell = float(np.quantile(ext, 0.95)) if len(ext) else 1.0
+    cell = max(cell, 1e-6)
+    big_a = ~unknown & ((a[:, 2] - a[:, 0] > cell) | (a[:, 3] - a[:, 1] > cell))
+    big_b = ~bad_b & ((b[:, 2] - b[:, 0] > cell) | (b[:, 3] - b[:, 1] > cell))
+    small_a, small_b = np.flatnonzero(~unknown & ~big_a), np.flatnonzero(~bad_b & ~big_b)
+    pa, pb = [], []
+    if len(small_a) and len(small_b):
+        def cells(boxes: np.ndarray, rows: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+            x0, y0 = np.floor(boxes[rows, 0] / cell), np.floor(boxes[rows, 1] / cell)
+            x1, y1 = np.floor(boxes[rows, 2] / cell), np.floor(boxes[rows, 3] / cell)
+            keys, own = [], []
+            for dx in (0, 1):
+                for dy in (0, 1):
+                    ok = (x0 + dx <= x1) & (y0 + dy <= y1)
+                    keys.append(((x0 + dx) * 4_194_304.0 + (y0 + dy))[ok])
+                    own.append(rows[ok])
+            return np.concatenate(keys), np.concatenate(own)
 
-def _rtree_search_boxes(path: Path, table: str, boxes: list[tuple[float, float, float, float]]) -> tuple[np.ndarray, np.ndarray]:
-    """:func:`_rtree_search` returning also each feature's stored box ``(n, 4)`` (minx, miny, maxx, maxy),
-    sorted by FID."""
-    term = f'SELECT id, minx, miny, maxx, maxy FROM "{table}" WHERE maxx >= ? AND minx <= ? AND maxy >= ? AND miny <= ?'
-    ids, vals = [np.zeros(0, dtype="int64")], [np.zeros((0, 4))]
-    with _sqlite(path) as con:
-        for k in range(0, len(boxes), _RTREE_BATCH):
-            batch = boxes[k:k + _RTREE_BATCH]
-            sql = (f"SELECT group_concat(id), group_concat(minx), group_concat(miny), group_concat(maxx), group_concat(maxy) "
-                   f"FROM ({' UNION ALL '.join([term] * len(batch))})")
-            args = [float(v) for b in batch for v in (b[0], b[2], b[1], b[3])]
-            row = con.execute(sql, args).fetchone()
-            if row[0]:
-                ids.append(np.array(row[0].split(","), dtype="int64"))
-                vals.append(np.column_stack([np.array(c.split(","), dtype="float64") for c in row[1:]]))
-    i, v = np.concatenate(ids), np.concatenate(vals)
-    u, first = np.unique(i, return_index=True)
-    return u, v[first]
+        ka, ra = cells(a, small_a)
+        kb, rb = cells(b, small_b)
+        order = np.argsort(kb, kind="stable")
+        kb, rb = kb[order], rb[order]
+        lo, hi = np.searchsorted(kb, ka, "left"), np.searchsorted(kb, ka, "right")
+        n = hi - lo
+        rep = np.repeat(np.arange(len(ka)), n)
+        pos = np.arange(n.sum()) - np.repeat(np.cumsum(n) - n, n) + np.repeat(lo, n)
+        pa.append(ra[rep])
+        pb.append(rb[pos])
+    big = np.flatnonzero(big_a)
+    if len(big) or big_b.any():  # the few large boxes, through an index
+        tree_b = shapely.STRtree(shapely.box(b[~bad_b, 0], b[~bad_b, 1], b[~bad_b, 2], b[~bad_b, 3]))
+        fin_b = np.flatnonzero(~bad_b)
+        if len(big):
+            qa, qb = tree_b.query(shapely.box(a[big, 0], a[big, 1], a[big, 2], a[big, 3]))
+            pa.append(big[qa])
+            pb.append(fin_b[qb])
+        bb = np.flatnonzero(big_b)
+        if len(bb) and len(small_a):
+            tree_a = shapely.STRtree(shapely.box(a[small_a, 0], a[small_a, 1], a[small_a, 2], a[small_a, 3]))
+            qb, qa = tree_a.query(shapely.box(b[bb, 0], b[bb, 1], b[bb, 2], b[bb, 3]))
+            pa.append(small_a[qa])
+            pb.append(bb[qb])
+    for u in np.flatnonzero(unknown):  # a box we cannot place meets all of b
+        pa.append(np.full(len(b), u))
+        pb.append(np.arange(len(b)))
+    if not pa:
+        return empty
+    ia, ib = np.concatenate(pa).astype("int64"), np.concatenate(pb).astype("int64")
+    aa, bb2 = a[ia], b[ib]
+    if strict:
+        ok = (np.minimum(aa[:, 2], bb2[:, 2]) > np.maximum(aa[:, 0], bb2[:, 0])) & (np.minimum(aa[:, 3], bb2[:, 3]) > np.maximum(aa[:, 1], bb2[:, 1]))
+    else:
+        ok = (np.minimum(aa[:, 2], bb2[:, 2]) >= np.maximum(aa[:, 0], bb2[:, 0])) & (np.minimum(aa[:, 3], bb2[:, 3]) >= np.maximum(aa[:, 1], bb2[:, 1]))
+    ok |= unknown[ia]
+    ia, ib = ia[ok], ib[ok]
+    key = np.unique(ia * (len(b) + 1) + ib)
+    return key // (len(b) + 1), key % (len(b) + 1)
 
 
 def _gpkg_envelopes(hex_headers: str, n: int) -> np.ndarray | None:
@@ -368,43 +417,34 @@ def features_without_geometry(path: Path, layer: str) -> int:
 _RTREE_BATCH = 400
 
 
-def _gpkg_rtree_fids(path: Path, layer: str, mask: np.ndarray) -> np.ndarray | None:
-    """FIDs whose bounding box meets one of the small boxes covering ``mask``, from the GeoPackage's
-    R-tree; ``None`` when the file is not a GeoPackage with a spatial index.
+def _rtree_search_boxes(path: Path, table: str, boxes: list[tuple[float, float, float, float]]) -> tuple[np.ndarray, np.ndarray]:
+    """FIDs from the R-tree ``table`` whose boxes meet any of ``boxes``, with each one's stored box
+    ``(n, 4)`` (minx, miny, maxx, maxy; single precision rounded outward), sorted by FID.
 
-    GDAL's own spatial filter searches the R-tree with the mask's whole envelope (for a long diagonal
-    corridor, most of the city) and then tests every feature in it; covering the mask with small boxes
-    reads only what lies near the footprints.
-    """
-    table = _rtree_table(path, layer)
-    if table is None:
-        return None
-    boxes = _mask_boxes(mask)
-    try:
-        return _rtree_search(path, table, boxes)
-    except Exception:  # noqa: BLE001 - no R-tree, or Python's SQLite without the R-tree module: ask GDAL
-        return _rtree_search_gdal(path, table, boxes)
-
-
-def _rtree_search(path: Path, table: str, boxes: list[tuple[float, float, float, float]]) -> np.ndarray:
-    """FIDs from the R-tree ``table`` whose boxes meet any of ``boxes``, through Python's own SQLite,
-    read-only: compound queries of up to :data:`_RTREE_BATCH` boxes, each answered as one
-    comma-separated string (no Python object per feature)."""
-    term = f'SELECT id FROM "{table}" WHERE maxx >= ? AND minx <= ? AND maxy >= ? AND miny <= ?'
-    found = [np.zeros(0, dtype="int64")]
+    Through Python's own SQLite, read-only: compound queries of up to :data:`_RTREE_BATCH` boxes,
+    each answered as comma-separated strings (no Python object per feature). GDAL's own spatial
+    filter would search the R-tree with the mask's whole envelope (for a long diagonal corridor,
+    most of the city) and then test every feature in it; covering the mask with small boxes reads
+    only what lies near the footprints."""
+    term = f'SELECT id, minx, miny, maxx, maxy FROM "{table}" WHERE maxx >= ? AND minx <= ? AND maxy >= ? AND miny <= ?'
+    ids, vals = [np.zeros(0, dtype="int64")], [np.zeros((0, 4))]
     with _sqlite(path) as con:
         for k in range(0, len(boxes), _RTREE_BATCH):
             batch = boxes[k:k + _RTREE_BATCH]
-            sql = f"SELECT group_concat(id) FROM ({' UNION ALL '.join([term] * len(batch))})"
+            sql = (f"SELECT group_concat(id), group_concat(minx), group_concat(miny), group_concat(maxx), group_concat(maxy) "
+                   f"FROM ({' UNION ALL '.join([term] * len(batch))})")
             args = [float(v) for b in batch for v in (b[0], b[2], b[1], b[3])]
-            text = con.execute(sql, args).fetchone()[0]
-            if text:
-                found.append(np.array(text.split(","), dtype="int64"))
-    return np.unique(np.concatenate(found))
+            row = con.execute(sql, args).fetchone()
+            if row[0]:
+                ids.append(np.array(row[0].split(","), dtype="int64"))
+                vals.append(np.column_stack([np.array(c.split(","), dtype="float64") for c in row[1:]]))
+    i, v = np.concatenate(ids), np.concatenate(vals)
+    u, first = np.unique(i, return_index=True)
+    return u, v[first]
 
 
 def _rtree_search_gdal(path: Path, table: str, boxes: list[tuple[float, float, float, float]]) -> np.ndarray | None:
-    """:func:`_rtree_search` through GDAL's SQL; ``None`` when the layer has no R-tree (GDAL's own
+    """The FIDs of :func:`_rtree_search_boxes` through GDAL's SQL; ``None`` when the layer has no R-tree (GDAL's own
     spatial filter is then used)."""
     try:
         pyogrio.read_dataframe(path, sql=f'SELECT id FROM "{table}" LIMIT 0', read_geometry=False)
@@ -442,11 +482,13 @@ def _parquet_crs(geo: dict[str, Any]) -> pyproj.CRS | None:
 _WHERE = re.compile(r"""^\s*"?(\w+)"?\s*=\s*'((?:[^']|'')*)'\s*$""")
 
 
-def _read_parquet(path: Path, *, columns: list[str] | None, where: str | None, mask: np.ndarray | None) -> gpd.GeoDataFrame:
+def _read_parquet(path: Path, *, columns: list[str] | None, where: str | None, mask: np.ndarray | None,
+                  beside: bool = False) -> gpd.GeoDataFrame:
     """Read GeoParquet: with a mask, only row groups whose statistics meet it, then only rows whose
-    bbox covering meets one of the mask's boxes, then an exact test."""
+    bbox covering meets one of the mask's boxes, then an exact test. With ``beside``, a second pass
+    over the row groups near the features read adds the rows whose bbox covering (exact) overlaps
+    one of theirs with a positive area (``_beside``; see :func:`read`)."""
     import pyarrow.compute as pc
-    import pyarrow.parquet as pq
 
     geo = _parquet_geo(path)
     gcol = geo["primary_column"]
@@ -460,15 +502,53 @@ def _read_parquet(path: Path, *, columns: list[str] | None, where: str | None, m
                 raise SourceError(f"GeoParquet layers take only filters of the form column = 'value', got {where!r}")
             filters = pc.field(m.group(1)) == m.group(2).replace("''", "'")
         gdf = gpd.read_parquet(path, columns=cols, filters=filters)
-        return gdf if mask is None else _exact(gdf, mask)
+        if mask is None:
+            return gdf
+        return _with_beside(path, "", _exact(gdf, mask), columns=columns, where=where) if beside else _exact(gdf, mask)
     if where:
         raise SourceError("GeoParquet parcels with a `where` filter are not supported; filter the file first")
     bcol = covering["xmin"][0]
     boxes = np.array(_mask_boxes(mask), dtype="float64").reshape(-1, 4)
+    got, keys, rowbox = _parquet_rows(path, bcol, cols, boxes, lambda bb, near: _rows_meeting(bb[:, 0], bb[:, 1], bb[:, 2], bb[:, 3], boxes[near]))
+    gdf = _parquet_frame(path, geo, got, cols)
+    hits = _exact_hits(gdf, mask)
+    main = gdf.iloc[np.flatnonzero(hits)]
+    if not beside:
+        return main
+    main_boxes, main_keys = rowbox[hits], keys[hits]
+    bi, si = box_pairs(boxes, main_boxes, strict=False)
+    grown = boxes.copy()
+    for k, op in ((0, np.minimum), (1, np.minimum), (2, np.maximum), (3, np.maximum)):
+        op.at(grown[:, k], bi, main_boxes[si, k])
+
+    def beside_rows(bb: np.ndarray, near: np.ndarray, rg: int) -> np.ndarray:
+        ri, _ = box_pairs(bb, main_boxes, strict=True)
+        ri = np.unique(ri)
+        return ri[~np.isin(rg * _ROW_KEY + ri, main_keys)]
+
+    got2, _, _ = _parquet_rows(path, bcol, cols, grown, beside_rows)
+    near_gdf = _parquet_frame(path, geo, got2, cols)
+    return pd.concat([main.assign(_beside=False), near_gdf.assign(_beside=True)]) if len(near_gdf) else main.assign(_beside=False)
+
+
+#: Row keys: row group × this + row (row groups hold fewer rows than this).
+_ROW_KEY = 1 << 32
+
+
+def _parquet_rows(path: Path, bcol: str, cols: list[str] | None, boxes: np.ndarray,
+                  select: Any) -> tuple[list[Any], np.ndarray, np.ndarray]:
+    """Rows of the row groups whose statistics meet ``boxes``, chosen by ``select(bbox (n, 4), near boxes
+    [, row group])`` from their bbox covering; returns the Arrow tables (file order), each row's key
+    (:data:`_ROW_KEY`) and its bbox."""
+    import inspect
+
+    import pyarrow.compute as pc
+    import pyarrow.parquet as pq
+
     tree = shapely.STRtree(shapely.box(boxes[:, 0], boxes[:, 1], boxes[:, 2], boxes[:, 3]))
     pf = pq.ParquetFile(path)
     names = [f"{bcol}.{k}" for k in ("xmin", "ymin", "xmax", "ymax")]
-    groups: list[tuple[int, np.ndarray]] = []  # row groups the mask may meet, each with the mask boxes near it
+    groups: list[tuple[int, np.ndarray]] = []  # row groups the boxes may meet, each with the boxes near it
     for i in range(pf.metadata.num_row_groups):
         rg = pf.metadata.row_group(i)
         stats = {rg.column(j).path_in_schema: rg.column(j).statistics for j in range(rg.num_columns)}
@@ -480,31 +560,45 @@ def _read_parquet(path: Path, *, columns: list[str] | None, where: str | None, m
         near = tree.query(shapely.box(lo_x, lo_y, hi_x, hi_y))  # boxes against a box: envelopes are exact
         if len(near):
             groups.append((i, near))
-    import pyarrow as pa
+    with_rg = len(inspect.signature(select).parameters) == 3
 
-    def read_share(share: list[tuple[int, np.ndarray]]) -> list[tuple[int, pa.Table]]:
-        # one row group at a time, so memory holds one group per thread, not every group the mask meets;
+    def read_share(share: list[tuple[int, np.ndarray]]) -> list[tuple[int, Any, np.ndarray, np.ndarray]]:
+        # one row group at a time, so memory holds one group per thread, not every group the boxes meet;
         # each thread reads through its own handle
         own = pq.ParquetFile(path)
         out = []
         for i, near in share:
             bb = own.read_row_group(i, columns=[bcol]).column(bcol)
-            xmin, ymin, xmax, ymax = (np.asarray(pc.struct_field(bb, k), dtype="float64") for k in ("xmin", "ymin", "xmax", "ymax"))
-            rows = _rows_meeting(xmin, ymin, xmax, ymax, boxes[near])
+            box = np.column_stack([np.asarray(pc.struct_field(bb, k), dtype="float64") for k in ("xmin", "ymin", "xmax", "ymax")])
+            rows = select(box, near, i) if with_rg else select(box, near)
             if len(rows):
-                out.append((i, own.read_row_group(i, columns=cols, use_threads=False).take(rows)))
+                out.append((i, own.read_row_group(i, columns=cols, use_threads=False).take(rows), i * _ROW_KEY + rows, box[rows]))
         return out
 
     k = max(1, min(workers(), len(groups)))
     with ThreadPoolExecutor(k) as ex:
         done = [t for part in ex.map(read_share, [groups[j::k] for j in range(k)]) for t in part]
-    kept = [t for _, t in sorted(done, key=lambda it: it[0])]  # file order, whatever the threads did
-    table = pa.concat_tables(kept) if kept else pf.schema_arrow.empty_table().select(cols or pf.schema_arrow.names)
+    done.sort(key=lambda it: it[0])  # file order, whatever the threads did
+    keys = np.concatenate([d[2] for d in done]) if done else np.zeros(0, dtype="int64")
+    rowbox = np.concatenate([d[3] for d in done]) if done else np.zeros((0, 4))
+    return [d[1] for d in done], keys, rowbox
+
+
+def _parquet_frame(path: Path, geo: dict[str, Any], tables: list[Any], cols: list[str] | None) -> gpd.GeoDataFrame:
+    """A GeoDataFrame of the Arrow ``tables`` read from a GeoParquet file (its CRS set)."""
+    import pyarrow as pa
+    import pyarrow.parquet as pq
+
+    gcol = geo["primary_column"]
+    if tables:
+        table = pa.concat_tables(tables)
+    else:
+        schema = pq.ParquetFile(path).schema_arrow
+        table = schema.empty_table().select(cols or schema.names)
     gdf = gpd.GeoDataFrame.from_arrow(table) if hasattr(gpd.GeoDataFrame, "from_arrow") else None
     if gdf is None:  # pragma: no cover - geopandas < 1.0
         raise SourceError("GeoParquet input needs geopandas >= 1.0")
-    gdf = gdf.set_geometry(gcol).set_crs(_parquet_crs(geo), allow_override=True) if gdf.geometry.name == gcol else gdf
-    return _exact(gdf, mask)
+    return gdf.set_geometry(gcol).set_crs(_parquet_crs(geo), allow_override=True) if gdf.geometry.name == gcol else gdf
 
 
 def _rows_meeting(xmin: np.ndarray, ymin: np.ndarray, xmax: np.ndarray, ymax: np.ndarray, boxes: np.ndarray) -> np.ndarray:
