@@ -38,6 +38,7 @@ class Case:
     outcome: str  # REFUSE, WARN or OK
     message: str  # a fragment of the error (REFUSE) or of a warning (WARN); for OK, what is checked
     build: Callable[[Path], Path]  # writes the inputs into a folder; returns the scenario path
+    rice: float | None = None  # where the run computes: the east–west road's rice land, m² (exact: 4,000 when nothing is lost)
 
 
 def _tiny(folder: Path, *, layers=None, scenario: str = SCENARIO) -> Path:
@@ -166,6 +167,21 @@ def _dup_id(p: gpd.GeoDataFrame) -> gpd.GeoDataFrame:
     return p
 
 
+def _far(p: gpd.GeoDataFrame) -> gpd.GeoDataFrame:
+    extra = gpd.GeoDataFrame({"pid": ["FAR"], "lu": ["LUC"], "chu": [""]}, geometry=[box(1e15, 1e15, 1e15 + 100, 1e15 + 100)], crs=CRS)
+    return gpd.GeoDataFrame(gpd.pd.concat([p, extra], ignore_index=True), crs=CRS)
+
+
+def _collection_geojson(folder: Path, parcels: gpd.GeoDataFrame) -> str:
+    fc = json.loads(parcels.to_json(to_wgs84=False))
+    fc["crs"] = {"type": "name", "properties": {"name": "urn:ogc:def:crs:EPSG::5897"}}
+    poly = fc["features"][0]["geometry"]
+    line = {"type": "LineString", "coordinates": [[X0, Y0], [X0 + 100, Y0 + 100]]}
+    fc["features"][0]["geometry"] = {"type": "GeometryCollection", "geometries": [poly, line]}
+    (folder / "thua.geojson").write_text(json.dumps(fc), encoding="utf-8")
+    return 'path = "thua.geojson"\nlayer = "thua"\n'
+
+
 def _3d(p: gpd.GeoDataFrame) -> gpd.GeoDataFrame:
     import shapely
 
@@ -241,14 +257,23 @@ CASES: list[Case] = [
     Case("empty-layer", "geometry", "a parcel layer with no features", REFUSE, "the layer has no features", _with_parcels(lambda p: p.iloc[:0])),
     Case("points", "geometry", "parcels drawn as points", REFUSE, "holds no polygons",
          _with_parcels(lambda p: p.set_geometry(p.geometry.centroid))),
-    Case("mixed-geometry", "geometry", "lines and points among the parcels", WARN, "non-polygon feature(s) ignored", _with_parcels(_mixed)),
+    Case("mixed-geometry", "geometry", "lines and points among the parcels", WARN, "set aside, points or lines, not polygons: they hold no land (L1, PT1)",
+         _with_parcels(_mixed), rice=4000.0),
+    Case("geometry-collection", "geometry", "a parcel stored as GEOMETRYCOLLECTION(POLYGON, LINESTRING)", WARN,
+         "geometry collection(s) kept as their polygons (P1", _parcels_file(_collection_geojson), rice=4000.0),
+    Case("far-coordinate", "geometry", "a parcel typed at 10¹⁵ m", WARN, "far outside the area its CRS is meant for", _with_parcels(_far),
+         rice=4000.0),
+    Case("exact-duplicate-row", "attributes", "a row repeated exactly (same id, attributes, geometry)", WARN, "repeated exactly",
+         _with_parcels(lambda p: gpd.GeoDataFrame(gpd.pd.concat([p, p.iloc[[0]]], ignore_index=True), crs=CRS)), rice=4000.0),
     Case("3d", "geometry", "parcels with Z coordinates", OK, "same rice area as in 2D", _with_parcels(_3d)),
     Case("bowtie", "geometry", "a self-intersecting 'bowtie' parcel", WARN, "repaired with make_valid", _with_parcels(_bowtie)),
-    Case("unclosed-ring", "geometry", "a GeoJSON ring that is not closed", WARN, "Non closed ring detected", _parcels_file(_unclosed_geojson)),
-    Case("nan-coordinates", "geometry", "NaN in a parcel's coordinates", WARN, "NaN or infinite coordinates", _with_parcels(_nan)),
-    Case("null-geometry", "geometry", "a parcel with no geometry", WARN, "without geometry ignored", _with_parcels(_null_geom)),
+    Case("unclosed-ring", "geometry", "a GeoJSON ring that is not closed", WARN, "ring was not closed in the file, closed on reading (P1",
+         _parcels_file(_unclosed_geojson), rice=4000.0),
+    Case("nan-coordinates", "geometry", "NaN in a parcel's coordinates", WARN, "NaN or infinite coordinates: fix their vertices (P4)",
+         _with_parcels(_nan), rice=4000.0),
+    Case("null-geometry", "geometry", "a parcel with no geometry", WARN, "set aside, no geometry", _with_parcels(_null_geom), rice=4000.0),
     Case("duplicate-geometry", "geometry", "a parcel digitised twice under two ids", WARN, "overlap(s) between input parcels", _with_parcels(_dup_geom)),
-    Case("duplicate-id", "attributes", "two parcels with the same id", REFUSE, "used more than once", _with_parcels(_dup_id)),
+    Case("duplicate-id", "attributes", "two parcels with the same id", REFUSE, "P1 (FID 1, FID 4: different geometry)", _with_parcels(_dup_id)),
     Case("admin-overlap", "geometry", "administrative units that overlap", WARN, "overlap(s) between units",
          _with_layer("districts", lambda d: d.set_geometry([at(box(-1000, -1000, 200, 1000)), at(box(150, -1000, 1000, 1000))]))),
     Case("admin-gap", "geometry", "administrative units with a gap", WARN, "outside every unit",
@@ -375,6 +400,11 @@ def test_hostile_case(case: Case, tmp_path: Path, capsys):
             assert any(case.message in w for w in manifest["warnings"]), manifest["warnings"]
         else:
             _ok_checks(case, out)
+        if case.rice is not None:  # the numbers, not only the message: no land lost, none counted twice
+            import pandas as pd
+
+            appr = pd.read_csv(out / "approvals.csv", encoding="utf-8-sig").set_index("project")
+            assert appr.loc["east_west", "rice_m2"] == pytest.approx(case.rice, abs=0.01)
 
 
 def test_at_least_forty_cases():

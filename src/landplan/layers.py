@@ -15,7 +15,7 @@ from . import landuse, sources
 from .crs import to_working
 from .errors import InputFileError, LayerError
 from .parallel import geos_map
-from .report import Repair, RunReport
+from .report import Repair, RunReport, SetAside
 from .scenario import AdminSpec, LayerRef, ParcelsSpec, ProjectSpec
 
 
@@ -52,7 +52,8 @@ def read_layer(ref: LayerRef, crs: pyproj.CRS, *, columns: list[str] | None = No
             gdf = sources.read(ref.path, ref.layer, columns=columns, where=ref.where, mask=mask, beside=beside and mask is not None)
         if report is not None:  # what GDAL repaired on the way in (an unclosed ring, say) is reported
             for msg in dict.fromkeys(str(w.message).splitlines()[0] for w in caught if issubclass(w.category, RuntimeWarning)):
-                if "non conformant file extension" not in msg:
+                # an unclosed ring is closed on reading and reported by feature (repair_polygons)
+                if "non conformant file extension" not in msg and "Non closed ring" not in msg:
                     report.warn(f"{ref.label()}: GDAL: {msg}")
     except sources.SourceError as exc:
         msg = str(exc)
@@ -68,55 +69,137 @@ def read_layer(ref: LayerRef, crs: pyproj.CRS, *, columns: list[str] | None = No
     return to_working(gdf, crs, source=ref.label())
 
 
-def repair_polygons(gdf: gpd.GeoDataFrame, *, layer: str, id_column: str | None, report: RunReport) -> gpd.GeoDataFrame:
-    """Drop empty geometries and repair invalid ones with ``make_valid``; each repair is recorded.
+def _names(ids: np.ndarray, n: int = 5) -> str:
+    """The first ``n`` of ``ids`` for a message, with "…" when there are more."""
+    return ", ".join(map(str, ids[:n])) + (f" … ({len(ids)} in all)" if len(ids) > n else "")
 
-    Never uses ``buffer(0)``, which drops a lobe of a self-intersecting ("bowtie") polygon; ``make_valid``
-    keeps both lobes. Points and lines produced by the repair are dropped (they have no area).
+
+def repair_polygons(gdf: gpd.GeoDataFrame, *, layer: str, id_column: str | None, report: RunReport) -> gpd.GeoDataFrame:
+    """Measure every feature, repair it, or set it aside naming it: never lose one silently.
+
+    * a ring left open in the file was closed on reading (:data:`landplan.sources.REPAIRED_ON_READ`):
+      reported as a repair;
+    * a geometry collection keeps its polygons (reported as a repair; its lines and points hold no land);
+    * invalid polygons are repaired with ``make_valid`` (never ``buffer(0)``, which drops a lobe of a
+      self-intersecting "bowtie"), each recorded with its area before and after; points and lines
+      the repair produces are dropped (they have no area);
+    * set aside, each named with the land it held: features with no geometry, with NaN or infinite
+      coordinates, far outside the area the CRS is meant for (a feature at 10¹⁵ m), and points or
+      lines among polygons.
     """
+    from . import sources
+    from .footprints import polygonal
+
+    ids_all = gdf[id_column].astype(str).to_numpy() if id_column else gdf.index.astype(str).to_numpy()
+    if sources.REPAIRED_ON_READ in gdf:
+        note = gdf[sources.REPAIRED_ON_READ].fillna("").to_numpy()
+        for k in np.flatnonzero(note != ""):
+            g = gdf.geometry.values[k]
+            report.repaired(Repair(layer, ids_all[k], str(note[k]), float("nan"), float(shapely.area(g)) if g is not None else 0.0))
+        if (note != "").any():
+            report.warn(f"{layer}: {int((note != '').sum())} polygon(s) whose ring was not closed in the file, closed on reading "
+                        f"({_names(ids_all[note != ''])}; listed in manifest.json)")
+        gdf = gdf.drop(columns=sources.REPAIRED_ON_READ)
     geoms = np.asarray(gdf.geometry.values)
-    empty = shapely.is_empty(geoms) | shapely.is_missing(geoms)
-    if empty.any():
-        report.warn(f"{layer}: {int(empty.sum())} feature(s) with empty or missing geometry ignored")
-        gdf = gdf.loc[~empty]
-        geoms = np.asarray(gdf.geometry.values)
+    aside = np.zeros(len(gdf), dtype=bool)
+    reasons: dict[str, np.ndarray] = {}
+
+    def set_aside(mask: np.ndarray, reason: str, area: np.ndarray | float) -> None:
+        mask = mask & ~aside
+        if not mask.any():
+            return
+        areas = np.broadcast_to(np.asarray(area, dtype="float64"), (len(gdf),))
+        for k in np.flatnonzero(mask):
+            report.aside(SetAside(layer, ids_all[k], reason, float(areas[k])))
+        held = np.nansum(areas[mask])
+        report.warn(f"{layer}: {int(mask.sum())} feature(s) set aside, {reason} ({_names(ids_all[mask])}); "
+                    f"land they held: {held:,.2f} m²" + ("" if np.isfinite(areas[mask]).all() else " (and some of unknown area)"))
+        reasons[reason] = mask
+        aside[mask] = True
+
+    set_aside(shapely.is_empty(geoms) | shapely.is_missing(geoms), "no geometry: fix or delete them in the layer", 0.0)
     coords, owner = shapely.get_coordinates(geoms, return_index=True)
     coords_ok = np.ones(len(geoms), dtype=bool)
     np.logical_and.at(coords_ok, owner, np.isfinite(coords).all(axis=1))
-    if not coords_ok.all():
-        bad = gdf[id_column].to_numpy()[~coords_ok] if id_column else gdf.index.to_numpy()[~coords_ok]
-        report.warn(f"{layer}: {int((~coords_ok).sum())} feature(s) with NaN or infinite coordinates ignored "
-                    f"({', '.join(map(str, bad[:5]))}{' …' if len(bad) > 5 else ''}); fix their vertices")
-        gdf = gdf.loc[coords_ok]
-        geoms = np.asarray(gdf.geometry.values)
-    if shapely.has_z(geoms).any():
-        gdf = gdf.set_geometry(shapely.force_2d(geoms))  # heights play no part in land area
-        geoms = np.asarray(gdf.geometry.values)
-    types = shapely.get_type_id(geoms)
-    not_poly = ~np.isin(types, [3, 6])
+    set_aside(~coords_ok, "NaN or infinite coordinates: fix their vertices", np.nan)
+    far = _far_outside(geoms, gdf.crs) & ~aside
+    if far.any():
+        set_aside(far, "far outside the area its CRS is meant for: check the vertices and the layer's CRS",
+                  np.nan_to_num(shapely.area(_only(geoms, far)), nan=0.0))
+    live = ~aside
+    if shapely.has_z(geoms[live]).any():
+        geoms = geoms.copy()
+        geoms[live] = shapely.force_2d(geoms[live])  # heights play no part in land area
+    types: np.ndarray = np.asarray(shapely.get_type_id(_only(geoms, live)))
+    collections = live & (types == 7)
+    if collections.any():
+        geoms = geoms.copy()
+        for k in np.flatnonzero(collections):
+            kept = polygonal(np.array([geoms[k]], dtype=object))[0]
+            dropped = [shapely.get_type_id(p) for p in shapely.get_parts(geoms[k]) if shapely.get_type_id(p) not in (3, 6)]
+            if not shapely.is_empty(kept):
+                report.repaired(Repair(layer, ids_all[k], f"geometry collection: its polygons kept, {len(dropped)} line(s)/point(s) "
+                                       f"dropped (no area)", float(shapely.area(kept)), float(shapely.area(kept))))
+                geoms[k] = kept
+        types = np.asarray(shapely.get_type_id(_only(geoms, live)))
+        n = int((collections & np.isin(types, [3, 6])).sum())
+        if n:
+            report.warn(f"{layer}: {n} geometry collection(s) kept as their polygons ({_names(ids_all[collections & np.isin(types, [3, 6])])}; "
+                        f"listed in manifest.json)")
+    not_poly = live & ~np.isin(types, [3, 6])
     if not_poly.all() and len(gdf):
-        raise LayerError(f"{layer}: holds no polygons (geometry type {shapely.get_type_id(geoms[0])}); parcels must be polygons")
-    if not_poly.any():
-        report.warn(f"{layer}: {int(not_poly.sum())} non-polygon feature(s) ignored")
-        gdf = gdf.loc[~not_poly]
-        geoms = np.asarray(gdf.geometry.values)
+        names = {0: "points", 1: "lines", 2: "rings", 4: "points", 5: "lines", 7: "collections of lines or points"}
+        raise LayerError(f"{layer}: holds no polygons (its features are {names.get(int(types[0]), 'not polygons')}); "
+                         f"parcels must be polygons: check that it is the right layer")
+    set_aside(not_poly, "points or lines, not polygons: they hold no land", 0.0)
+    if aside.any() or collections.any():
+        gdf = gdf.copy()
+        gdf[gdf.geometry.name] = gpd.GeoSeries(geoms, index=gdf.index, crs=gdf.crs)
+        gdf, geoms, ids_all = gdf.loc[~aside], geoms[~aside], ids_all[~aside]
     invalid = ~geos_map(shapely.is_valid, geoms)
     if not invalid.any():
         return gdf
-    from .footprints import polygonal
 
     idx = np.flatnonzero(invalid)
     before = shapely.area(geoms[idx])
     fixed = polygonal(shapely.make_valid(geoms[idx]))
     after = shapely.area(fixed)
-    ids = gdf[id_column].to_numpy()[idx] if id_column else gdf.index.to_numpy()[idx]
-    for fid, reason, b, a in zip(ids, shapely.is_valid_reason(geoms[idx]), before, after):
+    for fid, reason, b, a in zip(ids_all[idx], shapely.is_valid_reason(geoms[idx]), before, after):
         report.repaired(Repair(layer, str(fid), f"make_valid: {reason}", float(b), float(a)))
     new = np.asarray(geoms, dtype=object).copy()
     new[idx] = fixed
     out = gdf.copy()
     out[out.geometry.name] = gpd.GeoSeries(new, index=gdf.index, crs=gdf.crs)
-    report.warn(f"{layer}: {len(idx)} invalid polygon(s) repaired with make_valid (listed in manifest.json)")
+    report.warn(f"{layer}: {len(idx)} invalid polygon(s) repaired with make_valid ({_names(ids_all[idx])}; listed in manifest.json)")
+    return out
+
+
+def _only(geoms: np.ndarray, keep: np.ndarray) -> np.ndarray:
+    """``geoms`` where ``keep``, None elsewhere."""
+    out = np.full(len(geoms), None, dtype=object)
+    out[keep] = geoms[keep]
+    return out
+
+
+#: A feature whose box reaches farther than this (m) beyond the CRS's area of use is set aside.
+FAR_OUTSIDE_M = 1_000_000.0
+
+
+def _far_outside(geoms: np.ndarray, crs: object) -> np.ndarray:
+    """True for geometries reaching more than :data:`FAR_OUTSIDE_M` beyond the area the CRS is meant for
+    (its area of use, projected), e.g. a vertex typed at 10¹⁵ m; all False when the CRS says no area."""
+    out = np.zeros(len(geoms), dtype=bool)
+    try:
+        area = _crs_area(pyproj.CRS(crs))
+    except Exception:  # noqa: BLE001 - no CRS to compare with
+        area = None
+    if area is None:
+        return out
+    ok = ~(shapely.is_empty(geoms) | shapely.is_missing(geoms))
+    b = shapely.bounds(geoms[ok])
+    with np.errstate(invalid="ignore"):
+        far = (b[:, 0] < area[0]) | (b[:, 1] < area[1]) | (b[:, 2] > area[2]) | (b[:, 3] > area[3])
+    out[np.flatnonzero(ok)[far]] = True
     return out
 
 
@@ -156,10 +239,7 @@ def read_parcels(spec: ParcelsSpec, crs: pyproj.CRS, *, mask: shapely.Geometry |
     raw = read_layer(spec.source, crs, columns=cols, mask=mask, report=report, beside=mask is not None)
     if "_beside" not in raw:
         raw = raw.assign(_beside=False)
-    missing = sources.features_without_geometry(spec.source.path, spec.source.layer)
-    if missing:
-        report.warn(f"{label}: {missing} feature(s) without geometry ignored (they cannot lie under a footprint); "
-                    f"fix or delete them in the layer")
+    _report_unread(spec, label, report)
     ids = raw[spec.id_column]
     if ids.isna().any():
         n = int(ids.isna().sum())
@@ -174,11 +254,7 @@ def read_parcels(spec: ParcelsSpec, crs: pyproj.CRS, *, mask: shapely.Geometry |
             again[k] = i in main_geom and bool(shapely.equals_exact(raw.geometry.values[k], main_geom[i], 0.0))
         if again.any():
             raw, ids, beside = raw[~again], ids[~again], beside[~again]
-    dup = ids[ids.duplicated(keep=False)]
-    if len(dup):
-        first = sorted(set(dup))[:5]
-        raise LayerError(f"{label}: parcel id(s) used more than once in column {spec.id_column!r}: "
-                         f"{', '.join(first)}{' …' if dup.nunique() > 5 else ''}; make ids unique")
+    raw, ids, beside = _drop_exact_duplicates(raw, ids, beside, cols, label=label, id_column=spec.id_column, report=report)
     lu = raw[spec.landuse_column].fillna("")
     codes = lu.map({v: landuse.normalize_code(v) for v in lu.unique()})
     out = gpd.GeoDataFrame(
@@ -188,6 +264,7 @@ def read_parcels(spec: ParcelsSpec, crs: pyproj.CRS, *, mask: shapely.Geometry |
             "owner": (_text(raw[spec.owner_column], label=label, column=spec.owner_column, report=report).to_numpy()
                       if spec.owner_column else ""),
             "neighbour": beside,
+            sources.REPAIRED_ON_READ: raw[sources.REPAIRED_ON_READ].to_numpy() if sources.REPAIRED_ON_READ in raw else "",
         },
         geometry=raw.geometry.values, crs=raw.crs,
     )
@@ -199,6 +276,86 @@ def read_parcels(spec: ParcelsSpec, crs: pyproj.CRS, *, mask: shapely.Geometry |
         report.warn(f"{label}: land-use code(s) not in landplan's table, kept as group 'other': {shown}")
     out = repair_polygons(out, layer=label, id_column="parcel_id", report=report)
     return _overlapping_neighbours_only(out)
+
+
+def _report_unread(spec: ParcelsSpec, label: str, report: RunReport) -> None:
+    """Name the features a masked read cannot reach but the user must hear of: those without geometry
+    (outside the spatial index) and those far outside the area the layer's CRS is meant for (a vertex
+    typed at 10¹⁵ m), with the land they hold."""
+    ref = spec.source
+    fids = sources.features_without_geometry(ref.path, ref.layer)
+    if len(fids):
+        names = sources.attribute_values(ref.path, ref.layer, spec.id_column, fids)
+        for n in names:
+            report.aside(SetAside(label, n, "no geometry", 0.0))
+        report.warn(f"{label}: {len(fids)} feature(s) set aside, no geometry: they cannot lie under a footprint "
+                    f"({_names(np.asarray(names))}); land they held: 0.00 m²; fix or delete them in the layer")
+    src_crs = layer_crs(ref)
+    bounds = sources.total_bounds(ref.path, ref.layer)
+    if src_crs is None or bounds is None:
+        return
+    area = _crs_area(src_crs)
+    if area is None or _within(bounds, area):
+        return
+    far = sources.features_outside(ref.path, ref.layer, area)
+    if far is None or len(far) == 0:
+        return
+    names = sources.attribute_values(ref.path, ref.layer, spec.id_column, far.index.to_numpy())
+    held = np.asarray(shapely.area(np.asarray(far.geometry.values)), dtype="float64")
+    for n, a in zip(names, held):
+        report.aside(SetAside(label, n, "far outside the area its CRS is meant for", float(a)))
+    report.warn(f"{label}: {len(far)} feature(s) set aside, far outside the area its CRS is meant for: check the vertices and "
+                f"the layer's CRS ({_names(np.asarray(names))}); land they held: {np.nansum(held):,.2f} m²")
+
+
+def _crs_area(crs: pyproj.CRS) -> tuple[float, float, float, float] | None:
+    """The area a projected CRS is meant for, in its own coordinates, widened by :data:`FAR_OUTSIDE_M`."""
+    try:
+        aou = crs.area_of_use
+        if aou is None or not crs.is_projected:
+            return None
+        x0, y0, x1, y1 = pyproj.Transformer.from_crs("EPSG:4326", crs, always_xy=True).transform_bounds(
+            aou.west, aou.south, aou.east, aou.north)
+    except Exception:  # noqa: BLE001 - no usable area of use
+        return None
+    if not np.isfinite([x0, y0, x1, y1]).all():
+        return None
+    return x0 - FAR_OUTSIDE_M, y0 - FAR_OUTSIDE_M, x1 + FAR_OUTSIDE_M, y1 + FAR_OUTSIDE_M
+
+
+def _within(b: tuple[float, float, float, float], area: tuple[float, float, float, float]) -> bool:
+    return b[0] >= area[0] and b[1] >= area[1] and b[2] <= area[2] and b[3] <= area[3]
+
+
+def _drop_exact_duplicates(raw: gpd.GeoDataFrame, ids: pd.Series, beside: np.ndarray, cols: list[str], *, label: str,
+                           id_column: str, report: RunReport) -> tuple[gpd.GeoDataFrame, pd.Series, np.ndarray]:
+    """Rows repeated exactly (same id, attributes and geometry: an export artefact) are counted once and
+    reported; the same id on different features is an error naming them (their FIDs and how they differ)."""
+    dup = ids.duplicated(keep=False).to_numpy()
+    if not dup.any():
+        return raw, ids, beside
+    rows = np.flatnonzero(dup)
+    geoms = np.asarray(raw.geometry.values)
+    attrs = [c for c in cols if c in raw]
+    repeated = np.zeros(len(raw), dtype=bool)
+    clashes: list[str] = []
+    for pid, grp in pd.Series(rows).groupby(ids.to_numpy()[rows]):
+        k = grp.to_numpy()
+        first = k[0]
+        same = [bool(shapely.equals_exact(geoms[j], geoms[first], 0.0)) and all(
+            str(raw[c].iloc[j]) == str(raw[c].iloc[first]) for c in attrs) for j in k[1:]]
+        if all(same):
+            repeated[k[1:]] = True
+        else:
+            fids = ", ".join(f"FID {raw.index[j]}" for j in k)
+            what = "geometry" if not all(bool(shapely.equals_exact(geoms[j], geoms[first], 0.0)) for j in k[1:]) else "attributes"
+            clashes.append(f"{pid} ({fids}: different {what})")
+    if clashes:
+        raise LayerError(f"{label}: parcel id(s) used more than once in column {id_column!r} for different features: "
+                         f"{'; '.join(clashes[:5])}{' …' if len(clashes) > 5 else ''}; make ids unique")
+    report.warn(f"{label}: {int(repeated.sum())} row(s) repeated exactly (same id, attributes and geometry), counted once "
+                f"({_names(ids.to_numpy()[repeated])})")
+    return raw[~repeated], ids[~repeated], beside[~repeated]
 
 
 def _overlapping_neighbours_only(parcels: gpd.GeoDataFrame) -> gpd.GeoDataFrame:
@@ -220,7 +377,8 @@ def read_admin(spec: AdminSpec, crs: pyproj.CRS, *, mask: shapely.Geometry | Non
     """Read administrative units into ``admin_unit`` and geometry."""
     raw = read_layer(spec.source, crs, columns=[spec.name_column], mask=mask)
     names = _text(raw[spec.name_column], label=spec.source.label(), column=spec.name_column, report=report)
-    out = gpd.GeoDataFrame({"admin_unit": names.to_numpy()},
+    out = gpd.GeoDataFrame({"admin_unit": names.to_numpy(),
+                            sources.REPAIRED_ON_READ: raw[sources.REPAIRED_ON_READ].to_numpy() if sources.REPAIRED_ON_READ in raw else ""},
                            geometry=raw.geometry.values, crs=raw.crs)
     return repair_polygons(out, layer=spec.source.label(), id_column="admin_unit", report=report)
 

@@ -20,12 +20,23 @@ class Repair:
     area_after_m2: float
 
 
+@dataclass(frozen=True)
+class SetAside:
+    """One input feature a run did not measure: why, and the land it held (m²; NaN when unknown)."""
+
+    layer: str
+    feature: str
+    reason: str
+    area_m2: float
+
+
 @dataclass
 class RunReport:
-    """Repairs and warnings collected during a run (written to ``manifest.json``)."""
+    """Repairs, features set aside and warnings collected during a run (written to ``manifest.json``)."""
 
     repairs: list[Repair] = field(default_factory=list)
     warnings: list[str] = field(default_factory=list)
+    set_aside: list[SetAside] = field(default_factory=list)
 
     def warn(self, message: str) -> None:
         """Record a warning and log it."""
@@ -36,6 +47,14 @@ class RunReport:
         """Record one repair."""
         self.repairs.append(repair)
 
+    def aside(self, item: SetAside) -> None:
+        """Record one feature set aside."""
+        self.set_aside.append(item)
+
     def to_dict(self) -> dict[str, Any]:
-        """A JSON-ready view."""
-        return {"repairs": [asdict(r) for r in self.repairs], "warnings": list(self.warnings)}
+        """A JSON-ready view (NaN areas as null)."""
+        def clean(d: dict[str, Any]) -> dict[str, Any]:
+            return {k: (None if isinstance(v, float) and v != v else v) for k, v in d.items()}
+
+        return {"repairs": [clean(asdict(r)) for r in self.repairs], "set_aside": [clean(asdict(r)) for r in self.set_aside],
+                "warnings": list(self.warnings)}

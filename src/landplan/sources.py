@@ -8,6 +8,7 @@ file's bbox covering column and row-group statistics to skip data outside the ma
 from __future__ import annotations
 
 import re
+import warnings
 from concurrent.futures import ThreadPoolExecutor
 from contextlib import closing
 from pathlib import Path
@@ -158,13 +159,48 @@ def read(path: Path, layer: str, *, columns: list[str] | None, where: str | None
         if where:
             kwargs["where"] = where
         if mask is not None:
-            kwargs["mask"] = shapely.union_all(mask)
-        gdf = pyogrio.read_dataframe(path, **kwargs)
-        return _with_beside(path, layer, gdf, columns=columns, where=where) if beside and mask is not None else gdf
+            # GDAL's own filter with a polygon drops features whose geometry GEOS cannot handle (an
+            # unclosed ring): filter by the mask's extent, which only compares envelopes, then test here
+            kwargs["bbox"] = tuple(float(v) for v in shapely.total_bounds(mask))
+        gdf = _frame(path, **kwargs)
+        if mask is None:
+            return gdf
+        gdf = _exact(gdf, mask)
+        return _with_beside(path, layer, gdf, columns=columns, where=where) if beside else gdf
     except SourceError:
         raise
     except Exception as exc:  # noqa: BLE001
         raise SourceError(first_line(exc)) from None
+
+
+#: Column naming what was mended while reading a feature (an unclosed ring closed), "" for none.
+REPAIRED_ON_READ = "_read_repair"
+
+
+def _frame(path: Path, **kwargs: Any) -> gpd.GeoDataFrame:
+    """``pyogrio.read_dataframe`` (index = FIDs), where a geometry that cannot be built as stored is
+    mended, not lost: GDAL accepts a polygon ring that is not closed, which shapely refuses; such a
+    feature is read again and its ring closed (``shapely.from_wkb(..., on_invalid="fix")``), and
+    :data:`REPAIRED_ON_READ` says so, so the repair is reported by feature."""
+    kwargs.setdefault("fid_as_index", True)
+    gdf = pyogrio.read_dataframe(path, on_invalid="ignore", **kwargs)
+    gdf[REPAIRED_ON_READ] = ""
+    missing = np.flatnonzero(gdf.geometry.isna().to_numpy())
+    if len(missing) and kwargs.get("fid_as_index") and "sql" not in kwargs:
+        fids = gdf.index.to_numpy()[missing]
+        meta, table = pyogrio.read_arrow(path, layer=kwargs.get("layer"), fids=fids, columns=[],
+                                         **({"encoding": kwargs["encoding"]} if "encoding" in kwargs else {}))
+        wkb = table.column(meta.get("geometry_name") or "wkb_geometry").to_numpy(zero_copy_only=False)
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")
+            fixed = shapely.from_wkb(wkb, on_invalid="fix")
+        order = np.argsort(fids, kind="stable")  # features come back in FID order
+        ok = ~shapely.is_missing(fixed)
+        rows = missing[order][ok]
+        col = gdf.geometry.name
+        gdf.loc[gdf.index[rows], col] = gpd.GeoSeries(fixed[ok], index=gdf.index[rows], crs=gdf.crs)
+        gdf.loc[gdf.index[rows], REPAIRED_ON_READ] = "a polygon ring was not closed: closed on reading"
+    return gdf
 
 
 def _gpkg_read_masked(path: Path, layer: str, mask: np.ndarray, kwargs: dict[str, Any], *, beside: bool) -> gpd.GeoDataFrame | None:
@@ -182,14 +218,14 @@ def _gpkg_read_masked(path: Path, layer: str, mask: np.ndarray, kwargs: dict[str
         fids = _rtree_search_gdal(path, table, boxes)
         if fids is None:
             return None
-        gdf = _exact(pyogrio.read_dataframe(path, fids=fids, **kwargs), mask)
+        gdf = _exact(_frame(path, fids=fids, **kwargs), mask)
         return _with_beside(path, layer, gdf, columns=kwargs.get("columns"), where=None) if beside else gdf
     future = None
     if beside and len(ids):
         pool = ThreadPoolExecutor(1)
         future = pool.submit(_beside_candidates, path, layer, table, ids, stored, np.array(boxes, dtype="float64").reshape(-1, 4))
         pool.shutdown(wait=False)
-    raw = pyogrio.read_dataframe(path, fids=ids, fid_as_index=True, **kwargs)
+    raw = _frame(path, fids=ids, **kwargs)
     hits = _exact_hits(raw, mask)
     gdf = raw.iloc[np.flatnonzero(hits)]
     if not beside:
@@ -208,7 +244,7 @@ def _gpkg_read_masked(path: Path, layer: str, mask: np.ndarray, kwargs: dict[str
         ci, _ = box_pairs(cand_env, b, strict=True)
         near_ids = cand_ids[np.unique(ci)]
         if len(near_ids):
-            parts.append(pyogrio.read_dataframe(path, fids=near_ids, fid_as_index=True, **kwargs))
+            parts.append(_frame(path, fids=near_ids, **kwargs))
     near = pd.concat(parts) if len(parts) > 1 else parts[0]
     return pd.concat([gdf.assign(_beside=False), near.assign(_beside=True)]) if len(near) else gdf.assign(_beside=False)
 
@@ -398,19 +434,58 @@ def _sqlite(path: Path) -> closing[Any]:
     return closing(sqlite3.connect(f"{path.resolve().as_uri()}?mode=ro", uri=True))
 
 
-def features_without_geometry(path: Path, layer: str) -> int:
-    """How many features of a GeoPackage layer are missing from its spatial index (no geometry):
-    they can lie under no footprint, and are counted so they can be reported."""
+def features_without_geometry(path: Path, layer: str) -> np.ndarray:
+    """FIDs of a GeoPackage layer's features that have no geometry (missing from its spatial index):
+    they can lie under no footprint, and are named so they can be reported."""
     try:
         table = _rtree_table(path, layer)
         if table is None:
-            return 0
-        # the R-tree's rowid shadow table counts its entries in milliseconds (the R-tree itself takes far longer)
+            return np.zeros(0, dtype="int64")
+        info = _info(path, layer=layer)
+        gcol = info.get("geometry_name") or "geom"
+        fid_col = info.get("fid_column") or "fid"
         with _sqlite(path) as con:
+            # the R-tree's rowid shadow table counts its entries in milliseconds (the R-tree itself takes far longer)
             n = con.execute(f'SELECT count(*) FROM "{table}_rowid"').fetchone()[0]
-        return max(int(_info(path, layer=layer)["features"]) - int(n), 0)
+            if int(info["features"]) <= int(n):
+                return np.zeros(0, dtype="int64")
+            text = con.execute(f'SELECT group_concat("{fid_col}") FROM "{layer}" WHERE "{gcol}" IS NULL OR length("{gcol}") <= 8 '
+                               f'OR "{fid_col}" NOT IN (SELECT rowid FROM "{table}_rowid")').fetchone()[0]
+        return np.array(text.split(","), dtype="int64") if text else np.zeros(0, dtype="int64")
     except Exception:  # noqa: BLE001 - no index: nothing to say
-        return 0
+        return np.zeros(0, dtype="int64")
+
+
+def attribute_values(path: Path, layer: str, column: str, fids: np.ndarray) -> list[str]:
+    """The values of ``column`` of the features ``fids`` (as text; the FID where it cannot be read)."""
+    try:
+        df = pyogrio.read_dataframe(path, layer=layer, fids=np.asarray(fids, dtype="int64"), columns=[column], read_geometry=False,
+                                    fid_as_index=True, **_enc(path))
+        got = dict(zip(df.index, df[column].astype(str)))
+        return [got.get(int(f), f"FID {int(f)}") for f in fids]
+    except Exception:  # noqa: BLE001 - name them by FID
+        return [f"FID {int(f)}" for f in fids]
+
+
+def features_outside(path: Path, layer: str, box: tuple[float, float, float, float]) -> gpd.GeoDataFrame | None:
+    """The features of a layer whose bounding box is not within ``box`` (in the layer's CRS), geometry
+    only, indexed by FID; ``None`` when they cannot be listed."""
+    x0, y0, x1, y1 = box
+    try:
+        table = _rtree_table(path, layer)
+        if table is not None:
+            with _sqlite(path) as con:
+                text = con.execute(f'SELECT group_concat(id) FROM "{table}" WHERE minx < ? OR miny < ? OR maxx > ? OR maxy > ?',
+                                   (x0, y0, x1, y1)).fetchone()[0]
+            fids = np.array(text.split(","), dtype="int64") if text else np.zeros(0, dtype="int64")
+            return _frame(path, layer=layer, fids=fids, columns=[], use_arrow=_USE_ARROW) if len(fids) else None
+        gdf = _frame(path, layer=layer, columns=[], use_arrow=_USE_ARROW, **_enc(path))
+        b = shapely.bounds(np.asarray(gdf.geometry.values))
+        with np.errstate(invalid="ignore"):
+            out = (b[:, 0] < x0) | (b[:, 1] < y0) | (b[:, 2] > x1) | (b[:, 3] > y1)
+        return gdf.iloc[np.flatnonzero(out)]
+    except Exception:  # noqa: BLE001 - not listable: the features are checked when read
+        return None
 
 
 #: SQLite refuses compound SELECTs of more than 500 terms.
