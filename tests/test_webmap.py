@@ -8,7 +8,8 @@ import pandas as pd
 import pytest
 import shapely
 
-from landplan import run
+from landplan import landuse, run
+from landplan.numfmt import format_number
 from landplan.webmap import LABELS
 from tests.browser import open_map
 from tests.conftest import tiny_layers, write_tiny
@@ -40,10 +41,8 @@ def test_map_as_a_planner_uses_it(sample_maps, sample_result, lang, tmp_path):
     parcels_csv = pd.read_csv(out / "parcels.csv", encoding="utf-8-sig", dtype={"parcel_id": str})
     with open_map(out / "map.html") as pg:
         # features drawn: one per affected parcel, per piece, per road footprint, the hub
-        counts = pg.js("""(names) => names.map(n => { var l = __lp.layer(n); return l ? l.getLayers().length : -1; })""",
-                       [lab["parcels"], lab["takes"], lab["footprints"], lab["hub"]])
+        counts = pg.js("(names) => names.map(n => __lp.count(n))", [lab["parcels"], lab["takes"], lab["footprints"], lab["hub"]])
         assert counts == [len(sample_result.affected), len(sample_result.pieces), 3, 1]
-        assert pg.js("document.querySelectorAll('.leaflet-overlay-pane path').length") >= sum(counts)
 
         # the legend is visible, in the chosen language
         legend = pg.page.locator("#landplan-legend")
@@ -61,24 +60,31 @@ def test_map_as_a_planner_uses_it(sample_maps, sample_result, lang, tmp_path):
         pg.page.wait_for_timeout(300)
         xy = pg.js("(ll) => { var p = __lp.map.latLngToContainerPoint(L.latLng(ll[1], ll[0])); return [p.x, p.y]; }", [pt.x, pt.y])
         map_box = pg.page.locator(".folium-map").bounding_box()
+        # the land taken is drawn there in its land use's colour (the canvas pixel under the click)
+        rgba = pg.js("""(xy) => { var c = document.querySelector('.leaflet-lp-takes-pane canvas'), r = c.getBoundingClientRect(),
+            m = c.width / r.width, box = document.querySelector('.folium-map').getBoundingClientRect();
+            var x = Math.round((xy[0] + box.x - r.x) * m), y = Math.round((xy[1] + box.y - r.y) * m);
+            return Array.from(c.getContext('2d').getImageData(x, y, 1, 1).data); }""", xy)
+        want = [int(landuse.color(target["landuse"])[i:i + 2], 16) for i in (1, 3, 5)]
+        assert max(abs(a - b) for a, b in zip(rgba[:3], want)) <= 2 and rgba[3] > 200, (rgba, want)
         pg.page.mouse.click(map_box["x"] + xy[0], map_box["y"] + xy[1])
         popup = pg.page.locator(".leaflet-popup-content")
         popup.wait_for(state="visible", timeout=5000)
         ptext = popup.inner_text()
         row = parcels_csv[(parcels_csv["parcel_id"] == target["parcel_id"]) & (parcels_csv["project"] == target["project"])].iloc[0]
         assert target["parcel_id"] in ptext
-        assert f"{row['take_m2']:,.1f}" in ptext and f"{row['parcel_area_m2']:,.1f}" in ptext
-        assert lab["take_pct"] in ptext and "100.0" in ptext
+        assert format_number(row["take_m2"], 1, lang) in ptext and format_number(row["parcel_area_m2"], 1, lang) in ptext
+        assert lab["take_pct"] in ptext and format_number(100.0, 1, lang) in ptext
 
-        # hiding a layer removes its features; the legend follows
-        before = pg.js("document.querySelectorAll('.leaflet-overlay-pane path').length")
+        # hiding a layer removes its canvas; the legend follows
         pg.page.locator(".leaflet-control-layers").get_by_text(lab["takes"], exact=True).click()
         assert not pg.js("(n) => __lp.map.hasLayer(__lp.layer(n))", lab["takes"])
-        after = pg.js("document.querySelectorAll('.leaflet-overlay-pane path').length")
-        assert before - after == len(sample_result.pieces)
-        assert not pg.page.locator(".landplan-legend-section").first.is_visible()
+        assert pg.js("document.querySelectorAll('.leaflet-lp-takes-pane canvas').length") == 0
+        section = pg.page.locator(f'.landplan-legend-section[data-layer="{lab["takes"]}"]')
+        assert not section.is_visible()
         pg.page.locator(".leaflet-control-layers").get_by_text(lab["takes"], exact=True).click()
-        assert pg.page.locator(".landplan-legend-section").first.is_visible()
+        assert section.is_visible()
+        assert pg.js("document.querySelectorAll('.leaflet-lp-takes-pane canvas').length") == 1
 
         # the search box finds a parcel by id and zooms to it
         pg.js("() => { __lp.map.closePopup(); __lp.map.setView([10.0, 105.6], 11, {animate: false}); }")
@@ -127,9 +133,9 @@ def test_hostile_attribute_values_show_as_text(tmp_path: Path):
     run(path).write(out, self_contained=True, exports=False)
     with open_map(out / "map.html") as pg:
         assert pg.js("() => window.__pwned === undefined")
-        layer = pg.js("""(n) => { var l = __lp.layer(n); var out = [];
-            l.eachLayer(f => { f.fire('click', {latlng: f.getCenter()}, true); var c = document.querySelector('.leaflet-popup-content');
-            out.push(c ? c.innerText : ''); });
+        layer = pg.js("""(n) => { var out = [];
+            for (var i = 0; i < __lp.count(n); i++) { landplan.openParcel(i); var c = document.querySelector('.leaflet-popup-content');
+            out.push(c ? c.innerText : ''); }
             return out; }""", LABELS["vi"]["parcels"])
         text = "\n".join(layer)
         assert "<script>window.__pwned = 1</script>" in text
@@ -172,7 +178,7 @@ def test_per_project_maps_and_unknown_project(tiny_scenario: Path, tmp_path: Pat
     out = result.write(tmp_path / "out", project_maps=True, self_contained=True, exports=False)
     assert sorted(p.name for p in (out / "maps").iterdir()) == ["map_east_west.html", "map_hub.html", "map_north_south.html"]
     with open_map(out / "maps" / "map_hub.html") as pg:
-        n = pg.js("(name) => __lp.layer(name).getLayers().length", LABELS["vi"]["parcels"])
+        n = pg.js("(name) => __lp.count(name)", LABELS["vi"]["parcels"])
         assert n == 3  # P1, P2, P4 are under the hub
         assert pg.page.locator(".landplan-project").count() == 1
         assert pg.errors == []
