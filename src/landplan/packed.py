@@ -69,29 +69,44 @@ def zigzag(values: np.ndarray) -> np.ndarray:
 def pack_polygons(geoms: np.ndarray, crs: pyproj.CRS | str, origin: tuple[float, float]) -> Packed:
     """Pack polygons and multipolygons (in ``crs``) for the page; ``origin`` is in Web Mercator metres.
 
-    Empty or missing geometries become features without rings (kept, so attributes stay aligned).
+    Empty or missing geometries become features without rings (kept, so attributes stay aligned);
+    points and lines inside a collection are left out (they have no area).
     """
-    geoms = np.asarray(geoms, dtype=object)
+    from .footprints import polygonal
+
+    geoms = np.asarray(geoms, dtype=object).copy()
+    geoms[shapely.is_missing(geoms)] = shapely.Polygon()
     n = len(geoms)
-    ok = ~(shapely.is_missing(geoms) | shapely.is_empty(geoms))
-    merc = np.empty(n, dtype=object)
-    merc[ok] = shapely.normalize(mercator_xy(geoms[ok], crs))
-    parts, part_owner = shapely.get_parts(merc[ok], return_index=True)
-    part_owner = np.flatnonzero(ok)[part_owner]
-    rings, ring_part = shapely.get_rings(parts, return_index=True)
-    coords, vertex_ring = shapely.get_coordinates(rings, return_index=True)
-    per_ring = np.bincount(vertex_ring, minlength=len(rings))
-    closing = np.cumsum(per_ring) - 1  # the last vertex repeats the first
-    keep = np.ones(len(coords), dtype=bool)
-    keep[closing[per_ring > 0]] = False
+    _, coords, offsets = shapely.to_ragged_array(shapely.force_2d(polygonal(geoms)))
+    ring_end, part_end = offsets[0], offsets[1]
+    feature_end = offsets[2] if len(offsets) == 3 else np.arange(n + 1)  # polygons only: a part is a feature
+    per_ring = np.diff(ring_end)
+    rings_per_feature = np.diff(part_end[feature_end])
+    # outer rings clockwise and holes counter-clockwise (in metres, y up): one orientation rule for
+    # the page's non-zero fill. A conformal projection keeps orientation, so it is set before projecting.
+    shell = np.zeros(len(per_ring), dtype=bool)
+    shell[part_end[:-1][np.diff(part_end) > 0]] = True
+    owner = np.repeat(np.arange(len(per_ring)), per_ring)
+    x, y = coords[:, 0], coords[:, 1]
+    nxt = np.arange(1, len(coords) + 1)
+    nxt[ring_end[1:][per_ring > 0] - 1] = ring_end[:-1][per_ring > 0]  # last vertex wraps to the first
+    nxt = np.minimum(nxt, len(coords) - 1) if len(coords) else nxt
+    twice_area = np.bincount(owner, weights=x * y[nxt] - x[nxt] * y, minlength=len(per_ring)) if len(coords) else np.zeros(0)
+    flip = np.repeat(np.where(shell, twice_area > 0, twice_area < 0), per_ring)
+    start = np.repeat(ring_end[:-1], per_ring)
+    pos = np.arange(len(coords)) - start
+    order = np.where(flip, start + np.repeat(per_ring, per_ring) - 1 - pos, np.arange(len(coords)))
+    coords = coords[order]
+    keep = pos != np.repeat(per_ring, per_ring) - 1  # the closing vertex repeats the first
     coords = coords[keep]
     per_ring = np.maximum(per_ring - 1, 0)
-    rings_per_feature = np.bincount(part_owner[ring_part], minlength=n)
-    q = np.round((coords - np.asarray(origin, dtype=float)) / UNIT_M).astype(np.int64)
-    flat = q.reshape(-1)
-    deltas = np.diff(flat.reshape(-1, 2), axis=0, prepend=np.zeros((1, 2), dtype=np.int64)).reshape(-1)
+    tr = pyproj.Transformer.from_crs(crs, "EPSG:3857", always_xy=True)
+    mx, my = tr.transform(coords[:, 0], coords[:, 1])
+    q = np.round((np.column_stack([mx, my]) - np.asarray(origin, dtype=float)) / UNIT_M).astype(np.int64)
+    deltas = np.diff(q, axis=0, prepend=np.zeros((1, 2), dtype=np.int64)).reshape(-1)
     stream = np.concatenate([rings_per_feature.astype(np.uint64), per_ring.astype(np.uint64), zigzag(deltas)])
     bbox = (int(q[:, 0].min()), int(q[:, 1].min()), int(q[:, 0].max()), int(q[:, 1].max())) if len(q) else (0, 0, 0, 0)
+    assert len(rings_per_feature) == n
     return Packed(n=n, data=base64.b64encode(varints(stream)).decode("ascii"), bbox=bbox)
 
 
