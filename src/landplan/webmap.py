@@ -226,25 +226,6 @@ def _surroundings(result: Result, sub: ResultView, margin_m: float) -> dict[str,
     return out
 
 
-def _remnant_pieces(sub: ResultView) -> gpd.GeoDataFrame:
-    """What remains of each affected parcel after every shown project, one row per parcel, with its flag."""
-    pieces = sub.pieces
-    geoms = np.asarray(pieces.geometry.values)
-    taken: dict[str, Any] = {}
-    for pid, idx in pieces.groupby("parcel_id", sort=False).indices.items():
-        taken[pid] = geoms[idx[0]] if len(idx) == 1 else shapely.union_all(geoms[idx])
-    aff = sub.affected
-    cut = np.array([taken[p] for p in aff["parcel_id"]], dtype=object)
-    rest = shapely.difference(np.asarray(aff.geometry.values), cut)
-    flags = sub.per_parcel["remnant_flag"]
-    out = gpd.GeoDataFrame({"parcel_id": aff["parcel_id"].to_numpy(), "flag": aff["parcel_id"].map(flags).fillna("").to_numpy()},
-                           geometry=rest, crs=aff.crs)
-    out = out[~shapely.is_empty(np.asarray(out.geometry.values)) & (out.area > 0.01)].reset_index(drop=True)
-    out["piece"] = 1
-    out["area_m2"] = out.area
-    return out
-
-
 def _units_of(points: np.ndarray, units: gpd.GeoDataFrame) -> np.ndarray:
     """Index (into ``units``) of the unit holding each point, -1 where none does."""
     out = np.full(len(points), -1, dtype=np.int64)
@@ -286,22 +267,20 @@ def map_data(result: Result, sub: ResultView, *, lang: str, self_contained: bool
     # affected parcels: the facts a popup shows, one entry per parcel
     aff = sub.affected
     rows = sub.parcels
-    first = rows.drop_duplicates("parcel_id").set_index("parcel_id")
-    per = sub.per_parcel
     ids = aff["parcel_id"].to_numpy()
     parcel_index = {p: i for i, p in enumerate(ids)}
-    take = per["take_m2"].reindex(ids).to_numpy(dtype=float)
-    counted = first["counted_area_m2"].reindex(ids).to_numpy(dtype=float)
+    per = sub.parcel_totals.set_index("parcel_id").reindex(ids)  # all shown projects together, overlaps counted once
     pts = shapely.point_on_surface(np.asarray(aff.geometry.values))
     parcels: dict[str, Any] = {
         **pack(aff),
         "id": [str(v) for v in ids],
         "lu": codes(aff["landuse"]),
-        "area": _plain(first["parcel_area_m2"].reindex(ids)),
-        "counted": _plain(counted),
-        "take": _plain(take),
-        "rest": _plain(np.maximum(counted - take, 0.0)),
-        "flag": _plain(per["remnant_flag"].reindex(ids).fillna("")),
+        "area": _plain(per["parcel_area_m2"]),
+        "counted": _plain(per["counted_area_m2"]),
+        "take": _plain(per["take_m2"]),
+        "fraction": _plain(per["take_fraction"]),
+        "rest": _plain(per["remnant_m2"]),
+        "flag": _plain(per["remnant_flag"].fillna("")),
         "unit": [_units_of(pts, units).tolist() for units in _admin_units(result, sub).values()],
     }
     if not public:
@@ -317,8 +296,8 @@ def map_data(result: Result, sub: ResultView, *, lang: str, self_contained: bool
                            "take": _plain(tk["take_m2"])}
 
     # what remains, piece by piece, the piece that fails a minimum flagged
-    rem = _remnant_pieces(sub) if len(tk) else None
-    if rem is not None and len(rem):
+    rem = sub.remnants
+    if len(rem):
         layers["remnants"] = {**pack(rem), "parcel": [parcel_index[p] for p in rem["parcel_id"]],
                               "piece": _plain(rem["piece"]), "area": _plain(rem["area_m2"]), "flag": _plain(rem["flag"])}
 
@@ -483,7 +462,7 @@ def _summary_html(result: Result, sub: ResultView, *, lab: dict[str, str], lang:
     flagged = sub.parcels[sub.parcels["remnant_flag"] != ""].groupby("project")["parcel_id"].nunique()
     if whole and len(sub.approvals) > 1:
         t = result.totals.set_index("landuse")["area_m2"]
-        per = sub.per_parcel
+        per = sub.parcel_totals
         rows = [(lab["taken_ha"], num(t.get("TOTAL", 0.0) / landuse.M2_PER_HA)), (lab["rice_ha"], num(t.get("RICE", 0.0) / landuse.M2_PER_HA)),
                 (lab["luc_ha"], num(t.get("LUC", 0.0) / landuse.M2_PER_HA)), (lab["luk_ha"], num(t.get("LUK", 0.0) / landuse.M2_PER_HA)),
                 (lab["parcels_n"], num(len(per), 0)), (lab["remnants_n"], num(int((per["remnant_flag"] != "").sum()), 0))]

@@ -463,7 +463,7 @@
       if (data.admin.length) row(t, lab.unit, unitText(i));
       row(t, lab.parcel_area, fmt(P.area[i], 1));
       row(t, lab.take, fmt(P.take[i], 1));
-      row(t, lab.take_pct, fmt(P.counted[i] > 0 ? 100 * P.take[i] / P.counted[i] : NaN, 1));
+      row(t, lab.take_pct, fmt(100 * P.fraction[i], 1));
       rowsOf[i].forEach(function (r) {
         row(t, '· ' + projectNames[rows.project[r]], fmt(rows.take_m2[r], 1) + ' m²', 'lp-sub');
       });
@@ -490,30 +490,49 @@
                         weight: 1.2, fill: false}).addTo(highlight);
     }
 
-    /** Popup options that keep an open popup clear of the controls and inside the map. */
+    /**
+     * Where a popup may sit without covering a control: between the left and right columns of
+     * controls (full height), or below all the top controls (full width); above the bottom ones.
+     * Rectangles in map-container pixels.
+     */
+    function freeRegions() {
+      var box = map.getContainer().getBoundingClientRect(), pad = 8, W = box.width, H = box.height;
+      var left = 0, right = 0, top = 0, bottom = 0;
+      map.getContainer().querySelectorAll('.leaflet-control-container .leaflet-control').forEach(function (c) {
+        var r = c.getBoundingClientRect();
+        if (!r.width || !r.height) return;
+        var corner = c.parentNode.className;
+        if (corner.indexOf('leaflet-top') >= 0) {
+          top = Math.max(top, r.bottom - box.top);
+          if (corner.indexOf('leaflet-left') >= 0) left = Math.max(left, r.right - box.left);
+          else right = Math.max(right, box.right - r.left);
+        } else bottom = Math.max(bottom, box.bottom - r.top);
+      });
+      return [{x0: left + pad, x1: W - right - pad, y0: pad, y1: H - bottom - pad},
+              {x0: pad, x1: W - pad, y0: top + pad, y1: H - bottom - pad}];
+    }
+
+    /** Popup size limits for the roomier free region (the popup scrolls within them). */
     function popupOptions() {
-      var box = map.getContainer().getBoundingClientRect(), pad = 8;
-      function colWidth(sel, side) {
-        var w = 0;
-        map.getContainer().querySelectorAll(sel + ' > .leaflet-control').forEach(function (c) {
-          var r = c.getBoundingClientRect();
-          if (r.width && r.height) w = Math.max(w, side === 'left' ? r.right - box.left : box.right - r.left);
-        });
-        return w;
-      }
-      function rowHeight(sel) {
-        var h = 0;
-        map.getContainer().querySelectorAll(sel + ' > .leaflet-control').forEach(function (c) {
-          var r = c.getBoundingClientRect();
-          if (r.width && r.height) h = Math.max(h, box.bottom - r.top);
-        });
-        return h;
-      }
-      var left = colWidth('.leaflet-top.leaflet-left', 'left') + pad, right = colWidth('.leaflet-top.leaflet-right', 'right') + pad;
-      var bottom = Math.max(rowHeight('.leaflet-bottom.leaflet-left'), rowHeight('.leaflet-bottom.leaflet-right')) + pad;
-      var width = Math.max(160, Math.min(380, box.width - left - right - 24));
-      return {maxWidth: width, minWidth: Math.min(width, 200), maxHeight: Math.max(120, box.height - bottom - 90),
-              autoPanPaddingTopLeft: L.point(left, pad), autoPanPaddingBottomRight: L.point(right, bottom), className: 'lp-popup-box'};
+      var regions = freeRegions(), a = regions[0], b = regions[1];
+      var r = (a.x1 - a.x0 >= 240) ? a : b, w = r.x1 - r.x0, h = r.y1 - r.y0;
+      return {maxWidth: Math.max(140, Math.min(380, w - 30)), minWidth: Math.max(120, Math.min(260, w - 30)),
+              maxHeight: Math.max(100, h - 60), autoPan: false, className: 'lp-popup-box'};
+    }
+
+    /** Pan the map so the open popup lies in a free region (the one needing the shortest pan). */
+    function placePopup() {
+      if (!popup.isOpen()) return;
+      var box = map.getContainer().getBoundingClientRect(), pr = popup.getElement().getBoundingClientRect();
+      var p = {x0: pr.left - box.left, x1: pr.right - box.left, y0: pr.top - box.top, y1: pr.bottom - box.top}, best = null;
+      freeRegions().forEach(function (r) {
+        if (p.x1 - p.x0 > r.x1 - r.x0 + 0.5 || p.y1 - p.y0 > r.y1 - r.y0 + 0.5) return;
+        var dx = p.x0 < r.x0 ? r.x0 - p.x0 : (p.x1 > r.x1 ? r.x1 - p.x1 : 0);
+        var dy = p.y0 < r.y0 ? r.y0 - p.y0 : (p.y1 > r.y1 ? r.y1 - p.y1 : 0);
+        if (!best || Math.abs(dx) + Math.abs(dy) < Math.abs(best[0]) + Math.abs(best[1])) best = [dx, dy];
+      });
+      if (best && (best[0] || best[1])) map.panBy([-best[0], -best[1]], {animate: false});
+      app.popupPlaced = true;
     }
 
     var popup = L.popup();  // one popup, filled for the parcel opened
@@ -521,8 +540,10 @@
     function openParcel(i, latlng) {
       highlightRings(parcels.latlngs(i));
       L.setOptions(popup, popupOptions());
+      app.popupPlaced = false;
       popup.setLatLng(latlng || parcels.featureBounds(i).getCenter()).setContent(parcelPopup(i));
       if (map.hasLayer(popup)) popup.update(); else popup.openOn(map);
+      placePopup();
       app.selected = i;
     }
     app.openParcel = openParcel;
