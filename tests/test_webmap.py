@@ -194,3 +194,146 @@ def test_online_map_fetches_only_tiles(tiny_scenario: Path, tmp_path: Path):
         pg.page.wait_for_timeout(500)
         assert pg.blocked, "the OpenStreetMap base map should ask for tiles"
         assert all(u.split("?")[0].endswith((".png", ".jpg", ".jpeg")) or "/tile/" in u for u in pg.blocked), pg.blocked[:5]
+
+
+# --- a planner's phone, tablet and desktop -----------------------------------------------------
+
+SIZES = {"phone": (390, 844), "tablet": (768, 1024), "desktop": (1280, 800)}
+
+#: Each matching element's rectangle as seen: clipped by scrolling ancestors and the window.
+VISIBLE_RECTS = """(sel) => Array.from(document.querySelectorAll(sel)).map(e => {
+    var r = e.getBoundingClientRect(), x0 = r.left, y0 = r.top, x1 = r.right, y1 = r.bottom;
+    for (var a = e.parentElement; a; a = a.parentElement) {
+        if (getComputedStyle(a).overflow === 'visible') continue;
+        var q = a.getBoundingClientRect();
+        x0 = Math.max(x0, q.left); y0 = Math.max(y0, q.top); x1 = Math.min(x1, q.right); y1 = Math.min(y1, q.bottom);
+    }
+    x0 = Math.max(x0, 0); y0 = Math.max(y0, 0); x1 = Math.min(x1, innerWidth); y1 = Math.min(y1, innerHeight);
+    var st = getComputedStyle(e);
+    return (x1 > x0 + 0.5 && y1 > y0 + 0.5 && st.visibility !== 'hidden' && st.display !== 'none') ? [x0, y0, x1, y1] : null;
+}).filter(Boolean)"""
+
+
+def _flagged_parcel(result) -> str:
+    """A parcel under one project whose remainder is in two or more pieces, one failing a minimum."""
+    t = result.parcel_totals
+    t = t[(t["remnant_pieces"] >= 2) & (t["remnant_flag"] != "") & ~t["projects"].str.contains(",")]
+    return str(t.sort_values("parcel_area_m2").iloc[-1]["parcel_id"])
+
+
+def _click_parcel(pg, result, parcel_id: str, *, max_zoom: int = 18) -> None:
+    """Zoom to a parcel and click it as a finger or mouse would, where it is drawn."""
+    geom = result.affected.set_index("parcel_id").geometry.to_crs("EPSG:4326")[parcel_id]
+    pg.js("([b, z]) => { __lp.map.fitBounds([[b[1], b[0]], [b[3], b[2]]], {animate: false, maxZoom: z}); }", [list(geom.bounds), max_zoom])
+    pg.page.wait_for_timeout(200)
+    pt = shapely.point_on_surface(geom)
+    xy = pg.js("(ll) => { var p = __lp.map.latLngToContainerPoint(L.latLng(ll[1], ll[0])); return [p.x, p.y]; }", [pt.x, pt.y])
+    box = pg.page.locator(".folium-map").bounding_box()
+    pg.page.mouse.click(box["x"] + xy[0], box["y"] + xy[1])
+    pg.page.locator(".leaflet-popup-content").wait_for(state="visible", timeout=5000)
+    pg.page.wait_for_timeout(150)
+
+
+def _overlaps(rects: dict[str, list[list[float]]]) -> list[tuple[str, str]]:
+    """Pairs of named rectangles that intersect (by more than half a pixel)."""
+    flat = [(name, r) for name, rs in rects.items() for r in rs]
+    bad = []
+    for i, (na, a) in enumerate(flat):
+        for nb, b in flat[i + 1:]:
+            if min(a[2], b[2]) - max(a[0], b[0]) > 0.5 and min(a[3], b[3]) - max(a[1], b[1]) > 0.5:
+                bad.append((na, nb))
+    return bad
+
+
+@pytest.mark.parametrize("size", list(SIZES))
+def test_layout_nothing_overlaps(sample_maps, sample_result, size):
+    width, height = SIZES[size]
+    narrow = width < 900
+    with open_map(sample_maps["vi"] / "map.html", width=width, height=height) as pg:
+        # controls collapse into buttons on narrow screens; the panel is a bottom sheet there, a side panel on a desktop
+        assert (pg.page.locator(".leaflet-control-layers-expanded").count() == 0) == narrow
+        assert pg.page.locator(".leaflet-control-search input").is_visible() != narrow
+        map_box = pg.page.locator(".folium-map").bounding_box()
+        panel = pg.page.locator("#lp-panel").bounding_box()
+        if narrow:
+            assert panel["y"] >= map_box["y"] + map_box["height"] - 0.5 and panel["width"] == pytest.approx(width, abs=1)
+        else:
+            assert panel["x"] >= map_box["x"] + map_box["width"] - 0.5
+
+        parcel = _flagged_parcel(sample_result)
+        _click_parcel(pg, sample_result, parcel)
+        assert parcel in pg.page.locator(".leaflet-popup-content").inner_text()
+        def rects() -> dict[str, list[list[float]]]:
+            return {name: pg.js(VISIBLE_RECTS, sel) for name, sel in (
+                ("control", ".leaflet-control-container .leaflet-control"), ("legend", "#landplan-legend"),
+                ("summary", "#landplan-summary"), ("popup", ".leaflet-popup"), ("title", "#lp-title"))}
+
+        # the panel scrolls: check with its top in view (the summary), then with the legend scrolled into view
+        seen = rects()
+        assert seen["popup"] and seen["control"] and seen["summary"] and seen["title"]
+        assert _overlaps(seen) == []
+        pg.page.locator("#landplan-legend h3").scroll_into_view_if_needed()
+        after = rects()
+        assert after["legend"] and after["popup"] == seen["popup"]
+        assert _overlaps(after) == []
+        rects = seen
+        # the popup opened in view: wholly inside the map
+        (p,) = rects["popup"]
+        full = pg.js("() => { var r = document.querySelector('.leaflet-popup').getBoundingClientRect(); return [r.left, r.top, r.right, r.bottom]; }")
+        assert full == pytest.approx(p, abs=0.5)
+        assert p[0] >= map_box["x"] - 0.5 and p[2] <= map_box["x"] + map_box["width"] + 0.5
+        assert p[1] >= map_box["y"] - 0.5 and p[3] <= map_box["y"] + map_box["height"] + 0.5
+
+        # the sheet closes (the map takes its room) and opens again
+        pg.page.locator("#lp-panel-close").click()
+        assert not pg.page.locator("#lp-panel").is_visible()
+        assert pg.page.locator(".folium-map").bounding_box()["height" if narrow else "width"] > map_box["height" if narrow else "width"] + 50
+        pg.page.locator("#lp-panel-toggle").click()
+        assert pg.page.locator("#lp-panel").is_visible()
+
+        # the legend is complete (a section for every layer shown) and scrolls into view to its end
+        shown = pg.js("() => Object.keys(landplan.overlays).filter(n => landplan.map.hasLayer(landplan.overlays[n]))")
+        sections = pg.js("() => Array.from(document.querySelectorAll('.landplan-legend-section')).filter(s => s.style.display !== 'none').map(s => s.dataset.layer)")
+        assert sorted(shown) == sorted(sections)
+        last = pg.page.locator(".landplan-legend-section:visible").last
+        last.scroll_into_view_if_needed()
+        lb, pb = last.bounding_box(), pg.page.locator("#lp-panel").bounding_box()
+        assert lb["y"] + lb["height"] <= pb["y"] + pb["height"] + 0.5 and lb["y"] >= pb["y"] - 0.5
+        assert pg.errors == []
+
+
+def test_title_lang_zoomable_and_keyboard(sample_maps, sample_result):
+    from datetime import date
+
+    with open_map(sample_maps["vi"] / "map.html", width=390, height=844) as pg:
+        assert pg.js("() => document.documentElement.lang") == "vi"
+        assert sample_result.scenario.name in pg.js("() => document.title")
+        title = pg.page.locator("#lp-title").inner_text()
+        assert sample_result.scenario.name in title
+        meta = pg.js("() => document.querySelector('#lp-title .lp-meta').textContent")
+        assert date.today().isoformat() in meta and "EPSG:5897" in meta
+        viewport = pg.js("() => document.querySelector('meta[name=viewport]').content")
+        assert "user-scalable=no" not in viewport and "maximum-scale" not in viewport
+
+        # Tab reaches the controls at once: no map shape ever takes the focus
+        seen = []
+        for _ in range(14):
+            pg.page.keyboard.press("Tab")
+            seen.append(pg.js("""() => { var e = document.activeElement;
+                return [e.tagName.toLowerCase(), e.className && e.className.baseVal !== undefined ? 'svg' : String(e.className || ''),
+                        !!e.closest('.leaflet-control'), getComputedStyle(e).outlineStyle, e.matches(':focus-visible')]; }"""))
+        assert not any(tag in ("path", "svg", "canvas") or cls == "svg" for tag, cls, *_ in seen), seen
+        first_control = next(i for i, s in enumerate(seen) if s[2])
+        assert first_control <= 3, seen  # the title bar's button, the map itself, then the zoom buttons
+        assert any("leaflet-control-zoom-in" in s[1] for s in seen[:first_control + 1])
+        for tag, cls, in_control, outline, visible in seen:
+            if in_control:
+                assert visible and outline != "none", (tag, cls, outline)  # a visible focus ring on every control
+
+        # a click on a parcel leaves no focus ring on the map or a shape
+        pg.js("() => landplan.map.setZoom(15, {animate: false})")
+        _click_parcel(pg, sample_result, _flagged_parcel(sample_result))
+        state = pg.js("""() => { var e = document.activeElement;
+            return [e.tagName.toLowerCase(), e.matches(':focus-visible'), getComputedStyle(e).outlineStyle]; }""")
+        assert state[0] not in ("path", "svg", "canvas") and (not state[1] or state[2] == "none"), state
+        assert pg.errors == []

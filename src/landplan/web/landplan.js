@@ -367,7 +367,7 @@
     if (parcels) app.overlays[lab.parcels] = parcels;
 
     // small layers as SVG: administrative units with their names, footprints, the hub
-    var svg = {};
+    var svg = {}, hoverLines = null;
     function svgRenderer(pane) { return svg[pane] || (svg[pane] = L.svg({pane: pane})); }
     var adminLayers = data.admin.map(function (a) {
       var group = L.layerGroup();
@@ -384,9 +384,12 @@
       return L.geoJSON({type: 'FeatureCollection', features: features}, {
         pane: 'lp-footprints', renderer: svgRenderer('lp-footprints'),
         style: function (f) { return {color: f.properties.color, weight: 2.5, fill: false}; },
+        // hover text through the page's one tooltip: a tooltip bound to a shape would make it focusable
+        // (Chromium gives the Tab key to any SVG shape listening for focus)
         onEachFeature: function (f, layer) {
-          layer.bindTooltip(el('div', null, [el('b', {text: f.properties.name}), el('br'),
-            lab.footprint_ha + ': ' + fmt(f.properties.area_ha, 2), el('br'), lab.rice_ha + ': ' + fmt(f.properties.rice_ha, 2)]), {sticky: true});
+          var lines = [f.properties.name, lab.footprint_ha + ': ' + fmt(f.properties.area_ha, 2), lab.rice_ha + ': ' + fmt(f.properties.rice_ha, 2)];
+          layer.on('mouseover', function () { hoverLines = lines; });
+          layer.on('mouseout', function () { hoverLines = null; });
         }});
     }
     var roadsFp = data.footprints.features.filter(function (f) { return !f.properties.hub; });
@@ -516,8 +519,9 @@
     function popupOptions() {
       var regions = freeRegions(), a = regions[0], b = regions[1];
       var r = (a.x1 - a.x0 >= 240) ? a : b, w = r.x1 - r.x0, h = r.y1 - r.y0;
-      return {maxWidth: Math.max(140, Math.min(380, w - 30)), minWidth: Math.max(120, Math.min(260, w - 30)),
-              maxHeight: Math.max(100, h - 60), autoPan: false, className: 'lp-popup-box'};
+      // the popup adds about 50 px of padding around its content, and its tip below
+      return {maxWidth: Math.max(140, Math.min(380, w - 56)), minWidth: Math.max(120, Math.min(260, w - 56)),
+              maxHeight: Math.max(100, h - 72), autoPan: false, className: 'lp-popup-box'};
     }
 
     /** Pan the map so the open popup lies in a free region (the one needing the shortest pan). */
@@ -531,7 +535,11 @@
         var dy = p.y0 < r.y0 ? r.y0 - p.y0 : (p.y1 > r.y1 ? r.y1 - p.y1 : 0);
         if (!best || Math.abs(dx) + Math.abs(dy) < Math.abs(best[0]) + Math.abs(best[1])) best = [dx, dy];
       });
-      if (best && (best[0] || best[1])) map.panBy([-best[0], -best[1]], {animate: false});
+      if (!best) {  // fits nowhere whole: its top left in the region below the controls
+        var r = freeRegions()[1];
+        best = [r.x0 - p.x0, r.y0 - p.y0];
+      }
+      if (best[0] || best[1]) map.panBy([-best[0], -best[1]], {animate: false});
       app.popupPlaced = true;
     }
 
@@ -563,6 +571,7 @@
 
     var tip = L.tooltip({direction: 'top', offset: [0, -10], className: 'lp-tip', opacity: 0.95}), frame = null, lastMove = null;
     function hoverText(latlng) {
+      if (hoverLines) return hoverLines;
       var i = parcelAt(latlng);
       if (i >= 0) {
         var lines = [lab.parcel + ' ' + P.id[i], luText(P.lu[i])];
