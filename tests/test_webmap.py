@@ -337,3 +337,81 @@ def test_title_lang_zoomable_and_keyboard(sample_maps, sample_result):
             return [e.tagName.toLowerCase(), e.matches(':focus-visible'), getComputedStyle(e).outlineStyle]; }""")
         assert state[0] not in ("path", "svg", "canvas") and (not state[1] or state[2] == "none"), state
         assert pg.errors == []
+
+
+# --- what the map explains ---------------------------------------------------------------------
+
+def test_remnant_pieces_explained(sample_maps, sample_result):
+    """The popup lists the remaining pieces as parcels.csv counts them, the failing one with its minimum,
+    and the failing piece (only it) is drawn in the flagged colour."""
+    from landplan import palette
+
+    out = sample_maps["vi"]
+    parcels_csv = pd.read_csv(out / "parcels.csv", encoding="utf-8-sig", dtype={"parcel_id": str}, keep_default_na=False)
+    pid = _flagged_parcel(sample_result)
+    row = parcels_csv[parcels_csv["parcel_id"] == pid].iloc[0]  # one project: its row is the parcel's whole record
+    pieces = sample_result.remnants[sample_result.remnants["parcel_id"] == pid].sort_values("piece")
+    assert len(pieces) == int(row["remnant_pieces"]) >= 2
+    with open_map(out / "map.html", width=1280, height=800) as pg:
+        _click_parcel(pg, sample_result, pid, max_zoom=19)
+        lines = [t for t in pg.js("() => Array.from(document.querySelectorAll('.leaflet-popup-content .lp-piece')).map(e => e.innerText)")]
+        assert len(lines) == int(row["remnant_pieces"])
+        total = 0.0
+        for line, piece in zip(lines, pieces.itertuples()):
+            assert line.startswith(f"Phần {piece.piece}: {format_number(piece.area_m2, 1, 'vi')} m²"), line
+            assert (piece.flag in line) if piece.flag else line.endswith(LABELS["vi"]["piece_ok"]), line
+            total += piece.area_m2
+        assert total == pytest.approx(float(row["remnant_m2"]), abs=0.01)
+        assert {f for f in pieces["flag"] if f} <= set(str(row["remnant_flag"]).split("; ")) | {str(row["remnant_flag"])}
+        bad_lines = pg.js("() => Array.from(document.querySelectorAll('.leaflet-popup-content .lp-piece.lp-bad')).length")
+        assert bad_lines == int((pieces["flag"] != "").sum()) >= 1
+
+        # drawn as such: the flagged piece in the flagged colour, a piece that passes in the light one
+        pg.js("() => landplan.map.closePopup()")
+        pg.page.wait_for_timeout(300)
+
+        def pixel(geom) -> list[int]:
+            pt = shapely.point_on_surface(gpd_to_4326(geom))
+            return pg.js("""(ll) => { var p = landplan.map.latLngToContainerPoint(L.latLng(ll[1], ll[0]));
+                var c = document.querySelector('.leaflet-lp-remnants-pane canvas'), r = c.getBoundingClientRect(),
+                    m = c.width / r.width, box = landplan.map.getContainer().getBoundingClientRect();
+                return Array.from(c.getContext('2d').getImageData(Math.round((p.x + box.x - r.x) * m), Math.round((p.y + box.y - r.y) * m), 1, 1).data); }""",
+                         [pt.x, pt.y])
+
+        def gpd_to_4326(geom):
+            import geopandas as gpd
+
+            return gpd.GeoSeries([geom], crs=sample_result.remnants.crs).to_crs("EPSG:4326").iloc[0]
+
+        bad = pieces[pieces["flag"] != ""].iloc[0]
+        pg.js("([b]) => landplan.map.fitBounds([[b[1], b[0]], [b[3], b[2]]], {animate: false, maxZoom: 21})", [list(gpd_to_4326(bad.geometry).bounds)])
+        pg.page.wait_for_timeout(300)
+        want = [int(palette.REMNANT_BAD[i:i + 2], 16) for i in (1, 3, 5)]
+        got = pixel(bad.geometry)
+        assert max(abs(a - b) for a, b in zip(got[:3], want)) <= 3 and got[3] >= 230, (got, want)
+        ok = pieces[pieces["flag"] == ""].iloc[0]
+        got_ok = pixel(ok.geometry)
+        assert got_ok[3] < 200  # see-through: the light fill of a piece that meets the minimums
+        assert pg.errors == []
+
+
+def test_map_colours_stay_apart():
+    """Flagged remnants, land taken by each land use and rice land around the projects, as drawn over
+    the plain background (opacity included), differ by at least these CIEDE2000 distances."""
+    from landplan import palette
+    from tests.colour import blend, delta_e2000
+
+    bg = "#{:02x}{:02x}{:02x}".format(*palette.PLAIN_BACKGROUND_RGB)
+    taken = {lu.code: blend(lu.color, palette.TAKE_OPACITY, bg) for lu in landuse.LANDUSE_TABLE}
+    flagged = blend(palette.REMNANT_BAD, palette.REMNANT_BAD_OPACITY, bg)
+    ok = blend(palette.REMNANT_OK_FILL, palette.REMNANT_OK_OPACITY, bg)
+    context = palette.CONTEXT_RICE
+    for code, c in taken.items():
+        assert delta_e2000(flagged, c) >= 20, code  # a flagged piece never looks like land taken (ONT, ODT included)
+        assert delta_e2000(context, c) >= 12, code  # nor does rice land around (LUK included)
+        assert delta_e2000(palette.WATER, c) >= 10 and delta_e2000(palette.ROAD, c) >= 10, code
+    assert delta_e2000(flagged, context) >= 40 and delta_e2000(flagged, ok) >= 40
+    assert delta_e2000(context, bg) >= 5  # rice land around stands out from the background
+    # the check can fail: the old palette (context rice = LUK, a pale red remnant near ONT) does
+    assert delta_e2000("#f7e98e", taken["LUK"]) < 12
+    assert delta_e2000(blend("#e74c3c", 0.35, bg), taken["ONT"]) < 20

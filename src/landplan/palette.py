@@ -25,7 +25,7 @@ REMNANT_BAD_OPACITY = 0.95
 #: Land taken is filled with its land use's colour at this opacity.
 TAKE_OPACITY = 0.9
 #: Rice land around the projects (context): paler than any rice taken, with a rice-coloured outline.
-CONTEXT_RICE = "#f4f0d2"
+CONTEXT_RICE = "#f3f0d8"
 CONTEXT_RICE_OUTLINE = "#c9b458"
 #: Rivers and canals, and roads, drawn to orient a reader (paler than the same land uses taken).
 WATER = "#cfe3f0"
