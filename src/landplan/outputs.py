@@ -47,10 +47,10 @@ def sha256(path: Path) -> str:
     return h.hexdigest()
 
 
-def _write_csv(df: pd.DataFrame, path: Path, tolerance: Tolerance | None) -> None:
-    """A table as CSV: UTF-8 with a BOM so Excel shows Vietnamese correctly; areas rounded by the rounding
-    rule (``*_m2`` columns to ``decimals_m2`` places, ``*_ha`` to four more), other floats as their
-    shortest exact repr. ``tolerance=None`` keeps every area exact (slivers are all below the rounding)."""
+def rounded_table(df: pd.DataFrame, tolerance: Tolerance | None) -> pd.DataFrame:
+    """A table's areas rounded by the rounding rule, as every CSV (and the map's downloads) gives them:
+    ``*_m2`` columns to ``decimals_m2`` places, ``*_ha`` to four more; other floats untouched.
+    ``tolerance=None`` keeps every area exact (slivers are all below the rounding)."""
     out = df.copy()
     for c in out.columns:
         if tolerance is None:
@@ -60,7 +60,13 @@ def _write_csv(df: pd.DataFrame, path: Path, tolerance: Tolerance | None) -> Non
                 out[c] = tolerance.round_m2(out[c].to_numpy()) + 0.0  # + 0.0: no "-0.0"
             elif str(c).endswith("_ha"):
                 out[c] = np.round(out[c].to_numpy(dtype="float64"), tolerance.decimals_m2 + 4) + 0.0
-    out.to_csv(path, index=False, encoding="utf-8-sig", lineterminator="\n")
+    return out
+
+
+def _write_csv(df: pd.DataFrame, path: Path, tolerance: Tolerance | None) -> None:
+    """A table as CSV: UTF-8 with a BOM so Excel shows Vietnamese correctly; areas rounded
+    (:func:`rounded_table`), other floats as their shortest exact repr."""
+    rounded_table(df, tolerance).to_csv(path, index=False, encoding="utf-8-sig", lineterminator="\n")
 
 
 def _overlaps_table(result: Result) -> pd.DataFrame:

@@ -265,11 +265,15 @@ def map_data(result: Result, sub: ResultView, *, lang: str, self_contained: bool
         layers["roads"]["pane"] = "context"
 
     # affected parcels: the facts a popup shows, one entry per parcel
+    # areas as the tables give them (rounded by the scenario's rule), so the page's figures are the files'
+    from .outputs import rounded_table
+
+    tol = result.scenario.tolerance
     aff = sub.affected
-    rows = sub.parcels
+    rows = rounded_table(sub.parcels, tol)
     ids = aff["parcel_id"].to_numpy()
     parcel_index = {p: i for i, p in enumerate(ids)}
-    per = sub.parcel_totals.set_index("parcel_id").reindex(ids)  # all shown projects together, overlaps counted once
+    per = rounded_table(sub.parcel_totals, tol).set_index("parcel_id").reindex(ids)  # all shown projects together, overlaps counted once
     pts = shapely.point_on_surface(np.asarray(aff.geometry.values))
     parcels: dict[str, Any] = {
         **pack(aff),
@@ -293,15 +297,16 @@ def map_data(result: Result, sub: ResultView, *, lang: str, self_contained: bool
     if len(tk):
         layers["takes"] = {**pack(tk), "parcel": [parcel_index[p] for p in tk["parcel_id"]],
                            "project": [project_index[p] for p in tk["project"]], "lu": codes(tk["landuse"]),
-                           "take": _plain(tk["take_m2"])}
+                           "take": _plain(tol.round_m2(tk["take_m2"].to_numpy()) + 0.0)}
 
     # what remains, piece by piece, the piece that fails a minimum flagged
     rem = sub.remnants
     if len(rem):
         layers["remnants"] = {**pack(rem), "parcel": [parcel_index[p] for p in rem["parcel_id"]],
-                              "piece": _plain(rem["piece"]), "area": _plain(rem["area_m2"]), "flag": _plain(rem["flag"])}
+                              "piece": _plain(rem["piece"]), "area": _plain(tol.round_m2(rem["area_m2"].to_numpy()) + 0.0),
+                              "flag": _plain(rem["flag"])}
 
-    # parcels.csv's rows for the download of the parcels in view; columns that repeat a parcel's facts are read from it
+    # parcels.csv's rows for the download of the parcels in view; columns that repeat a parcel's facts are read from the parcel's
     columns = [c for c in rows.columns if not (public and c in PERSONAL_COLUMNS)]
     by_parcel = {"parcel_id": "id", "owner": "owner", "parcel_area_m2": "area", "counted_area_m2": "counted"}
     table: dict[str, Any] = {"columns": columns, "parcel": [parcel_index[p] for p in rows["parcel_id"]],
@@ -324,13 +329,13 @@ def map_data(result: Result, sub: ResultView, *, lang: str, self_contained: bool
         projects.append({"id": p.id, "name": names[p.id], "color": colors[p.id], "hub": p.hub,
                          "bounds": [[float(b[1]), float(b[0])], [float(b[3]), float(b[2])]]})
     minx, miny, maxx, maxy = fp4326.total_bounds
-    appr = sub.approvals
+    appr = rounded_table(sub.approvals, tol)
     return {
         "lang": lang, "labels": lab, "geomanText": GEOMAN_TEXT[lang], "online": not self_contained, "plainTile": _PLAIN_TILE,
         "origin": list(origin), "unit": UNIT_M, "bounds": [[float(miny), float(minx)], [float(maxy), float(maxx)]],
         "landuse": codes.table(), "palette": palette.MAP_STYLE, "projects": projects, "footprints": footprints,
         "admin": _admin_data(result, sub, lab), "layers": layers, "rows": table,
-        "summaryTable": {"columns": list(appr.columns), "rows": [_plain(appr[c]) for c in appr.columns]},
+        "summaryTable": {"columns": list(appr.columns), "rows": [list(r) for r in zip(*(_plain(appr[c]) for c in appr.columns))]},
         "files": DOWNLOADS[lang], "public": public,
     }
 
