@@ -127,6 +127,40 @@
   }
 
   /**
+   * A Path2D of the features (indexes in feats) whose box meets view (packed units), in layer pixels
+   * through t (px = A*qx + bx, py = by - A*qy). Features smaller than two pixels become dots when
+   * dots is true and are left out otherwise; so are features under minArea px²; vertices closer than
+   * half a pixel to the last one drawn are skipped.
+   */
+  function shapes(g, feats, view, t, minArea, dots) {
+    var path = new Path2D(), xy = g.xy, bbox = g.bbox, area = g.area, ringStart = g.ringStart, vertStart = g.vertStart;
+    var A = t.A, bx = t.bx, by = t.by, A2 = A * A, x0 = view[0], y0 = view[1], x1 = view[2], y1 = view[3];
+    for (var i = 0, n = feats.length; i < n; i++) {
+      var f = feats[i], o = 4 * f;
+      if (bbox[o] > x1 || bbox[o + 2] < x0 || bbox[o + 1] > y1 || bbox[o + 3] < y0) continue;
+      var w = (bbox[o + 2] - bbox[o]) * A, h = (bbox[o + 3] - bbox[o + 1]) * A;
+      if (w < 2 && h < 2) {
+        if (dots) path.rect(A * bbox[o] + bx, by - A * bbox[o + 3], w < 1 ? 1 : w, h < 1 ? 1 : h);
+        continue;
+      }
+      if (area[f] * A2 < minArea) continue;
+      for (var r = ringStart[f], re = ringStart[f + 1]; r < re; r++) {
+        var v = vertStart[r], ve = vertStart[r + 1];
+        var sx = A * xy[2 * v] + bx, sy = by - A * xy[2 * v + 1], px = sx, py = sy;
+        path.moveTo(sx, sy);
+        for (v++; v < ve; v++) {
+          var nx = A * xy[2 * v] + bx, ny = by - A * xy[2 * v + 1];
+          if (v < ve - 1 && nx - px < 0.5 && px - nx < 0.5 && ny - py < 0.5 && py - ny < 0.5) continue;
+          path.lineTo(nx, ny);
+          px = nx; py = ny;
+        }
+        path.lineTo(sx, sy);  // back to the start: Chromium's closePath() costs time in proportion to the path so far
+      }
+    }
+    return path;
+  }
+
+  /**
    * A layer of packed polygons drawn on its own canvas. Leaflet's Renderer base class places the
    * canvas and animates it while zooming; this class draws all features of one style as one path.
    */
@@ -177,45 +211,19 @@
      * zoomed-out view is not a mass of outlines. Features under two pixels are drawn as dots.
      */
     _draw: function () {
-      var ctx = this._ctx, g = this.g, t = this._transform(), A = t.A, bx = t.bx, by = t.by, b = this._bounds;
-      var qx0 = (b.min.x - bx) / A, qx1 = (b.max.x - bx) / A, qy0 = (by - b.max.y) / A, qy1 = (by - b.min.y) / A;
-      var xy = g.xy, bbox = g.bbox, area = g.area, ringStart = g.ringStart, vertStart = g.vertStart, A2 = A * A;
+      var ctx = this._ctx, g = this.g, t = this._transform(), b = this._bounds;
+      var view = [(b.min.x - t.bx) / t.A, (t.by - b.max.y) / t.A, (b.max.x - t.bx) / t.A, (t.by - b.min.y) / t.A];
       for (var k = 0; k < this.styles.length; k++) {
-        var st = this.styles[k], feats = this.byClass[k], fillIt = st.fillOpacity > 0, strokeIt = st.weight > 0;
-        var minArea = (st.minPx || 0) * (st.minPx || 0);
+        var st = this.styles[k], feats = this.byClass[k];
         if (!feats.length) continue;
-        var fill = fillIt ? new Path2D() : null, line = strokeIt ? new Path2D() : null;
-        for (var i = 0; i < feats.length; i++) {
-          var f = feats[i];
-          if (bbox[4 * f] > qx1 || bbox[4 * f + 2] < qx0 || bbox[4 * f + 1] > qy1 || bbox[4 * f + 3] < qy0) continue;
-          var w = (bbox[4 * f + 2] - bbox[4 * f]) * A, h = (bbox[4 * f + 3] - bbox[4 * f + 1]) * A;
-          if (w < 2 && h < 2) {  // a dot
-            if (fillIt) fill.rect(A * bbox[4 * f] + bx, by - A * bbox[4 * f + 3], Math.max(w, 1), Math.max(h, 1));
-            continue;
-          }
-          var outline = strokeIt && area[f] * A2 >= minArea;
-          if (!fillIt && !outline) continue;
-          for (var r = ringStart[f]; r < ringStart[f + 1]; r++) {
-            var v = vertStart[r], ve = vertStart[r + 1];
-            var px = A * xy[2 * v] + bx, py = by - A * xy[2 * v + 1];
-            if (fillIt) fill.moveTo(px, py);
-            if (outline) line.moveTo(px, py);
-            for (v++; v < ve; v++) {
-              var nx = A * xy[2 * v] + bx, ny = by - A * xy[2 * v + 1];
-              if (v < ve - 1 && Math.abs(nx - px) < 0.5 && Math.abs(ny - py) < 0.5) continue;  // under half a pixel
-              if (fillIt) fill.lineTo(nx, ny);
-              if (outline) line.lineTo(nx, ny);
-              px = nx; py = ny;
-            }
-            if (fillIt) fill.closePath();
-            if (outline) line.closePath();
-          }
+        if (st.fillOpacity > 0) {
+          ctx.globalAlpha = st.fillOpacity; ctx.fillStyle = st.fillColor || st.color;
+          ctx.fill(shapes(g, feats, view, t, 0, true), 'nonzero');
         }
-        if (fillIt) { ctx.globalAlpha = st.fillOpacity; ctx.fillStyle = st.fillColor || st.color; ctx.fill(fill, 'nonzero'); }
-        if (strokeIt) {
+        if (st.weight > 0) {
           ctx.globalAlpha = st.opacity === undefined ? 1 : st.opacity;
           ctx.lineWidth = st.weight; ctx.strokeStyle = st.color; ctx.lineJoin = 'round';
-          ctx.stroke(line);
+          ctx.stroke(shapes(g, feats, view, t, (st.minPx || 0) * (st.minPx || 0), false));
         }
       }
       ctx.globalAlpha = 1;
