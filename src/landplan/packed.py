@@ -77,7 +77,10 @@ def pack_polygons(geoms: np.ndarray, crs: pyproj.CRS | str, origin: tuple[float,
     geoms = np.asarray(geoms, dtype=object).copy()
     geoms[shapely.is_missing(geoms)] = shapely.Polygon()
     n = len(geoms)
-    _, coords, offsets = shapely.to_ragged_array(shapely.force_2d(polygonal(geoms)))
+    geoms = polygonal(geoms)
+    if shapely.has_z(geoms).any():
+        geoms = shapely.force_2d(geoms)
+    _, coords, offsets = shapely.to_ragged_array(geoms)
     ring_end, part_end = offsets[0], offsets[1]
     feature_end = offsets[2] if len(offsets) == 3 else np.arange(n + 1)  # polygons only: a part is a feature
     per_ring = np.diff(ring_end)

@@ -21,6 +21,7 @@ from __future__ import annotations
 import html
 import json
 import logging
+from concurrent.futures import ThreadPoolExecutor
 from functools import cache
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -205,13 +206,16 @@ def _surroundings(result: Result, sub: ResultView, margin_m: float) -> dict[str,
     layer cannot be read again (the map is then drawn without them, with a warning)."""
     from dataclasses import replace
 
+    from .footprints import cut_by_grid
     from .layers import read_parcels
     from .report import RunReport
+    from .takes import TILE_SIZE_M
 
-    zone = shapely.union_all(shapely.buffer(np.asarray(sub.footprints.geometry.values), margin_m))
+    zone = shapely.get_parts(shapely.union_all(shapely.buffer(np.asarray(sub.footprints.geometry.values), margin_m)))
+    tiles, _ = cut_by_grid(zone, TILE_SIZE_M, np.ones(len(zone), dtype=bool))  # small parts test faster than a long band
     spec = replace(result.scenario.parcels, owner_column=None)  # the map does not need owners around
     try:
-        raw = read_parcels(spec, result.scenario.crs, mask=zone, report=RunReport())  # its warnings were given by the run
+        raw = read_parcels(spec, result.scenario.crs, mask=tiles, report=RunReport())  # its warnings were given by the run
     except Exception as exc:  # noqa: BLE001 - context is a nicety: the map is drawn without it
         log.warning("map: rice land, rivers and roads around the projects left out (%s)", exc)
         return {}
@@ -238,105 +242,108 @@ def _units_of(points: np.ndarray, units: gpd.GeoDataFrame) -> np.ndarray:
 
 def map_data(result: Result, sub: ResultView, *, lang: str, self_contained: bool, public: bool,
              context_margin_m: float = CONTEXT_MARGIN_M) -> dict[str, Any]:
-    """Everything the page draws and shows, as JSON-ready data (see ``web/landplan.js``)."""
-    crs = result.scenario.crs
+    """Everything the page draws and shows, as JSON-ready data (see ``web/landplan.js``).
+
+    Polygons are packed (:func:`landplan.packed.pack_polygons`), attributes are columns of plain
+    values; areas are those of the tables (rounded by the scenario's rule), so the page's figures
+    are the files'. The surroundings are read from the parcel layer on a thread while the run's own
+    results are packed.
+    """
+    with ThreadPoolExecutor(max_workers=1) as pool:
+        around = pool.submit(_surroundings, result, sub, context_margin_m) if context_margin_m > 0 else None
+        data = _own_data(result, sub, lang=lang, public=public)
+        surroundings = around.result() if around is not None else {}
+    pack, codes = data.pop("_pack"), data.pop("_codes")
+    for key, gdf in surroundings.items():
+        data["layers"][key] = {**pack(gdf), "lu": codes(gdf["landuse"]), "pane": "context"}
+    data["landuse"] = codes.table()
+    data["online"] = not self_contained
+    return data
+
+
+def _own_data(result: Result, sub: ResultView, *, lang: str, public: bool) -> dict[str, Any]:
+    """The run's own results for the page: parcels, land taken, remaining pieces, footprints, units, tables."""
+    from .outputs import rounded_table
+
+    crs, tol = result.scenario.crs, result.scenario.tolerance
     lab = LABELS[lang]
     codes = _Codes(lang)
     names = {p.id: p.name(lang) for p in result.scenario.projects}
     colors = palette.project_colors([(p.id, p.hub) for p in result.scenario.projects])
     fp = sub.footprints
-    fp_merc = mercator_xy(np.asarray(fp.geometry.values), crs)
-    x0, y0, _, _ = shapely.total_bounds(fp_merc)
+    x0, y0, _, _ = shapely.total_bounds(mercator_xy(np.asarray(fp.geometry.values), crs))
     origin = (float(np.floor(x0)), float(np.floor(y0)))
-    project_ids = [p.id for p in sub.projects]
-    project_index = {p: i for i, p in enumerate(project_ids)}
+    project_index = {p.id: i for i, p in enumerate(sub.projects)}
 
     def pack(gdf: gpd.GeoDataFrame) -> dict[str, Any]:
         p = pack_polygons(np.asarray(gdf.geometry.values), crs, origin)
         return {"n": p.n, "geom": p.data}
 
+    def areas(values: Any) -> list[Any]:
+        return _plain(tol.round_m2(np.asarray(values, dtype="float64")) + 0.0)
+
     layers: dict[str, Any] = {}
-    surroundings = _surroundings(result, sub, context_margin_m) if context_margin_m > 0 else {}
-    for key, gdf in surroundings.items():
-        layers[key] = {**pack(gdf), "lu": codes(gdf["landuse"])}
-    if "water" in layers:
-        layers["water"]["pane"] = "context"
-    if "roads" in layers:
-        layers["roads"]["pane"] = "context"
-
-    # affected parcels: the facts a popup shows, one entry per parcel
-    # areas as the tables give them (rounded by the scenario's rule), so the page's figures are the files'
-    from .outputs import rounded_table
-
-    tol = result.scenario.tolerance
+    # affected parcels: the facts a popup shows, all shown projects together (overlaps counted once)
     aff = sub.affected
-    rows = rounded_table(sub.parcels, tol)
     ids = aff["parcel_id"].to_numpy()
     parcel_index = {p: i for i, p in enumerate(ids)}
-    per = rounded_table(sub.parcel_totals, tol).set_index("parcel_id").reindex(ids)  # all shown projects together, overlaps counted once
+    per = rounded_table(sub.parcel_totals, tol).set_index("parcel_id").reindex(ids)
+    units = _admin_units(result, sub)
     pts = shapely.point_on_surface(np.asarray(aff.geometry.values))
-    parcels: dict[str, Any] = {
-        **pack(aff),
-        "id": [str(v) for v in ids],
-        "lu": codes(aff["landuse"]),
-        "area": _plain(per["parcel_area_m2"]),
-        "counted": _plain(per["counted_area_m2"]),
-        "take": _plain(per["take_m2"]),
-        "fraction": _plain(per["take_fraction"]),
-        "rest": _plain(per["remnant_m2"]),
-        "flag": _plain(per["remnant_flag"].fillna("")),
-        "unit": [_units_of(pts, units).tolist() for units in _admin_units(result, sub).values()],
-    }
-    if not public:
-        parcels["owner"] = _plain(aff["owner"].fillna("").astype(str))
     if len(aff):
-        layers["parcels"] = parcels
-
+        layers["parcels"] = {
+            **pack(aff), "id": [str(v) for v in ids], "lu": codes(aff["landuse"]),
+            "area": _plain(per["parcel_area_m2"]), "counted": _plain(per["counted_area_m2"]), "take": _plain(per["take_m2"]),
+            "fraction": _plain(per["take_fraction"]), "rest": _plain(per["remnant_m2"]), "flag": _plain(per["remnant_flag"].fillna("")),
+            "unit": [_units_of(pts, u).tolist() for u in units.values()],
+            **({} if public else {"owner": _plain(aff["owner"].fillna("").astype(str))}),
+        }
     # land taken, one feature per parcel and project
     tk = sub.pieces
     if len(tk):
         layers["takes"] = {**pack(tk), "parcel": [parcel_index[p] for p in tk["parcel_id"]],
-                           "project": [project_index[p] for p in tk["project"]], "lu": codes(tk["landuse"]),
-                           "take": _plain(tol.round_m2(tk["take_m2"].to_numpy()) + 0.0)}
-
+                           "project": [project_index[p] for p in tk["project"]], "lu": codes(tk["landuse"]), "take": areas(tk["take_m2"])}
     # what remains, piece by piece, the piece that fails a minimum flagged
     rem = sub.remnants
     if len(rem):
-        layers["remnants"] = {**pack(rem), "parcel": [parcel_index[p] for p in rem["parcel_id"]],
-                              "piece": _plain(rem["piece"]), "area": _plain(tol.round_m2(rem["area_m2"].to_numpy()) + 0.0),
-                              "flag": _plain(rem["flag"])}
+        layers["remnants"] = {**pack(rem), "parcel": [parcel_index[p] for p in rem["parcel_id"]], "piece": _plain(rem["piece"]),
+                              "area": areas(rem["area_m2"]), "flag": _plain(rem["flag"])}
 
     # parcels.csv's rows for the download of the parcels in view; columns that repeat a parcel's facts are read from the parcel's
+    rows = rounded_table(sub.parcels, tol)
     columns = [c for c in rows.columns if not (public and c in PERSONAL_COLUMNS)]
     by_parcel = {"parcel_id": "id", "owner": "owner", "parcel_area_m2": "area", "counted_area_m2": "counted"}
     table: dict[str, Any] = {"columns": columns, "parcel": [parcel_index[p] for p in rows["parcel_id"]],
                              "project": [project_index[p] for p in rows["project"]],
                              "parcelColumns": {c: k for c, k in by_parcel.items() if c in columns}}
-    for c in columns:
-        if c not in by_parcel and c not in ("project", "landuse"):
-            table[c] = _plain(rows[c])
+    table.update({c: _plain(rows[c]) for c in columns if c not in by_parcel and c not in ("project", "landuse")})
 
-    fp4326 = fp.to_crs("EPSG:4326")
+    # footprints and the hub (drawn as outlines with hover text), and each project's bounds for "zoom to"
     rice_ha = dict(zip(sub.approvals["project"], sub.approvals["rice_ha"].to_numpy(dtype=float)))
-    hubs = {p.id for p in sub.projects if p.hub}
-    footprints = json.loads(feature_collection(fp, {
-        "name": [names.get(p, p) for p in fp["project"]], "color": [colors[p] for p in fp["project"]],
-        "hub": [p in hubs for p in fp["project"]], "area_ha": (fp["footprint_m2"] / landuse.M2_PER_HA).tolist(),
-        "rice_ha": [rice_ha[p] for p in fp["project"]]}))
+    fp4326 = fp.to_crs("EPSG:4326")
+    layers["footprints"] = {**pack(fp), "project": [project_index[p] for p in fp["project"]],
+                            "area_ha": _plain(fp["footprint_m2"] / landuse.M2_PER_HA), "rice_ha": [rice_ha[p] for p in fp["project"]]}
     projects = []
     for p in sub.projects:
         b = fp4326[fp4326["project"] == p.id].total_bounds
         projects.append({"id": p.id, "name": names[p.id], "color": colors[p.id], "hub": p.hub,
                          "bounds": [[float(b[1]), float(b[0])], [float(b[3]), float(b[2])]]})
+    admin = []
+    titles = {a.key: a.label() for a in result.scenario.admin}
+    for key, shown in units.items():
+        simple = shown.set_geometry(shapely.simplify(np.asarray(shown.geometry.values), 2.0))
+        label_pts = gpd.GeoSeries(shapely.point_on_surface(np.asarray(shown.geometry.values)), crs=shown.crs).to_crs("EPSG:4326")
+        admin.append({"key": key, "title": f"{lab['admin']}: {titles.get(key, key)}", "units": [str(u) for u in shown["admin_unit"]],
+                      "labels": [[round(float(q.y), COORD_DECIMALS), round(float(q.x), COORD_DECIMALS)] for q in label_pts],
+                      "outlines": pack(simple)})
     minx, miny, maxx, maxy = fp4326.total_bounds
     appr = rounded_table(sub.approvals, tol)
     return {
-        "lang": lang, "labels": lab, "geomanText": GEOMAN_TEXT[lang], "online": not self_contained, "plainTile": _PLAIN_TILE,
+        "lang": lang, "labels": lab, "geomanText": GEOMAN_TEXT[lang], "plainTile": _PLAIN_TILE,
         "origin": list(origin), "unit": UNIT_M, "bounds": [[float(miny), float(minx)], [float(maxy), float(maxx)]],
-        "landuse": codes.table(), "palette": palette.MAP_STYLE, "projects": projects, "footprints": footprints,
-        "admin": _admin_data(result, sub, lab), "layers": layers, "rows": table,
+        "palette": palette.MAP_STYLE, "projects": projects, "admin": admin, "layers": layers, "rows": table,
         "summaryTable": {"columns": list(appr.columns), "rows": [list(r) for r in zip(*(_plain(appr[c]) for c in appr.columns))]},
-        "files": DOWNLOADS[lang], "public": public,
+        "files": DOWNLOADS[lang], "public": public, "_pack": pack, "_codes": codes,
     }
 
 
@@ -345,22 +352,6 @@ def _admin_units(result: Result, sub: ResultView) -> dict[str, gpd.GeoDataFrame]
     zone = shapely.union_all(shapely.buffer(np.asarray(sub.footprints.geometry.values), ADMIN_MARGIN_M))
     return {key: units[shapely.intersects(np.asarray(units.geometry.values), zone)].reset_index(drop=True)
             for key, units in result.admin.items()}
-
-
-def _admin_data(result: Result, sub: ResultView, lab: dict[str, str]) -> list[dict[str, Any]]:
-    """Per administrative layer: its title, unit names, a label point per unit and outlines (2 m simplified)."""
-    titles = {a.key: a.label() for a in result.scenario.admin}
-    out = []
-    for key, shown in _admin_units(result, sub).items():
-        simple = shown.set_geometry(shapely.simplify(np.asarray(shown.geometry.values), 2.0))
-        label_pts = gpd.GeoSeries(shapely.point_on_surface(np.asarray(shown.geometry.values)), crs=shown.crs).to_crs("EPSG:4326")
-        out.append({
-            "key": key, "title": f"{lab['admin']}: {titles.get(key, key)}",
-            "units": [str(u) for u in shown["admin_unit"]],
-            "labels": [[round(float(p.y), COORD_DECIMALS), round(float(p.x), COORD_DECIMALS)] for p in label_pts],
-            "geojson": json.loads(feature_collection(simple, {"unit": list(range(len(shown)))})),
-        })
-    return out
 
 
 # ------------------------------------------------------------------------------------------------

@@ -88,6 +88,19 @@
     return {n: n, ringStart: ringStart, vertStart: vertStart, xy: xy, bbox: bbox, area: area};
   }
 
+  /** Feature f's rings as arrays of L.LatLng (g decoded; origin and unit as packed). */
+  function featureLatLngs(g, origin, unit, f) {
+    var out = [], P = L.Projection.SphericalMercator;
+    for (var r = g.ringStart[f]; r < g.ringStart[f + 1]; r++) {
+      var ring = [];
+      for (var v = g.vertStart[r]; v < g.vertStart[r + 1]; v++) {
+        ring.push(P.unproject(L.point(origin[0] + unit * g.xy[2 * v], origin[1] + unit * g.xy[2 * v + 1])));
+      }
+      out.push(ring);
+    }
+    return out;
+  }
+
   /** A grid over the features' bounding boxes, for finding the feature under a point. */
   function gridIndex(g) {
     var n = g.n, X0 = Infinity, Y0 = Infinity, X1 = -Infinity, Y1 = -Infinity, f;
@@ -249,17 +262,7 @@
     },
 
     /** A feature's rings as arrays of L.LatLng (for highlighting and zooming). */
-    latlngs: function (f) {
-      var g = this.g, out = [];
-      for (var r = g.ringStart[f]; r < g.ringStart[f + 1]; r++) {
-        var ring = [];
-        for (var v = g.vertStart[r]; v < g.vertStart[r + 1]; v++) {
-          ring.push(L.Projection.SphericalMercator.unproject(L.point(this.origin[0] + this.unit * g.xy[2 * v], this.origin[1] + this.unit * g.xy[2 * v + 1])));
-        }
-        out.push(ring);
-      }
-      return out;
-    },
+    latlngs: function (f) { return featureLatLngs(this.g, this.origin, this.unit, f); },
 
     /** A feature's bounds (L.LatLngBounds). */
     featureBounds: function (f) {
@@ -377,10 +380,17 @@
     // small layers as SVG: administrative units with their names, footprints, the hub
     var svg = {}, hoverLines = null;
     function svgRenderer(pane) { return svg[pane] || (svg[pane] = L.svg({pane: pane})); }
-    var adminLayers = data.admin.map(function (a) {
+    var adminRings = data.admin.map(function (a) {
+      var g = decode(a.outlines), out = [];
+      for (var j = 0; j < g.n; j++) out.push(featureLatLngs(g, origin, unit, j));
+      return out;
+    });
+    var adminLayers = data.admin.map(function (a, k) {
       var group = L.layerGroup();
-      L.geoJSON(a.geojson, {pane: 'lp-admin', renderer: svgRenderer('lp-admin'), interactive: false,
-        style: function () { return {color: pal.admin, weight: 1.5, fill: false, dashArray: '6 4'}; }}).addTo(group);
+      adminRings[k].forEach(function (rings) {
+        L.polygon(rings, {pane: 'lp-admin', renderer: svgRenderer('lp-admin'), interactive: false,
+                          color: pal.admin, weight: 1.5, fill: false, dashArray: '6 4'}).addTo(group);
+      });
       a.labels.forEach(function (ll, j) {
         L.tooltip({permanent: true, direction: 'center', className: 'lp-unit-label', interactive: false}, null)
           .setLatLng(ll).setContent(a.units[j]).addTo(group);
@@ -388,22 +398,21 @@
       app.overlays[a.title] = group;
       return group;
     });
-    function footprintLayer(features) {
-      return L.geoJSON({type: 'FeatureCollection', features: features}, {
-        pane: 'lp-footprints', renderer: svgRenderer('lp-footprints'),
-        style: function (f) { return {color: f.properties.color, weight: 2.5, fill: false}; },
-        // hover text through the page's one tooltip: a tooltip bound to a shape would make it focusable
-        // (Chromium gives the Tab key to any SVG shape listening for focus)
-        onEachFeature: function (f, layer) {
-          var lines = [f.properties.name, lab.footprint_ha + ': ' + fmt(f.properties.area_ha, 2), lab.rice_ha + ': ' + fmt(f.properties.rice_ha, 2)];
-          layer.on('mouseover', function () { hoverLines = lines; });
-          layer.on('mouseout', function () { hoverLines = null; });
-        }});
+    var FP = data.layers.footprints, fpGeom = decode(FP), roadsFp = L.featureGroup(), hubFp = L.featureGroup();
+    for (var fi = 0; fi < FP.n; fi++) {
+      var proj = data.projects[FP.project[fi]];
+      var shape = L.polygon(featureLatLngs(fpGeom, origin, unit, fi), {pane: 'lp-footprints', renderer: svgRenderer('lp-footprints'),
+                                                                      color: proj.color, weight: 2.5, fill: false});
+      // hover text through the page's one tooltip: a tooltip bound to a shape would make it focusable
+      // (Chromium gives the Tab key to any SVG shape listening for focus)
+      (function (lines) {
+        shape.on('mouseover', function () { hoverLines = lines; });
+        shape.on('mouseout', function () { hoverLines = null; });
+      })([proj.name, lab.footprint_ha + ': ' + fmt(FP.area_ha[fi], 2), lab.rice_ha + ': ' + fmt(FP.rice_ha[fi], 2)]);
+      shape.addTo(proj.hub ? hubFp : roadsFp);
     }
-    var roadsFp = data.footprints.features.filter(function (f) { return !f.properties.hub; });
-    var hubFp = data.footprints.features.filter(function (f) { return f.properties.hub; });
-    if (roadsFp.length) app.overlays[lab.footprints] = footprintLayer(roadsFp);
-    if (hubFp.length) app.overlays[lab.hub] = footprintLayer(hubFp);
+    if (roadsFp.getLayers().length) app.overlays[lab.footprints] = roadsFp;
+    if (hubFp.getLayers().length) app.overlays[lab.hub] = hubFp;
 
     // what is shown at first
     var baseFirst = data.online ? bases[lab.osm] : plain;
@@ -714,18 +723,8 @@
       map.addControl(ctl);
       return ctl;
     }
-    function adminUnitFeatures(k, j) {
-      return data.admin[k].geojson.features.filter(function (f) { return f.properties.unit === j; });
-    }
-    function adminUnitBounds(k, j) { return L.geoJSON({type: 'FeatureCollection', features: adminUnitFeatures(k, j)}).getBounds(); }
-    function adminUnitRings(k, j) {
-      var rings = [];
-      L.geoJSON({type: 'FeatureCollection', features: adminUnitFeatures(k, j)}).eachLayer(function (l) {
-        var ll = l.getLatLngs();
-        (Array.isArray(ll[0][0]) ? ll : [ll]).forEach(function (poly) { poly.forEach(function (r) { rings.push(r); }); });
-      });
-      return rings;
-    }
+    function adminUnitBounds(k, j) { return L.latLngBounds([].concat.apply([], adminRings[k][j])); }
+    function adminUnitRings(k, j) { return adminRings[k][j]; }
 
     /** Print, and CSV downloads of the summary and of the parcels in view. */
     function addTools() {
