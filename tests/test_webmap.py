@@ -612,3 +612,29 @@ def test_numbers_written_as_the_language_writes_them(sample_maps, lang):
         got = pg.js("([vals, lang]) => { var f = LandplanMap.numberFormat(lang); return vals.map(v => [f(v, 0), f(v, 1), f(v, 2)]); }", [values, lang])
     assert got == [[format_number(v, d, lang) for d in (0, 1, 2)] for v in values]
     assert format_number(3823.4, 1, "vi") == "3.823,4" and format_number(3823.4, 1, "en") == "3,823.4"
+
+
+def test_summary_total_and_zoom_to_project(sample_maps, sample_result):
+    """The panel's all-projects total is totals.csv's (land under two projects counted once, not the sum of
+    the projects); a project's button zooms the map to it."""
+    out = sample_maps["vi"]
+    totals = pd.read_csv(out / "totals.csv", encoding="utf-8-sig").set_index("landuse")
+    approvals = pd.read_csv(out / "approvals.csv", encoding="utf-8-sig")
+    with open_map(out / "map.html", width=1280, height=800) as pg:
+        total = pg.page.locator(".lp-total").inner_text()
+        taken = totals.loc["TOTAL", "area_m2"] / 10_000
+        assert format_number(taken, 2, "vi") in total
+        assert format_number(totals.loc["RICE", "area_m2"] / 10_000, 2, "vi") in total
+        assert taken < approvals["take_m2"].sum() / 10_000 - 1  # the sample's projects overlap: the sum would count that twice
+        assert format_number(sample_result.parcel_totals["parcel_id"].nunique(), 0, "vi") in total
+
+        fp = sample_result.footprints.set_index("project").geometry.to_crs("EPSG:4326")
+        for pid in approvals["project"]:
+            pg.page.locator(f'.landplan-project[data-project="{pid}"] summary').click()
+            pg.page.locator(f'.landplan-project[data-project="{pid}"] button.lp-zoom').click()
+            pg.page.wait_for_timeout(600)
+            view = shapely.box(*pg.js("() => { var b = landplan.map.getBounds(); return [b.getWest(), b.getSouth(), b.getEast(), b.getNorth()]; }"))
+            project = shapely.box(*fp[pid].bounds)
+            assert view.contains(project.centroid) and view.intersection(project).area > 0.8 * project.area, pid
+            assert view.area < 12 * project.area, pid  # zoomed to it, not left at the whole map
+        assert pg.errors == []
