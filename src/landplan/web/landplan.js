@@ -310,6 +310,7 @@
     var lab = data.labels, fmt = numberFormat(data.lang), app = {map: map, data: data, overlays: {}, fmt: fmt, areaM2: areaM2, fold: fold};
     var narrow = window.matchMedia(NARROW);
     window.landplan = app;
+    map.fitBounds(data.bounds, {animate: false});  // before any layer is drawn (and not animated: a later view would be undone)
 
     // panes: context under takes under remnants under parcel outlines under footprints; highlight on top
     [['lp-admin', 405], ['lp-context', 410], ['lp-takes', 420], ['lp-remnants', 430], ['lp-parcels', 440],
@@ -789,7 +790,6 @@
     window.addEventListener('afterprint', function () { document.body.classList.remove('lp-printing'); map.invalidateSize({pan: false}); });
     setPanel(true);
 
-    map.fitBounds(data.bounds);
     app.count = function (name) {
       var l = app.overlays[name];
       if (!l) return -1;
