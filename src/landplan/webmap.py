@@ -105,6 +105,15 @@ GEOMAN_TEXT: dict[str, dict[str, Any]] = {
            "actions": {"finish": "Finish", "cancel": "Cancel", "removeLastVertex": "Remove last corner"}},
 }
 
+#: The distance-measuring tool's prompts (leaflet.polylinemeasure's options; the plugin shows them as HTML).
+MEASURE_TEXT: dict[str, dict[str, str]] = {
+    "vi": {"tooltipTextFinish": "Bấm để <b>kết thúc đường đo</b><br>", "tooltipTextDelete": "Giữ SHIFT và bấm để <b>xóa điểm</b>",
+           "tooltipTextMove": "Bấm và kéo để <b>di chuyển điểm</b><br>", "tooltipTextResume": "<br>Giữ CTRL và bấm để <b>đo tiếp</b>",
+           "tooltipTextAdd": "Giữ CTRL và bấm để <b>thêm điểm</b>"},
+    "en": {"tooltipTextFinish": "Click to <b>finish the line</b><br>", "tooltipTextDelete": "Press SHIFT and click to <b>delete a point</b>",
+           "tooltipTextMove": "Click and drag to <b>move a point</b><br>", "tooltipTextResume": "<br>Press CTRL and click to <b>resume the line</b>",
+           "tooltipTextAdd": "Press CTRL and click to <b>add a point</b>"},
+}
 #: Columns that name people: left out of a public map entirely.
 PERSONAL_COLUMNS: tuple[str, ...] = ("owner",)
 #: Land-use codes drawn as rivers and canals, and as roads, to orient a reader on the plain background.
@@ -339,7 +348,7 @@ def _own_data(result: Result, sub: ResultView, *, lang: str, public: bool) -> di
     minx, miny, maxx, maxy = fp4326.total_bounds
     appr = rounded_table(sub.approvals, tol)
     return {
-        "lang": lang, "labels": lab, "geomanText": GEOMAN_TEXT[lang], "plainTile": _PLAIN_TILE,
+        "lang": lang, "labels": lab, "geomanText": GEOMAN_TEXT[lang], "measureText": MEASURE_TEXT[lang], "plainTile": _PLAIN_TILE,
         "origin": list(origin), "unit": UNIT_M, "bounds": [[float(miny), float(minx)], [float(maxy), float(maxx)]],
         "palette": palette.MAP_STYLE, "projects": projects, "admin": admin, "layers": layers, "rows": table,
         "summaryTable": {"columns": list(appr.columns), "rows": [list(r) for r in zip(*(_plain(appr[c]) for c in appr.columns))]},

@@ -630,9 +630,9 @@
       map.addControl(new L.Control.FullScreen({position: 'topleft', title: lab.fullscreen, titleCancel: lab.fullscreen_off, forceSeparateButton: true}));
     }
     if (L.control.polylineMeasure) {
-      L.control.polylineMeasure({position: 'topleft', unit: 'metres', showBearings: false, clearMeasurementsOnStop: false,
+      L.control.polylineMeasure(L.extend({position: 'topleft', unit: 'metres', showBearings: false, clearMeasurementsOnStop: false,
         showClearControl: true, measureControlTitleOn: lab.measure, measureControlTitleOff: lab.measure_off,
-        clearControlTitle: lab.measure_clear}).addTo(map);
+        clearControlTitle: lab.measure_clear}, data.measureText)).addTo(map);
     }
     if (map.pm) addAreaMeasure();
     var search = addSearch();
