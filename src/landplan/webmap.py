@@ -225,6 +225,8 @@ def _surroundings(result: Result, sub: ResultView, margin_m: float) -> dict[str,
     spec = replace(result.scenario.parcels, owner_column=None)  # the map does not need owners around
     try:
         raw = read_parcels(spec, result.scenario.crs, mask=tiles, report=RunReport())  # its warnings were given by the run
+        if "neighbour" in raw:  # parcels read only because they overlap one that was (for the overlap rule), not context
+            raw = raw[~raw["neighbour"].to_numpy(dtype=bool)]
     except Exception as exc:  # noqa: BLE001 - context is a nicety: the map is drawn without it
         log.warning("map: rice land, rivers and roads around the projects left out (%s)", exc)
         return {}
