@@ -600,10 +600,10 @@
         return lines;
       }
       if (ctx && map.hasLayer(ctx)) { var c = ctx.hit(latlng); if (c >= 0) return [lab.context, luText(ctx.props.lu[c])]; }
-      var ol = [[water, 'water'], [roads, 'roads']];
-      for (var q = 0; q < ol.length; q++) {
-        var L_ = ol[q][0];
-        if (L_ && map.hasLayer(L_)) { var w = L_.hit(latlng); if (w >= 0) return [luText(L_.props.lu[w])]; }
+      var around = [water, roads];
+      for (var q = 0; q < around.length; q++) {
+        var layer = around[q];
+        if (layer && map.hasLayer(layer)) { var w = layer.hit(latlng); if (w >= 0) return [luText(layer.props.lu[w])]; }
       }
       return null;
     }
@@ -624,7 +624,6 @@
     map.on('mouseout', function () { map.closeTooltip(tip); });
 
     // ---------------------------------------------------------- controls
-    var corners = {};
     L.control.scale({imperial: false, metric: true, maxWidth: 160, position: 'bottomright'}).addTo(map);
     if (L.Control.FullScreen) {
       map.addControl(new L.Control.FullScreen({position: 'topleft', title: lab.fullscreen, titleCancel: lab.fullscreen_off, forceSeparateButton: true}));
@@ -638,7 +637,6 @@
     var search = addSearch();
     L.control.layers(bases, app.overlays, {collapsed: narrow.matches, position: 'topright'}).addTo(map);
     addTools();
-    corners.done = true;
 
     /** Area measuring: draw a polygon (leaflet-geoman), read its area in m² and ha. */
     function addAreaMeasure() {
