@@ -532,6 +532,11 @@ def test_print_view(sample_maps):
         for sel in (".leaflet-control-zoom", ".leaflet-control-layers", ".leaflet-control-search", "#polyline-measure-control",
                     ".lp-tools", ".lp-area-control", "#lp-panel-toggle", "#lp-panel-close"):
             assert not pg.page.locator(sel).first.is_visible(), sel
+        # every project's figures are printed (the page opens them before printing)
+        pg.js("() => window.dispatchEvent(new Event('beforeprint'))")
+        assert pg.js("() => Array.from(document.querySelectorAll('details.landplan-project')).every(d => d.open)")
+        pg.js("() => window.dispatchEvent(new Event('afterprint'))")
+        assert not pg.js("() => Array.from(document.querySelectorAll('details.landplan-project')).some(d => d.open)")
         # a closed panel prints too
         pg.page.emulate_media(media="screen")
         pg.page.locator("#lp-panel-close").click()

@@ -784,8 +784,17 @@
 
     // ---------------------------------------------------------- layout: resize, print, narrow screens
     if (window.ResizeObserver) new ResizeObserver(function () { map.invalidateSize({pan: false}); }).observe(map.getContainer());
-    window.addEventListener('beforeprint', function () { document.body.classList.add('lp-printing'); map.invalidateSize({pan: false}); });
-    window.addEventListener('afterprint', function () { document.body.classList.remove('lp-printing'); map.invalidateSize({pan: false}); });
+    // print: every project's figures (closed details opened, and closed again after), the map redrawn at the page's size
+    var reopen = [];
+    window.addEventListener('beforeprint', function () {
+      reopen = Array.prototype.filter.call(panel.querySelectorAll('details.landplan-project'), function (d) { return !d.open; });
+      reopen.forEach(function (d) { d.open = true; });
+      map.invalidateSize({pan: false});
+    });
+    window.addEventListener('afterprint', function () {
+      reopen.forEach(function (d) { d.open = false; });
+      map.invalidateSize({pan: false});
+    });
     setPanel(true);
 
     app.count = function (name) {
