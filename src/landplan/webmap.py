@@ -508,7 +508,7 @@ def _planner_map(*, location: list[float], lang: str, title: str) -> folium.Map:
     the page's grid cell (the title bar and panel are laid out around it)."""
     import folium
     from branca.element import Figure
-    from folium.template import Template
+    from jinja2 import Template
 
     class PlannerMap(folium.Map):
         _template = Template("""
@@ -520,7 +520,7 @@ def _planner_map(*, location: list[float], lang: str, title: str) -> folium.Map:
 {% endmacro %}
 {% macro script(this, kwargs) %}
 var {{ this.get_name() }} = L.map({{ this.get_name()|tojson }},
-    {center: {{ this.location|tojson }}, crs: L.CRS.{{ this.crs }}, ...{{ this.options|tojavascript }}});
+    {center: {{ this.location|tojson }}, zoom: 12, crs: L.CRS.EPSG3857, zoomControl: true});  {# the page then fits the footprints #}
 {% endmacro %}
 """)
 
@@ -545,7 +545,7 @@ var {{ this.get_name() }} = L.map({{ this.get_name()|tojson }},
 def _elements() -> tuple[type, type]:
     """Two page elements (classes made once, on first use, so folium is imported only when drawing)."""
     from branca.element import Element, MacroElement
-    from folium.template import Template
+    from jinja2 import Template
 
     class Raw(Element):
         """Text put into the page as it is: no template is made of it, however long, and no ``{{``
@@ -621,7 +621,7 @@ def _macro(m: folium.Map, script: str = "", js: tuple[str, ...] = (), css: tuple
 
     from branca.element import MacroElement
     from folium.elements import JSCSSMixin
-    from folium.template import Template
+    from jinja2 import Template
 
     def key(uri: str) -> str:  # a stable name per asset, so the same map gives the same bytes
         return "landplan_" + hashlib.sha1(uri.encode("ascii")).hexdigest()[:12]
