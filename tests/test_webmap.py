@@ -604,6 +604,9 @@ def test_area_measuring(sample_maps):
         assert m2 == pytest.approx(abs(area), rel=1e-3)
         assert text == f"{format_number(m2, 1, 'vi')} m² · {format_number(m2 / 10_000, 4, 'vi')} ha"
         assert "," in text  # Vietnamese decimal comma
+        # the distance tool's labels too: its units and decimals, Vietnamese separators
+        assert pg.js("() => [landplan.distance._getDistance(1234.5), landplan.distance._getDistance(45678.9), landplan.distance._getDistance(350.2)]") == [
+            {"value": "1,23", "unit": "km"}, {"value": "45,7", "unit": "km"}, {"value": "350", "unit": "m"}]
         assert pg.js("() => landplan.areaM2([L.latLng(10, 105), L.latLng(10, 105.01), L.latLng(10.01, 105.01), L.latLng(10.01, 105)])") == \
             pytest.approx(abs(pyproj.Geod(ellps="WGS84").polygon_area_perimeter([105, 105.01, 105.01, 105], [10, 10, 10.01, 10.01])[0]), rel=1e-4)
         assert pg.errors == []

@@ -629,9 +629,18 @@
       map.addControl(new L.Control.FullScreen({position: 'topleft', title: lab.fullscreen, titleCancel: lab.fullscreen_off, forceSeparateButton: true}));
     }
     if (L.control.polylineMeasure) {
-      L.control.polylineMeasure(L.extend({position: 'topleft', unit: 'metres', showBearings: false, clearMeasurementsOnStop: false,
+      var lines = L.control.polylineMeasure(L.extend({position: 'topleft', unit: 'metres', showBearings: false, clearMeasurementsOnStop: false,
         showClearControl: true, measureControlTitleOn: lab.measure, measureControlTitleOff: lab.measure_off,
-        clearControlTitle: lab.measure_clear}, data.measureText)).addTo(map);
+        clearControlTitle: lab.measure_clear}, data.measureText));
+      // its distances keep its units and decimals, written with the page's separators (1,25 km in Vietnamese)
+      var distance = lines._getDistance;
+      lines._getDistance = function (d) {
+        var out = distance.call(this, d), decimals = (String(out.value).split('.')[1] || '').length;
+        out.value = fmt(Number(out.value), decimals);
+        return out;
+      };
+      lines.addTo(map);
+      app.distance = lines;
     }
     if (map.pm) addAreaMeasure();
     var search = addSearch();
