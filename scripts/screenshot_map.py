@@ -1,7 +1,11 @@
-"""Take a screenshot of a landplan map.html in headless Chromium (for the README and for checking by eye).
+"""Screenshots of a landplan map.html in headless Chromium, as a planner sees it on a desktop, a tablet and a phone.
 
-Usage: python scripts/screenshot_map.py MAP.html OUT.png [--center LAT LON --zoom Z]
-The README's picture: python scripts/screenshot_map.py output/demo/map.html docs/map.png --center 10.045 105.705 --zoom 14
+Usage: python scripts/screenshot_map.py MAP.html OUT_DIR [--center LAT LON --zoom Z] [--parcel ID]
+Writes OUT_DIR/map_desktop.png (1280 × 800), map_tablet.png (768 × 1024) and map_phone.png (390 × 844),
+each with the popup of a parcel open (by default the largest parcel whose remainder fails a minimum).
+The README's pictures (after `make demo`):
+
+    .venv/bin/python scripts/screenshot_map.py output/demo/map.html docs --center 10.062 105.700 --zoom 16
 """
 
 from __future__ import annotations
@@ -13,34 +17,55 @@ from playwright.sync_api import sync_playwright
 
 CHROMIUM_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
                  "--disable-background-networking", "--disable-component-update", "--disable-sync"]
+SIZES = {"desktop": (1280, 800), "tablet": (768, 1024), "phone": (390, 844)}
+
+#: Open a parcel's popup: the one named, or the largest whose remainder fails a minimum.
+OPEN_PARCEL = """([pid, lat, lon, z]) => {
+    var P = landplan.data.layers.parcels, best = -1;
+    for (var i = 0; i < P.n; i++) {
+        if (pid ? P.id[i] === pid : (P.flag[i] && (best < 0 || P.area[i] > P.area[best]))) best = i;
+    }
+    if (lat != null) landplan.map.setView([lat, lon], z, {animate: false});
+    else if (best >= 0) landplan.map.fitBounds(landplan.packed.parcels.featureBounds(best), {animate: false, maxZoom: 17});
+    if (best >= 0) {
+        var c = landplan.packed.parcels.featureBounds(best).getCenter();
+        if (lat != null && !landplan.map.getBounds().contains(c)) return -1;
+        landplan.openParcel(best);
+    }
+    return best;
+}"""
 
 
-def screenshot(html: Path, png: Path, *, center: tuple[float, float] | None = None, zoom: int | None = None,
-               width: int = 1200, height: int = 800) -> list[str]:
-    """Render ``html`` and save a PNG; return the console errors seen."""
+def screenshots(html: Path, out: Path, *, center: tuple[float, float] | None = None, zoom: int | None = None,
+                parcel: str | None = None) -> list[str]:
+    """Write the three screenshots into ``out``; return the console errors seen."""
     errors: list[str] = []
+    out.mkdir(parents=True, exist_ok=True)
     with sync_playwright() as p:
         browser = p.chromium.launch(executable_path="/usr/bin/chromium", args=CHROMIUM_ARGS)
-        page = browser.new_page(viewport={"width": width, "height": height})
-        page.on("console", lambda m: errors.append(m.text) if m.type == "error" else None)
-        page.goto(html.resolve().as_uri())
-        page.wait_for_timeout(1500)
-        if center and zoom:
-            page.evaluate("([lat, lon, z]) => { Object.values(window).find(v => v instanceof L.Map).setView([lat, lon], z); }",
-                          [center[0], center[1], zoom])
-            page.wait_for_timeout(1000)
-        page.screenshot(path=str(png))
+        for name, (width, height) in SIZES.items():
+            context = browser.new_context(viewport={"width": width, "height": height})
+            context.route("**/*", lambda r: r.continue_() if r.request.url.startswith(("file:", "data:")) else r.abort())
+            page = context.new_page()
+            page.on("console", lambda m: errors.append(m.text) if m.type == "error" and "ERR_FAILED" not in m.text else None)  # tiles refused
+            page.goto(html.resolve().as_uri())
+            page.wait_for_function("() => window.landplan && window.landplan.ready")
+            lat, lon = center if center else (None, None)
+            page.evaluate(OPEN_PARCEL, [parcel, lat, lon, zoom])
+            page.wait_for_timeout(700)
+            page.screenshot(path=str(out / f"map_{name}.png"))
+            context.close()
         browser.close()
     return errors
 
 
 if __name__ == "__main__":
-    ap = argparse.ArgumentParser(description=__doc__)
+    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("html", type=Path)
-    ap.add_argument("png", type=Path)
+    ap.add_argument("out", type=Path, help="folder for map_desktop.png, map_tablet.png, map_phone.png")
     ap.add_argument("--center", type=float, nargs=2, metavar=("LAT", "LON"))
-    ap.add_argument("--zoom", type=int)
+    ap.add_argument("--zoom", type=int, default=16)
+    ap.add_argument("--parcel", help="open this parcel's popup")
     a = ap.parse_args()
-    errs = screenshot(a.html, a.png, center=tuple(a.center) if a.center else None, zoom=a.zoom)
-    for e in errs:
+    for e in screenshots(a.html, a.out, center=tuple(a.center) if a.center else None, zoom=a.zoom, parcel=a.parcel):
         print("console error:", e)

@@ -26,28 +26,21 @@ class Page:
         return self.page.evaluate(script, arg)
 
 
-# Find folium's map and layer control among the page's globals.
+# The page's map, its overlays by name (as the layer control lists them) and their feature counts.
 FIND = """
-window.__lp = (function() {
-    var vals = Object.values(window);
-    var map = vals.find(v => v instanceof L.Map);
-    // folium keeps the layer control's overlays in a global object {base_layers, overlays}
-    var groups = vals.find(v => v && typeof v === 'object' && v.overlays && v.base_layers);
-    function layer(name) { return groups.overlays[name] || null; }
-    return {map: map, layer: layer};
-})();
+window.__lp = {map: landplan.map, layer: n => landplan.overlays[n] || null, count: n => landplan.count(n)};
 null;  // return nothing: Playwright would try to serialise the whole map
 """
 
 
 @contextmanager
 def open_map(html: Path, *, width: int = 1200, height: int = 800) -> Iterator[Page]:
-    """Open ``html`` in headless Chromium with every non-local request refused."""
+    """Open ``html`` in headless Chromium with every non-local request refused (downloads accepted)."""
     from playwright.sync_api import sync_playwright
 
     with sync_playwright() as p:
         browser = p.chromium.launch(executable_path=CHROMIUM, args=ARGS)
-        context = browser.new_context(viewport={"width": width, "height": height})
+        context = browser.new_context(viewport={"width": width, "height": height}, accept_downloads=True)
         result = Page(page=None)
 
         def route(r: Any) -> None:
@@ -64,7 +57,7 @@ def open_map(html: Path, *, width: int = 1200, height: int = 800) -> Iterator[Pa
         page.on("pageerror", lambda e: result.errors.append(str(e)))
         page.on("dialog", lambda d: (result.errors.append(f"dialog: {d.message}"), d.dismiss()))
         page.goto(html.resolve().as_uri())
-        page.wait_for_function("() => Object.values(window).some(v => v instanceof L.Map)")
+        page.wait_for_function("() => window.landplan && window.landplan.ready")
         page.evaluate(FIND)
         page.wait_for_timeout(300)
         try:

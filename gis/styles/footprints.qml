@@ -125,24 +125,24 @@
         <layer class="SimpleFill" enabled="1" locked="0" pass="0">
           <Option type="Map">
             <Option type="QString" name="border_width_map_unit_scale" value="3x:0,0,0,0,0,0" />
-            <Option type="QString" name="color" value="127,140,141,0" />
+            <Option type="QString" name="color" value="95,107,109,0" />
             <Option type="QString" name="joinstyle" value="bevel" />
             <Option type="QString" name="offset" value="0,0" />
             <Option type="QString" name="offset_map_unit_scale" value="3x:0,0,0,0,0,0" />
             <Option type="QString" name="offset_unit" value="MM" />
-            <Option type="QString" name="outline_color" value="127,140,141,255" />
+            <Option type="QString" name="outline_color" value="95,107,109,255" />
             <Option type="QString" name="outline_style" value="solid" />
             <Option type="QString" name="outline_width" value="0.8" />
             <Option type="QString" name="outline_width_unit" value="MM" />
             <Option type="QString" name="style" value="no" />
           </Option>
           <prop k="border_width_map_unit_scale" v="3x:0,0,0,0,0,0" />
-          <prop k="color" v="127,140,141,0" />
+          <prop k="color" v="95,107,109,0" />
           <prop k="joinstyle" v="bevel" />
           <prop k="offset" v="0,0" />
           <prop k="offset_map_unit_scale" v="3x:0,0,0,0,0,0" />
           <prop k="offset_unit" v="MM" />
-          <prop k="outline_color" v="127,140,141,255" />
+          <prop k="outline_color" v="95,107,109,255" />
           <prop k="outline_style" v="solid" />
           <prop k="outline_width" v="0.8" />
           <prop k="outline_width_unit" v="MM" />

@@ -1,7 +1,7 @@
 """Web assets for the HTML map, read from installed packages and inlined: nothing is downloaded.
 
 Leaflet comes from the ``xstatic-leaflet`` Python package. The controls (fullscreen, distance
-measuring, parcel search) come from npm packages that ``make`` installs from ``web/package.json``
+and area measuring, search) come from npm packages that ``make`` installs from ``web/package.json``
 (locked) into ``<venv>/share/landplan/web`` at install time; ``LANDPLAN_WEB_ASSETS`` may point at
 another ``node_modules`` folder. A control whose assets are missing is left out, with a warning.
 """
@@ -23,6 +23,7 @@ PLUGINS: dict[str, tuple[str, str]] = {
     "fullscreen": ("leaflet.fullscreen/dist/Control.FullScreen.umd.js", "leaflet.fullscreen/dist/Control.FullScreen.css"),
     "measure": ("leaflet.polylinemeasure/Leaflet.PolylineMeasure.js", "leaflet.polylinemeasure/Leaflet.PolylineMeasure.css"),
     "search": ("leaflet-search/dist/leaflet-search.min.js", "leaflet-search/dist/leaflet-search.min.css"),
+    "geoman": ("@geoman-io/leaflet-geoman-free/dist/leaflet-geoman.min.js", "@geoman-io/leaflet-geoman-free/dist/leaflet-geoman.css"),
 }
 
 

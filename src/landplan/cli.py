@@ -62,6 +62,8 @@ def _parser() -> argparse.ArgumentParser:
                           help="paper size of the print maps (landscape; default: both)")
     out_opts.add_argument("--self-contained", action="store_true",
                           help="a map.html that needs no internet at all: plain background instead of OpenStreetMap tiles")
+    out_opts.add_argument("--public", action="store_true",
+                          help="maps to share: owners' names and other personal columns left out of map.html entirely")
 
     r = sub.add_parser("run", parents=[out_opts], help="run a scenario and write its outputs",
                        description="Measure the land each project in SCENARIO takes and write every output into DIR.")
@@ -92,7 +94,7 @@ def _cmd_run(args: argparse.Namespace) -> int:
 
     result = run(args.scenario)
     out = result.write(args.out, overwrite=args.overwrite, lang=args.lang, self_contained=args.self_contained,
-                       project_maps=args.project_maps, exports=not args.no_exports,
+                       project_maps=args.project_maps, exports=not args.no_exports, public=args.public,
                        papers=("A4", "A3") if args.paper == "both" else (args.paper,))
     _report(result, out)
     return EXIT_OK
@@ -109,7 +111,7 @@ def _cmd_demo(args: argparse.Namespace) -> int:
         scenario = write_sample_scenario(cache)
     result = run(scenario)
     out = result.write(args.out, overwrite=args.overwrite, lang=args.lang, self_contained=args.self_contained,
-                       project_maps=args.project_maps, exports=not args.no_exports,
+                       project_maps=args.project_maps, exports=not args.no_exports, public=args.public,
                        papers=("A4", "A3") if args.paper == "both" else (args.paper,))
     _report(result, out)
     return EXIT_OK

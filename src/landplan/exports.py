@@ -186,7 +186,8 @@ def draw_map(ax: Axes, result: Result, *, project: str | None = None, lang: str 
     return {"scalebar": bar, "scale_m": length, "extent": (xmin, ymin, xmax, ymax), "n_pieces": len(pieces)}
 
 
-def _note(result: Result, lang: str) -> str:
+def data_note(result: Result, lang: str) -> str:
+    """The data note every map carries: CRS, data sources, landplan's version and the date."""
     from . import __version__
 
     t = TEXT["en" if lang == "en" else "vi"]
@@ -213,7 +214,7 @@ def map_figure(result: Result, *, project: str | None = None, lang: str = "vi", 
         ax = fig.add_axes((0.02, 0.07, 0.70, 0.83))
         lax = fig.add_axes((0.74, 0.07, 0.25, 0.83))
         facts = draw_map(ax, result, project=project, lang=lang, legend_ax=lax)
-        fig.text(0.02, 0.02, _note(result, lang), fontsize=6.5, color="#444444", va="bottom", wrap=True)
+        fig.text(0.02, 0.02, data_note(result, lang), fontsize=6.5, color="#444444", va="bottom", wrap=True)
     return fig, facts
 
 
@@ -265,7 +266,7 @@ def sheet_figure(result: Result, project: str, *, lang: str = "vi") -> Figure:
             fig.text(0.60, y, "\n".join(textwrap.wrap(f"{code} – {landuse.name(str(code), lang)}", 28)), fontsize=8, va="top")
             fig.text(0.94, y, f"{m2 / landuse.M2_PER_HA:,.4f}", fontsize=8, va="top", ha="right")
             y -= 0.016 * len(textwrap.wrap(f"{code} – {landuse.name(str(code), lang)}", 28))
-        fig.text(0.06, 0.035, "\n".join(textwrap.wrap(f"{t['note']}: {_note(result, lang)}", 130)), fontsize=6.5, color="#444444", va="bottom")
+        fig.text(0.06, 0.035, "\n".join(textwrap.wrap(f"{t['note']}: {data_note(result, lang)}", 130)), fontsize=6.5, color="#444444", va="bottom")
     return fig
 
 

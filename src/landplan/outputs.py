@@ -47,10 +47,10 @@ def sha256(path: Path) -> str:
     return h.hexdigest()
 
 
-def _write_csv(df: pd.DataFrame, path: Path, tolerance: Tolerance | None) -> None:
-    """A table as CSV: UTF-8 with a BOM so Excel shows Vietnamese correctly; areas rounded by the rounding
-    rule (``*_m2`` columns to ``decimals_m2`` places, ``*_ha`` to four more), other floats as their
-    shortest exact repr. ``tolerance=None`` keeps every area exact (slivers are all below the rounding)."""
+def rounded_table(df: pd.DataFrame, tolerance: Tolerance | None) -> pd.DataFrame:
+    """A table's areas rounded by the rounding rule, as every CSV (and the map's downloads) gives them:
+    ``*_m2`` columns to ``decimals_m2`` places, ``*_ha`` to four more; other floats untouched.
+    ``tolerance=None`` keeps every area exact (slivers are all below the rounding)."""
     out = df.copy()
     for c in out.columns:
         if tolerance is None:
@@ -60,7 +60,13 @@ def _write_csv(df: pd.DataFrame, path: Path, tolerance: Tolerance | None) -> Non
                 out[c] = tolerance.round_m2(out[c].to_numpy()) + 0.0  # + 0.0: no "-0.0"
             elif str(c).endswith("_ha"):
                 out[c] = np.round(out[c].to_numpy(dtype="float64"), tolerance.decimals_m2 + 4) + 0.0
-    out.to_csv(path, index=False, encoding="utf-8-sig", lineterminator="\n")
+    return out
+
+
+def _write_csv(df: pd.DataFrame, path: Path, tolerance: Tolerance | None) -> None:
+    """A table as CSV: UTF-8 with a BOM so Excel shows Vietnamese correctly; areas rounded
+    (:func:`rounded_table`), other floats as their shortest exact repr."""
+    rounded_table(df, tolerance).to_csv(path, index=False, encoding="utf-8-sig", lineterminator="\n")
 
 
 def _overlaps_table(result: Result) -> pd.DataFrame:
@@ -106,8 +112,11 @@ def _versions() -> dict[str, str]:
     }
 
 
-def manifest(result: Result, files: dict[str, str]) -> dict[str, Any]:
-    """What an auditor needs to reproduce a figure: inputs with checksums, CRS, parameters, versions."""
+def manifest(result: Result, files: dict[str, str], *, map_public: bool = False) -> dict[str, Any]:
+    """What an auditor needs to reproduce a figure: inputs with checksums, CRS, parameters, versions,
+    and what the maps leave out (``map_public``)."""
+    from .webmap import PERSONAL_COLUMNS
+
     sc = result.scenario
     rules = sc.rules
     return {
@@ -141,6 +150,12 @@ def manifest(result: Result, files: dict[str, str]) -> dict[str, Any]:
         "versions": _versions(),
         **result.report.to_dict(),
         "timings_s": {k: round(v, 3) for k, v in result.timings_s.items()},
+        "map": {
+            "public": map_public,
+            "personal_columns_left_out": list(PERSONAL_COLUMNS) if map_public else [],
+            "note": ("map.html and maps/ hold no owners' names or other personal columns; the tables, GeoPackage and "
+                     "workbook still do: share only the maps" if map_public else "the maps show owners' names"),
+        },
         "outputs": files,
     }
 
@@ -181,14 +196,15 @@ def _link_or_copy(src: str, dst: str) -> None:
 
 def write_outputs(result: Result, out: Path, *, overwrite: bool = False, lang: str | None = None,
                   self_contained: bool = False, project_maps: bool = False, exports: bool = True,
-                  papers: tuple[str, ...] = ("A4", "A3")) -> Path:
+                  papers: tuple[str, ...] = ("A4", "A3"), public: bool = False) -> Path:
     """Write every output into ``out``; return ``out``.
 
     Files are first written to a temporary folder beside ``out`` and swapped into place only when all
     are complete (:func:`_swap_in`). A folder that already holds files is refused unless ``overwrite``;
     then only landplan's own files (:data:`OUTPUT_FILES` and :data:`OUTPUT_DIRS`) are replaced and the
     user's other files are kept. ``project_maps`` adds ``maps/map_<project>.html``, one per project;
-    ``exports`` writes ``exports/`` (print maps on ``papers`` in PNG, SVG and PDF, and a PDF sheet per project).
+    ``exports`` writes ``exports/`` (print maps on ``papers`` in PNG, SVG and PDF, and a PDF sheet per project);
+    ``public`` leaves owners' names out of the maps (the manifest says so; the tables keep them).
     """
     lang = lang or result.scenario.lang
     out = Path(out)
@@ -234,13 +250,14 @@ def write_outputs(result: Result, out: Path, *, overwrite: bool = False, lang: s
             write_exports(result, tmp / EXPORTS_DIR, lang=lang, papers=papers)
         from .webmap import save_map
 
-        save_map(result.map(lang=lang, self_contained=self_contained), tmp / "map.html")
+        save_map(result.map(lang=lang, self_contained=self_contained, public=public), tmp / "map.html")
         if project_maps:
             (tmp / MAPS_DIR).mkdir()
             for p in result.scenario.projects:
-                save_map(result.map(lang=lang, self_contained=self_contained, project=p.id), tmp / MAPS_DIR / f"map_{p.id}.html")
+                save_map(result.map(lang=lang, self_contained=self_contained, project=p.id, public=public),
+                         tmp / MAPS_DIR / f"map_{p.id}.html")
         files = {str(f.relative_to(tmp)): sha256(f) for f in sorted(tmp.rglob("*")) if f.is_file()}
-        (tmp / "manifest.json").write_text(json.dumps(manifest(result, files), ensure_ascii=False, indent=2), encoding="utf-8")
+        (tmp / "manifest.json").write_text(json.dumps(manifest(result, files, map_public=public), ensure_ascii=False, indent=2), encoding="utf-8")
         _swap_in(tmp, out)
     except BaseException:
         shutil.rmtree(tmp, ignore_errors=True)

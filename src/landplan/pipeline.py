@@ -66,20 +66,21 @@ class Result:
         """The part of the results every project (or ``project``) touches, as a map or print map shows it."""
         return ResultView(self, project)
 
-    def map(self, *, lang: str | None = None, self_contained: bool = False, project: str | None = None) -> folium.Map:
+    def map(self, *, lang: str | None = None, self_contained: bool = False, project: str | None = None,
+            public: bool = False) -> folium.Map:
         """The planner's map of every project, or of ``project`` (see :func:`landplan.webmap.result_map`)."""
         from .webmap import result_map
 
-        return result_map(self, lang=lang or self.scenario.lang, self_contained=self_contained, project=project)
+        return result_map(self, lang=lang or self.scenario.lang, self_contained=self_contained, project=project, public=public)
 
     def write(self, out: str | Path, *, overwrite: bool = False, lang: str | None = None,
               self_contained: bool = False, project_maps: bool = False, exports: bool = True,
-              papers: tuple[str, ...] = ("A4", "A3")) -> Path:
+              papers: tuple[str, ...] = ("A4", "A3"), public: bool = False) -> Path:
         """Write every output file into ``out`` (see :func:`landplan.outputs.write_outputs`)."""
         from .outputs import write_outputs
 
         return write_outputs(self, Path(out), overwrite=overwrite, lang=lang, self_contained=self_contained,
-                             project_maps=project_maps, exports=exports, papers=papers)
+                             project_maps=project_maps, exports=exports, papers=papers, public=public)
 
 
 class ResultView:
