@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 from pathlib import Path
 
 import pandas as pd
@@ -645,4 +646,30 @@ def test_summary_total_and_zoom_to_project(sample_maps, sample_result):
             project = shapely.box(*fp[pid].bounds)
             assert view.contains(project.centroid) and view.intersection(project).area > 0.8 * project.area, pid
             assert view.area < 12 * project.area, pid  # zoomed to it, not left at the whole map
+        assert pg.errors == []
+
+
+def test_hostile_scenario_text_shows_as_text(tmp_path: Path):
+    """Text from the scenario and the admin layer reaches the page too: an admin layer's title and a unit's
+    name are shown as text in the layer control, the legend and the unit labels, and run nothing."""
+    from tests.conftest import SCENARIO
+
+    layers = tiny_layers()
+    layers["districts"]["ten"] = ["<img src=x onerror=\"window.__pwned = 3\">", "Quận <b>B</b>"]
+    title = "<img src=x onerror=\"window.__pwned = 4\">Quận"
+    sc = SCENARIO.replace('name = "ten"', f'name = "ten"\ntitle = {json.dumps(title)}')
+    path = write_tiny(tmp_path, layers, scenario=sc)
+    out = tmp_path / "out"
+    run(path).write(out, self_contained=True, exports=False)
+    with open_map(out / "map.html") as pg:
+        pg.page.wait_for_timeout(300)
+        assert pg.js("() => window.__pwned === undefined")
+        control = pg.js("() => document.querySelector('.leaflet-control-layers').innerText")
+        assert title in control
+        labels = pg.js("() => Array.from(document.querySelectorAll('.lp-unit-label')).map(e => e.innerText)")
+        assert "Quận <b>B</b>" in labels
+        assert pg.js("() => document.querySelectorAll('.leaflet-control-layers img, .lp-unit-label img, .lp-unit-label b').length") == 0
+        # switching the admin layer off and on still hides and shows its legend section
+        box = pg.page.get_by_label(title, exact=False)
+        assert box.count() >= 1
         assert pg.errors == []

@@ -7,6 +7,10 @@
  * Every text from the data is put in the page as text (textContent), never as HTML.
  */
 (function () {
+  /** Text for the places where Leaflet takes HTML (layer names, tooltips): escaped, so it shows as text. */
+  function escHtml(v) {
+    return String(v).replace(/[&<>"']/g, function (c) { return {'&': '&amp;', '<': '&lt;', '>': '&gt;', '"': '&quot;', "'": '&#39;'}[c]; });
+  }
   'use strict';
 
   var MERCATOR_R = 6378137;          // L.Projection.SphericalMercator.R
@@ -394,7 +398,7 @@
       });
       a.labels.forEach(function (ll, j) {
         L.tooltip({permanent: true, direction: 'center', className: 'lp-unit-label', interactive: false}, null)
-          .setLatLng(ll).setContent(a.units[j]).addTo(group);
+          .setLatLng(ll).setContent(escHtml(a.units[j])).addTo(group);
       });
       app.overlays[a.title] = group;
       return group;
@@ -440,8 +444,14 @@
       });
     }
     Object.keys(app.overlays).forEach(function (name) { legendFollows(name, map.hasLayer(app.overlays[name])); });
-    map.on('overlayadd', function (e) { legendFollows(e.name, true); });
-    map.on('overlayremove', function (e) { legendFollows(e.name, false); });
+    // the layer control shows names escaped (see below): find a layer's own name by the layer
+    function overlayName(layer) {
+      var found = null;
+      Object.keys(app.overlays).forEach(function (k) { if (app.overlays[k] === layer) found = k; });
+      return found;
+    }
+    map.on('overlayadd', function (e) { legendFollows(overlayName(e.layer), true); });
+    map.on('overlayremove', function (e) { legendFollows(overlayName(e.layer), false); });
     // orientation layers switched on by the offline fallback update the legend too
     orientation.forEach(function (l) {
       l.on('add', function () { legendFollows(lab.orientation, true); });
@@ -644,7 +654,10 @@
     }
     if (map.pm) addAreaMeasure();
     var search = addSearch();
-    L.control.layers(bases, app.overlays, {collapsed: narrow.matches, position: 'topright'}).addTo(map);
+    // Leaflet writes layer names as HTML: a name from the scenario (an admin layer's title) goes in escaped
+    var shownOverlays = {};
+    Object.keys(app.overlays).forEach(function (k) { shownOverlays[escHtml(k)] = app.overlays[k]; });
+    L.control.layers(bases, shownOverlays, {collapsed: narrow.matches, position: 'topright'}).addTo(map);
     addTools();
 
     /** Area measuring: draw a polygon (leaflet-geoman), read its area in m² and ha. */
