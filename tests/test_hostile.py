@@ -182,6 +182,44 @@ def _collection_geojson(folder: Path, parcels: gpd.GeoDataFrame) -> str:
     return 'path = "thua.geojson"\nlayer = "thua"\n'
 
 
+def _bad_widths(lines: gpd.GeoDataFrame) -> gpd.GeoDataFrame:
+    extra = lines.iloc[[1]].copy()
+    extra["geometry"] = [at(LineString([(260, -50), (260, 150)]))]
+    out = gpd.GeoDataFrame(gpd.pd.concat([lines, extra], ignore_index=True), crs=CRS)
+    out["width_m"] = out["width_m"].astype(object)
+    out.loc[1, "width_m"] = None
+    out.loc[2, "width_m"] = "40m"
+    return out
+
+
+def _one_point_line(folder: Path) -> Path:
+    _tiny(folder)
+    fc = {"type": "FeatureCollection", "crs": {"type": "name", "properties": {"name": "urn:ogc:def:crs:EPSG::5897"}},
+          "features": [{"type": "Feature", "properties": {"width_m": 20}, "geometry": {"type": "LineString", "coordinates": [[X0 + 250, Y0]]}}]}
+    (folder / "road.geojson").write_text(json.dumps(fc), encoding="utf-8")
+    text = SCENARIO.replace('layer = "lines"\nwhere = "project = \'north_south\'"', 'layer = "lines"\nwhere = "project = \'north_south\'"', 1)
+    old = 'path = "tiny.gpkg"\nlayer = "lines"\nwhere = "project = \'north_south\'"'
+    assert old in text
+    (folder / "tiny.toml").write_text(text.replace(old, 'path = "road.geojson"\nlayer = "road"'), encoding="utf-8")
+    return folder / "tiny.toml"
+
+
+def _nfd_file_name(folder: Path) -> Path:
+    write_tiny(folder, tiny_layers(), scenario="")
+    name = unicodedata.normalize("NFD", "thửa.gpkg")
+    (folder / "tiny.gpkg").rename(folder / name)
+    text = SCENARIO.replace('path = "tiny.gpkg"', 'path = "thửa.gpkg"')  # the scenario in NFC
+    (folder / "tiny.toml").write_text(unicodedata.normalize("NFC", text), encoding="utf-8")
+    return folder / "tiny.toml"
+
+
+def _misaligned(folder: Path) -> Path:
+    layers = tiny_layers()
+    layers["parcels"] = layers["parcels"].set_geometry(layers["parcels"].translate(0, -55))
+    text = SCENARIO[:SCENARIO.index("[[admin]]")] + SCENARIO[SCENARIO.index("[[projects]]"):]
+    return _tiny(folder, layers=layers, scenario=text)
+
+
 def _3d(p: gpd.GeoDataFrame) -> gpd.GeoDataFrame:
     import shapely
 
@@ -248,7 +286,7 @@ CASES: list[Case] = [
     Case("datum-shift", "CRS", "VN-2000 data declared as TM-3 on WGS 84 (226 m off)", REFUSE, "would move it 22",
          _with_parcels(lambda p: p.set_crs("+proj=tmerc +lat_0=0 +lon_0=105 +k=0.9999 +x_0=500000 +y_0=0 +datum=WGS84 +units=m +no_defs",
                                            allow_override=True))),
-    Case("no-overlap", "CRS", "parcels 50 km away from the projects", REFUSE, "no parcel overlaps any project footprint",
+    Case("no-overlap", "CRS", "parcels 50 km away from the projects", REFUSE, "no parcel overlaps any project footprint (projects east_west, north_south, hub",
          _with_parcels(lambda p: p.set_geometry(p.translate(50_000, 0)))),
     Case("swapped-xy", "CRS", "longitude and latitude swapped", REFUSE, "no parcel overlaps any project footprint", _with_parcels(_swap_xy)),
     Case("other-projected-crs", "CRS", "parcels in UTM 48N (reprojected once)", OK, "rice area as in VN-2000 within 1 m²",
@@ -281,7 +319,7 @@ CASES: list[Case] = [
     # attributes
     Case("unknown-code", "attributes", "a land-use code not in the table", WARN, "not in landplan's table",
          _with_parcels(lambda p: p.assign(lu=["LUC", "LUK", "XYZ", "ONT"]))),
-    Case("odd-codes", "attributes", "codes in lower case with spaces", OK, "rice counted as LUC/LUK",
+    Case("odd-codes", "attributes", "codes in lower case with spaces", WARN, "read as landplan's codes: ' luc' → LUC ×1, 'Luk ' → LUK ×1",
          _with_parcels(lambda p: p.assign(lu=[" luc", "Luk ", "cln", "ont"]))),
     Case("numeric-ids", "attributes", "numeric parcel ids", OK, "ids kept as text", _with_parcels(lambda p: p.assign(pid=[101, 102, 103, 104]))),
     Case("numeric-codes", "attributes", "land-use codes stored as numbers", WARN, "not in landplan's table",
@@ -319,7 +357,8 @@ CASES: list[Case] = [
     Case("missing-file", "files", "a parcel file that does not exist", REFUSE, "does not exist",
          _scenario('path = "tiny.gpkg"\nlayer = "parcels"', 'path = "nowhere.gpkg"\nlayer = "parcels"')),
     Case("shapefile-no-shx", "files", "a shapefile without its .shx", REFUSE, ".shx", _parcels_file(_shp(lambda f: (f / "thua.shx").unlink()))),
-    Case("shapefile-no-dbf", "files", "a shapefile without its .dbf", REFUSE, "is its .dbf missing", _parcels_file(_shp(lambda f: (f / "thua.dbf").unlink()))),
+    Case("shapefile-no-dbf", "files", "a shapefile without its .dbf", REFUSE, "its attribute file thua.dbf is missing",
+         _parcels_file(_shp(lambda f: (f / "thua.dbf").unlink()))),
     Case("invalid-geojson", "files", "a GeoJSON file that is not JSON", REFUSE, "cannot be read",
          _parcels_file(lambda f, p: ((f / "thua.geojson").write_text("{ this is not json", encoding="utf-8"), 'path = "thua.geojson"\nlayer = "thua"\n')[1])),
     Case("vietnamese-path", "files", "folders named with spaces and Vietnamese letters", OK, "runs normally", _vietnamese_path),
@@ -335,6 +374,19 @@ CASES: list[Case] = [
     Case("raster-missing-band", "raster", "a band that does not exist", REFUSE, "band 3 does not exist", _raster(extra="band = 3")),
     Case("raster-outside", "raster", "footprints entirely outside the raster", REFUSE, "every project footprint lies outside the raster",
          _raster(transform=from_origin(X0 + 80_000, Y0, 10, 10))),
+    # messages that say where
+    Case("width-empty-and-text", "messages", "a centreline with no width and another with the text \"40m\"", REFUSE,
+         "feature 2: the width is empty; feature 3: the width '40m' is not a number", _with_layer("lines", _bad_widths)),
+    Case("one-point-centreline", "messages", "a centreline of a single point", REFUSE, "a line of a single point", _one_point_line),
+    Case("empty-geojson", "messages", "an empty GeoJSON parcel file", REFUSE, "has no features at all",
+         _parcels_file(lambda f, p: ((f / "thua.geojson").write_text('{"type":"FeatureCollection","features":[]}', encoding="utf-8"),
+                                     'path = "thua.geojson"\nlayer = "thua"\n')[1])),
+    Case("engineering-crs", "messages", "parcels in a local (engineering) CRS", REFUSE, "local (engineering) system with no link to the Earth",
+         _with_parcels(lambda p: p.set_crs('LOCAL_CS["Local",UNIT["metre",1]]', allow_override=True))),
+    Case("nfd-file-name", "messages", "a scenario naming thửa.gpkg in NFC, saved on disk in NFD", OK, "the file is found", _nfd_file_name,
+         rice=4000.0),
+    Case("misaligned-no-admin", "CRS", "parcels moved 55 m, no admin layer to compare with", WARN, "the layers are probably misaligned",
+         _misaligned, rice=1000.0),
     # scenario files
     Case("scenario-not-toml", "scenario", "a scenario that is not TOML", REFUSE, "is not valid TOML",
          lambda f: (_tiny(f), (f / "tiny.toml").write_text("[scenario\nname=", encoding="utf-8"), f / "tiny.toml")[2]),

@@ -35,6 +35,25 @@ def check_working_crs(crs: pyproj.CRS) -> None:
         raise CRSError(f"working CRS {crs.to_string()} has units {sorted(units)}; a metric CRS is required")
 
 
+def transformer(src: pyproj.CRS, dst: pyproj.CRS, *, source: str) -> pyproj.Transformer:
+    """A transformer from ``src`` to ``dst`` (x, y order), or :class:`LayerError` naming ``source`` when
+    there is none (a local "engineering" CRS has no link to the Earth; a CRS PROJ cannot build)."""
+    try:
+        return pyproj.Transformer.from_crs(src, dst, always_xy=True)
+    except _PyprojCRSError as exc:
+        raise LayerError(_no_transform(src, dst, source, exc)) from exc
+    except pyproj.exceptions.ProjError as exc:
+        raise LayerError(_no_transform(src, dst, source, exc)) from exc
+
+
+def _no_transform(src: pyproj.CRS, dst: pyproj.CRS, source: str, exc: Exception) -> str:
+    local = "engineering" in str(getattr(src, "type_name", "")).lower() or src.to_wkt().startswith(("LOCAL_CS", "ENGCRS", "ENGINEERING"))
+    why = ("its CRS is a local (engineering) system with no link to the Earth, so nothing can place it on the map"
+           if local else f"PROJ cannot transform it ({str(exc).splitlines()[0]})")
+    return (f"{source}: its CRS {src.name!r} cannot be transformed to the working CRS {dst.to_string()}: {why}. Fix: assign the "
+            f"layer its real CRS (QGIS: Layer ▸ Set CRS; Cần Thơ cadastre is usually {DEFAULT_WORKING_CRS})")
+
+
 def to_working(gdf: gpd.GeoDataFrame, crs: pyproj.CRS, *, source: str) -> gpd.GeoDataFrame:
     """Return ``gdf`` in the working ``crs``; refuse a layer without a CRS.
 
@@ -48,6 +67,7 @@ def to_working(gdf: gpd.GeoDataFrame, crs: pyproj.CRS, *, source: str) -> gpd.Ge
     src = pyproj.CRS(gdf.crs)
     if src.equals(crs):
         return gdf
+    tr = transformer(src, crs, source=source)  # refuses a CRS that cannot be transformed, naming the layer
     if len(gdf):
         xmin, ymin, xmax, ymax = gdf.total_bounds
         shift = datum_shift_m(src, crs, (xmin + xmax) / 2, (ymin + ymax) / 2)
@@ -60,6 +80,7 @@ def to_working(gdf: gpd.GeoDataFrame, crs: pyproj.CRS, *, source: str) -> gpd.Ge
                 f"If the data was digitised in VN-2000 (as Vietnamese cadastre is), its .prj is wrong: fix it by "
                 f"assigning {crs.to_string()} to the layer (QGIS: Layer ▸ Set CRS, not Export/reproject)"
             )
+    del tr
     return gdf.to_crs(crs)
 
 

@@ -44,23 +44,55 @@ def corridor(lines: gpd.GeoDataFrame, *, width_m: float | None = None, width_col
         widths = pd.to_numeric(lines[width_column], errors="coerce").to_numpy(dtype="float64")
     bad = ~(np.isfinite(widths) & (widths > 0))
     if bad.any():
-        i = int(np.flatnonzero(bad)[0])
-        raise LayerError(
-            f"{source}: feature {lines.index[i]!r} has right-of-way width {widths[i]!r}; "
-            f"widths must be positive numbers of metres ({int(bad.sum())} feature(s) affected)"
-        )
+        raw = lines[width_column].to_numpy() if width_column else widths
+        said = [f"feature {_fid(lines.index[i])}: {_width_problem(raw[i])}" for i in np.flatnonzero(bad)[:5]]
+        more = f" … ({int(bad.sum())} features in all)" if bad.sum() > 5 else ""
+        raise LayerError(f"{source}: right-of-way widths must be positive numbers of metres; " + "; ".join(said) + more
+                         + (f"; fix column {width_column!r}" if width_column else ""))
     geoms = lines.geometry.values
+    missing = shapely.is_missing(geoms) | shapely.is_empty(geoms)
+    if missing.any():
+        ids = ", ".join(_fid(lines.index[i]) for i in np.flatnonzero(missing)[:5])
+        raise LayerError(f"{source}: feature(s) {ids} have no geometry (or one that cannot be built, such as a line of a "
+                         f"single point); fix or delete them in the layer")
     types = shapely.get_type_id(geoms)
     if not np.isin(types, [1, 5]).all():  # LineString, MultiLineString
         i = int(np.flatnonzero(~np.isin(types, [1, 5]))[0])
-        raise LayerError(f"{source}: feature {lines.index[i]!r} is a {shapely.get_type_id(geoms[i])} geometry, not a line; "
+        kind = {0: "a point", 3: "a polygon", 4: "points", 6: "polygons", 7: "a geometry collection"}.get(int(types[i]), "not a line")
+        raise LayerError(f"{source}: feature {_fid(lines.index[i])} is {kind}, not a line; "
                          f"use kind = \"polygon\" for acquisition boundaries")
     zero = shapely.length(geoms) <= 0
     if zero.any():
-        i = int(np.flatnonzero(zero)[0])
-        raise LayerError(f"{source}: feature {lines.index[i]!r} is a zero-length centreline; remove it or fix its vertices")
+        ids = ", ".join(_fid(lines.index[i]) for i in np.flatnonzero(zero)[:5])
+        raise LayerError(f"{source}: feature(s) {ids}: a centreline of zero length (all its points at one place); remove it or fix its vertices")
     polys = shapely.buffer(geoms, widths / 2.0, cap_style="flat", join_style="mitre", mitre_limit=5.0)
     return gpd.GeoSeries(polys, index=lines.index, crs=lines.crs)
+
+
+def _fid(v: object) -> str:
+    """A feature's FID for a message, as a plain number."""
+    try:
+        return str(int(v))  # type: ignore[call-overload]
+    except (TypeError, ValueError):
+        return str(v)
+
+
+def _width_problem(v: object) -> str:
+    """What is wrong with a width value, in words (no numpy reprs)."""
+    if v is None or (isinstance(v, float) and v != v):
+        return "the width is empty"
+    if isinstance(v, str):
+        try:
+            float(v)
+        except ValueError:
+            return f"the width {v!r} is not a number (write it in metres, without units)"
+    try:
+        f = float(v)  # type: ignore[arg-type]
+    except (TypeError, ValueError):
+        return f"the width {v!r} is not a number"
+    if not np.isfinite(f):
+        return f"the width is {f!r}"
+    return f"the width is {f:g} m"
 
 
 def merge_segments(lines: gpd.GeoDataFrame, *, width_column: str | None) -> gpd.GeoDataFrame:

@@ -44,6 +44,9 @@ def read_layer(ref: LayerRef, crs: pyproj.CRS, *, columns: list[str] | None = No
             f"(Layer ▸ Set CRS, then save) or add the .prj; Cần Thơ cadastre is usually EPSG:5897 (VN-2000 / TM-3 105°)"
         )
     if mask is not None and not src_crs.equals(crs):
+        from .crs import transformer
+
+        transformer(src_crs, crs, source=ref.label())  # a CRS that cannot be placed in the working CRS is refused, named
         tr = pyproj.Transformer.from_crs(crs, src_crs, always_xy=True)
         mask = shapely.transform(shapely.segmentize(mask, 500.0), lambda xy: np.column_stack(tr.transform(xy[:, 0], xy[:, 1])))
     try:
@@ -256,7 +259,14 @@ def read_parcels(spec: ParcelsSpec, crs: pyproj.CRS, *, mask: shapely.Geometry |
             raw, ids, beside = raw[~again], ids[~again], beside[~again]
     raw, ids, beside = _drop_exact_duplicates(raw, ids, beside, cols, label=label, id_column=spec.id_column, report=report)
     lu = raw[spec.landuse_column].fillna("")
-    codes = lu.map({v: landuse.normalize_code(v) for v in lu.unique()})
+    norm = {v: landuse.normalize_code(v) for v in lu.unique()}
+    codes = lu.map(norm)
+    changed = {v: c for v, c in norm.items() if str(v) != c and c}
+    if changed:
+        counts = lu[~raw["_beside"].to_numpy(dtype=bool)].value_counts()
+        shown = ", ".join(f"{str(v)!r} → {c} ×{int(counts.get(v, 0))}" for v, c in list(changed.items())[:10] if counts.get(v, 0))
+        if shown:
+            report.warn(f"{label}: land-use codes written another way, read as landplan's codes: {shown}")
     out = gpd.GeoDataFrame(
         {
             "parcel_id": ids.to_numpy(),

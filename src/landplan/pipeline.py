@@ -285,10 +285,10 @@ def _run(scenario: Scenario) -> Result:
         summary = tables.summary(split)
         totals = tables.totals(ttable, pieces)
         appr = _approvals.approvals(pieces, scenario.projects, fp, scenario.rules, tolerance=tol, noise=noise)
-        for pid, gap in zip(appr["project"], appr["not_in_parcels_m2"].to_numpy(dtype=float)):
+        for pid, gap, whole in zip(appr["project"], appr["not_in_parcels_m2"].to_numpy(dtype=float),
+                                   appr["footprint_m2"].to_numpy(dtype=float)):
             if not tol.is_noise_area(np.array([gap]))[0]:
-                report.warn(f"project {pid}: {gap:,.2f} m² of its footprint is in no parcel "
-                            f"(gaps in the parcel layer, or outside it)")
+                report.warn(_gap_message(scenario, fp, str(pid), gap, whole))
         affected_rows = np.unique(pieces["parcel_row"].to_numpy())
         affected = parcels.iloc[affected_rows].reset_index(drop=True)
         slivers = _slivers(noise, project_slivers, all_parcel_overlaps, all_overlaps)
@@ -319,6 +319,32 @@ def _run(scenario: Scenario) -> Result:
     )
     log.info("measured %d pieces of %d parcels for %d projects", len(pieces), len(affected), len(fp))
     return result
+
+
+#: A footprint missing parcels on more than this share of it, with parcels near it, suggests misaligned layers.
+MISALIGNED_SHARE = 0.5
+#: How far around a footprint parcels are looked for before calling its gaps a misalignment (m).
+NEAR_M = 300.0
+
+
+def _gap_message(scenario: Scenario, fp: gpd.GeoDataFrame, pid: str, gap_m2: float, footprint_m2: float) -> str:
+    """The warning for land of a footprint that lies in no parcel. When most of the footprint misses
+    parcels although the parcel layer has parcels right beside it, that is what misaligned layers look
+    like (a CRS or datum mistake), not gaps in a cadastre, and the warning says so."""
+    plain = f"project {pid}: {gap_m2:,.2f} m² of its footprint is in no parcel (gaps in the parcel layer, or outside it)"
+    if footprint_m2 <= 0 or gap_m2 / footprint_m2 <= MISALIGNED_SHARE:
+        return plain
+    geom = fp.loc[fp["project"] == pid].geometry.iloc[0]
+    ring = shapely.difference(shapely.buffer(geom, NEAR_M), geom)
+    try:
+        near = layers.read_layer(scenario.parcels.source, scenario.crs, columns=[], mask=np.array([ring], dtype=object))
+    except LandplanError:
+        return plain
+    if len(near) < 3:
+        return plain
+    return (f"project {pid}: {gap_m2:,.2f} m² of its footprint ({gap_m2 / footprint_m2:.0%}) is in no parcel, yet the parcel "
+            f"layer has {len(near):,} parcels within {NEAR_M:,.0f} m of it: the layers are probably misaligned (a CRS or datum "
+            f"mistake, coordinates in another CRS than declared), not gaps in the cadastre; check both layers' CRS")
 
 
 #: Columns of ``slivers.csv``.
@@ -450,7 +476,7 @@ def _no_overlap_message(scenario: Scenario, fp: gpd.GeoDataFrame) -> str:
     ext = f"; parcels extent {np.round(bounds, 1).tolist()} in its own CRS" if bounds is not None else ""
     fb = np.round(fp.total_bounds, 1).tolist()
     return (
-        f"{ref.label()}: no parcel overlaps any project footprint (footprints extent {fb} in "
+        f"{ref.label()}: no parcel overlaps any project footprint (projects {', '.join(map(str, fp['project']))}; footprints extent {fb} in "
         f"{scenario.crs.to_string()}{ext}). Check that both layers declare the right CRS: a VN-2000 layer whose "
         f".prj lacks the datum shift (TOWGS84) lands about 226 m off; a `where` filter may also exclude every parcel"
     )

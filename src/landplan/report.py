@@ -37,11 +37,14 @@ class RunReport:
     repairs: list[Repair] = field(default_factory=list)
     warnings: list[str] = field(default_factory=list)
     set_aside: list[SetAside] = field(default_factory=list)
+    #: collect without logging: a second reading of an input (the map's surroundings) would repeat the run's warnings
+    quiet: bool = False
 
     def warn(self, message: str) -> None:
         """Record a warning and log it."""
         self.warnings.append(message)
-        log.warning(message)
+        if not self.quiet:
+            log.warning(message)
 
     def repaired(self, repair: Repair) -> None:
         """Record one repair."""

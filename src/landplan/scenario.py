@@ -5,6 +5,7 @@ from __future__ import annotations
 import itertools
 import math
 import tomllib
+import unicodedata
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Literal
@@ -189,7 +190,9 @@ class _Checker:
         for k in sorted(set(table) - allowed):
             self.add(f"{key}.{k}" if key else k, f"unknown key; allowed keys are {', '.join(sorted(allowed))}")
 
-    def string(self, key: str, table: dict[str, Any], name: str, *, required: bool = True) -> str | None:
+    def string(self, key: str, table: dict[str, Any], name: str, *, required: bool = True, nfc: bool = True) -> str | None:
+        """A non-empty string; display text (names, titles, ids) in Unicode NFC, so "Nguyễn" typed with
+        combining marks and with precomposed letters is one name in every output."""
         value = table.get(name)
         full = f"{key}.{name}"
         if value is None:
@@ -199,7 +202,7 @@ class _Checker:
         if not isinstance(value, str) or not value.strip():
             self.add(full, f"must be a non-empty string, got {value!r}")
             return None
-        return value
+        return unicodedata.normalize("NFC", value) if nfc else value
 
     def number(self, key: str, table: dict[str, Any], name: str, *, positive: bool = True) -> float | None:
         value = table.get(name)
@@ -216,14 +219,17 @@ class _Checker:
 
     def layer(self, key: str, table: dict[str, Any], columns: dict[str, str | None]) -> LayerRef | None:
         """Check ``path``/``layer`` exist and that each named column is in the layer."""
-        path_s = self.string(key, table, "path")
-        layer = self.string(key, table, "layer", required=not str(table.get("path", "")).lower().endswith(sources.PARQUET_SUFFIXES))
-        where = self.string(key, table, "where", required=False)
+        path_s = self.string(key, table, "path", nfc=False)
+        layer = self.string(key, table, "layer", required=not str(table.get("path", "")).lower().endswith(sources.PARQUET_SUFFIXES),
+                            nfc=False)
+        where = self.string(key, table, "where", required=False, nfc=False)
         if path_s is None:
             return None
-        path = (self.base / path_s).resolve()
+        path = find_path(self.base, path_s)
         if not path.exists():
-            self.add(f"{key}.path", f"file {path} does not exist; paths are relative to the scenario file")
+            near = _similar_files(path)
+            self.add(f"{key}.path", f"file {path} does not exist; paths are relative to the scenario file"
+                     + (f"; the folder has {', '.join(near)}" if near else ""))
             return None
         if path.is_dir() and path.suffix.lower() not in {".gdb"}:
             self.add(f"{key}.path", f"{path} is a directory; name the layer's file")
@@ -246,12 +252,67 @@ class _Checker:
         if fkey not in self._fields:
             self._fields[fkey] = sources.fields(path, layer)
         fields = self._fields[fkey]
+        if not fields and any(c is not None for c in columns.values()) and _empty_layer(path, layer):
+            self.add(f"{key}.layer", f"the layer {layer!r} of {path.name} has no features at all (an empty file?)")
+            return None
         for ckey, col in columns.items():
             if col is not None and col not in fields:
-                has = f"it has {', '.join(fields)}" if fields else (
-                    "it has no attribute columns at all" + (" (is its .dbf missing?)" if path.suffix.lower() == ".shp" else ""))
-                self.add(f"{key}.{ckey}", f"column {col!r} is not in {path.name}:{layer}; {has}")
+                self.add(f"{key}.{ckey}", f"column {col!r} is not in {path.name}:{layer}; {_why_no_column(path, layer, fields)}")
         return LayerRef(path=path, layer=layer, where=where)
+
+
+def find_path(base: Path, name: str) -> Path:
+    """``base / name`` resolved; where no such file exists, the same name in the other Unicode form
+    (a scenario typed in NFC naming a file saved in NFD, as macOS does, or the reverse)."""
+    path = (base / name).resolve()
+    if path.exists():
+        return path
+    for form in ("NFC", "NFD"):
+        alt = (base / unicodedata.normalize(form, name)).resolve()
+        if alt.exists():
+            return alt
+    # component by component: each folder's entries compared in NFC
+    cur = Path(path.anchor)
+    for part in path.relative_to(path.anchor).parts:
+        nxt = cur / part
+        if not nxt.exists() and cur.is_dir():
+            want = unicodedata.normalize("NFC", part)
+            match = [e for e in cur.iterdir() if unicodedata.normalize("NFC", e.name) == want]
+            if len(match) != 1:
+                return path
+            nxt = match[0]
+        cur = nxt
+    return cur
+
+
+def _similar_files(path: Path) -> list[str]:
+    """Files beside a missing ``path`` that look like it (the same name in another case, or the same stem)."""
+    folder = path.parent
+    if not folder.is_dir():
+        return []
+    want = unicodedata.normalize("NFC", path.name).casefold()
+    stem = unicodedata.normalize("NFC", path.stem).casefold()
+    out = [e.name for e in sorted(folder.iterdir()) if unicodedata.normalize("NFC", e.name).casefold() == want
+           or unicodedata.normalize("NFC", e.stem).casefold() == stem]
+    return out[:5]
+
+
+def _empty_layer(path: Path, layer: str) -> bool:
+    try:
+        return int(sources.feature_count(path, layer)) == 0
+    except Exception:  # noqa: BLE001 - the count is only a hint
+        return False
+
+
+def _why_no_column(path: Path, layer: str, fields: list[str]) -> str:
+    """Say what a layer without the named column has instead, or why it has nothing."""
+    if fields:
+        return f"it has {', '.join(fields)}"
+    if path.suffix.lower() == ".shp":
+        dbf = [p for p in (path.with_suffix(".dbf"), path.with_suffix(".DBF")) if p.exists()]
+        if not dbf:
+            return f"it has no attribute columns at all: its attribute file {path.with_suffix('.dbf').name} is missing beside it"
+    return "it has no attribute columns at all"
 
 
 def load_scenario(path: str | Path) -> Scenario:
@@ -441,8 +502,8 @@ def _parse_landcover(ck: _Checker, lt: Any) -> LandcoverSpec | None:
         return None
     ck.unknown_keys("landcover", lt, _LANDCOVER_KEYS)
     ok = True
-    path_s = ck.string("landcover", lt, "path")
-    path = (ck.base / path_s).resolve() if path_s else None
+    path_s = ck.string("landcover", lt, "path", nfc=False)
+    path = find_path(ck.base, path_s) if path_s else None
     if path is not None and not path.is_file():
         ck.add("landcover.path", f"file {path} does not exist" + (" (it is a directory)" if path.is_dir() else "")
                + "; paths are relative to the scenario file")

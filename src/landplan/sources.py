@@ -110,6 +110,15 @@ def fields(path: Path, layer: str) -> list[str]:
     return [str(f) for f in _info(path, layer=layer, **_enc(path))["fields"]]
 
 
+def feature_count(path: Path, layer: str) -> int:
+    """How many features a layer holds (a GeoParquet file: its rows)."""
+    if is_parquet(path):
+        import pyarrow.parquet as pq
+
+        return int(pq.ParquetFile(path).metadata.num_rows)
+    return int(_info(path, layer=layer)["features"])
+
+
 def layer_crs(path: Path, layer: str) -> pyproj.CRS | None:
     """The CRS a layer declares, or ``None`` when it declares none."""
     try:

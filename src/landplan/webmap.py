@@ -224,7 +224,7 @@ def _surroundings(result: Result, sub: ResultView, margin_m: float) -> dict[str,
     tiles, _ = cut_by_grid(zone, TILE_SIZE_M, np.ones(len(zone), dtype=bool))  # small parts test faster than a long band
     spec = replace(result.scenario.parcels, owner_column=None)  # the map does not need owners around
     try:
-        raw = read_parcels(spec, result.scenario.crs, mask=tiles, report=RunReport())  # its warnings were given by the run
+        raw = read_parcels(spec, result.scenario.crs, mask=tiles, report=RunReport(quiet=True))  # its warnings were given by the run
         if "neighbour" in raw:  # parcels read only because they overlap one that was (for the overlap rule), not context
             raw = raw[~raw["neighbour"].to_numpy(dtype=bool)]
     except Exception as exc:  # noqa: BLE001 - context is a nicety: the map is drawn without it
