@@ -88,7 +88,8 @@ def test_duplicate_parcel_counted_once_and_reported():
     report = RunReport()
     p = parcels([box(0, 0, 10, 10), box(0, 0, 10, 10), box(10, 0, 20, 10)], ids=["A", "B", "C"])
     resolved, overlaps = resolve_parcel_overlaps(p, report=report)
-    assert overlaps.to_dict("records") == [{"parcel_id": "B", "overlaps_parcel_id": "A", "overlap_m2": 100.0, "noise": False}]
+    assert overlaps.to_dict("records") == [{"parcel_id": "B", "overlaps_parcel_id": "A", "overlap_m2": 100.0, "noise": False,
+                                            "rule": "id: 'A' before 'B'"}]
     assert resolved.set_index("parcel_id")["counted_area_m2"].to_dict() == {"A": 100.0, "B": 0.0, "C": 100.0}
     pieces = take_table(resolved, footprints([box(-5, -5, 25, 15)]), crs=CRS)
     assert pieces["take_m2"].sum() == pytest.approx(200.0, rel=1e-12)
@@ -101,6 +102,30 @@ def test_partial_parcel_overlap_goes_to_first_id():
     resolved, overlaps = resolve_parcel_overlaps(p, report=RunReport())
     assert resolved.set_index("parcel_id")["counted_area_m2"].to_dict() == {"B": 50.0, "A": 100.0}
     assert overlaps["overlap_m2"].tolist() == [50.0]
+
+
+@pytest.mark.parametrize("rule, keeper", [("id", "10"), ("id_natural", "9")])
+def test_overlap_rule_by_id_as_text_or_in_natural_order(rule, keeper):
+    # "10" and "9" overlap on 50 m²: as text "10" sorts first; in natural order 9 comes before 10
+    p = parcels([box(0, 0, 10, 10), box(5, 0, 15, 10)], ids=["10", "9"])
+    resolved, overlaps = resolve_parcel_overlaps(p, report=RunReport(), rule=rule)
+    counted = resolved.set_index("parcel_id")["counted_area_m2"].to_dict()
+    assert counted[keeper] == 100.0 and sum(counted.values()) == 150.0
+    assert overlaps.iloc[0]["overlaps_parcel_id"] == keeper and overlaps.iloc[0]["rule"].startswith(rule + ":")
+
+
+def test_overlap_rule_by_register_area():
+    # A (id first) is drawn 150 m² for a register area of 100 (+50 %); B is drawn 100 m² for 100 (0 %):
+    # the parcel drawn larger than its register loses the 50 m² they share, whatever the ids
+    p = parcels([box(0, 0, 15, 10), box(10, 0, 20, 10)], ids=["A", "B"]).assign(register_area_m2=[100.0, 100.0])
+    resolved, overlaps = resolve_parcel_overlaps(p, report=RunReport(), rule="register_area")
+    assert resolved.set_index("parcel_id")["counted_area_m2"].to_dict() == {"A": 100.0, "B": 100.0}
+    r = overlaps.iloc[0]
+    assert (r["overlaps_parcel_id"], r["parcel_id"]) == ("B", "A")
+    assert "'B' drawn +0.00% of its register area" in r["rule"] and "'A' drawn +50.00%" in r["rule"]
+    # without register areas, the rule falls back on the ids, and says so
+    _, o2 = resolve_parcel_overlaps(p.assign(register_area_m2=np.nan), report=RunReport(), rule="register_area")
+    assert o2.iloc[0]["overlaps_parcel_id"] == "A" and "without a register area" in o2.iloc[0]["rule"] and "(equal: by id)" in o2.iloc[0]["rule"]
 
 
 def test_piece_across_two_districts_split_by_boundary():

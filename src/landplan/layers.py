@@ -238,7 +238,8 @@ def read_parcels(spec: ParcelsSpec, crs: pyproj.CRS, *, mask: shapely.Geometry |
     run measures. They take no part in anything else.
     """
     label = spec.source.label()
-    cols = [spec.id_column, spec.landuse_column] + ([spec.owner_column] if spec.owner_column else [])
+    cols = ([spec.id_column, spec.landuse_column] + ([spec.owner_column] if spec.owner_column else [])
+            + ([spec.register_area_column] if spec.register_area_column else []))
     raw = read_layer(spec.source, crs, columns=cols, mask=mask, report=report, beside=mask is not None)
     if "_beside" not in raw:
         raw = raw.assign(_beside=False)
@@ -274,6 +275,9 @@ def read_parcels(spec: ParcelsSpec, crs: pyproj.CRS, *, mask: shapely.Geometry |
             "owner": (_text(raw[spec.owner_column], label=label, column=spec.owner_column, report=report).to_numpy()
                       if spec.owner_column else ""),
             "neighbour": beside,
+            "register_area_m2": (_register_area(raw[spec.register_area_column], label=label, column=spec.register_area_column,
+                                                main=~beside, report=report)
+                                 if spec.register_area_column else np.nan),
             sources.REPAIRED_ON_READ: raw[sources.REPAIRED_ON_READ].to_numpy() if sources.REPAIRED_ON_READ in raw else "",
         },
         geometry=raw.geometry.values, crs=raw.crs,
@@ -335,6 +339,18 @@ def _crs_area(crs: pyproj.CRS) -> tuple[float, float, float, float] | None:
 
 def _within(b: tuple[float, float, float, float], area: tuple[float, float, float, float]) -> bool:
     return b[0] >= area[0] and b[1] >= area[1] and b[2] <= area[2] and b[3] <= area[3]
+
+
+def _register_area(values: pd.Series, *, label: str, column: str, main: np.ndarray, report: RunReport) -> np.ndarray:
+    """The register (legal) area column as float m²; values that are not positive numbers are NaN and reported."""
+    num = pd.to_numeric(values, errors="coerce").to_numpy(dtype="float64")
+    bad = ~(np.isfinite(num) & (num > 0))
+    num[bad] = np.nan
+    shown = bad & main
+    if shown.any():
+        report.warn(f"{label}: {int(shown.sum())} parcel(s) without a usable register area in column {column!r} "
+                    f"(empty, zero or not a number; e.g. {', '.join(repr(v) for v in values[shown].head(3))})")
+    return num
 
 
 def _drop_exact_duplicates(raw: gpd.GeoDataFrame, ids: pd.Series, beside: np.ndarray, cols: list[str], *, label: str,

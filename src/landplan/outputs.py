@@ -19,6 +19,7 @@ import pyogrio
 
 from . import qgis
 from .errors import LandplanError, OutputExistsError
+from .takes import OVERLAP_RULE_WORDS
 from .tolerance import Tolerance
 
 if TYPE_CHECKING:
@@ -70,9 +71,13 @@ def _write_csv(df: pd.DataFrame, path: Path, tolerance: Tolerance | None) -> Non
 
 
 def _overlaps_table(result: Result) -> pd.DataFrame:
-    a = result.project_overlaps.rename(columns={"project_a": "a", "project_b": "b"}).assign(kind="project")
+    """Overlaps between projects and between input parcels; for parcels, ``a`` keeps the land, ``b`` loses
+    it, and ``rule`` says which rule decided it."""
+    a = result.project_overlaps.rename(columns={"project_a": "a", "project_b": "b"}).assign(kind="project", rule="")
     b = result.parcel_overlaps.rename(columns={"parcel_id": "b", "overlaps_parcel_id": "a"}).assign(kind="parcel")
-    return pd.concat([a, b], ignore_index=True)[["kind", "a", "b", "overlap_m2"]]
+    if "rule" not in b:
+        b = b.assign(rule="")
+    return pd.concat([a, b], ignore_index=True)[["kind", "a", "b", "overlap_m2", "rule"]]
 
 
 def _write_gpkg(result: Result, path: Path, lang: str) -> None:
@@ -143,7 +148,8 @@ def manifest(result: Result, files: dict[str, str], *, map_public: bool = False)
             "approval_authorities": list(rules.approval_authorities),
             "min_remnant_m2": rules.min_remnant_m2,
             "min_remnant_width_m": rules.min_remnant_width_m,
-            "parcel_overlap_rule": "land in two parcels is counted in the parcel whose id sorts first",
+            "parcel_overlap_rule": {"rule": rules.parcel_overlap_rule,
+                                    "says": f"land in two parcels is counted in the parcel {OVERLAP_RULE_WORDS[rules.parcel_overlap_rule]}"},
             "tolerance": sc.tolerance.describe(),
             "checks": {"layer_offset": sc.checks.layer_offset, "offset_alarm_m": sc.checks.offset_alarm_m},
         },

@@ -259,7 +259,8 @@ def _run(scenario: Scenario) -> Result:
     all_overlaps = inputs.project_overlaps
     overlaps = all_overlaps[~all_overlaps["noise"]].drop(columns="noise").reset_index(drop=True)
     with steps("parcel overlaps"):
-        parcels, all_parcel_overlaps = takes.resolve_parcel_overlaps(parcels, report=report, tolerance=tol)
+        parcels, all_parcel_overlaps = takes.resolve_parcel_overlaps(parcels, report=report, tolerance=tol,
+                                                                     rule=scenario.rules.parcel_overlap_rule)
         # the neighbours read for the overlap rule have done their part
         parcels = parcels[~parcels["neighbour"].to_numpy(dtype=bool)].drop(columns="neighbour").reset_index(drop=True)
         parcel_overlaps = all_parcel_overlaps[~all_parcel_overlaps["noise"]].drop(columns="noise").reset_index(drop=True)

@@ -73,6 +73,8 @@ class ParcelsSpec:
     id_column: str
     landuse_column: str
     owner_column: str | None = None
+    #: the legal (certificate / register) area in m², where the layer has it
+    register_area_column: str | None = None
 
 
 @dataclass(frozen=True)
@@ -108,6 +110,10 @@ class ProjectSpec:
         return self.name_vi if lang == "vi" else self.name_en
 
 
+OverlapRule = Literal["id", "id_natural", "register_area"]
+#: Land two parcels both claim goes to: the parcel whose id sorts first as text ("10" before "9"), or
+#: in natural order ("9" before "10"), or the one drawn least larger than its register area (then by id).
+OVERLAP_RULES: tuple[str, ...] = ("id", "id_natural", "register_area")
 OffsetAction = Literal["error", "warn"]
 OFFSET_ACTIONS: tuple[str, ...] = ("error", "warn")
 
@@ -130,6 +136,8 @@ class Rules:
     approval_ruleset: str = DEFAULT_APPROVAL_RULESET
     min_remnant_m2: dict[str, float] = field(default_factory=lambda: dict(DEFAULT_MIN_REMNANT_M2))
     min_remnant_width_m: dict[str, float] = field(default_factory=lambda: dict(DEFAULT_MIN_REMNANT_WIDTH_M))
+    #: which parcel keeps land that two parcels both claim (:data:`OVERLAP_RULES`)
+    parcel_overlap_rule: OverlapRule = "id"
 
 
 @dataclass(frozen=True)
@@ -165,13 +173,14 @@ _CHECK_KEYS = {"layer_offset", "offset_alarm_m"}
 _LANDCOVER_KEYS = {"path", "band", "nodata", "classes"}
 _CLASS_KEYS = {"value", "code", "group", "name", "name_en"}
 _SCENARIO_KEYS = {"name", "crs", "lang"}
-_PARCEL_KEYS = {"path", "layer", "where", "id", "landuse", "owner"}
+_PARCEL_KEYS = {"path", "layer", "where", "id", "landuse", "owner", "register_area"}
 _ADMIN_KEYS = {"key", "path", "layer", "where", "name", "title"}
 _PROJECT_KEYS = {
     "id", "name", "name_en", "kind", "path", "layer", "where",
     "width_m", "width_column", "declared_rice_ha", "hub",
 }
-_RULE_KEYS = {"approval_thresholds_ha", "approval_authorities", "approval_ruleset", "min_remnant_m2", "min_remnant_width_m"}
+_RULE_KEYS = {"approval_thresholds_ha", "approval_authorities", "approval_ruleset", "min_remnant_m2", "min_remnant_width_m",
+              "parcel_overlap_rule"}
 
 
 class _Checker:
@@ -369,9 +378,10 @@ def parse_scenario(data: dict[str, Any], *, base: Path, path: Path | None = None
         id_col = ck.string("parcels", pt, "id")
         lu_col = ck.string("parcels", pt, "landuse")
         owner_col = ck.string("parcels", pt, "owner", required=False)
-        ref = ck.layer("parcels", pt, {"id": id_col, "landuse": lu_col, "owner": owner_col})
+        reg_col = ck.string("parcels", pt, "register_area", required=False, nfc=False)
+        ref = ck.layer("parcels", pt, {"id": id_col, "landuse": lu_col, "owner": owner_col, "register_area": reg_col})
         if ref and id_col and lu_col:
-            parcels = ParcelsSpec(ref, id_col, lu_col, owner_col)
+            parcels = ParcelsSpec(ref, id_col, lu_col, owner_col, reg_col)
 
     admins: list[AdminSpec] = []
     at = data.get("admin", [])
@@ -442,6 +452,8 @@ def parse_scenario(data: dict[str, Any], *, base: Path, path: Path | None = None
     tolerance = _parse_tolerance(ck, data.get("tolerance", {}))
     checks = _parse_checks(ck, data.get("checks", {}))
 
+    if rules is not None and rules.parcel_overlap_rule == "register_area" and parcels is not None and parcels.register_area_column is None:
+        ck.add("rules.parcel_overlap_rule", "the register_area rule needs the register area: add register_area = \"<column>\" to [parcels]")
     if ck.problems:
         raise ScenarioError(label, ck.problems)
     assert parcels is not None and crs is not None and rules is not None and tolerance is not None and checks is not None
@@ -599,6 +611,10 @@ def _parse_rules(ck: _Checker, rt: Any) -> Rules | None:
                 else:
                     merged[g] = float(v)
         mins.append(merged)
+    rule = rt.get("parcel_overlap_rule", defaults.parcel_overlap_rule)
+    if rule not in OVERLAP_RULES:
+        ck.add("rules.parcel_overlap_rule", f"must be one of {', '.join(OVERLAP_RULES)}, got {rule!r}")
+        ok = False
     if not ok:
         return None
     return Rules(
@@ -607,4 +623,5 @@ def _parse_rules(ck: _Checker, rt: Any) -> Rules | None:
         approval_ruleset=ruleset,
         min_remnant_m2=mins[0],
         min_remnant_width_m=mins[1],
+        parcel_overlap_rule=rule,
     )

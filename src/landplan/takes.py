@@ -59,8 +59,42 @@ def make_disjoint(geoms: np.ndarray, keys: np.ndarray, tolerance: Tolerance = DE
     return new, pairs.reset_index(drop=True)
 
 
+def overlap_priority(parcels: pd.DataFrame, rule: str = "id") -> np.ndarray:
+    """Each parcel's rank under the parcel-overlap ``rule`` (lower keeps the land two parcels claim).
+
+    ``id``: the id that sorts first as text ("10" before "9"); ``id_natural``: numbers within ids
+    compared as numbers ("9" before "10", "0012-0003" before "0012-0010"); ``register_area``: the
+    parcel drawn least larger than its register area (drawn ÷ register − 1; a parcel without a register
+    area counts as drawn to it), then by id.
+    """
+    ids = parcels["parcel_id"].astype(str).to_numpy()
+    if rule == "id":
+        keys: list[object] = list(ids)
+    elif rule == "id_natural":
+        keys = [_natural(i) for i in ids]
+    elif rule == "register_area":
+        drawn = shapely.area(np.asarray(parcels.geometry.values)) if "parcel_area_m2" not in parcels else parcels["parcel_area_m2"].to_numpy()
+        reg = parcels["register_area_m2"].to_numpy(dtype="float64") if "register_area_m2" in parcels else np.full(len(ids), np.nan)
+        with np.errstate(divide="ignore", invalid="ignore"):
+            excess = np.where(np.isfinite(reg) & (reg > 0), drawn / reg - 1.0, 0.0)
+        keys = list(zip(np.round(excess, 9).tolist(), ids))
+    else:
+        raise ValueError(f"unknown parcel-overlap rule {rule!r}; rules are id, id_natural, register_area")
+    order = sorted(range(len(keys)), key=keys.__getitem__)  # type: ignore[arg-type]
+    rank = np.empty(len(keys), dtype="int64")
+    rank[order] = np.arange(len(keys))
+    return rank
+
+
+def _natural(text: str) -> tuple[tuple[int, object], ...]:
+    """A sort key comparing runs of digits as numbers."""
+    import re
+
+    return tuple((0, int(t)) if t.isdigit() else (1, t) for t in re.findall(r"\d+|\D+", text))
+
+
 def resolve_parcel_overlaps(parcels: gpd.GeoDataFrame, *, report: RunReport,
-                            tolerance: Tolerance = DEFAULT_TOLERANCE) -> tuple[gpd.GeoDataFrame, pd.DataFrame]:
+                            tolerance: Tolerance = DEFAULT_TOLERANCE, rule: str = "id") -> tuple[gpd.GeoDataFrame, pd.DataFrame]:
     """Make parcels disjoint so no square metre is counted in two parcels.
 
     Rule (:func:`make_disjoint`): where parcels overlap, the land belongs to the parcel whose
@@ -74,23 +108,48 @@ def resolve_parcel_overlaps(parcels: gpd.GeoDataFrame, *, report: RunReport,
     """
     geoms = np.asarray(parcels.geometry.values)
     ids = parcels["parcel_id"].to_numpy()
-    new, pairs = make_disjoint(geoms, ids)
+    drawn = shapely.area(geoms)
+    new, pairs = make_disjoint(geoms, overlap_priority(parcels.assign(parcel_area_m2=drawn), rule), tolerance)
     out = parcels.copy()
     out["parcel_area_m2"] = shapely.area(geoms)
     out[out.geometry.name] = gpd.GeoSeries(new, index=out.index, crs=out.crs)
     if "neighbour" in parcels:  # overlaps between two parcels read only for this rule concern no project
         nb = parcels["neighbour"].to_numpy(dtype=bool)
         pairs = pairs[~(nb[pairs["first"].to_numpy()] & nb[pairs["later"].to_numpy()])]
-    table = pd.DataFrame({"parcel_id": ids[pairs["later"].to_numpy()], "overlaps_parcel_id": ids[pairs["first"].to_numpy()],
-                          "overlap_m2": pairs["overlap_m2"].to_numpy(dtype="float64"), "noise": pairs["noise"].to_numpy(dtype=bool)})
+    later, first = pairs["later"].to_numpy(), pairs["first"].to_numpy()
+    table = pd.DataFrame({"parcel_id": ids[later], "overlaps_parcel_id": ids[first],
+                          "overlap_m2": pairs["overlap_m2"].to_numpy(dtype="float64"), "noise": pairs["noise"].to_numpy(dtype=bool),
+                          "rule": _decided_by(parcels, rule, first, later, drawn)})
     real = table[~table["noise"]]
     if len(real):
         report.warn(
             f"parcels: {len(real)} overlap(s) between input parcels, {real['overlap_m2'].sum():,.2f} m² in all; "
-            f"each overlap is counted once, in the parcel whose id sorts first (overlaps.csv)"
+            f"each overlap is counted once, in the parcel {OVERLAP_RULE_WORDS[rule]} (overlaps.csv says which rule decided each)"
         )
     out["counted_area_m2"] = shapely.area(np.asarray(out.geometry.values))
     return out, table
+
+
+#: How each parcel-overlap rule reads in a message.
+OVERLAP_RULE_WORDS = {"id": "whose id sorts first (as text)", "id_natural": "whose id comes first in natural order",
+                      "register_area": "drawn least larger than its register area"}
+
+
+def _decided_by(parcels: pd.DataFrame, rule: str, first: np.ndarray, later: np.ndarray, drawn: np.ndarray) -> np.ndarray:
+    """For each overlap, the rule that gave the land to ``first`` rather than ``later``, in words."""
+    ids = parcels["parcel_id"].astype(str).to_numpy()
+    if rule != "register_area":
+        return np.array([f"{rule}: {ids[a]!r} before {ids[b]!r}" for a, b in zip(first, later)], dtype=object)
+    reg = parcels["register_area_m2"].to_numpy(dtype="float64") if "register_area_m2" in parcels else np.full(len(ids), np.nan)
+    out = []
+    for a, b in zip(first, later):
+        ea = drawn[a] / reg[a] - 1.0 if np.isfinite(reg[a]) and reg[a] > 0 else None
+        eb = drawn[b] / reg[b] - 1.0 if np.isfinite(reg[b]) and reg[b] > 0 else None
+        def said(pid: str, e: float | None) -> str:
+            return f"{pid!r} drawn {e:+.2%} of its register area" if e is not None else f"{pid!r} without a register area"
+        tie = round(ea or 0.0, 9) == round(eb or 0.0, 9)
+        out.append(f"register_area: {said(ids[a], ea)}, {said(ids[b], eb)}" + (" (equal: by id)" if tie else ""))
+    return np.array(out, dtype=object)
 
 
 def resolve_admin_overlaps(units: gpd.GeoDataFrame, *, admin_layer: str, report: RunReport,
