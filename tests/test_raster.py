@@ -263,3 +263,13 @@ def test_override_nodata_value_is_dropped(tmp_path: Path):
     cls, cover = measure(gpd.GeoDataFrame(geometry=[box(5, 5, 25, 25)], crs=VN2000), s, inspect_raster(s), crs=VN2000)
     assert cls.set_index("value")["area_m2"].to_dict() == pytest.approx({1: 200.0, 3: 100.0}, rel=1e-12)
     assert cover.iloc[0]["nodata_m2"] == pytest.approx(100.0, rel=1e-12)
+
+
+def test_a_geotiff_cut_short_is_said_to_be_cut_short(tmp_path: Path):
+    """A file missing only its last bytes: its block table says where its pixels end; before its
+    georeferencing or its pixels are looked at, the run says the file is cut short."""
+    path = write_raster(tmp_path / "r.tif", np.ones((400, 600), dtype="uint8"), from_origin(X0, Y0 + 300, 10, 10))
+    cut = tmp_path / "cut.tif"
+    cut.write_bytes(path.read_bytes()[:-100])
+    with pytest.raises(InputFileError, match="it is cut short"):
+        inspect_raster(spec(cut))

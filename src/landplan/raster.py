@@ -87,14 +87,16 @@ def inspect_raster(spec: LandcoverSpec) -> RasterInfo:
         with warnings.catch_warnings():
             warnings.simplefilter("ignore")
             with rasterio.open(spec.path) as ds:
+                if not 1 <= spec.band <= ds.count:
+                    raise LayerError(f"{label}: band {spec.band} does not exist; the raster has {ds.count} band(s)")
+                # a file cut short first (it can also have lost its georeferencing): its blocks must lie within it,
+                # and its first and last pixels must read
+                _check_complete(ds, spec.path, spec.band)
+                ds.read(spec.band, window=((0, 1), (0, 1)))
+                ds.read(spec.band, window=((ds.height - 1, ds.height), (ds.width - 1, ds.width)))
                 if ds.crs is None:
                     raise LayerError(f"{label}: the raster has no coordinate reference system; set it (QGIS: Layer ▸ Set CRS, "
                                      f"then Export ▸ Save As) or with `gdal_edit.py -a_srs EPSG:5897 {spec.path.name}`")
-                if not 1 <= spec.band <= ds.count:
-                    raise LayerError(f"{label}: band {spec.band} does not exist; the raster has {ds.count} band(s)")
-                # read the first and the last pixel: a truncated file has lost its last blocks
-                ds.read(spec.band, window=((0, 1), (0, 1)))
-                ds.read(spec.band, window=((ds.height - 1, ds.height), (ds.width - 1, ds.width)))
                 nodata = spec.nodata if spec.nodata is not None else ds.nodatavals[spec.band - 1]
                 if ds.transform.b != 0 or ds.transform.d != 0:
                     raise LayerError(f"{label}: the raster is rotated or sheared; landplan measures north-up rasters only "
@@ -125,6 +127,26 @@ def _band_source(ds: Any, band: int, nodata: float | None) -> Any:
             return np.asarray(self.ds.read(self.band_idx, window=Window(x0, y0, nx, ny), masked=False))
 
     return _Band(ds, band)
+
+
+def _check_complete(ds: Any, path: Path, band: int) -> None:
+    """Raise :class:`InputFileError` when the GeoTIFF's last block (GDAL's ``TIFF`` metadata gives each
+    block's offset and size) reaches past the end of the file: it was cut short."""
+    if ds.driver != "GTiff":
+        return
+    try:
+        bh, bw = ds.block_shapes[band - 1]
+        x, y = (ds.width - 1) // bw, (ds.height - 1) // bh
+        off = ds.get_tag_item(f"BLOCK_OFFSET_{x}_{y}", "TIFF", band)
+        n = ds.get_tag_item(f"BLOCK_SIZE_{x}_{y}", "TIFF", band)
+    except Exception:  # noqa: BLE001 - no block table to check: reading the pixels decides
+        return
+    if not off or not n:
+        return
+    end, size = int(off) + int(n), Path(path).stat().st_size
+    if end > size:
+        raise InputFileError(f"{path}: cannot be read as a raster: it is cut short ({size:,} bytes, but its pixels reach byte "
+                             f"{end:,}); check the file is a complete GeoTIFF (copy it again)")
 
 
 def _ellipsoidal_row_area(lat_c: np.ndarray, dlat: float, dlon: float, geod: pyproj.Geod) -> np.ndarray:
