@@ -273,3 +273,22 @@ def test_a_geotiff_cut_short_is_said_to_be_cut_short(tmp_path: Path):
     cut.write_bytes(path.read_bytes()[:-100])
     with pytest.raises(InputFileError, match="it is cut short"):
         inspect_raster(spec(cut))
+
+
+def test_a_small_memory_budget_gives_the_same_areas(tmp_path: Path):
+    """``memory_mb`` bounds the pixels read at once (smaller tiles, several batches): the answer is the same."""
+    rng = np.random.default_rng(1)
+    grid = rng.integers(1, 4, (300, 300)).astype("uint8")
+    path = write_raster(tmp_path / "r.tif", grid, from_origin(X0, Y0 + 300, 1, 1))
+    fp = [shapely.LineString([(X0 + 5, Y0 + 5), (X0 + 295, Y0 + 290)]).buffer(20, cap_style="flat"), box(X0 + 100, Y0 + 10, X0 + 180, Y0 + 90)]
+    polys = gpd.GeoDataFrame(geometry=fp, crs=VN2000)
+    big = LandcoverSpec(path, 1, None, CLASSES)
+    small = LandcoverSpec(path, 1, None, CLASSES, memory_mb=0.05)
+    from landplan.raster import tile_side_m
+
+    assert tile_side_m(inspect_raster(small), small.memory_mb, VN2000) < 50 < tile_side_m(inspect_raster(big), big.memory_mb, VN2000)
+    a, ca = measure(polys, big, inspect_raster(big), crs=VN2000)
+    b, cb = measure(polys, small, inspect_raster(small), crs=VN2000)
+    pd.testing.assert_frame_equal(a.sort_values(["row", "value"]).reset_index(drop=True), b.sort_values(["row", "value"]).reset_index(drop=True),
+                                  rtol=1e-9)
+    assert ca["polygon_m2"].to_numpy() == pytest.approx(cb["polygon_m2"].to_numpy(), rel=1e-12)

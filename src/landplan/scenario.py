@@ -170,7 +170,7 @@ class Scenario:
 _TOP_KEYS = {"scenario", "parcels", "admin", "projects", "rules", "landcover", "tolerance", "checks"}
 _TOLERANCE_KEYS = {"sliver_m2", "sliver_width_m", "decimals_m2"}
 _CHECK_KEYS = {"layer_offset", "offset_alarm_m"}
-_LANDCOVER_KEYS = {"path", "band", "nodata", "classes"}
+_LANDCOVER_KEYS = {"path", "band", "nodata", "classes", "memory_mb"}
 _CLASS_KEYS = {"value", "code", "group", "name", "name_en"}
 _SCENARIO_KEYS = {"name", "crs", "lang"}
 _PARCEL_KEYS = {"path", "layer", "where", "id", "landuse", "owner", "register_area"}
@@ -567,7 +567,11 @@ def _parse_landcover(ck: _Checker, lt: Any) -> LandcoverSpec | None:
         classes.append(LandcoverClass(value, code or g.upper(), g, str(name), str(name_en)))
     if not ok or path is None:
         return None
-    return LandcoverSpec(path, int(band), float(nodata) if nodata is not None else None, tuple(classes))
+    memory = ck.number("landcover", lt, "memory_mb")
+    if "memory_mb" in lt and memory is None:
+        return None
+    return LandcoverSpec(path, int(band), float(nodata) if nodata is not None else None, tuple(classes),
+                         memory_mb=memory if memory is not None else 512.0)
 
 
 def _parse_rules(ck: _Checker, rt: Any) -> Rules | None:
