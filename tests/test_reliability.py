@@ -114,3 +114,29 @@ def test_read_only_output_folder_gets_a_clear_message(tiny_scenario: Path, tmp_p
     monkeypatch.setattr(outputs.os, "access", lambda p, mode: False if Path(p) == out else real(p, mode))  # root ignores chmod
     with pytest.raises(LandplanError, match="it is read-only"):
         run(tiny_scenario).write(out, exports=False, overwrite=True)
+
+
+@pytest.mark.parametrize("delay", [0.0, 0.05, 0.2, 0.6, 1.2])
+def test_ctrl_c_at_any_moment_says_one_line(tiny_scenario: Path, tmp_path: Path, delay: float):
+    """Ctrl-C while the command starts (imports, scenario, reading) or measures: one line, exit 130, no
+    traceback, no output folder and nothing hidden left beside it."""
+    import subprocess
+    import sys
+    import time
+
+    out = tmp_path / "out"
+    proc = subprocess.Popen([sys.executable, "-m", "landplan", "run", str(tiny_scenario), "--out", str(out), "--no-exports"],
+                            stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    time.sleep(delay)
+    proc.send_signal(signal.SIGINT)
+    _, err = proc.communicate(timeout=120)
+    if proc.returncode == 0:  # finished before the signal came: nothing to check
+        return
+    assert "Traceback" not in err
+    if proc.returncode == -signal.SIGINT:  # so early that Python had not started: it ends as the shell would (130), silently
+        assert err.strip() == ""
+    else:
+        assert proc.returncode == 130, err
+        assert err.strip().splitlines()[-1] == "landplan: interrupted; no partial outputs were left"
+    assert not out.exists()
+    assert [p.name for p in tmp_path.iterdir() if p.name != "tiny.gpkg" and not p.name.startswith("tiny")] == []

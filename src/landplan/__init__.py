@@ -10,11 +10,30 @@ try:
 except PackageNotFoundError:  # running from a source tree without installing
     __version__ = "0.0.0+unknown"
 
-from .compare import compare_map, compare_results
+from typing import TYPE_CHECKING, Any
+
 from .errors import LandplanError
-from .pipeline import Result, run
-from .scenario import Scenario, load_scenario
+
+if TYPE_CHECKING:
+    from .compare import compare_map, compare_results
+    from .pipeline import Result, run
+    from .scenario import Scenario, load_scenario
 
 logging.getLogger("landplan").addHandler(logging.NullHandler())
+
+# The verbs load their modules (geopandas, shapely, GDAL) on first use, so that ``import landplan`` and
+# the command line start at once (a Ctrl-C at start-up meets the command's own handler, not an import).
+_LAZY = {"compare_map": "compare", "compare_results": "compare", "Result": "pipeline", "run": "pipeline",
+         "Scenario": "scenario", "load_scenario": "scenario"}
+
+
+def __getattr__(name: str) -> Any:
+    if name in _LAZY:
+        import importlib
+
+        value = getattr(importlib.import_module(f".{_LAZY[name]}", __name__), name)
+        globals()[name] = value
+        return value
+    raise AttributeError(f"module 'landplan' has no attribute {name!r}")
 
 __all__ = ["LandplanError", "Result", "Scenario", "__version__", "compare_map", "compare_results", "load_scenario", "run"]

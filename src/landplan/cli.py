@@ -10,8 +10,6 @@ import time
 from collections.abc import Sequence
 from pathlib import Path
 
-import numpy as np
-
 from . import __version__
 from .errors import LandplanError
 
@@ -146,7 +144,7 @@ def _report(result: object, out: Path) -> None:
           f"{'khai báo' if lang == 'vi' else 'declared':>9}  {'thẩm quyền' if lang == 'vi' else 'approval'}")
     a = result.approvals
     for pid, rice, decl, auth in zip(a["project"], a["rice_ha"].to_numpy(float), a["declared_rice_ha"].to_numpy(float), a["approval_authority"]):
-        declared = "" if np.isnan(decl) else f"{decl:.2f}"
+        declared = "" if decl != decl else f"{decl:.2f}"
         print(f"{pid:<28} {rice:>12.2f} {declared:>9}  {auth}")
     print(f"outputs in {out}/ (map: {out / 'map.html'})")
 
@@ -155,7 +153,15 @@ _COMMANDS = {"run": _cmd_run, "demo": _cmd_demo, "validate": _cmd_validate, "sam
 
 
 def main(argv: Sequence[str] | None = None) -> int:
-    """Entry point of the ``landplan`` command; returns the exit code."""
+    """Entry point of the ``landplan`` command; returns the exit code (130 when interrupted, at any moment)."""
+    try:
+        return _main(argv)
+    except KeyboardInterrupt:  # during start-up or while reporting: still one line, no traceback
+        print("landplan: interrupted; no partial outputs were left", file=sys.stderr)
+        return EXIT_INTERRUPTED
+
+
+def _main(argv: Sequence[str] | None) -> int:
     parser = _parser()
     args = parser.parse_args(argv)
     if not args.command:
