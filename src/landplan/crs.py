@@ -20,7 +20,7 @@ def parse_crs(value: str) -> pyproj.CRS:
     try:
         return pyproj.CRS.from_user_input(value)
     except _PyprojCRSError as exc:
-        raise CRSError(f"unknown CRS {value!r}: {exc}") from None
+        raise CRSError(f"unknown CRS {value!r}: {exc}") from exc
 
 
 def check_working_crs(crs: pyproj.CRS) -> None:

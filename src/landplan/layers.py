@@ -24,7 +24,7 @@ def layer_crs(ref: LayerRef) -> pyproj.CRS | None:
     try:
         return sources.layer_crs(ref.path, ref.layer)
     except sources.SourceError as exc:
-        raise InputFileError(f"{ref.label()}: cannot be read ({exc}); check the file is complete") from None
+        raise InputFileError(f"{ref.label()}: cannot be read ({exc}); check the file is complete") from exc
 
 
 def read_layer(ref: LayerRef, crs: pyproj.CRS, *, columns: list[str] | None = None,
@@ -66,7 +66,7 @@ def read_layer(ref: LayerRef, crs: pyproj.CRS, *, columns: list[str] | None = No
             hint = "check the `where` filter"
         else:
             hint = "check the file is complete and not open for writing"
-        raise InputFileError(f"{ref.label()}: cannot be read ({msg}); {hint}") from None
+        raise InputFileError(f"{ref.label()}: cannot be read ({msg}); {hint}") from exc
     if gdf.crs is None:
         gdf = gdf.set_crs(src_crs)
     return to_working(gdf, crs, source=ref.label())

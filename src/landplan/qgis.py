@@ -316,7 +316,7 @@ def write_layer_styles(gpkg: Path, styles: Mapping[str, str]) -> None:
         try:
             tables = {r[0] for r in con.execute("SELECT name FROM sqlite_master WHERE type = 'table'")}
         except sqlite3.DatabaseError as exc:
-            raise InputFileError(f"{gpkg} is not a GeoPackage ({exc})") from None
+            raise InputFileError(f"{gpkg} is not a GeoPackage ({exc})") from exc
         if not {"gpkg_contents", "gpkg_geometry_columns"} <= tables:
             raise InputFileError(f"{gpkg} is not a GeoPackage (it has no gpkg_contents/gpkg_geometry_columns table)")
         geom_cols = {t.lower(): (t, c) for t, c in con.execute("SELECT table_name, column_name FROM gpkg_geometry_columns")}

@@ -109,7 +109,7 @@ def inspect_raster(spec: LandcoverSpec) -> RasterInfo:
                 return RasterInfo(pyproj.CRS.from_wkt(ds.crs.to_wkt()), tuple(ds.transform)[:6], ds.width, ds.height,
                                   nodata, tuple(ds.bounds))
     except RasterioIOError as exc:
-        raise InputFileError(f"{label}: cannot be read as a raster ({str(exc).splitlines()[0]}); check the file is a complete GeoTIFF") from None
+        raise InputFileError(f"{label}: cannot be read as a raster ({str(exc).splitlines()[0]}); check the file is a complete GeoTIFF") from exc
 
 
 def _band_source(ds: Any, band: int, nodata: float | None) -> Any:

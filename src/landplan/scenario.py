@@ -337,10 +337,10 @@ def load_scenario(path: str | Path) -> Scenario:
         raise ScenarioError(label, ["is a directory; name a .toml scenario file"])
     try:
         data = tomllib.loads(path.read_text(encoding="utf-8"))
-    except UnicodeDecodeError:
-        raise ScenarioError(label, ["is not UTF-8 text; save it as UTF-8"]) from None
+    except UnicodeDecodeError as exc:
+        raise ScenarioError(label, ["is not UTF-8 text; save it as UTF-8"]) from exc
     except tomllib.TOMLDecodeError as exc:
-        raise ScenarioError(label, [f"is not valid TOML: {exc}"]) from None
+        raise ScenarioError(label, [f"is not valid TOML: {exc}"]) from exc
     return parse_scenario(data, base=path.resolve().parent, path=path)
 
 

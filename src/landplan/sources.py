@@ -63,8 +63,8 @@ def list_layers(path: Path) -> list[str]:
             _parquet_geo(path)
             return [path.stem]
         return [str(x) for x in pyogrio.list_layers(path)[:, 0]]
-    except Exception as exc:  # noqa: BLE001 - GDAL and Arrow fail in many classes
-        raise SourceError(first_line(exc)) from None
+    except Exception as exc:
+        raise SourceError(first_line(exc)) from exc
 
 
 def gdal_encoding(path: Path) -> str | None:
@@ -125,8 +125,8 @@ def layer_crs(path: Path, layer: str) -> pyproj.CRS | None:
         if is_parquet(path):
             return _parquet_crs(_parquet_geo(path))
         info = _info(path, layer=layer)
-    except Exception as exc:  # noqa: BLE001
-        raise SourceError(first_line(exc)) from None
+    except Exception as exc:
+        raise SourceError(first_line(exc)) from exc
     return pyproj.CRS(info["crs"]) if info.get("crs") else None
 
 
@@ -178,8 +178,8 @@ def read(path: Path, layer: str, *, columns: list[str] | None, where: str | None
         return _with_beside(path, layer, gdf, columns=columns, where=where) if beside else gdf
     except SourceError:
         raise
-    except Exception as exc:  # noqa: BLE001
-        raise SourceError(first_line(exc)) from None
+    except Exception as exc:
+        raise SourceError(first_line(exc)) from exc
 
 
 #: Column naming what was mended while reading a feature (an unclosed ring closed), "" for none.
