@@ -17,6 +17,8 @@ from .errors import InputFileError, LayerError
 #: GeoPackage layer names a run writes, top of the map first (outputs.py uses these).
 LAYERS: tuple[str, str, str, str] = ("footprints", "remnants", "takes", "affected_parcels")
 LAYER_FOOTPRINTS, LAYER_REMNANTS, LAYER_TAKES, LAYER_AFFECTED = LAYERS
+#: The strip-map pages (atlas coverage layer of the QGIS print layout).
+LAYER_PAGES = "strip_pages"
 
 #: The QGIS version the styles and projects declare (QGIS 3.x reads them all; checked with 3.22).
 QGIS_VERSION = "3.28.0-Firenze"
