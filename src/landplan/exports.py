@@ -36,6 +36,8 @@ PAPERS: dict[str, tuple[float, float]] = {"A4": (297.0, 210.0), "A3": (420.0, 29
 FORMATS: tuple[str, ...] = ("png", "svg", "pdf")
 DPI = 300
 MM_PER_INCH = printing.MM_PER_INCH
+#: Affected parcels are outlined on maps at this scale or larger (1:N).
+OUTLINE_MAX_SCALE = 25_000
 #: Width of a report figure: a portrait A4 text column (mm).
 REPORT_WIDTH_MM = 160.0
 FigureKind = Literal["map", "report", "sheet"]
@@ -145,7 +147,8 @@ def draw_map(ax: Axes, result: Result, *, project: str | None = None, lang: str 
     if len(pieces):
         printing.polygons(ax, np.asarray(pieces.geometry.values), facecolor=[landuse.color(c) for c in pieces["landuse"]],
                           edgecolor="#555555", linewidth=0.1, zorder=2)
-        printing.polygons(ax, np.asarray(parcels.geometry.values), edgecolor=PARCEL_LINE, linewidth=0.15, zorder=3)
+        if scale <= OUTLINE_MAX_SCALE:  # parcel outlines only where they read as outlines, not as hatching
+            printing.polygons(ax, np.asarray(parcels.geometry.values), edgecolor=PARCEL_LINE, linewidth=0.15, zorder=3)
         flagged = set(rows.loc[rows["remnant_flag"] != "", "parcel_id"])
         bad = parcels[parcels["parcel_id"].isin(flagged)]
         if len(bad):
@@ -189,14 +192,19 @@ def draw_map(ax: Axes, result: Result, *, project: str | None = None, lang: str 
                                  fontsize=fontsize)
 
     if units is not None:
+        # each unit named at a point of its part of the map away from the frame, the data and the furniture
+        w = extent[2] - extent[0]
         view_box = shapely.box(*extent)
+        inner = shapely.box(extent[0] + 0.1 * w, extent[1] + 0.05 * w, extent[2] - 0.1 * w, extent[3] - 0.05 * w)
+        free = shapely.difference(inner, shapely.union_all([shapely.buffer(data, 0.02 * w), *[shapely.buffer(g, 0.02 * w) for g in taken]]))
         names = units["admin_unit"].to_numpy()
-        parts = shapely.intersection(np.asarray(units.geometry.values), view_box)
-        keep = shapely.area(parts) >= 0.02 * view_box.area
-        for name, part in zip(names[keep], parts[keep]):
-            p = shapely.point_on_surface(part)
-            if any(g.distance(p) < 0.03 * (extent[2] - extent[0]) for g in taken):
+        geoms = np.asarray(units.geometry.values)
+        keep = shapely.area(shapely.intersection(geoms, view_box)) >= 0.02 * view_box.area
+        parts = shapely.intersection(geoms[keep], free)
+        for name, part in zip(names[keep], parts):
+            if part.is_empty or part.area < 0.002 * view_box.area:
                 continue
+            p = shapely.point_on_surface(part)
             ax.text(p.x, p.y, str(name), fontsize=fontsize + 1, color="#333333", ha="center", va="center", style="normal", zorder=6,
                     bbox={"boxstyle": "round,pad=0.2", "fc": "white", "ec": "none", "alpha": 0.6}, clip_on=True)
 
@@ -222,13 +230,15 @@ def draw_inset(iax: Axes, city: Any, extent: tuple[float, float, float, float], 
     else:
         printing.polygons(iax, [city], facecolor="#eeeeee", edgecolor="#888888", linewidth=0.3)
     b = city.bounds
+    b = (min(b[0], extent[0]), min(b[1], extent[1]), max(b[2], extent[2]), max(b[3], extent[3]))
     iax.set_xlim(b[0], b[2])
     iax.set_ylim(b[1], b[3])
     iax.add_patch(Rectangle((extent[0], extent[1]), extent[2] - extent[0], extent[3] - extent[1], fill=False, edgecolor="#c00000",
                             linewidth=1.0))
+    iax.plot([(extent[0] + extent[2]) / 2], [(extent[1] + extent[3]) / 2], marker="s", markersize=3, color="#c00000")
     iax.set_xticks([])
     iax.set_yticks([])
-    iax.set_aspect("equal", adjustable="datalim")
+    iax.set_aspect("equal", adjustable="box")
     iax.set_facecolor("white")
 
 
@@ -296,9 +306,17 @@ def map_figure(result: Result, *, project: str | None = None, lang: str = "vi", 
             if units is not None and len(units):
                 iax = fig.add_axes((0.76, 0.09, 0.21, 0.25))
                 draw_inset(iax, shapely.union_all(np.asarray(units.geometry.values)), facts["extent"], units)
-        fig.text(0.02, 0.02, printing.wrap_to_width(data_note(result, lang), w * 0.96, 7), fontsize=7, color="#444444", va="bottom")
+        fig.text(0.02, 0.02, printing.wrap_to_width(datadata_note(result, lang), w * 0.96, 7), fontsize=7, color="#444444", va="bottom")
         facts["title"] = tt
     return fig, facts
+
+
+def _legend_height_mm(handles: list[Any], lang: str, width_mm: float, **kwargs: Any) -> float:
+    """The printed height of a legend of ``handles`` (measured on a scratch figure)."""
+    fig = printing.new_figure(width_mm, 300)
+    leg = fig.legend(handles=handles, loc="upper left", title=_t(lang)["legend"], **kwargs)
+    bbox = leg.get_window_extent(fig.canvas.get_renderer())
+    return float(bbox.height / fig.dpi * MM_PER_INCH)
 
 
 def report_figure(result: Result, *, project: str | None = None, lang: str = "vi", width_mm: float = REPORT_WIDTH_MM,
@@ -306,37 +324,34 @@ def report_figure(result: Result, *, project: str | None = None, lang: str = "vi
     """A figure for a report's text column: ``width_mm`` wide (16 cm), portrait, fonts ≥ 7 pt printed.
 
     The title wraps to the width; the map's height follows the projects' shape (between 0.55 and 1.25
-    of the width); the legend (two columns), the scale ratio and the data note sit below the map, so
-    nothing but the inset (in a corner free of data, else beside the legend) covers the map.
+    of the width); the legend (two columns, its height measured), the data note and, when no corner of
+    the map is free of data, the inset sit below the map, so nothing covers the data.
     """
     t = _t(lang)
     pad = 4.0
-    title = printing.wrap_to_width(_title(result, project, lang), width_mm - 2 * pad, 10, bold=True)
-    title_mm = (title.count("\n") + 1) * 10 * 1.3 / 72 * MM_PER_INCH + 3
     x0, y0, x1, y1 = _data_extent(result, project)
     ratio = min(max((y1 - y0) / max(x1 - x0, 1.0), 0.55), 1.25)
     map_w = width_mm - 2 * pad
     map_h = map_w * ratio
     handles = _legend_handles(result, project, lang)
-    legend_rows = (len(handles) + 1) // 2 + sum(h.get_label().count("\n") for h in handles) // 2
-    legend_mm = 6 + legend_rows * 7 * 1.45 / 72 * MM_PER_INCH
-    note = printing.wrap_to_width(data_note(result, lang), width_mm - 2 * pad, 7)
-    note_mm = (note.count("\n") + 1) * 7 * 1.3 / 72 * MM_PER_INCH + 2
-    height = pad + title_mm + map_h + 2 + legend_mm + note_mm + pad
+    legend_kw = {"fontsize": 7, "title_fontsize": 8, "frameon": False, "ncols": 2, "alignment": "left", "borderaxespad": 0.0,
+                 "borderpad": 0.2, "columnspacing": 1.0, "handlelength": 1.6}
     with printing.drawing():
+        title = printing.wrap_to_width(_title(result, project, lang), width_mm - 2 * pad, 10, bold=True)
+        title_mm = (title.count("\n") + 1) * 10 * 1.25 / 72 * MM_PER_INCH + 3
+        legend_mm = _legend_height_mm(handles, lang, width_mm, **legend_kw) + 2
+        note = printing.wrap_to_width(data_note(result, lang), width_mm - 2 * pad, 7)
+        note_mm = (note.count("\n") + 1) * 7 * 1.25 / 72 * MM_PER_INCH + 2
+        height = pad + title_mm + map_h + 3 + legend_mm + note_mm + pad
         fig = printing.new_figure(width_mm, height)
         tt = fig.text(pad / width_mm, 1 - pad / height, title, fontsize=10, fontweight="bold", va="top", ha="left")
-        map_bottom = pad + note_mm + legend_mm + 2
+        map_bottom = pad + note_mm + legend_mm + 3
         ax = fig.add_axes((pad / width_mm, map_bottom / height, map_w / width_mm, map_h / height))
         facts = draw_map(ax, result, project=project, lang=lang, grid=grid)
-        inset_beside = facts["inset_box"] is None
-        legend_w = map_w * (0.72 if inset_beside else 1.0)
-        lax = fig.add_axes((pad / width_mm, (pad + note_mm) / height, legend_w / width_mm, legend_mm / height))
-        lax.axis("off")
-        lax.legend(handles=handles, loc="upper left", fontsize=7, title=t["legend"], title_fontsize=8, frameon=False, ncols=2,
-                   alignment="left", borderaxespad=0.2, columnspacing=1.0, handlelength=1.6)
-        if inset_beside:
-            key, units = label_units(result)
+        fig.legend(handles=handles, loc="upper left", bbox_to_anchor=(pad / width_mm, (map_bottom - 3) / height), title=t["legend"],
+                   **legend_kw)
+        if facts["inset_box"] is None:
+            _, units = label_units(result)
             if units is not None and len(units):
                 side = min(map_w * 0.26, legend_mm)
                 iax = fig.add_axes(((pad + map_w - side) / width_mm, (pad + note_mm) / height, side / width_mm, side / height))
@@ -397,6 +412,6 @@ def sheet_figure(result: Result, project: str, *, lang: str = "vi") -> Figure:
             fig.text(0.60, y, label, fontsize=8, va="top")
             fig.text(0.94, y, _ha(float(m2), lang, 4), fontsize=8, va="top", ha="right")
             y -= 0.0135 * (label.count("\n") + 1) + 0.003
-        fig.text(0.06, 0.035, printing.wrap_to_width(f"{t['note']}: {data_note(result, lang)}", W * 0.88, 7), fontsize=7, color="#444444",
+        fig.text(0.06, 0.035, printing.wrap_to_width(f"{t['note']}: {datadata_note(result, lang)}", W * 0.88, 7), fontsize=7, color="#444444",
                  va="bottom")
     return fig
