@@ -12,8 +12,8 @@ from PIL import Image
 from pypdf import PdfReader
 from shapely.geometry import box
 
-from landplan import run
-from landplan.exports import PAPERS, map_figure, nice_length_m
+from landplan import atlas, printing, run
+from landplan.exports import PAPERS, map_figure, nice_length_m, report_figure
 from tests.conftest import CRS, SCENARIO, at, tiny_layers, write_tiny
 
 
@@ -33,8 +33,15 @@ def test_every_export_written(sample_out: Path, sample_result):
         for paper in PAPERS:
             for fmt in ("png", "svg", "pdf"):
                 assert f"{stem}_{paper}.{fmt}" in names
+        for fmt in ("png", "svg", "pdf"):
+            assert f"figure_{stem.replace('project_', '')}.{fmt}" in names  # report figures
     for p in sample_result.scenario.projects:
         assert f"sheet_{p.id}.pdf" in names
+    pages = atlas.atlas_pages(sample_result)
+    strips = {p.name for p in (sample_out / "exports" / "atlas").iterdir()}
+    for pid, plist in pages.items():
+        assert f"strip_{pid}.pdf" in strips and len(PdfReader(sample_out / "exports" / "atlas" / f"strip_{pid}.pdf").pages) == len(plist)
+        assert {f"strip_{pid}_p{p.number:03d}.png" for p in plist} <= strips
 
 
 @pytest.mark.parametrize(("paper", "size_px"), [("A4", (3507, 2480)), ("A3", (4960, 3507))])
@@ -50,30 +57,106 @@ def test_pdf_text_has_title_legend_scale_and_note(sample_out: Path, sample_resul
     assert "Tổng quan đất thu hồi các dự án" in text
     for name in ("LUC – Đất chuyên trồng lúa", "LUK – Đất trồng lúa còn lại", "Đường Vành đai phía Tây", "Ranh giới hành chính"):
         assert name in text
-    assert "2.5 km" in text  # the scale bar's label
+    assert "Tỷ lệ 1:" in text and " km" in text  # the scale bar's ratio and label
     assert "EPSG:5897" in text and "can_tho_sample.gpkg" in text
-    assert "Bình Thủy" in text  # administrative labels
+    assert "Xã Giai Xuân" in text and "Phường Thới Long" in text  # labels of the current units (wards), not the abolished districts
 
 
 def test_project_sheet_has_key_figures(sample_out: Path, sample_result):
     a = sample_result.approvals.set_index("project").loc["dt921"]
     text = _pdf_text(sample_out / "exports" / "sheet_dt921.pdf")
     assert "Đường tỉnh 921" in text and "Số liệu chính" in text
-    assert f"{a['rice_ha']:,.2f}" in text and f"{a['rice_luc_m2'] / 1e4:,.2f}" in text
-    assert f"{int(a['parcels_affected']):,}" in text
-    assert "22.38" in text  # declared
+    assert printing.fmt_number(a["rice_ha"], 2) in text and printing.fmt_number(a["rice_luc_m2"] / 1e4, 2) in text
+    assert printing.fmt_number(int(a["parcels_affected"]), 0) in text
+    assert "22,38" in text  # declared, written the Vietnamese way
     assert "HĐND thành phố" in text
 
 
-def test_scale_bar_matches_map_coordinates(sample_result):
-    fig, facts = map_figure(sample_result, project="vanh_dai_tay", paper="A4")
+def test_scale_ratio_is_the_printed_scale(sample_result):
+    for make in (lambda: map_figure(sample_result, project="vanh_dai_tay", paper="A4"), lambda: report_figure(sample_result)):
+        fig, facts = make()
+        ax = fig.axes[0]
+        assert printing.map_scale(ax) == pytest.approx(facts["scale"], rel=1e-9)  # metres on the ground per metre of paper
+        assert facts["scale"] == printing.nice_scale(facts["scale"])  # a round ratio
+        assert facts["ratio"] == f"Tỷ lệ {printing.fmt_scale(facts['scale'])}"
+        xmin, _, xmax, _ = facts["extent"]
+        assert facts["scale_m"] == nice_length_m(xmax - xmin) and facts["scale_m"] <= (xmax - xmin) / 5
+        bars = [p for p in ax.patches if (p.get_gid() or "").startswith("scalebar-")]
+        assert sum(p.get_width() for p in bars) == pytest.approx(facts["scale_m"])  # drawn in metres of the map
+
+
+def test_inset_hides_no_data(sample_result):
+    placed = 0
+    for project in [None, *[p.id for p in sample_result.scenario.projects]]:
+        for fig, facts in (map_figure(sample_result, project=project, paper="A4"), report_figure(sample_result, project=project)):
+            if facts["inset_box"] is None:  # no free corner: the inset is beside the map
+                assert any(a not in (fig.axes[0], *fig.axes[0].child_axes) for a in fig.axes if a.get_xlim() != (0.0, 1.0))
+                continue
+            placed += 1
+            assert not box(*facts["inset_box"]).intersects(facts["data"])
+            inset = fig.axes[0].child_axes[0]
+            fig.canvas.draw()
+            bb = inset.get_window_extent()
+            inv = fig.axes[0].transData.inverted()
+            (x0, y0), (x1, y1) = inv.transform([(bb.x0, bb.y0), (bb.x1, bb.y1)])
+            assert not box(x0, y0, x1, y1).intersects(facts["data"])  # where it is actually drawn
+    assert placed >= 5
+
+
+def _long_title_world(tmp_path: Path) -> Path:
+    name = "Dự án " + " ".join(["đường nối khu công nghiệp với cảng và trung tâm logistics vùng đồng bằng sông Cửu Long"] * 3)
+    text = SCENARIO.replace('name = "Đường Đông – Tây"', f'name = "{name}"')
+    return write_tiny(tmp_path, scenario=text)
+
+
+def test_long_title_wraps_inside_the_page(tmp_path: Path):
+    r = run(_long_title_world(tmp_path))
+    for fig, facts in (map_figure(r, project="east_west", paper="A4"), report_figure(r, project="east_west")):
+        fig.canvas.draw()
+        title = facts["title"].get_window_extent()
+        page = fig.bbox
+        assert "\n" in facts["title"].get_text()
+        assert page.x0 <= title.x0 and title.x1 <= page.x1 and title.y1 <= page.y1
+        assert title.y0 >= fig.axes[0].get_window_extent().y1  # above the map, not on it
+
+
+def test_report_figure_fits_a_text_column_with_legible_text(sample_result):
+    from matplotlib.text import Text
+
+    fig, facts = report_figure(sample_result, project="vanh_dai_tay")
+    assert fig.get_figwidth() * 25.4 == pytest.approx(160.0) and fig.get_figheight() > fig.get_figwidth() * 0.6
     fig.canvas.draw()
-    info = facts["scalebar"].info
-    metres = info.value * (1000 if info.units == "km" else 1)
-    assert metres == facts["scale_m"]
-    assert info.length_px == pytest.approx(metres, rel=1e-9)  # drawn in data units: metres of the working CRS
-    xmin, _, xmax, _ = facts["extent"]
-    assert facts["scale_m"] == nice_length_m(xmax - xmin) and facts["scale_m"] <= (xmax - xmin) / 5
+    texts = [t for t in fig.findobj(Text) if t.get_text().strip() and t.get_visible()]
+    assert texts and min(t.get_fontsize() for t in texts) >= printing.MIN_FONT_PT
+    legend = fig.legends[0].get_window_extent()
+    assert legend.y1 <= fig.axes[0].get_window_extent().y0 + 1  # legend below the map
+    assert fig.bbox.x0 <= legend.x0 and legend.x1 <= fig.bbox.x1 + 1 and legend.y0 >= 0
+
+
+def test_labels_follow_the_scenario_admin_layer(sample_scenario, tmp_path: Path):
+    from landplan.scenario import load_scenario
+
+    text = sample_scenario.read_text(encoding="utf-8") + '\n[outputs]\nadmin_labels = "district"\ngrid = true\n'
+    path = sample_scenario.parent / "by_district.toml"
+    path.write_text(text, encoding="utf-8")
+    r = run(load_scenario(path))
+    fig, facts = report_figure(r)
+    fig.savefig(tmp_path / "f.pdf")
+    pdf = PdfReader(tmp_path / "f.pdf").pages[0].extract_text()
+    assert facts["label_layer"] == "district" and "Bình Thủy" in pdf and "Phường " not in pdf and "Xã " not in pdf
+    assert "Lưới tọa độ VN-2000" in pdf  # the grid asked for in [outputs]
+    bad = path.with_name("bad.toml")
+    bad.write_text(sample_scenario.read_text(encoding="utf-8") + '\n[outputs]\nadmin_labels = "province"\nstrip_scale = 3000\n',
+                   encoding="utf-8")
+    from landplan.errors import ScenarioError
+
+    with pytest.raises(ScenarioError, match=r"(?s)outputs.admin_labels: .*district, ward.*outputs.strip_scale"):
+        load_scenario(bad)
+
+
+def test_vietnamese_numbers():
+    assert printing.fmt_number(1234567.891, 2) == "1.234.567,89" and printing.fmt_number(1234567.891, 2, "en") == "1,234,567.89"
+    assert printing.fmt_scale(2000) == "1:2.000" and printing.nice_scale(1999.9) == 2000 and printing.nice_scale(2000.1) == 2500
 
 
 def test_workbook_matches_summary_csv(sample_out: Path):
