@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import itertools
 import math
 from pathlib import Path
 
@@ -120,7 +121,7 @@ def test_pages_follow_a_bent_corridor_and_cover_its_footprint():
     assert shapely.difference(fp, union).area < 1e-6  # every square metre of the corridor is on a page
     assert [p.number for p in pages] == list(range(1, len(pages) + 1)) and all(p.total == len(pages) for p in pages)
     ch = [p.chainage_m for p in pages]
-    assert ch[0][0] == 0 and ch[-1][1] == pytest.approx(line.length) and all(a[1] == pytest.approx(b[0]) for a, b in zip(ch, ch[1:]))
+    assert ch[0][0] == 0 and ch[-1][1] == pytest.approx(line.length) and all(a[1] == pytest.approx(b[0]) for a, b in itertools.pairwise(ch))
     assert pages[0].angle_deg == pytest.approx(0.0) and pages[-1].angle_deg == pytest.approx(math.degrees(math.atan2(3500, 200)), abs=1)
     for p in pages:  # each page's stretch of centreline runs left to right inside its frame
         a, b = p.chainage_m

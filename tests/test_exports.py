@@ -123,7 +123,7 @@ def test_long_title_wraps_inside_the_page(tmp_path: Path):
 def test_report_figure_fits_a_text_column_with_legible_text(sample_result):
     from matplotlib.text import Text
 
-    fig, facts = report_figure(sample_result, project="vanh_dai_tay")
+    fig, _ = report_figure(sample_result, project="vanh_dai_tay")
     assert fig.get_figwidth() * 25.4 == pytest.approx(160.0) and fig.get_figheight() > fig.get_figwidth() * 0.6
     fig.canvas.draw()
     texts = [t for t in fig.findobj(Text) if t.get_text().strip() and t.get_visible()]

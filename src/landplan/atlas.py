@@ -111,7 +111,7 @@ def chainage_label(m: float) -> str:
     >>> chainage_label(0), chainage_label(1520.4), chainage_label(999.6)
     ('Km0+000', 'Km1+520', 'Km1+000')
     """
-    whole = int(round(m))
+    whole = round(m)
     return f"Km{whole // 1000}+{whole % 1000:03d}"
 
 
@@ -200,7 +200,7 @@ def strip_pages(parts: list[LineString], footprint: shapely.Geometry, *, project
                 s1 = min(s0 + chunk, length)
                 p0 = np.asarray(line.interpolate(s0).coords[0])
                 p1 = np.asarray(line.interpolate(s1).coords[0])
-                sub = substring(line, s0, s1)
+                sub = LineString(shapely.get_coordinates(substring(line, s0, s1))) if s1 - s0 > 1e-6 else line
                 centre = (p0 + p1) / 2 if s1 - s0 > 1e-6 else p0
                 angle = math.degrees(math.atan2(p1[1] - p0[1], p1[0] - p0[0])) if s1 - s0 > 1e-6 else 0.0
                 if _fits(sub, centre, angle, w - 2 * OVERLAP * w / 2, h, half_width_m) or chunk <= w * 0.1:
@@ -243,7 +243,7 @@ def sheet_page(footprint: shapely.Geometry, *, project: str, map_mm: tuple[float
     """
     best: tuple[float, float, tuple[float, float]] | None = None
     rect = shapely.minimum_rotated_rectangle(footprint)
-    xy = np.asarray(rect.exterior.coords)[:4] if rect.geom_type == "Polygon" else np.zeros((4, 2))
+    xy = shapely.get_coordinates(rect)[:4] if rect.geom_type == "Polygon" else np.zeros((4, 2))
     edge = xy[1] - xy[0]
     candidates = [0.0, _upright(math.degrees(math.atan2(edge[1], edge[0]))), _upright(math.degrees(math.atan2(edge[1], edge[0])) + 90)]
     for angle in candidates:
@@ -312,7 +312,8 @@ class _Canvas:
     """One project's atlas figure: static layers built once, then moved, subset and relabelled per page."""
 
     def __init__(self, result: Result, project: ProjectSpec, pages: list[Page], *, lang: str) -> None:
-        from matplotlib.patches import Patch, Polygon as MplPolygon, Rectangle
+        from matplotlib.patches import Patch, Rectangle
+        from matplotlib.patches import Polygon as MplPolygon
         from matplotlib.transforms import Affine2D
 
         self.result, self.project, self.pages, self.lang = result, project, pages, lang
@@ -458,7 +459,7 @@ class _Canvas:
             a.remove()
         self.page_artists = []
         a = math.radians(page.angle_deg)
-        self.rot.set(Affine2D().translate(-page.centre[0], -page.centre[1]).rotate(-a))
+        self.rot.set_matrix(Affine2D().translate(-page.centre[0], -page.centre[1]).rotate(-a).get_matrix())
         win = page.window()
         for coll, paths, colors, name in self.layers:
             tree = self.__dict__["_trees"].get(name)
@@ -495,11 +496,11 @@ class _Canvas:
             dd = math.radians(d - page.angle_deg)
             nx, ny = -math.sin(dd), math.cos(dd)
             major = abs(ch / 1000 - round(ch / 1000)) < 1e-9
-            k = tick_mm * (1.8 if major else 1.0)
-            segs.append([(lx - nx * k, ly - ny * k), (lx + nx * k, ly + ny * k)])
+            half = tick_mm * (1.8 if major else 1.0)
+            segs.append([(lx - nx * half, ly - ny * half), (lx + nx * half, ly + ny * half)])
             rot = math.degrees(math.atan2(ny, nx))
             rot = rot - 180 if rot > 90 else rot + 180 if rot < -90 else rot
-            self.page_artists.append(ax.text(lx + nx * k * 1.15, ly + ny * k * 1.15, chainage_label(ch), fontsize=7,
+            self.page_artists.append(ax.text(lx + nx * half * 1.15, ly + ny * half * 1.15, chainage_label(ch), fontsize=7,
                                              fontweight="bold" if major else "normal", color="#c0392b", rotation=rot,
                                              rotation_mode="anchor", ha="left", va="center", zorder=10, clip_on=True))
         self.tick_coll.set_segments(segs)
@@ -508,8 +509,9 @@ class _Canvas:
         # texts and key map
         self.page_text.set_text(t["page"].format(n=page.number, total=page.total))
         ratio = t["scale"].format(ratio=printing.fmt_scale(page.scale, self.lang))
-        ch = page.chainage_m
-        self.sub_text.set_text(ratio + (f" · {t['chainage'].format(a=chainage_label(ch[0]), b=chainage_label(ch[1]))}" if ch else ""))
+        stretch = page.chainage_m
+        self.sub_text.set_text(ratio + (f" · {t['chainage'].format(a=chainage_label(stretch[0]), b=chainage_label(stretch[1]))}"
+                                        if stretch else ""))
         self.key_patch.set_xy(np.asarray(win.exterior.coords))
         c = win.centroid
         self.key_label.set_position((c.x, c.y))

@@ -133,8 +133,8 @@ def draw_map(ax: Axes, result: Result, *, project: str | None = None, lang: str 
     colors = project_colors([(p.id, p.hub) for p in result.scenario.projects])
     x0, y0, x1, y1 = _data_extent(result, project)
     pos = ax.get_position()
-    w_paper = pos.width * ax.figure.get_figwidth() * MM_PER_INCH / 1000.0
-    h_paper = pos.height * ax.figure.get_figheight() * MM_PER_INCH / 1000.0
+    w_paper = pos.width * printing.fig_of(ax).get_figwidth() * MM_PER_INCH / 1000.0
+    h_paper = pos.height * printing.fig_of(ax).get_figheight() * MM_PER_INCH / 1000.0
     scale = printing.nice_scale(max((x1 - x0) / w_paper, (y1 - y0) / h_paper))
     extent = printing.set_extent_at_scale(ax, (x0 + x1) / 2, (y0 + y1) / 2, scale)
     ax.set_xticks([])
@@ -302,7 +302,7 @@ def map_figure(result: Result, *, project: str | None = None, lang: str = "vi", 
         lax.axis("off")
         lax.legend(handles=facts["handles"], loc="upper left", fontsize=7.5, title=_t(lang)["legend"], title_fontsize=9, frameon=False)
         if facts["inset_box"] is None and facts["data"] is not None:
-            key, units = label_units(result)
+            _, units = label_units(result)
             if units is not None and len(units):
                 iax = fig.add_axes((0.76, 0.09, 0.21, 0.25))
                 draw_inset(iax, shapely.union_all(np.asarray(units.geometry.values)), facts["extent"], units)
@@ -315,7 +315,7 @@ def _legend_height_mm(handles: list[Any], lang: str, width_mm: float, **kwargs: 
     """The printed height of a legend of ``handles`` (measured on a scratch figure)."""
     fig = printing.new_figure(width_mm, 300)
     leg = fig.legend(handles=handles, loc="upper left", title=_t(lang)["legend"], **kwargs)
-    bbox = leg.get_window_extent(fig.canvas.get_renderer())
+    bbox = leg.get_window_extent(fig.canvas.get_renderer())  # type: ignore[attr-defined]
     return float(bbox.height / fig.dpi * MM_PER_INCH)
 
 

@@ -15,7 +15,7 @@ import tempfile
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, cast
 
 import numpy as np
 import shapely
@@ -115,6 +115,11 @@ def _register_font() -> None:
             _REGISTERED.add(path)
 
 
+def fig_of(ax: Axes) -> Figure:
+    """The (root) figure an axes is drawn on."""
+    return cast("Figure", ax.figure)
+
+
 def rc() -> dict[str, Any]:
     """matplotlib settings of every static map (fonts embedded as TrueType, SVG text as outlines)."""
     _register_font()
@@ -127,7 +132,7 @@ def drawing() -> Iterator[None]:
     """Draw with landplan's settings on the Agg canvas, restoring matplotlib's settings after."""
     import matplotlib.pyplot as plt
 
-    with plt.rc_context(rc()):
+    with plt.rc_context(rc()):  # type: ignore[arg-type]
         yield
 
 
@@ -303,15 +308,15 @@ def lines(ax: Axes, geoms: np.ndarray | Sequence[Any], *, color: Any = "black", 
 def map_scale(ax: Axes) -> float:
     """The scale denominator at which ``ax`` prints: ground metres per metre of paper along x."""
     x0, x1 = ax.get_xlim()
-    width_m_paper = ax.get_position().width * ax.figure.get_figwidth() * MM_PER_INCH / 1000.0
+    width_m_paper = ax.get_position().width * fig_of(ax).get_figwidth() * MM_PER_INCH / 1000.0
     return abs(x1 - x0) / width_m_paper
 
 
 def set_extent_at_scale(ax: Axes, cx: float, cy: float, scale: float) -> tuple[float, float, float, float]:
     """Centre ``ax`` on (cx, cy) at exactly 1:``scale`` for its size on paper; return the extent."""
     pos = ax.get_position()
-    w_m = pos.width * ax.figure.get_figwidth() * MM_PER_INCH / 1000.0 * scale
-    h_m = pos.height * ax.figure.get_figheight() * MM_PER_INCH / 1000.0 * scale
+    w_m = pos.width * fig_of(ax).get_figwidth() * MM_PER_INCH / 1000.0 * scale
+    h_m = pos.height * fig_of(ax).get_figheight() * MM_PER_INCH / 1000.0 * scale
     ext = (cx - w_m / 2, cy - h_m / 2, cx + w_m / 2, cy + h_m / 2)
     ax.set_xlim(ext[0], ext[2])
     ax.set_ylim(ext[1], ext[3])
@@ -372,7 +377,7 @@ def north_arrow(ax: Axes, *, rotation_deg: float = 0.0, xy: tuple[float, float] 
     from matplotlib.patches import Polygon as MplPolygon
     from matplotlib.transforms import Affine2D
 
-    fig = ax.figure
+    fig = fig_of(ax)
     pos = ax.get_position()
     ax_in = (pos.x0 + xy[0] * pos.width) * fig.get_figwidth(), (pos.y0 + xy[1] * pos.height) * fig.get_figheight()
     s = size_mm / MM_PER_INCH / 2
@@ -405,7 +410,7 @@ def coordinate_grid(ax: Axes, *, extent: tuple[float, float, float, float], crs_
     step = step_m or grid_step_m(x1 - x0)
     xs = np.arange(math.ceil(x0 / step) * step, x1, step)
     ys = np.arange(math.ceil(y0 / step) * step, y1, step)
-    kw = {"color": "#7f7f7f", "linewidth": 0.3, "zorder": 1.5}
+    kw: dict[str, Any] = {"color": "#7f7f7f", "linewidth": 0.3, "zorder": 1.5}
     for x in xs:
         ax.plot([x, x], [y0, y1], **kw)
         ax.text(x, y1, f"{x:.0f}", ha="center", va="bottom", fontsize=fontsize, color="#555555", clip_on=False)
