@@ -162,8 +162,8 @@ def test_vietnamese_numbers():
 def test_workbook_matches_summary_csv(sample_out: Path):
     summary = pd.read_csv(sample_out / "summary.csv", encoding="utf-8-sig")
     wb = openpyxl.load_workbook(sample_out / "landplan.xlsx")
-    assert wb.sheetnames == ["Tổng hợp", "Tổng các dự án", "Thửa bị ảnh hưởng", "Phê duyệt", "Chồng lấn",
-                             "Lớp phủ (raster)", "So sánh thửa – raster"]
+    assert wb.sheetnames == ["Kịch bản", "Theo Quận, huyện", "Theo Phường, xã (từ 1-7-2025)", "Tổng hợp", "Tổng các dự án",
+                             "Thửa bị ảnh hưởng", "Phê duyệt", "Chồng lấn", "Lớp phủ (raster)", "So sánh thửa – raster"]
     ws = wb["Tổng hợp"]
     header = [c.value for c in ws[1]]
     assert header[:4] == ["Mã dự án", "Dự án", "Cấp hành chính", "Đơn vị hành chính"] and "Diện tích (m²)" in header
@@ -172,9 +172,85 @@ def test_workbook_matches_summary_csv(sample_out: Path):
     # the same numbers (the CSV's rounded to 0.01 m² by the rounding rule)
     assert values == pytest.approx(summary["area_m2"].tolist(), rel=0, abs=0.005)
     assert ws.freeze_panes == "A2"
-    assert ws.cell(row=2, column=col + 1).number_format == "#,##0.00"
-    assert ws.cell(row=2, column=header.index("Diện tích (ha)") + 1).number_format == "#,##0.0000"
+    assert ws.cell(row=2, column=col + 1).number_format == "[$-42A]#,##0.00"  # Vietnamese number format: 1.234,56
+    assert ws.cell(row=2, column=header.index("Diện tích (ha)") + 1).number_format == "[$-42A]#,##0.0000"
     assert ws.column_dimensions["B"].width >= 20  # names fit
+
+
+def _pivot(ws) -> tuple[list[str], list[tuple]]:
+    rows = list(ws.iter_rows(values_only=True))
+    return list(rows[1]), rows[2:]
+
+
+def test_pivot_sheets_total_to_the_tables(sample_out: Path, sample_result):
+    """Units as rows, land-use groups as columns, one sheet per admin layer; totals equal totals.csv and summary.csv."""
+    from landplan.landuse import GROUP_NAMES
+    from landplan.tables import GROUP_ORDER
+
+    totals = pd.read_csv(sample_out / "totals.csv", encoding="utf-8-sig", keep_default_na=False).set_index("landuse")
+    summary = pd.read_csv(sample_out / "summary.csv", encoding="utf-8-sig")
+    wb = openpyxl.load_workbook(sample_out / "landplan.xlsx")
+    names = {p.id: p.name("vi") for p in sample_result.scenario.projects}
+    groups = [GROUP_NAMES[g][0] for g in GROUP_ORDER]
+    for key, sheet in (("district", "Theo Quận, huyện"), ("ward", "Theo Phường, xã (từ 1-7-2025)")):
+        ws = wb[sheet]
+        header, rows = _pivot(ws)
+        assert header == ["Dự án", "Đơn vị hành chính", *groups, "Tổng cộng"]
+        units = set(sample_result.admin[key]["admin_unit"]) | {"(ngoài ranh giới hành chính)"}
+        body = [r for r in rows if r[1] not in ("Cộng", None)]
+        assert {r[1] for r in body} <= units  # this layer's units only, never the other layer's
+        for r in rows:
+            assert r[-1] == pytest.approx(sum(r[2:-1]), rel=1e-12)  # totals column
+        mine = summary[summary["admin_layer"] == key]
+        for pid, name in names.items():
+            sub = next(r for r in rows if r[0] == name and r[1] == "Cộng")
+            assert sub[-1] == pytest.approx(mine.loc[mine["project"] == pid, "area_m2"].sum() / 1e4, rel=1e-12)
+            unit_rows = [r for r in body if r[0] == name]
+            assert sub[-1] == pytest.approx(sum(r[-1] for r in unit_rows), rel=1e-12)
+        summed = next(r for r in rows if r[0] == "Cộng các dự án (mỗi dự án tính riêng)")
+        once = next(r for r in rows if r[0] == "Tổng cộng các dự án (đất chồng lấn tính một lần)")
+        assert summed[-1] == pytest.approx(float(totals.loc["TOTAL", "sum_over_projects_m2"]) / 1e4, rel=1e-12)
+        assert once[-1] == pytest.approx(float(totals.loc["TOTAL", "area_m2"]) / 1e4, rel=1e-12)
+        assert once[2] == pytest.approx(float(totals.loc["RICE", "area_m2"]) / 1e4, rel=1e-12)  # rice column
+        by_group = totals.drop(index=["RICE", "TOTAL"]).groupby("landuse_group")["area_m2"].sum() / 1e4
+        assert list(once[2:-1]) == pytest.approx([by_group.get(g, 0.0) for g in GROUP_ORDER], rel=1e-12, abs=1e-12)
+        assert ws.print_title_rows == "$1:$2" and ws.page_setup.orientation == "landscape" and ws.page_setup.fitToWidth == 1
+        assert ws.page_setup.paperSize == 9 and ws.sheet_properties.pageSetUpPr.fitToPage
+
+
+#: English words that must not appear in a Vietnamese workbook's values.
+ENGLISH = {"true", "false", "yes", "no", "rice", "district", "ward", "total", "project", "parcel", "parcels", "other", "residential",
+           "infrastructure", "water", "agriculture", "agricultural", "band", "level", "small", "narrow", "none", "nan", "land", "area",
+           "approval", "hub", "overlap", "summary", "sum", "subtotal", "remnant", "unit", "group", "taken", "declared"}
+
+
+def test_no_english_word_in_a_vietnamese_workbook(sample_out: Path, sample_result):
+    import re
+
+    sc = sample_result.scenario
+    # the user's own identifiers (files, layers, columns, filters, ids) are quoted as they are
+    own = {str(sc.path), *(str(p) for p in sc.input_files()), sc.parcels.id_column, sc.parcels.landuse_column}
+    for ref in [sc.parcels.source, *(a.source for a in sc.admin), *(p.source for p in sc.projects)]:
+        own |= {ref.label(), f"[{ref.where}]" if ref.where else ""}
+    wb = openpyxl.load_workbook(sample_out / "landplan.xlsx")
+    found = set()
+    for ws in wb:
+        for row in ws.iter_rows(values_only=True):
+            for v in row:
+                assert not isinstance(v, bool), f"{ws.title}: a bare {v} instead of Có/Không"
+                if isinstance(v, str):
+                    for ident in sorted(own, key=len, reverse=True):
+                        if ident:
+                            v = v.replace(ident, " ")
+                    found |= {w for w in re.findall(r"\b\w+\b", v) if w.lower() in ENGLISH}
+    assert not found, f"English words in the Vietnamese workbook: {sorted(found)}"
+    ws = wb["Phê duyệt"]
+    header = [c.value for c in ws[1]]
+    assert next(r[header.index("Mức")] for r in ws.iter_rows(min_row=2, values_only=True)) == "Mức 2: từ 10 ha đến dưới 500 ha đất lúa"
+    assert {r[header.index("Trung tâm nông nghiệp")] for r in ws.iter_rows(min_row=2, values_only=True)} == {"Có", "Không"}
+    scen = {r[0]: r[1] for r in wb["Kịch bản"].iter_rows(min_row=2, values_only=True)}
+    assert "EPSG:5897" in scen["Hệ tọa độ làm việc"] and scen["Ngày lập"] and "Nghị định 112/2024/NĐ-CP" in " ".join(scen)
+    assert scen["Bộ quy tắc phê duyệt"] == sc.rules.approval_ruleset
 
 
 def test_workbook_in_english_and_formula_injection(tmp_path: Path):
@@ -183,7 +259,9 @@ def test_workbook_in_english_and_formula_injection(tmp_path: Path):
     r = run(write_tiny(tmp_path, layers))
     out = r.write(tmp_path / "out", lang="en", exports=False)
     wb = openpyxl.load_workbook(out / "landplan.xlsx")
-    assert wb.sheetnames[0] == "Summary"
+    assert wb.sheetnames[:3] == ["Scenario", "By district", "Summary"]
+    assert wb["Summary"].cell(row=2, column=wb["Summary"].max_column).number_format == "#,##0.0000"  # no Vietnamese locale in English
+    assert {r[-1] for r in wb["Summary"].iter_rows(min_row=2, max_col=8, values_only=True)} <= {"Yes", "No"}
     ws = wb["Affected parcels"]
     header = [c.value for c in ws[1]]
     owners = [r[header.index("Land user")] for r in ws.iter_rows(min_row=2)]
