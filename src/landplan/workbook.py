@@ -359,7 +359,7 @@ def write_workbook(result: Result, path: Path, *, lang: str = "vi") -> Path:
                 longest = int(values.astype(str).str.len().max()) if len(values) else 0
             else:
                 longest = 14
-            ws.column_dimensions[get_column_letter(j)].width = min(max(10, len(headers[j - 1]) // 2 + 2, longest + 2), 60)
+            ws.column_dimensions[get_column_letter(j)].width = min(max(10, len(str(headers[j - 1])) // 2 + 2, longest + 2), 60)
         ws.freeze_panes = "A2"
         _print_setup(ws, "1:1")
         if len(df):
