@@ -288,20 +288,22 @@ def atlas_pages(result: Result, *, scale: float | None = None) -> dict[str, list
     return {p.id: project_pages(result, p, scale=scale) for p in result.scenario.projects}
 
 
-def pages_frame(pages: dict[str, list[Page]], crs: Any, *, lang: str = "vi") -> gpd.GeoDataFrame:
-    """The pages as polygons (the QGIS atlas's coverage layer): project, page, total, angle, scale, chainage."""
+def pages_frame(pages: dict[str, list[Page]], crs: Any, *, lang: str = "vi", names: dict[str, str] | None = None) -> gpd.GeoDataFrame:
+    """The pages as polygons (the QGIS atlas's coverage layer): project, its name, page, total, angle, scale,
+    chainage and a label (``Tờ 3/25 · Km1+504 – Km2+256``)."""
+    names = names or {}
     rows = []
     for pid, plist in pages.items():
         for p in plist:
             ch = p.chainage_m
             rows.append({
-                "project": pid, "page": p.number, "pages": p.total, "angle_deg": p.angle_deg, "scale": p.scale,
+                "project": pid, "name": names.get(pid, pid), "page": p.number, "pages": p.total, "angle_deg": p.angle_deg, "scale": p.scale,
                 "chainage_from_m": ch[0] if ch else None, "chainage_to_m": ch[1] if ch else None,
                 "label": TEXT[lang]["page"].format(n=p.number, total=p.total)
                 + (f" · {chainage_label(ch[0])} – {chainage_label(ch[1])}" if ch else ""),
                 "geometry": p.window(),
             })
-    cols = ["project", "page", "pages", "angle_deg", "scale", "chainage_from_m", "chainage_to_m", "label", "geometry"]
+    cols = ["project", "name", "page", "pages", "angle_deg", "scale", "chainage_from_m", "chainage_to_m", "label", "geometry"]
     return gpd.GeoDataFrame(rows, columns=cols, geometry="geometry", crs=crs)
 
 

@@ -99,10 +99,18 @@ def _write_gpkg(result: Result, path: Path, lang: str, pages: gpd.GeoDataFrame |
         pyogrio.write_dataframe(gdf, path, layer=name, driver="GPKG", promote_to_multi=True, geometry_type="MultiPolygon")
     projects = [(p.id, p.name(lang), p.hub) for p in result.scenario.projects]
     styles = qgis.styles_for(projects, lang)
+    names_in_order: tuple[str, ...] = qgis.LAYERS
+    atlas = None
+    if qgis.LAYER_PAGES in layers:
+        styles[qgis.LAYER_PAGES] = qgis.qml_pages(lang)
+        names_in_order = (qgis.LAYER_PAGES, *qgis.LAYERS)
+        first = layers[qgis.LAYER_PAGES].iloc[0]
+        c = first.geometry.centroid
+        atlas = qgis.AtlasLayout(qgis.LAYER_PAGES, (float(c.x), float(c.y)), float(first["scale"]))
     qgis.write_layer_styles(path, styles)
     x0, y0, x1, y1 = (float(v) for v in result.footprints.total_bounds)
-    qgis.write_project(path.parent / "landplan.qgs", f"./{path.name}", qgis.LAYERS, result.scenario.crs, styles,
-                       result.scenario.name, lang=lang, extent=(x0, y0, x1, y1))
+    qgis.write_project(path.parent / "landplan.qgs", f"./{path.name}", names_in_order, result.scenario.crs, styles,
+                       result.scenario.name, lang=lang, extent=(x0, y0, x1, y1), atlas=atlas)
 
 
 def _versions() -> dict[str, str]:
@@ -267,7 +275,8 @@ def write_outputs(result: Result, out: Path, *, overwrite: bool = False, lang: s
                     _write_csv(result.landcover, tmp / "landcover.csv", tol)
                     _write_csv(result.landcover_compare, tmp / "landcover_compare.csv", tol)
             with progress():
-                _write_gpkg(result, tmp / "landplan.gpkg", lang, atlas.pages_frame(pages, result.scenario.crs, lang=lang))
+                names = {p.id: p.name(lang) for p in result.scenario.projects}
+                _write_gpkg(result, tmp / "landplan.gpkg", lang, atlas.pages_frame(pages, result.scenario.crs, lang=lang, names=names))
             with progress():
                 from .workbook import write_workbook
 

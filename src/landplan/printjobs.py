@@ -154,9 +154,11 @@ class Exports:
         self.t0 = time.perf_counter()
 
     def __enter__(self) -> Exports:
+        if not self.jobs:
+            return self
         self.folder.mkdir(parents=True, exist_ok=True)
         printing.font_files()  # made once, before the workers fork
-        if self.jobs and self.processes > 0 and "fork" in multiprocessing.get_all_start_methods():
+        if self.processes > 0 and "fork" in multiprocessing.get_all_start_methods():
             _SHARED.result, _SHARED.folder, _SHARED.lang, _SHARED.pages = self.result, self.folder, self.lang, self.pages
             self.pool = ProcessPoolExecutor(min(self.processes, len(self.jobs)), mp_context=multiprocessing.get_context("fork"))
             for job in self.jobs:
