@@ -136,6 +136,10 @@ def _admin_titles(result: Result) -> dict[str, str]:
 
 
 def _frames(result: Result, lang: str) -> dict[str, pd.DataFrame]:
+    """The tables as the CSVs hold them (areas by the one rounding rule), made readable for ``lang``."""
+    from .outputs import rounded_table
+
+    tol = result.scenario.tolerance
     w = WORDS[lang]
     names = {p.id: p.name(lang) for p in result.scenario.projects}
     lu_name = {c: landuse.name(c, lang) for c in set(result.summary["landuse"]) | set(result.totals["landuse"]) | set(result.parcels["landuse"])}
@@ -170,15 +174,15 @@ def _frames(result: Result, lang: str) -> dict[str, pd.DataFrame]:
     totals = result.totals.copy()
     totals.loc[totals["landuse"].isin(["RICE", "TOTAL"]), "landuse_group"] = ""
     frames = {
-        "summary": readable(result.summary),
-        "totals": readable(totals),
-        "parcels": readable(result.parcels),
-        "approvals": readable(approvals),
-        "overlaps": ov,
+        "summary": readable(rounded_table(result.summary, tol)),
+        "totals": readable(rounded_table(totals, tol)),
+        "parcels": readable(rounded_table(result.parcels, tol)),
+        "approvals": readable(rounded_table(approvals, tol)),
+        "overlaps": rounded_table(ov, tol),
     }
     if result.landcover is not None and result.landcover_compare is not None:
-        frames["landcover"] = readable(result.landcover)
-        frames["landcover_compare"] = readable(result.landcover_compare)
+        frames["landcover"] = readable(rounded_table(result.landcover, tol))
+        frames["landcover_compare"] = readable(rounded_table(result.landcover_compare, tol))
     return frames
 
 
