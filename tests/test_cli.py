@@ -82,7 +82,9 @@ def test_exports_option_chooses_and_progress_is_shown(tiny_scenario: Path, tmp_p
     out = tmp_path / "none"
     assert main(["-q", "run", str(tiny_scenario), "--out", str(out), "--exports", "none"]) == 0
     assert not (out / "exports").exists()
-    assert main(["-q", "run", str(tiny_scenario), "--out", str(out), "--exports", "some"]) == 2
+    with pytest.raises(SystemExit) as exc:
+        main(["-q", "run", str(tiny_scenario), "--out", str(out), "--exports", "some"])
+    assert exc.value.code == 2 and "choose from 'none', 'figures', 'atlas', 'all'" in capsys.readouterr().err
 
 
 def test_overwrite_guard_keeps_user_files(tiny_scenario: Path, tmp_path: Path, capsys):
