@@ -52,7 +52,7 @@ TEXT: dict[str, dict[str, str]] = {
         "title": "Bình đồ thu hồi đất – {name}", "sheet": "Sơ đồ thu hồi đất – {name}", "page": "Tờ {n}/{total}",
         "chainage": "Lý trình {a} – {b}", "scale": "Tỷ lệ {ratio}", "units": "Đơn vị hành chính: {names}",
         "key": "Sơ đồ vị trí tờ", "legend": "Chú giải", "taken": "Phần đất thu hồi ({code})", "rest": "Phần còn lại của thửa",
-        "bad": "Thửa có phần còn lại dưới mức tối thiểu", "footprint": "Ranh giới thu hồi của dự án",
+        "bad": "Phần còn lại dưới mức tối thiểu", "footprint": "Ranh giới thu hồi của dự án",
         "centre": "Tim tuyến, cọc lý trình (100 m)", "admin": "Ranh giới hành chính", "other": "Dự án khác",
         "crs": "Hệ tọa độ {crs}", "made": "Lập bằng landplan {version}", "ids": "Số hiệu thửa ghi trên thửa",
     },
@@ -60,7 +60,7 @@ TEXT: dict[str, dict[str, str]] = {
         "title": "Strip map of land taken – {name}", "sheet": "Map of land taken – {name}", "page": "Sheet {n} of {total}",
         "chainage": "Chainage {a} – {b}", "scale": "Scale {ratio}", "units": "Administrative units: {names}",
         "key": "Key map", "legend": "Legend", "taken": "Land taken ({code})", "rest": "Rest of the parcel",
-        "bad": "Parcel with a remnant below a minimum", "footprint": "Project acquisition boundary",
+        "bad": "Remaining piece below a minimum", "footprint": "Project acquisition boundary",
         "centre": "Centreline, chainage pegs (100 m)", "admin": "Administrative boundary", "other": "Other project",
         "crs": "Coordinate system {crs}", "made": "Made with landplan {version}", "ids": "Parcel ids written on the parcels",
     },
@@ -340,8 +340,6 @@ class _Canvas:
 
         parcels = view.affected
         pieces = view.pieces
-        rows = view.parcels
-        flagged = set(rows.loc[rows["remnant_flag"] != "", "parcel_id"])
         self.parcel_geoms = np.asarray(parcels.geometry.values)
         self.parcel_ids = parcels["parcel_id"].astype(str).to_numpy()
         self.parcel_tree = shapely.STRtree(self.parcel_geoms)
@@ -349,15 +347,15 @@ class _Canvas:
         self.piece_tree = shapely.STRtree(self.piece_geoms)
         tint = np.array([_rgba(landuse.color(c), 0.30) for c in parcels["landuse"]]).reshape(-1, 4)
         full = np.array([_rgba(landuse.color(c), 1.0) for c in pieces["landuse"]]).reshape(-1, 4)
-        bad = np.isin(self.parcel_ids, list(flagged))
         self.layers: list[tuple[Any, list[Any], np.ndarray | None, str]] = []
         self._layer(printing.polygons(ax, self.parcel_geoms, facecolor=tint, edgecolor=PARCEL_LINE, linewidth=0.35, zorder=2,
                                       transform=tf), self.parcel_geoms, tint, "parcels")
         self._layer(printing.polygons(ax, self.piece_geoms, facecolor=full, edgecolor="#333333", linewidth=0.25, zorder=3,
                                       transform=tf), self.piece_geoms, full, "pieces")
-        bad_geoms = self.parcel_geoms[bad]
-        self._layer(printing.polygons(ax, bad_geoms, edgecolor=REMNANT_BAD, linewidth=1.0, zorder=4, transform=tf), bad_geoms, None,
-                    "bad")
+        rem = view.remnants[view.remnants["flag"] != ""]  # what remains of a parcel below a minimum
+        bad_geoms = np.asarray(rem.geometry.values)
+        self._layer(printing.polygons(ax, bad_geoms, facecolor=(0.906, 0.298, 0.235, 0.45), edgecolor=REMNANT_BAD, linewidth=0.8,
+                                      zorder=4, transform=tf), bad_geoms, None, "bad")
         others = result.footprints[result.footprints["project"] != project.id]
         other_geoms = np.asarray(others.geometry.values)
         self._layer(printing.polygons(ax, other_geoms, edgecolor="#7f7f7f", linewidth=0.8, linestyle=(0, (5, 3)), zorder=5,
@@ -427,7 +425,7 @@ class _Canvas:
         handles: list[Any] = [Patch(facecolor=landuse.color(c), edgecolor="#333333", linewidth=0.4,
                                     label=t["taken"].format(code=f"{c} – {landuse.name(c, lang)}")) for c in codes]
         handles += [Patch(facecolor=_rgba("#bbbbbb", 0.35), edgecolor=PARCEL_LINE, linewidth=0.4, label=t["rest"]),
-                    Patch(facecolor="none", edgecolor=REMNANT_BAD, linewidth=1.0, label=t["bad"]),
+                    Patch(facecolor=(0.906, 0.298, 0.235, 0.45), edgecolor=REMNANT_BAD, linewidth=0.8, label=t["bad"]),
                     Patch(facecolor="none", edgecolor=colors[project.id], linewidth=1.4, label=t["footprint"])]
         if project.kind == "centreline":
             handles.append(Patch(facecolor="none", edgecolor="#c0392b", linewidth=0.8, linestyle=(0, (6, 2, 1, 2)), label=t["centre"]))

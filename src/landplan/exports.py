@@ -36,6 +36,8 @@ PAPERS: dict[str, tuple[float, float]] = {"A4": (297.0, 210.0), "A3": (420.0, 29
 FORMATS: tuple[str, ...] = ("png", "svg", "pdf")
 DPI = 300
 MM_PER_INCH = printing.MM_PER_INCH
+#: Fill of a remaining piece below a minimum (the palette's colour, half transparent).
+REMNANT_BAD_FILL = (0xE7 / 255, 0x4C / 255, 0x3C / 255, 0.55)
 #: Affected parcels are outlined on maps at this scale or larger (1:N).
 OUTLINE_MAX_SCALE = 25_000
 #: Width of a report figure: a portrait A4 text column (mm).
@@ -129,7 +131,7 @@ def draw_map(ax: Axes, result: Result, *, project: str | None = None, lang: str 
     """
     t = _t(lang)
     view = result.view(project)
-    fp, pieces, parcels, rows = view.footprints, view.pieces, view.affected, view.parcels
+    fp, pieces, parcels = view.footprints, view.pieces, view.affected
     colors = project_colors([(p.id, p.hub) for p in result.scenario.projects])
     x0, y0, x1, y1 = _data_extent(result, project)
     pos = ax.get_position()
@@ -149,10 +151,10 @@ def draw_map(ax: Axes, result: Result, *, project: str | None = None, lang: str 
                           edgecolor="#555555", linewidth=0.1, zorder=2)
         if scale <= OUTLINE_MAX_SCALE:  # parcel outlines only where they read as outlines, not as hatching
             printing.polygons(ax, np.asarray(parcels.geometry.values), edgecolor=PARCEL_LINE, linewidth=0.15, zorder=3)
-        flagged = set(rows.loc[rows["remnant_flag"] != "", "parcel_id"])
-        bad = parcels[parcels["parcel_id"].isin(flagged)]
+        bad = view.remnants[view.remnants["flag"] != ""]  # what remains of a parcel below a minimum
         if len(bad):
-            printing.polygons(ax, np.asarray(bad.geometry.values), edgecolor=REMNANT_BAD, linewidth=0.5, zorder=4)
+            printing.polygons(ax, np.asarray(bad.geometry.values), facecolor=REMNANT_BAD_FILL, edgecolor=REMNANT_BAD, linewidth=0.5,
+                              zorder=4)
     printing.polygons(ax, np.asarray(fp.geometry.values), edgecolor=[colors[p] for p in fp["project"]], linewidth=1.2, zorder=5)
 
     # furniture: the inset in a corner free of data, the scale bar in another, labels avoiding both
@@ -255,7 +257,7 @@ def _legend_handles(result: Result, project: str | None, lang: str) -> list[Any]
     names = {p.id: p.name(lang) for p in result.scenario.projects}
     handles += [Patch(facecolor="none", edgecolor=colors[pid], linewidth=1.2, label=names[pid]) for pid in view.footprints["project"]]
     handles += [Patch(facecolor="none", edgecolor=PARCEL_LINE, linewidth=0.5, label=t["parcels"]),
-                Patch(facecolor="none", edgecolor=REMNANT_BAD, linewidth=1.0, label=t["remnant_bad"]),
+                Patch(facecolor=REMNANT_BAD_FILL, edgecolor=REMNANT_BAD, linewidth=1.0, label=t["remnant_bad"]),
                 Patch(facecolor="none", edgecolor=ADMIN_LINE, linestyle="--", linewidth=0.6, label=t["admin"])]
     for h in handles:
         h.set_label("\n".join(textwrap.wrap(h.get_label(), 46)))
