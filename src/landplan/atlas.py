@@ -445,6 +445,39 @@ class _Canvas:
         fig.text(285 / W, 54 / H, printing.wrap_to_width(note, 125, 7), fontsize=7, va="top", ha="left", color="#333333")
         self.units_text = fig.text(285 / W, 12 / H, "", fontsize=7, va="bottom", ha="left", color="#333333")
         self.page_artists: list[Any] = []
+        #: what changes from page to page; everything else is the page's static background
+        self.dynamic: list[Any] = [self.ax, self.page_text, self.sub_text, self.units_text, self.key_patch, self.key_label]
+        self._background: Any = None
+
+    def png(self, page: Page, path: Path, *, dpi: float) -> None:
+        """Write ``page`` as a PNG, drawing only what changes onto the static background drawn once.
+
+        The first call draws the legend, notes, key map and frames once (the page's artists hidden)
+        and keeps the pixels; each page then restores them and draws the map, its labels and texts.
+        """
+        from PIL import Image, PngImagePlugin
+
+        canvas = self.fig.canvas
+        if self._background is None or self.fig.dpi != dpi:
+            self.fig.set_dpi(dpi)
+            for a in self.dynamic:
+                a.set_animated(True)
+            canvas.draw()
+            self._background = canvas.copy_from_bbox(self.fig.bbox)  # type: ignore[attr-defined]
+        self.show(page)
+        canvas.restore_region(self._background)  # type: ignore[attr-defined]
+        for a in self.dynamic:
+            self.fig.draw_artist(a)
+        info = PngImagePlugin.PngInfo()
+        info.add_text("Software", "landplan")
+        Image.fromarray(np.asarray(canvas.buffer_rgba())).save(path, format="png", dpi=(dpi, dpi), pnginfo=info,  # type: ignore[attr-defined]
+                                                                compress_level=printing.PNG_COMPRESS_LEVEL)
+
+    def vector(self) -> None:
+        """Back to drawing everything (for the PDF)."""
+        for a in self.dynamic:
+            a.set_animated(False)
+        self._background = None
 
     def _layer(self, coll: Any, geoms: np.ndarray, colors: np.ndarray | None, name: str) -> None:
         self.layers.append((coll, list(coll.get_paths()), colors, name))
@@ -561,6 +594,7 @@ def render_project(result: Result, project_id: str, pages: list[Page], folder: P
         canvas = _Canvas(result, project, pages, lang=lang)
         stem = f"strip_{project_id}"
         if pdf:
+            canvas.vector()
             path = folder / f"{stem}.pdf"
             meta = printing.metadata("pdf", canvas.title.get_text().replace("\n", " "))
             with PdfPages(path, metadata=meta) as doc:
@@ -572,9 +606,7 @@ def render_project(result: Result, project_id: str, pages: list[Page], folder: P
             for page in pages:
                 if numbers is not None and page.number not in numbers:
                     continue
-                canvas.show(page)
                 path = folder / f"{stem}_p{page.number:03d}.png"
-                canvas.fig.savefig(path, dpi=dpi, metadata=printing.metadata("png", stem),
-                                   pil_kwargs={"compress_level": printing.PNG_COMPRESS_LEVEL})
+                canvas.png(page, path, dpi=dpi)
                 written.append(path)
     return written
