@@ -455,8 +455,6 @@ class _Canvas:
         The first call draws the legend, notes, key map and frames once (the page's artists hidden)
         and keeps the pixels; each page then restores them and draws the map, its labels and texts.
         """
-        from PIL import Image, PngImagePlugin
-
         canvas = self.fig.canvas
         if self._background is None or self.fig.dpi != dpi:
             self.fig.set_dpi(dpi)
@@ -468,10 +466,7 @@ class _Canvas:
         canvas.restore_region(self._background)  # type: ignore[attr-defined]
         for a in self.dynamic:
             self.fig.draw_artist(a)
-        info = PngImagePlugin.PngInfo()
-        info.add_text("Software", "landplan")
-        Image.fromarray(np.asarray(canvas.buffer_rgba())).save(path, format="png", dpi=(dpi, dpi), pnginfo=info,  # type: ignore[attr-defined]
-                                                                compress_level=printing.PNG_COMPRESS_LEVEL)
+        printing.write_png(np.asarray(canvas.buffer_rgba()), path, dpi=dpi)  # type: ignore[attr-defined]
 
     def vector(self) -> None:
         """Back to drawing everything (for the PDF)."""
