@@ -108,7 +108,8 @@ _REGISTERED: set[Path] = set()
 
 
 def _register_font() -> None:
-    """Add the subset font to matplotlib's font list (a new family; nothing else changes)."""
+    """Add the subset font to matplotlib's font list, once per process: a new family name that only
+    landplan's :func:`rc` asks for, so nothing else a caller draws changes."""
     from matplotlib import font_manager
 
     for path in font_files():
@@ -131,10 +132,11 @@ def rc() -> dict[str, Any]:
 
 @contextmanager
 def drawing() -> Iterator[None]:
-    """Draw with landplan's settings on the Agg canvas, restoring matplotlib's settings after."""
-    import matplotlib.pyplot as plt
+    """Draw with landplan's settings (:func:`rc`), restoring matplotlib's settings after; pyplot and
+    its global backend are never touched (figures come from :func:`new_figure`)."""
+    import matplotlib
 
-    with plt.rc_context(rc()):  # type: ignore[arg-type]
+    with matplotlib.rc_context(rc()):  # type: ignore[arg-type]
         yield
 
 
