@@ -419,8 +419,6 @@ class _Canvas:
         self.key_label = kax.text(0, 0, "", fontsize=7, color="#b00000", fontweight="bold", zorder=5, ha="left", va="bottom")
 
         # legend
-        lax = fig.add_axes((128 / W, 10 / H, 150 / W, 44 / H))
-        lax.axis("off")
         codes = sorted(set(pieces["landuse"])) if len(pieces) else []
         handles: list[Any] = [Patch(facecolor=landuse.color(c), edgecolor="#333333", linewidth=0.4,
                                     label=t["taken"].format(code=f"{c} – {landuse.name(c, lang)}")) for c in codes]
@@ -433,8 +431,8 @@ class _Canvas:
             handles.append(Patch(facecolor="none", edgecolor="#7f7f7f", linestyle="--", linewidth=0.8, label=t["other"]))
         if self.units is not None:
             handles.append(Patch(facecolor="none", edgecolor=ADMIN_LINE, linestyle="-.", linewidth=0.8, label=t["admin"]))
-        lax.legend(handles=handles, loc="upper left", fontsize=7, title=t["legend"], title_fontsize=8, frameon=False, ncols=2,
-                   alignment="left", borderaxespad=0, handlelength=2.2, columnspacing=1.2)
+        # laid out once by hand: matplotlib's legend re-measures every entry on every page it is drawn
+        printing.legend_grid(fig, handles, (128.0, 10.0, 150.0, 44.0), title=t["legend"], ncols=2, fontsize=7)
 
         # notes: CRS, source, ids; the units on the page change per page
         from . import __version__
@@ -512,8 +510,7 @@ class _Canvas:
                 if not inner.contains(shapely.Point(x, y)):
                     continue
                 self.page_artists.append(ax.text(x, y, self.parcel_ids[idx[k]], fontsize=7, ha="center", va="center", zorder=9,
-                                                 color="#111111", clip_on=True,
-                                                 bbox={"boxstyle": "square,pad=0.1", "fc": (1, 1, 1, 0.6), "ec": "none"}))
+                                                 color="#111111", clip_on=True))
         # chainage pegs with Km+m labels, drawn across the centreline
         segs = []
         tick_mm = 2.5 / 1000 * page.scale

@@ -462,6 +462,41 @@ def free_corner(extent: tuple[float, float, float, float], size: tuple[float, fl
     return None
 
 
+def legend_grid(fig: Figure, handles: Sequence[Any], rect_mm: tuple[float, float, float, float], *, title: str, ncols: int = 2,
+                fontsize: float = 7.0) -> list[Any]:
+    """A legend laid out once at a fixed place: a swatch and a label per handle, in columns.
+
+    ``rect_mm`` is (left, bottom, width, height) on the page in mm; entries fill the columns top to
+    bottom (labels wrapped to the column). Cheaper to draw than matplotlib's legend, which lays its
+    entries out again at every draw (every page of an atlas). Returns the artists.
+    """
+    from matplotlib.patches import Rectangle
+
+    W, H = fig.get_figwidth() * MM_PER_INCH, fig.get_figheight() * MM_PER_INCH
+    left, bottom, width, height = rect_mm
+    line_mm = fontsize * 1.35 / PT_PER_INCH * MM_PER_INCH
+    artists: list[Any] = [fig.text(left / W, (bottom + height) / H, title, fontsize=fontsize + 1, fontweight="bold", va="top")]
+    col_w = width / ncols
+    sw, sh = 5.5, fontsize * 0.9 / PT_PER_INCH * MM_PER_INCH
+    labels = [wrap_to_width(h.get_label(), col_w - sw - 3, fontsize) for h in handles]
+    per_col = -(-len(handles) // ncols)
+    for k, (h, label) in enumerate(zip(handles, labels)):
+        col, row_start = divmod(k, per_col)
+        if row_start == 0:
+            y = bottom + height - line_mm * 1.6
+        x = left + col * col_w
+        swatch = Rectangle((x / W, (y - sh / 2) / H), sw / W, sh / H, transform=fig.transFigure, facecolor=h.get_facecolor(),
+                           edgecolor=h.get_edgecolor(), linewidth=h.get_linewidth(), linestyle=h.get_linestyle())
+        fig.patches.append(swatch)
+        artists.append(swatch)
+        artists.append(fig.text((x + sw + 1.5) / W, y / H, label, fontsize=fontsize, va="top" if "\n" in label else "center",
+                                ha="left"))
+        if "\n" in label:
+            artists[-1].set_y((y + sh / 2) / H)
+        y -= line_mm * (label.count("\n") + 1) + 0.6
+    return artists
+
+
 def wrap_to_width(text: str, width_mm: float, fontsize: float, *, bold: bool = False) -> str:
     """Break ``text`` into lines (at spaces) none wider than ``width_mm`` when printed at ``fontsize`` pt.
 
