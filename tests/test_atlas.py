@@ -135,11 +135,18 @@ def test_polygon_sheet_at_the_largest_scale_that_fits():
     poly = affinity.rotate(box(0, 0, 1700, 1470), 38, origin=(0, 0))
     page = atlas.sheet_page(poly, project="hub")
     assert page.scale in atlas.SHEET_SCALES and page.window().contains(poly)
-    smaller = [s for s in atlas.SHEET_SCALES if s < page.scale]
-    if smaller:  # the next larger scale does not fit, turned or not
-        for angle in (0.0, page.angle_deg):
-            w = atlas.Page("hub", 1, 1, page.centre, angle, 0.4 * smaller[-1], 0.212 * smaller[-1], smaller[-1]).window()
-            assert not w.contains(poly) or angle != page.angle_deg
+
+    def fits(scale: float, angle: float) -> bool:  # the polygon's extent along and across a page turned by angle
+        a = math.radians(angle)
+        xy = shapely.get_coordinates(poly)
+        u = math.cos(a) * xy[:, 0] + math.sin(a) * xy[:, 1]
+        v = -math.sin(a) * xy[:, 0] + math.cos(a) * xy[:, 1]
+        return bool(np.ptp(u) <= 0.4 * scale and np.ptp(v) <= 0.212 * scale)
+
+    assert fits(page.scale, page.angle_deg)
+    larger = [s for s in atlas.SHEET_SCALES if s < page.scale][-1]
+    assert not any(fits(larger, a) for a in np.arange(-90.0, 90.0, 0.5))  # no turn fits the next larger scale
+    assert page.scale == 10_000 and page.angle_deg != 0.0  # north up would need 1:20,000; turned, 1:10,000 fits
 
 
 def test_every_affected_parcel_on_a_page_with_its_id(sample_result, tmp_path: Path):
