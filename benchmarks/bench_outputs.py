@@ -53,11 +53,11 @@ def make_realistic() -> Path:
     import shapely
     from shapely.geometry import LineString, box
 
-    scenario = DATA / "realistic.toml"
+    scenario = DATA / "realistic-v2.toml"
     if scenario.exists():
         return scenario
     DATA.mkdir(parents=True, exist_ok=True)
-    gpkg = DATA / "realistic.gpkg"
+    gpkg = DATA / "realistic-v2.gpkg"
     rng = np.random.default_rng(20231208)
     # canal blocks 400 m wide of 10 strips; strip widths jitter, so no two parcels are alike
     widths = rng.uniform(30.0, 50.0, size=COLS)
@@ -71,11 +71,16 @@ def make_realistic() -> Path:
                        p=[0.50, 0.17, 0.12, 0.04, 0.08, 0.05, 0.03, 0.01])
     parcels = gpd.GeoDataFrame({"parcel_id": [f"{a:03d}-{b:04d}" for a, b in zip(j, i)], "landuse": codes}, geometry=geoms, crs=CRS)
     pyogrio.write_dataframe(parcels, gpkg, layer="parcels", driver="GPKG")
-    w, h = xs[-1] - X0, ys[-1] - Y0
-    districts = [box(X0 + a * w / 3, Y0 + b * h / 3, X0 + (a + 1) * w / 3, Y0 + (b + 1) * h / 3) for b in range(3) for a in range(3)]
+    # administrative units follow parcel edges, as a cadastre's do (landplan checks that they coincide)
+    def units(n: int) -> list[shapely.Geometry]:
+        cx = [xs[COLS * a // n] for a in range(n + 1)]
+        cy = [ys[ROWS * b // n] for b in range(n + 1)]
+        return [box(cx[a], cy[b], cx[a + 1], cy[b + 1]) for b in range(n) for a in range(n)]
+
+    districts = units(3)
     pyogrio.write_dataframe(gpd.GeoDataFrame({"name": [f"Huyện {k + 1}" for k in range(9)]}, geometry=districts, crs=CRS), gpkg,
                             layer="districts", driver="GPKG")
-    wards = [box(X0 + a * w / 6, Y0 + b * h / 6, X0 + (a + 1) * w / 6, Y0 + (b + 1) * h / 6) for b in range(6) for a in range(6)]
+    wards = units(6)
     pyogrio.write_dataframe(gpd.GeoDataFrame({"name": [f"Xã {k + 1}" for k in range(36)]}, geometry=wards, crs=CRS), gpkg,
                             layer="wards", driver="GPKG")
     lines = [LineString([(X0 + x * 1000, Y0 + y * 1000) for x, y in pts]) for _, _, pts in CORRIDORS]
@@ -88,7 +93,7 @@ name = "Kịch bản thực tế (tổng hợp)"
 crs = "{CRS}"
 
 [parcels]
-path = "realistic.gpkg"
+path = "realistic-v2.gpkg"
 layer = "parcels"
 id = "parcel_id"
 landuse = "landuse"
@@ -96,14 +101,14 @@ landuse = "landuse"
 [[admin]]
 key = "district"
 title = "Huyện (trước 1/7/2025)"
-path = "realistic.gpkg"
+path = "realistic-v2.gpkg"
 layer = "districts"
 name = "name"
 
 [[admin]]
 key = "ward"
 title = "Xã (từ 1/7/2025)"
-path = "realistic.gpkg"
+path = "realistic-v2.gpkg"
 layer = "wards"
 name = "name"
 '''
@@ -113,7 +118,7 @@ name = "name"
 id = "{pid}"
 name = "Tuyến {pid}"
 kind = "centreline"
-path = "realistic.gpkg"
+path = "realistic-v2.gpkg"
 layer = "roads"
 where = "project = '{pid}'"
 width_m = {width:g}
@@ -123,7 +128,7 @@ width_m = {width:g}
 id = "hub"
 name = "Trung tâm nông nghiệp"
 kind = "polygon"
-path = "realistic.gpkg"
+path = "realistic-v2.gpkg"
 layer = "hub"
 hub = true
 '''
