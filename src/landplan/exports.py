@@ -21,6 +21,7 @@ import numpy as np
 import shapely
 
 from . import landuse, printing
+from .numfmt import format_number
 from .palette import ADMIN_LINE, PARCEL_LINE, REMNANT_BAD, project_colors
 
 if TYPE_CHECKING:
@@ -308,7 +309,7 @@ def map_figure(result: Result, *, project: str | None = None, lang: str = "vi", 
             if units is not None and len(units):
                 iax = fig.add_axes((0.76, 0.09, 0.21, 0.25))
                 draw_inset(iax, shapely.union_all(np.asarray(units.geometry.values)), facts["extent"], units)
-        fig.text(0.02, 0.02, printing.wrap_to_width(datadata_note(result, lang), w * 0.96, 7), fontsize=7, color="#444444", va="bottom")
+        fig.text(0.02, 0.02, printing.wrap_to_width(data_note(result, lang), w * 0.96, 7), fontsize=7, color="#444444", va="bottom")
         facts["title"] = tt
     return fig, facts
 
@@ -384,8 +385,8 @@ def sheet_figure(result: Result, project: str, *, lang: str = "vi") -> Figure:
         _ha(a["footprint_m2"], lang), _ha(a["take_m2"], lang), n(a["rice_ha"], 2, lang),
         _ha(a["rice_luc_m2"], lang), _ha(a["rice_luk_m2"], lang), n(int(a["parcels_affected"]), 0, lang), n(flagged, 0, lang),
         "–" if declared != declared else n(declared, 2, lang),
-        "–" if declared != declared else f"{'+' if a['rice_diff_ha'] >= 0 else ''}{n(a['rice_diff_ha'], 2, lang)} "
-                                          f"({'+' if a['rice_diff_pct'] >= 0 else ''}{n(a['rice_diff_pct'], 1, lang)} %)",
+        "–" if declared != declared else f"{format_number(a['rice_diff_ha'], 2, lang, sign=True)} "
+                                          f"({format_number(a['rice_diff_pct'], 1, lang, sign=True)} %)",
         str(a["approval_authority"]), t["luc_yes"] if a["luc_obligation"] else t["luc_no"],
     ]
     by_lu = view.pieces.groupby("landuse")["take_m2"].sum().sort_values(ascending=False)
@@ -414,6 +415,6 @@ def sheet_figure(result: Result, project: str, *, lang: str = "vi") -> Figure:
             fig.text(0.60, y, label, fontsize=8, va="top")
             fig.text(0.94, y, _ha(float(m2), lang, 4), fontsize=8, va="top", ha="right")
             y -= 0.0135 * (label.count("\n") + 1) + 0.003
-        fig.text(0.06, 0.035, printing.wrap_to_width(f"{t['note']}: {datadata_note(result, lang)}", W * 0.88, 7), fontsize=7, color="#444444",
+        fig.text(0.06, 0.035, printing.wrap_to_width(f"{t['note']}: {data_note(result, lang)}", W * 0.88, 7), fontsize=7, color="#444444",
                  va="bottom")
     return fig

@@ -20,6 +20,8 @@ from typing import TYPE_CHECKING, Any, cast
 import numpy as np
 import shapely
 
+from .numfmt import format_number
+
 if TYPE_CHECKING:
     from matplotlib.axes import Axes
     from matplotlib.collections import PathCollection
@@ -194,15 +196,13 @@ def save(fig: Figure, stem: Path, formats: Sequence[str], *, dpi: float = 300, t
 
 
 def fmt_number(value: float, decimals: int = 2, lang: str = "vi") -> str:
-    """A number for print: ``1.234,56`` in Vietnamese, ``1,234.56`` in English.
+    """A number for print: ``1.234,56`` in Vietnamese, ``1,234.56`` in English (the map's own rule,
+    :func:`landplan.numfmt.format_number`, so a figure reads the same on paper and on screen).
 
     >>> fmt_number(1234.5, 2, "vi"), fmt_number(1234.5, 2, "en"), fmt_number(-0.5, 1)
     ('1.234,50', '1,234.50', '-0,5')
     """
-    text = f"{value:,.{decimals}f}"
-    if lang == "en":
-        return text
-    return text.replace(",", "\0").replace(".", ",").replace("\0", ".")
+    return format_number(value, decimals, lang)
 
 
 def fmt_scale(denominator: float, lang: str = "vi") -> str:
