@@ -55,7 +55,7 @@ def test_run_writes_every_output(tiny_scenario: Path, tmp_path: Path):
     for col in ("parcel_id", "project", "landuse", "parcel_area_m2", "take_m2", "take_fraction", "remnant_m2"):
         assert col in parcels_header
     layers = {row[0] for row in pyogrio.list_layers(out / "landplan.gpkg")}
-    assert layers == {"footprints", "remnants", "takes", "affected_parcels", "layer_styles"}
+    assert layers == {"footprints", "remnants", "takes", "affected_parcels", "strip_pages", "layer_styles"}
     manifest = json.loads((out / "manifest.json").read_text(encoding="utf-8"))
     assert manifest["crs"]["working"] == "EPSG:5897"
     assert len(manifest["inputs"]) == 1 and len(manifest["inputs"][0]["sha256"]) == 64
@@ -64,6 +64,27 @@ def test_run_writes_every_output(tiny_scenario: Path, tmp_path: Path):
     assert manifest["versions"]["landplan"] == __version__
     html = (out / "map.html").read_text(encoding="utf-8")
     assert "Đất chuyên trồng lúa" in html and "leaflet" in html.lower()
+
+
+def test_exports_option_chooses_and_progress_is_shown(tiny_scenario: Path, tmp_path: Path, capsys):
+    out = tmp_path / "figures"
+    assert main(["run", str(tiny_scenario), "--out", str(out), "--paper", "A4", "--exports", "figures"]) == 0
+    err = capsys.readouterr().err
+    names = {p.name for p in (out / "exports").iterdir()}
+    assert "atlas" not in names and "figure_overview.svg" in names and "sheet_hub.pdf" in names
+    assert "outputs [1/6] tables (CSV)" in err and "outputs [5/6] exports/ (figures)" in err  # which stage, k of n
+    assert "exports [1/11]" in err and "exports [11/11]" in err  # each export job as it finishes, k of n (4 maps, 4 figures, 3 sheets)
+    out = tmp_path / "atlas"
+    assert main(["-q", "run", str(tiny_scenario), "--out", str(out), "--exports", "atlas"]) == 0
+    assert {p.name for p in (out / "exports").iterdir()} == {"atlas"}
+    assert {p.name for p in (out / "exports" / "atlas").iterdir()} == {
+        f"strip_{p}{suffix}" for p in ("east_west", "north_south", "hub") for suffix in (".pdf", "_p001.png")}
+    out = tmp_path / "none"
+    assert main(["-q", "run", str(tiny_scenario), "--out", str(out), "--exports", "none"]) == 0
+    assert not (out / "exports").exists()
+    with pytest.raises(SystemExit) as exc:
+        main(["-q", "run", str(tiny_scenario), "--out", str(out), "--exports", "some"])
+    assert exc.value.code == 2 and "choose from 'none', 'figures', 'atlas', 'all'" in capsys.readouterr().err
 
 
 def test_overwrite_guard_keeps_user_files(tiny_scenario: Path, tmp_path: Path, capsys):

@@ -303,3 +303,65 @@ def test_committed_qgis_files_are_what_the_script_writes():
     demo = ET.fromstring(files["gis/landplan_demo.qgs"])
     assert demo.find("projectlayers/maplayer/datasource").text == "../output/demo/landplan.gpkg|layername=footprints"
     assert "Trung tâm liên kết" in files["gis/styles/footprints.qml"]
+
+
+# --- the print layout with its atlas ---------------------------------------------------------------------
+
+
+def test_project_has_a_print_layout_with_an_atlas_over_the_pages():
+    styles = {**qgis.styles_for(PROJECTS), qgis.LAYER_PAGES: qgis.qml_pages()}
+    layers = (qgis.LAYER_PAGES, *qgis.LAYERS)
+    atlas = qgis.AtlasLayout(qgis.LAYER_PAGES, (580_000.0, 1_110_000.0), 2000.0)
+    root = ET.fromstring(qgis.project_xml("./landplan.gpkg", layers, "EPSG:5897", styles, "t", atlas=atlas))
+    layout = root.find("Layouts/Layout")
+    assert layout is not None
+    at = layout.find("Atlas")
+    assert at is not None and at.get("enabled") == "1" and at.get("coverageLayer") == f"{qgis.LAYER_PAGES}_landplan"
+    assert at.get("coverageLayerSource") == "./landplan.gpkg|layername=strip_pages"
+    items = {i.get("type"): i for i in layout.iter("LayoutItem")}
+    assert {"65638", "65639", "65641", "65642", "65646"} <= set(items)  # page, map, label, legend, scale bar
+    m = items["65639"]
+    assert m.find("AtlasMap").get("atlasDriven") == "1" and m.get("size") == "400,212,mm"
+    ext = m.find("Extent")
+    assert float(ext.get("xmax")) - float(ext.get("xmin")) == pytest.approx(0.4 * 2000)  # 400 mm at 1:2,000
+    dd = {o.get("name"): o for o in m.iter("Option") if o.get("name", "").startswith("dataDefined")}
+    assert set(dd) == {"dataDefinedMapRotation", "dataDefinedMapScale"}
+    with pytest.raises(ValueError, match="atlas layer"):
+        qgis.project_xml("./landplan.gpkg", qgis.LAYERS, "EPSG:5897", styles, "t", atlas=atlas)
+
+
+QGIS_PYTHON = Path("/usr/bin/python3")
+
+
+def _have_qgis() -> bool:
+    import subprocess
+
+    return QGIS_PYTHON.exists() and subprocess.run([str(QGIS_PYTHON), "-c", "import qgis.core"], capture_output=True).returncode == 0
+
+
+@pytest.mark.skipif(not _have_qgis(), reason="Debian's python3-qgis is not installed (benchmarks/check_qgis.py installs it)")
+def test_qgis_opens_the_project_with_every_layer_valid_and_styled(sample_result, tmp_path: Path):
+    """QGIS itself reads the project: every layer valid and styled, the atlas has one page per strip-map page and exports."""
+    import json
+    import os
+    import subprocess
+
+    from benchmarks.check_qgis import CHECK
+
+    from landplan.atlas import atlas_pages
+
+    out = sample_result.write(tmp_path / "out", exports="none")
+    proc = subprocess.run([str(QGIS_PYTHON), "-c", CHECK, str(out / "landplan.qgs"), str(tmp_path)], capture_output=True, text=True,
+                          env={**os.environ, "QT_QPA_PLATFORM": "offscreen"}, timeout=300)
+    assert proc.returncode == 0, proc.stderr[-2000:]
+    report = json.loads(proc.stdout.strip().splitlines()[-1])
+    assert report["read"]
+    by_name = {layer["name"]: layer for layer in report["layers"]}
+    assert set(by_name) == {*qgis.LAYER_TITLES["vi"].values()}
+    assert all(layer["valid"] and layer["crs"] == "EPSG:5897" for layer in report["layers"])
+    assert by_name["Đất bị thu hồi (theo loại đất)"]["renderer"] == "categorizedSymbol"
+    assert by_name["Thửa đất bị ảnh hưởng"]["renderer"] == "RuleRenderer"
+    assert by_name["Đất bị thu hồi (theo loại đất)"]["features"] == len(sample_result.pieces)
+    (layout,) = report["layouts"]
+    assert layout["atlas_enabled"] and layout["atlas_pages"] == sum(len(v) for v in atlas_pages(sample_result).values())
+    assert layout["first_page"]["scale"] == pytest.approx(2000.0) and layout["export_pdf"] and layout["export_png"]

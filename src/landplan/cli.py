@@ -54,8 +54,12 @@ def _parser() -> argparse.ArgumentParser:
                           help="language of the map (default: the scenario's, Vietnamese)")
     out_opts.add_argument("--project-maps", action="store_true",
                           help="also write maps/map_<project>.html, one map per project")
-    out_opts.add_argument("--no-exports", action="store_true",
-                          help="skip the print exports (exports/: maps in PNG, SVG and PDF, project sheets)")
+    out_opts.add_argument("--exports", choices=["none", "figures", "atlas", "all"], default="all",
+                          help="print exports in exports/: figures (print maps and report figures in PNG, SVG and PDF, "
+                               "project sheets), atlas (strip maps along each corridor: a PDF per project, a PNG per page), "
+                               "all (default) or none")
+    out_opts.add_argument("--no-exports", dest="exports", action="store_const", const="none",
+                          help="the same as --exports none")
     out_opts.add_argument("--paper", choices=["A4", "A3", "both"], default="both",
                           help="paper size of the print maps (landscape; default: both)")
     out_opts.add_argument("--self-contained", action="store_true",
@@ -92,7 +96,7 @@ def _cmd_run(args: argparse.Namespace) -> int:
 
     result = run(args.scenario)
     out = result.write(args.out, overwrite=args.overwrite, lang=args.lang, self_contained=args.self_contained,
-                       project_maps=args.project_maps, exports=not args.no_exports, public=args.public,
+                       project_maps=args.project_maps, exports=args.exports, public=args.public,
                        papers=("A4", "A3") if args.paper == "both" else (args.paper,))
     _report(result, out)
     return EXIT_OK
@@ -109,7 +113,7 @@ def _cmd_demo(args: argparse.Namespace) -> int:
         scenario = write_sample_scenario(cache)
     result = run(scenario)
     out = result.write(args.out, overwrite=args.overwrite, lang=args.lang, self_contained=args.self_contained,
-                       project_maps=args.project_maps, exports=not args.no_exports, public=args.public,
+                       project_maps=args.project_maps, exports=args.exports, public=args.public,
                        papers=("A4", "A3") if args.paper == "both" else (args.paper,))
     _report(result, out)
     return EXIT_OK

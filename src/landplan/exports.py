@@ -1,9 +1,12 @@
-"""Print-ready static maps (PNG 300 dpi, SVG, PDF; A4 and A3 landscape) and one-page project sheets.
+"""Static maps for print and for reports: landscape print maps (A4/A3), report figures one text column
+wide (16 cm, portrait), and one-page project sheets.
 
-Drawn with matplotlib in the working CRS, so the scale bar (matplotlib-scalebar, one data unit = one
-metre) is exact for the map's coordinates. Colours come from :mod:`landplan.palette`, as in the HTML
-map and the QGIS styles. Text is DejaVu Sans, which has every Vietnamese letter; PDF fonts are
-embedded as TrueType so the text stays searchable.
+Drawn with matplotlib in the working CRS at a round scale, so the ratio printed beside the scale bar
+is true on the paper the figure is made for. Layers are single collections built with shapely's
+vectorised accessors. Colours come from :mod:`landplan.palette`, as in the HTML map and the QGIS
+styles; text is landplan's subset of DejaVu Sans (:func:`landplan.printing.font_files`), embedded as
+TrueType so PDF text stays searchable. The administrative layer named by the scenario's
+``[outputs] admin_labels`` (wards by default) labels the maps.
 """
 
 from __future__ import annotations
@@ -12,12 +15,13 @@ import logging
 from dataclasses import dataclass
 from datetime import date
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, Literal
 
-import geopandas as gpd
+import numpy as np
 import shapely
 
-from . import landuse
+from . import landuse, printing
+from .numfmt import format_number
 from .palette import ADMIN_LINE, PARCEL_LINE, REMNANT_BAD, project_colors
 
 if TYPE_CHECKING:
@@ -32,9 +36,14 @@ log = logging.getLogger("landplan")
 PAPERS: dict[str, tuple[float, float]] = {"A4": (297.0, 210.0), "A3": (420.0, 297.0)}
 FORMATS: tuple[str, ...] = ("png", "svg", "pdf")
 DPI = 300
-MM_PER_INCH = 25.4
-#: Nice scale-bar lengths in metres.
-_NICE_M = (10, 20, 25, 50, 100, 200, 250, 500, 1_000, 2_000, 2_500, 5_000, 10_000, 20_000, 25_000, 50_000)
+MM_PER_INCH = printing.MM_PER_INCH
+#: Fill of a remaining piece below a minimum (the palette's colour, half transparent).
+REMNANT_BAD_FILL = (0xE7 / 255, 0x4C / 255, 0x3C / 255, 0.55)
+#: Affected parcels are outlined on maps at this scale or larger (1:N).
+OUTLINE_MAX_SCALE = 25_000
+#: Width of a report figure: a portrait A4 text column (mm).
+REPORT_WIDTH_MM = 160.0
+FigureKind = Literal["map", "report", "sheet"]
 
 TEXT: dict[str, dict[str, str]] = {
     "vi": {
@@ -43,9 +52,9 @@ TEXT: dict[str, dict[str, str]] = {
         "remnant_bad": "Phần còn lại dưới mức tối thiểu", "admin": "Ranh giới hành chính",
         "crs": "Hệ tọa độ", "sources": "Nguồn dữ liệu", "made": "Lập bằng landplan {version}, ngày {day}",
         "empty": "Không có thửa đất nào bị ảnh hưởng trong phạm vi dự án",
-        "figures": "Số liệu chính", "north": "B",
+        "figures": "Số liệu chính", "north": "B", "inset": "Vị trí",
         "by_landuse": "Đất thu hồi theo loại đất (ha)", "luc_yes": "Có: phương án bóc tầng đất mặt và nộp tiền bảo vệ, phát triển đất trồng lúa",
-        "luc_no": "Không", "sheet": "Phiếu dự án", "note": "Ghi chú dữ liệu",
+        "luc_no": "Không", "sheet": "Phiếu dự án", "note": "Ghi chú dữ liệu", "printed": "in rộng {w} cm",
     },
     "en": {
         "overview": "Land taken by all projects", "project": "Land taken – {name}", "legend": "Legend",
@@ -53,20 +62,20 @@ TEXT: dict[str, dict[str, str]] = {
         "remnant_bad": "Remnant below a minimum", "admin": "Administrative boundaries",
         "crs": "Coordinate system", "sources": "Data sources", "made": "Made with landplan {version} on {day}",
         "empty": "No parcel is affected within the project footprints",
-        "figures": "Key figures", "north": "N",
+        "figures": "Key figures", "north": "N", "inset": "Location",
         "by_landuse": "Land taken by land use (ha)", "luc_yes": "Yes: topsoil reuse plan and payment for the lost rice land",
-        "luc_no": "No", "sheet": "Project sheet", "note": "Data note",
+        "luc_no": "No", "sheet": "Project sheet", "note": "Data note", "printed": "printed {w} cm wide",
     },
 }
 
 #: Row labels of a project sheet's key figures.
 ROWS: dict[str, list[str]] = {
     "vi": ["Diện tích dự án (ha)", "Đất thu hồi (ha)", "Đất lúa (ha)", "  trong đó LUC (ha)", "  trong đó LUK (ha)",
-                 "Số thửa bị ảnh hưởng", "Số thửa có phần còn lại dưới mức", "Đất lúa khai báo (ha)", "Chênh lệch (ha)",
-                 "Thẩm quyền chấp thuận", "Nghĩa vụ khi chuyển đất LUC"],
+           "Số thửa bị ảnh hưởng", "Số thửa có phần còn lại dưới mức", "Đất lúa khai báo (ha)", "Chênh lệch (ha)",
+           "Thẩm quyền chấp thuận", "Nghĩa vụ khi chuyển đất LUC"],
     "en": ["Footprint (ha)", "Land taken (ha)", "Rice land (ha)", "  of which LUC (ha)", "  of which LUK (ha)",
-                 "Parcels affected", "Parcels with a remnant below a minimum", "Declared rice (ha)", "Difference (ha)",
-                 "Approval", "Obligation when converting LUC"],
+           "Parcels affected", "Parcels with a remnant below a minimum", "Declared rice (ha)", "Difference (ha)",
+           "Approval", "Obligation when converting LUC"],
 }
 
 
@@ -75,238 +84,337 @@ class Export:
     """One written export file."""
 
     path: Path
-    kind: str  # "map" or "sheet"
+    kind: str  # "map", "report", "sheet" or "atlas"
     project: str | None
     paper: str
     fmt: str
 
 
-def _rc() -> Any:
-    return {"font.family": "DejaVu Sans", "pdf.fonttype": 42, "svg.fonttype": "path", "axes.linewidth": 0.6}
+def _t(lang: str) -> dict[str, str]:
+    return TEXT["en" if lang == "en" else "vi"]
 
 
 def nice_length_m(width_m: float) -> float:
-    """A round scale-bar length about a fifth of ``width_m``."""
-    target = width_m / 5.0
-    return float(max([v for v in _NICE_M if v <= target] or [_NICE_M[0]]))
+    """A round scale-bar length about a fifth of ``width_m`` (see :func:`landplan.printing.nice_length_m`)."""
+    return printing.nice_length_m(width_m)
 
 
-def draw_map(ax: Axes, result: Result, *, project: str | None = None, lang: str = "vi", legend_ax: Axes | None = None,
-             inset: bool = True) -> dict[str, Any]:
-    """Draw the map of every project (or ``project``) on ``ax``; return facts tests and sheets use.
+def label_units(result: Result) -> tuple[str | None, Any]:
+    """The admin layer that labels maps and sheets (``[outputs] admin_labels``; wards by default) and its units."""
+    key = result.scenario.outputs.label_layer(list(result.admin))
+    return key, (result.admin.get(key) if key else None)
 
-    The axes are in the working CRS (metres): equal aspect, a scale bar, a north arrow, labels of
-    administrative units, an inset locator of the city, and a legend on ``legend_ax`` (or inside).
-    """
-    from matplotlib.patches import FancyArrow, Patch, Rectangle
-    from matplotlib_scalebar.scalebar import ScaleBar
 
-    t = TEXT["en" if lang == "en" else "vi"]
-    view = result.view(project)
-    fp, pieces, parcels, rows = view.footprints, view.pieces, view.affected, view.parcels
-    colors = project_colors([(p.id, p.hub) for p in result.scenario.projects])
+def _data_extent(result: Result, project: str | None) -> tuple[float, float, float, float]:
+    fp = result.view(project).footprints
     xmin, ymin, xmax, ymax = fp.total_bounds
-    pad = 0.08 * max(xmax - xmin, ymax - ymin, 200.0)
-    xmin, ymin, xmax, ymax = xmin - pad, ymin - pad, xmax + pad, ymax + pad
+    pad = 0.06 * max(xmax - xmin, ymax - ymin, 200.0)
+    return xmin - pad, ymin - pad, xmax + pad, ymax + pad
 
-    admin_key = next(iter(result.admin), None)
-    if admin_key is not None:
-        units = result.admin[admin_key]
-        units.boundary.plot(ax=ax, color=ADMIN_LINE, linewidth=0.6, linestyle=(0, (4, 2)), zorder=1)
-    if len(pieces):
-        pieces.plot(ax=ax, color=[landuse.color(c) for c in pieces["landuse"]], linewidth=0.1, edgecolor="#555555", zorder=2)
-        parcels.boundary.plot(ax=ax, color=PARCEL_LINE, linewidth=0.15, zorder=3)
-        flagged = set(rows.loc[rows["remnant_flag"] != "", "parcel_id"])
-        bad = parcels[parcels["parcel_id"].isin(flagged)]
-        if len(bad):
-            bad.boundary.plot(ax=ax, color=REMNANT_BAD, linewidth=0.5, zorder=4)
-    for pid, geom in zip(fp["project"], fp.geometry):
-        gpd.GeoSeries([geom], crs=fp.crs).boundary.plot(ax=ax, color=colors[pid], linewidth=1.2, zorder=5)
-    ax.set_xlim(xmin, xmax)
-    ax.set_ylim(ymin, ymax)
-    ax.set_aspect("equal")
+
+def draw_map(ax: Axes, result: Result, *, project: str | None = None, lang: str = "vi", grid: bool | None = None,
+             inset: bool = True, fontsize: float = 7.0) -> dict[str, Any]:
+    """Draw the map of every project (or ``project``) on ``ax`` at a round scale; return facts.
+
+    The axes must already have their place on the figure: the extent is widened to the smallest round
+    scale (1, 2, 2.5, 5 × 10^k) at which the projects fit the axes' size on paper. Drawn: land taken
+    coloured by land use, affected parcels, parcels with a remnant below a minimum, project outlines,
+    the boundaries and names of the labelling admin layer, a scale bar with the ratio beside it, a
+    north arrow, and an inset locator in a corner where it hides no data (none when every corner holds
+    data; the caller then puts it beside the map with :func:`draw_inset`). ``grid`` adds the working
+    CRS's coordinate grid (default: the scenario's ``[outputs] grid``).
+
+    Returns
+    -------
+    dict
+        ``extent``, ``scale`` (denominator), ``scale_m`` (bar length), ``ratio`` (text), ``inset_box``
+        (map units, or None), ``data`` (the footprints' union), ``handles`` (legend), ``n_pieces``.
+    """
+    t = _t(lang)
+    view = result.view(project)
+    fp, pieces, parcels = view.footprints, view.pieces, view.affected
+    colors = project_colors([(p.id, p.hub) for p in result.scenario.projects])
+    x0, y0, x1, y1 = _data_extent(result, project)
+    pos = ax.get_position()
+    w_paper = pos.width * printing.fig_of(ax).get_figwidth() * MM_PER_INCH / 1000.0
+    h_paper = pos.height * printing.fig_of(ax).get_figheight() * MM_PER_INCH / 1000.0
+    scale = printing.nice_scale(max((x1 - x0) / w_paper, (y1 - y0) / h_paper))
+    extent = printing.set_extent_at_scale(ax, (x0 + x1) / 2, (y0 + y1) / 2, scale)
     ax.set_xticks([])
     ax.set_yticks([])
-    ax.set_xlabel("")
-    ax.set_ylabel("")
+    data = shapely.union_all(np.asarray(fp.geometry.values)) if len(fp) else shapely.Point()
 
-    # labels of administrative units in view (at a point inside each, clipped to the view)
-    if admin_key is not None:
-        view = shapely.box(xmin, ymin, xmax, ymax)
-        for name, geom in zip(result.admin[admin_key]["admin_unit"], result.admin[admin_key].geometry):
-            part = shapely.intersection(geom, view)
-            if part.is_empty or part.area < 0.02 * view.area:
+    key, units = label_units(result)
+    if units is not None:
+        printing.lines(ax, np.asarray(units.geometry.values), color=ADMIN_LINE, linewidth=0.6, linestyle=(0, (4, 2)), zorder=1)
+    if len(pieces):
+        printing.polygons(ax, np.asarray(pieces.geometry.values), facecolor=[landuse.color(c) for c in pieces["landuse"]],
+                          edgecolor="#555555", linewidth=0.1, zorder=2)
+        if scale <= OUTLINE_MAX_SCALE:  # parcel outlines only where they read as outlines, not as hatching
+            printing.polygons(ax, np.asarray(parcels.geometry.values), edgecolor=PARCEL_LINE, linewidth=0.15, zorder=3)
+        bad = view.remnants[view.remnants["flag"] != ""]  # what remains of a parcel below a minimum
+        if len(bad):
+            printing.polygons(ax, np.asarray(bad.geometry.values), facecolor=REMNANT_BAD_FILL, edgecolor=REMNANT_BAD, linewidth=0.5,
+                              zorder=4)
+    printing.polygons(ax, np.asarray(fp.geometry.values), edgecolor=[colors[p] for p in fp["project"]], linewidth=1.2, zorder=5)
+
+    # furniture: the inset in a corner free of data, the scale bar in another, labels avoiding both
+    taken: list[Any] = []
+    inset_box = None
+    city = shapely.union_all(np.asarray(units.geometry.values)) if units is not None and len(units) else None
+    if inset and city is not None:
+        cb = city.bounds
+        aspect = (cb[3] - cb[1]) / max(cb[2] - cb[0], 1.0)
+        fw = 0.26
+        fh = min(fw * aspect * (extent[2] - extent[0]) / (extent[3] - extent[1]), 0.45)
+        fw = fh / aspect * (extent[3] - extent[1]) / (extent[2] - extent[0])
+        corner = printing.free_corner(extent, (fw, fh), data)
+        if corner is not None:
+            inset_box = corner[1]
+            taken.append(shapely.box(*inset_box))
+            draw_inset(ax.inset_axes(_axes_fraction(inset_box, extent)), city, extent, units)
+    bar_box = None
+    probe = printing.free_corner(extent, (0.36, 0.07), data, avoid=taken)
+    loc = (0.02, 0.03)
+    if probe is not None:
+        bx0, by0, _, _ = probe[1]
+        loc = ((bx0 - extent[0]) / (extent[2] - extent[0]) + 0.01, (by0 - extent[1]) / (extent[3] - extent[1]) + 0.01)
+    bar = printing.scale_bar(ax, scale=scale, lang=lang, loc=loc, fontsize=fontsize)
+    bar_box = shapely.box(*bar["box"])
+    taken.append(bar_box)
+    arrow_corner = printing.free_corner(extent, (0.06, 0.1), data, avoid=taken)
+    if arrow_corner is not None:
+        ax0, ay0, ax1, ay1 = arrow_corner[1]
+        xy = (((ax0 + ax1) / 2 - extent[0]) / (extent[2] - extent[0]), ((ay0 + ay1) / 2 - extent[1]) / (extent[3] - extent[1]))
+    else:
+        xy = (0.96, 0.9)
+    printing.north_arrow(ax, xy=xy, lang=lang, size_mm=8.0)
+    if grid if grid is not None else result.scenario.outputs.grid:
+        crs = result.scenario.crs
+        printing.coordinate_grid(ax, extent=extent, crs_label=crs.name.split(" / ")[0] if crs.name else crs.to_string(), lang=lang,
+                                 fontsize=fontsize)
+
+    if units is not None:
+        # each unit named at a point of its part of the map away from the frame, the data and the furniture
+        w = extent[2] - extent[0]
+        view_box = shapely.box(*extent)
+        inner = shapely.box(extent[0] + 0.1 * w, extent[1] + 0.05 * w, extent[2] - 0.1 * w, extent[3] - 0.05 * w)
+        free = shapely.difference(inner, shapely.union_all([shapely.buffer(data, 0.02 * w), *[shapely.buffer(g, 0.02 * w) for g in taken]]))
+        names = units["admin_unit"].to_numpy()
+        geoms = np.asarray(units.geometry.values)
+        keep = shapely.area(shapely.intersection(geoms, view_box)) >= 0.02 * view_box.area
+        parts = shapely.intersection(geoms[keep], free)
+        for name, part in zip(names[keep], parts):
+            if part.is_empty or part.area < 0.002 * view_box.area:
                 continue
             p = shapely.point_on_surface(part)
-            ax.text(p.x, p.y, name, fontsize=8, color="#333333", ha="center", va="center", style="italic", zorder=6,
-                    bbox={"boxstyle": "round,pad=0.2", "fc": "white", "ec": "none", "alpha": 0.6})
+            ax.text(p.x, p.y, str(name), fontsize=fontsize + 1, color="#333333", ha="center", va="center", style="normal", zorder=6,
+                    bbox={"boxstyle": "round,pad=0.2", "fc": "white", "ec": "none", "alpha": 0.6}, clip_on=True)
 
     if not len(pieces):
-        ax.text(0.5, 0.5, t["empty"], transform=ax.transAxes, ha="center", va="center", fontsize=12, color="#a00000",
-                bbox={"boxstyle": "round,pad=0.5", "fc": "white", "ec": "#a00000"}, zorder=10)
+        ax.text(0.5, 0.5, printing.wrap_to_width(t["empty"], w_paper * 1000 * 0.8, 10), transform=ax.transAxes, ha="center",
+                va="center", fontsize=10, color="#a00000", bbox={"boxstyle": "round,pad=0.5", "fc": "white", "ec": "#a00000"}, zorder=10)
+    return {"extent": extent, "scale": scale, "scale_m": bar["length_m"], "ratio": bar["ratio"], "inset_box": inset_box,
+            "data": data, "handles": _legend_handles(result, project, lang), "n_pieces": len(pieces), "label_layer": key,
+            "bar_box": bar["box"]}
 
-    length = nice_length_m(xmax - xmin)
-    bar = ScaleBar(1.0, units="m", fixed_value=length if length < 1000 else length / 1000, fixed_units="m" if length < 1000 else "km",
-                   location="lower left", box_alpha=0.8, font_properties={"size": 8},
-                   scale_formatter=lambda value, unit: f"{value:g} {unit}")
-    ax.add_artist(bar)
-    ax.add_artist(FancyArrow(0.95, 0.90, 0, 0.04, width=0.004, head_width=0.016, head_length=0.02, color="black",
-                             transform=ax.transAxes, zorder=10))
-    ax.text(0.95, 0.885, t["north"], transform=ax.transAxes, ha="center", va="top", fontsize=10, fontweight="bold", zorder=10)
 
-    if inset and admin_key is not None:
-        # an inset locator of the city at the lower right, so it does not cover the scale bar
-        city = result.admin[admin_key]
-        iax = ax.inset_axes((0.78, 0.02, 0.2, 0.2))
-        city.plot(ax=iax, color="#eeeeee", edgecolor="#888888", linewidth=0.3)
-        iax.add_patch(Rectangle((xmin, ymin), xmax - xmin, ymax - ymin, fill=False, edgecolor="#c00000", linewidth=1.0))
-        iax.set_xticks([])
-        iax.set_yticks([])
-        iax.set_xlabel("")
-        iax.set_ylabel("")
-        iax.set_aspect("equal")
-        iax.set_facecolor("white")
+def _axes_fraction(box: tuple[float, float, float, float], extent: tuple[float, float, float, float]) -> tuple[float, float, float, float]:
+    w, h = extent[2] - extent[0], extent[3] - extent[1]
+    return ((box[0] - extent[0]) / w, (box[1] - extent[1]) / h, (box[2] - box[0]) / w, (box[3] - box[1]) / h)
 
-    handles: list[Any] = []
-    codes = sorted(set(pieces["landuse"])) if len(pieces) else []
-    handles += [Patch(facecolor=landuse.color(c), edgecolor="#555555", label=f"{c} – {landuse.name(c, lang)}") for c in codes]
-    names = {p.id: p.name(lang) for p in result.scenario.projects}
-    handles += [Patch(facecolor="none", edgecolor=colors[pid], linewidth=1.2, label=names[pid]) for pid in fp["project"]]
-    handles += [Patch(facecolor="none", edgecolor=PARCEL_LINE, linewidth=0.5, label=t["parcels"]),
-                Patch(facecolor="none", edgecolor=REMNANT_BAD, linewidth=1.0, label=t["remnant_bad"]),
-                Patch(facecolor="none", edgecolor=ADMIN_LINE, linestyle="--", linewidth=0.6, label=t["admin"])]
-    target = legend_ax if legend_ax is not None else ax
-    if legend_ax is not None:
-        legend_ax.axis("off")
+
+def draw_inset(iax: Axes, city: Any, extent: tuple[float, float, float, float], units: Any = None) -> None:
+    """An inset locator: the city (its units outlined) with the map's extent as a red box."""
+    from matplotlib.patches import Rectangle
+
+    if units is not None:
+        printing.polygons(iax, np.asarray(units.geometry.values), facecolor="#eeeeee", edgecolor="#9a9a9a", linewidth=0.25)
+    else:
+        printing.polygons(iax, [city], facecolor="#eeeeee", edgecolor="#888888", linewidth=0.3)
+    b = city.bounds
+    b = (min(b[0], extent[0]), min(b[1], extent[1]), max(b[2], extent[2]), max(b[3], extent[3]))
+    iax.set_xlim(b[0], b[2])
+    iax.set_ylim(b[1], b[3])
+    iax.add_patch(Rectangle((extent[0], extent[1]), extent[2] - extent[0], extent[3] - extent[1], fill=False, edgecolor="#c00000",
+                            linewidth=1.0))
+    iax.plot([(extent[0] + extent[2]) / 2], [(extent[1] + extent[3]) / 2], marker="s", markersize=3, color="#c00000")
+    iax.set_xticks([])
+    iax.set_yticks([])
+    iax.set_aspect("equal", adjustable="box")
+    iax.set_facecolor("white")
+
+
+def _legend_handles(result: Result, project: str | None, lang: str) -> list[Any]:
     import textwrap
 
+    from matplotlib.patches import Patch
+
+    t = _t(lang)
+    view = result.view(project)
+    colors = project_colors([(p.id, p.hub) for p in result.scenario.projects])
+    codes = sorted(set(view.pieces["landuse"])) if len(view.pieces) else []
+    handles: list[Any] = [Patch(facecolor=landuse.color(c), edgecolor="#555555", label=f"{c} – {landuse.name(c, lang)}") for c in codes]
+    names = {p.id: p.name(lang) for p in result.scenario.projects}
+    handles += [Patch(facecolor="none", edgecolor=colors[pid], linewidth=1.2, label=names[pid]) for pid in view.footprints["project"]]
+    handles += [Patch(facecolor="none", edgecolor=PARCEL_LINE, linewidth=0.5, label=t["parcels"]),
+                Patch(facecolor=REMNANT_BAD_FILL, edgecolor=REMNANT_BAD, linewidth=1.0, label=t["remnant_bad"]),
+                Patch(facecolor="none", edgecolor=ADMIN_LINE, linestyle="--", linewidth=0.6, label=t["admin"])]
     for h in handles:
-        h.set_label("\n".join(textwrap.wrap(h.get_label(), 42)))
-    target.legend(handles=handles, loc="upper left", fontsize=7, title=t["legend"], title_fontsize=9, frameon=False)
-    return {"scalebar": bar, "scale_m": length, "extent": (xmin, ymin, xmax, ymax), "n_pieces": len(pieces)}
+        h.set_label("\n".join(textwrap.wrap(h.get_label(), 46)))
+    return handles
 
 
 def data_note(result: Result, lang: str) -> str:
     """The data note every map carries: CRS, data sources, landplan's version and the date."""
     from . import __version__
 
-    t = TEXT["en" if lang == "en" else "vi"]
+    t = _t(lang)
     sc = result.scenario
     files = ", ".join(sorted({p.name for p in sc.input_files()}))
     return (f"{t['crs']}: {sc.crs.name} ({sc.crs.to_string()}) · {t['sources']}: {files} · "
             f"{t['made'].format(version=__version__, day=date.today().isoformat())}")
 
 
-def map_figure(result: Result, *, project: str | None = None, lang: str = "vi", paper: str = "A4") -> tuple[Figure, dict[str, Any]]:
-    """A landscape page with title, subtitle, map, legend and data note; returns (figure, draw facts)."""
-    import matplotlib.pyplot as plt
+def _title(result: Result, project: str | None, lang: str) -> str:
+    t = _t(lang)
+    names = {p.id: p.name(lang) for p in result.scenario.projects}
+    return t["overview"] if project is None else t["project"].format(name=names[project])
 
+
+def map_figure(result: Result, *, project: str | None = None, lang: str = "vi", paper: str = "A4",
+               grid: bool | None = None) -> tuple[Figure, dict[str, Any]]:
+    """A landscape print map: wrapped title, subtitle, the map, legend and inset beside it, data note."""
     if paper not in PAPERS:
         raise ValueError(f"paper must be one of {', '.join(PAPERS)}, got {paper!r}")
-    t = TEXT["en" if lang == "en" else "vi"]
     w, h = PAPERS[paper]
-    with plt.rc_context(_rc()):
-        fig = plt.figure(figsize=(w / MM_PER_INCH, h / MM_PER_INCH))
-        names = {p.id: p.name(lang) for p in result.scenario.projects}
-        title = t["overview"] if project is None else t["project"].format(name=names[project])
-        fig.text(0.02, 0.965, title, fontsize=16 if paper == "A4" else 20, fontweight="bold", va="top")
-        fig.text(0.02, 0.925, f"{result.scenario.name} · {date.today().isoformat()}", fontsize=9, color="#444444", va="top")
-        ax = fig.add_axes((0.02, 0.07, 0.70, 0.83))
-        lax = fig.add_axes((0.74, 0.07, 0.25, 0.83))
-        facts = draw_map(ax, result, project=project, lang=lang, legend_ax=lax)
-        fig.text(0.02, 0.02, data_note(result, lang), fontsize=6.5, color="#444444", va="bottom", wrap=True)
+    with printing.drawing():
+        fig = printing.new_figure(w, h)
+        big = 16 if paper == "A4" else 20
+        title = printing.wrap_to_width(_title(result, project, lang), w * 0.94, big, bold=True)
+        lines = title.count("\n") + 1
+        top = 1 - 8 / h
+        tt = fig.text(0.02, top, title, fontsize=big, fontweight="bold", va="top")
+        title_h = lines * big * 1.25 / 72 * MM_PER_INCH / h
+        fig.text(0.02, top - title_h - 0.005, f"{result.scenario.name} · {date.today().isoformat()}", fontsize=9, color="#444444",
+                 va="top")
+        map_top = top - title_h - 0.045
+        ax = fig.add_axes((0.02, 0.07, 0.70, map_top - 0.07))
+        facts = draw_map(ax, result, project=project, lang=lang, grid=grid)
+        lax = fig.add_axes((0.74, 0.07, 0.25, map_top - 0.07))
+        lax.axis("off")
+        lax.legend(handles=facts["handles"], loc="upper left", fontsize=7.5, title=_t(lang)["legend"], title_fontsize=9, frameon=False)
+        if facts["inset_box"] is None and facts["data"] is not None:
+            _, units = label_units(result)
+            if units is not None and len(units):
+                iax = fig.add_axes((0.76, 0.09, 0.21, 0.25))
+                draw_inset(iax, shapely.union_all(np.asarray(units.geometry.values)), facts["extent"], units)
+        fig.text(0.02, 0.02, printing.wrap_to_width(data_note(result, lang), w * 0.96, 7), fontsize=7, color="#444444", va="bottom")
+        facts["title"] = tt
     return fig, facts
+
+
+def _legend_height_mm(handles: list[Any], lang: str, width_mm: float, **kwargs: Any) -> float:
+    """The printed height of a legend of ``handles`` (measured on a scratch figure)."""
+    fig = printing.new_figure(width_mm, 300)
+    leg = fig.legend(handles=handles, loc="upper left", title=_t(lang)["legend"], **kwargs)
+    bbox = leg.get_window_extent(fig.canvas.get_renderer())  # type: ignore[attr-defined]
+    return float(bbox.height / fig.dpi * MM_PER_INCH)
+
+
+def report_figure(result: Result, *, project: str | None = None, lang: str = "vi", width_mm: float = REPORT_WIDTH_MM,
+                  grid: bool | None = None) -> tuple[Figure, dict[str, Any]]:
+    """A figure for a report's text column: ``width_mm`` wide (16 cm), portrait, fonts ≥ 7 pt printed.
+
+    The title wraps to the width; the map's height follows the projects' shape (between 0.55 and 1.25
+    of the width); the legend (two columns, its height measured), the data note and, when no corner of
+    the map is free of data, the inset sit below the map, so nothing covers the data.
+    """
+    t = _t(lang)
+    pad = 4.0
+    x0, y0, x1, y1 = _data_extent(result, project)
+    ratio = min(max((y1 - y0) / max(x1 - x0, 1.0), 0.55), 1.25)
+    map_w = width_mm - 2 * pad
+    map_h = map_w * ratio
+    handles = _legend_handles(result, project, lang)
+    legend_kw = {"fontsize": 7, "title_fontsize": 8, "frameon": False, "ncols": 2, "alignment": "left", "borderaxespad": 0.0,
+                 "borderpad": 0.2, "columnspacing": 1.0, "handlelength": 1.6}
+    with printing.drawing():
+        title = printing.wrap_to_width(_title(result, project, lang), width_mm - 2 * pad, 10, bold=True)
+        title_mm = (title.count("\n") + 1) * 10 * 1.25 / 72 * MM_PER_INCH + 3
+        legend_mm = _legend_height_mm(handles, lang, width_mm, **legend_kw) + 2
+        note = printing.wrap_to_width(data_note(result, lang), width_mm - 2 * pad, 7)
+        note_mm = (note.count("\n") + 1) * 7 * 1.25 / 72 * MM_PER_INCH + 2
+        height = pad + title_mm + map_h + 3 + legend_mm + note_mm + pad
+        fig = printing.new_figure(width_mm, height)
+        tt = fig.text(pad / width_mm, 1 - pad / height, title, fontsize=10, fontweight="bold", va="top", ha="left")
+        map_bottom = pad + note_mm + legend_mm + 3
+        ax = fig.add_axes((pad / width_mm, map_bottom / height, map_w / width_mm, map_h / height))
+        facts = draw_map(ax, result, project=project, lang=lang, grid=grid)
+        fig.legend(handles=handles, loc="upper left", bbox_to_anchor=(pad / width_mm, (map_bottom - 3) / height), title=t["legend"],
+                   **legend_kw)
+        if facts["inset_box"] is None:
+            _, units = label_units(result)
+            if units is not None and len(units):
+                side = min(map_w * 0.26, legend_mm)
+                iax = fig.add_axes(((pad + map_w - side) / width_mm, (pad + note_mm) / height, side / width_mm, side / height))
+                draw_inset(iax, shapely.union_all(np.asarray(units.geometry.values)), facts["extent"], units)
+        fig.text(pad / width_mm, pad / height, note, fontsize=7, color="#444444", va="bottom", ha="left")
+        facts.update({"title": tt, "width_mm": width_mm, "height_mm": height,
+                      "printed": t["printed"].format(w=printing.fmt_number(width_mm / 10, 0, lang))})
+    return fig, facts
+
+
+def _ha(m2: float, lang: str, decimals: int = 2) -> str:
+    return printing.fmt_number(m2 / landuse.M2_PER_HA, decimals, lang)
 
 
 def sheet_figure(result: Result, project: str, *, lang: str = "vi") -> Figure:
     """A one-page A4 portrait sheet: the project's map, key figures, land taken by land use, data note."""
-    import matplotlib.pyplot as plt
+    from matplotlib.patches import Rectangle
 
-    t = TEXT["en" if lang == "en" else "vi"]
+    t = _t(lang)
     view = result.view(project)
     a: dict[Any, Any] = view.approvals.iloc[0].to_dict()
     names = {p.id: p.name(lang) for p in result.scenario.projects}
     rows = view.parcels
     flagged = rows.loc[rows["remnant_flag"] != "", "parcel_id"].nunique()
     declared = a["declared_rice_ha"]
-    ha = landuse.M2_PER_HA
+    n = printing.fmt_number
     values = [
-        f"{a['footprint_m2'] / ha:,.2f}", f"{a['take_m2'] / ha:,.2f}", f"{a['rice_ha']:,.2f}",
-        f"{a['rice_luc_m2'] / ha:,.2f}", f"{a['rice_luk_m2'] / ha:,.2f}", f"{int(a['parcels_affected']):,}", f"{flagged:,}",
-        "–" if declared != declared else f"{declared:,.2f}",
-        "–" if declared != declared else f"{a['rice_diff_ha']:+,.2f} ({a['rice_diff_pct']:+.1f} %)",
+        _ha(a["footprint_m2"], lang), _ha(a["take_m2"], lang), n(a["rice_ha"], 2, lang),
+        _ha(a["rice_luc_m2"], lang), _ha(a["rice_luk_m2"], lang), n(int(a["parcels_affected"]), 0, lang), n(flagged, 0, lang),
+        "–" if declared != declared else n(declared, 2, lang),
+        "–" if declared != declared else f"{format_number(a['rice_diff_ha'], 2, lang, sign=True)} "
+                                          f"({format_number(a['rice_diff_pct'], 1, lang, sign=True)} %)",
         str(a["approval_authority"]), t["luc_yes"] if a["luc_obligation"] else t["luc_no"],
     ]
     by_lu = view.pieces.groupby("landuse")["take_m2"].sum().sort_values(ascending=False)
-    import textwrap
-
-    with plt.rc_context(_rc()):
-        fig = plt.figure(figsize=(210 / MM_PER_INCH, 297 / MM_PER_INCH))
+    W, H = 210.0, 297.0
+    with printing.drawing():
+        fig = printing.new_figure(W, H)
         fig.text(0.06, 0.975, t["sheet"], fontsize=9, color="#666666", va="top")
-        fig.text(0.06, 0.955, "\n".join(textwrap.wrap(names[project], 60)), fontsize=14, fontweight="bold", va="top")
+        title = printing.wrap_to_width(names[project], W * 0.88, 14, bold=True)
+        fig.text(0.06, 0.955, title, fontsize=14, fontweight="bold", va="top")
         ax = fig.add_axes((0.06, 0.47, 0.88, 0.42))
-        draw_map(ax, result, project=project, lang=lang, legend_ax=None, inset=True)
-        legend = ax.get_legend()
-        if legend is not None:
-            legend.remove()
+        draw_map(ax, result, project=project, lang=lang)
         fig.text(0.06, 0.445, t["figures"], fontsize=11, fontweight="bold", va="top")
         y = 0.415
         for label, value in zip(ROWS["en" if lang == "en" else "vi"], values):
-            wrapped = textwrap.wrap(value, 30) or [""]
-            fig.text(0.06, y, "\n".join(textwrap.wrap(label, 26)), fontsize=8, va="top")
-            fig.text(0.30, y, "\n".join(wrapped), fontsize=8, va="top", fontweight="bold")
-            y -= 0.016 * max(len(wrapped), len(textwrap.wrap(label, 26)))
+            wrapped = printing.wrap_to_width(value, 60, 8, bold=True)
+            lab = printing.wrap_to_width(label, 48, 8)
+            fig.text(0.06, y, lab, fontsize=8, va="top")
+            fig.text(0.30, y, wrapped, fontsize=8, va="top", fontweight="bold")
+            y -= 0.0135 * max(wrapped.count("\n") + 1, lab.count("\n") + 1) + 0.003
         fig.text(0.60, 0.445, t["by_landuse"], fontsize=11, fontweight="bold", va="top")
         y = 0.415
-        from matplotlib.patches import Rectangle
-
         for code, m2 in by_lu.items():
+            label = printing.wrap_to_width(f"{code} – {landuse.name(str(code), lang)}", 58, 8)
             fig.patches.append(Rectangle((0.575, y - 0.009), 0.018, 0.009, transform=fig.transFigure, figure=fig,
                                          facecolor=landuse.color(str(code)), edgecolor="#555555", linewidth=0.4))
-            fig.text(0.60, y, "\n".join(textwrap.wrap(f"{code} – {landuse.name(str(code), lang)}", 28)), fontsize=8, va="top")
-            fig.text(0.94, y, f"{m2 / landuse.M2_PER_HA:,.4f}", fontsize=8, va="top", ha="right")
-            y -= 0.016 * len(textwrap.wrap(f"{code} – {landuse.name(str(code), lang)}", 28))
-        fig.text(0.06, 0.035, "\n".join(textwrap.wrap(f"{t['note']}: {data_note(result, lang)}", 130)), fontsize=6.5, color="#444444", va="bottom")
+            fig.text(0.60, y, label, fontsize=8, va="top")
+            fig.text(0.94, y, _ha(float(m2), lang, 4), fontsize=8, va="top", ha="right")
+            y -= 0.0135 * (label.count("\n") + 1) + 0.003
+        fig.text(0.06, 0.035, printing.wrap_to_width(f"{t['note']}: {data_note(result, lang)}", W * 0.88, 7), fontsize=7, color="#444444",
+                 va="bottom")
     return fig
-
-
-def write_exports(result: Result, folder: Path, *, lang: str = "vi", papers: tuple[str, ...] = ("A4", "A3"),
-                  formats: tuple[str, ...] = FORMATS) -> list[Export]:
-    """Write the overview and per-project maps in every paper and format, and a PDF sheet per project."""
-    import matplotlib
-
-    matplotlib.use("Agg", force=False)
-    import matplotlib.pyplot as plt
-
-    folder.mkdir(parents=True, exist_ok=True)
-    written: list[Export] = []
-    targets: list[str | None] = [None, *[p.id for p in result.scenario.projects]]
-    for project in targets:
-        stem = "overview" if project is None else f"project_{project}"
-        for paper in papers:
-            fig, _ = map_figure(result, project=project, lang=lang, paper=paper)
-            with plt.rc_context(_rc()):
-                for fmt in formats:
-                    path = folder / f"{stem}_{paper}.{fmt}"
-                    fig.savefig(path, dpi=DPI, metadata=_metadata(fmt, result, stem))
-                    written.append(Export(path, "map", project, paper, fmt))
-            plt.close(fig)
-    for p in result.scenario.projects:
-        fig = sheet_figure(result, p.id, lang=lang)
-        path = folder / f"sheet_{p.id}.pdf"
-        with plt.rc_context(_rc()):
-            fig.savefig(path, metadata=_metadata("pdf", result, f"sheet_{p.id}"))
-        plt.close(fig)
-        written.append(Export(path, "sheet", p.id, "A4", "pdf"))
-    return written
-
-
-def _metadata(fmt: str, result: Result, stem: str) -> dict[str, Any]:
-    """Fixed metadata so the same results give the same files (no creation dates)."""
-    if fmt == "pdf":
-        return {"Title": stem, "Creator": "landplan", "Producer": "landplan", "CreationDate": None}
-    if fmt == "svg":
-        return {"Title": stem, "Creator": "landplan", "Date": None}
-    if fmt == "png":
-        return {"Software": "landplan"}
-    return {}

@@ -4,10 +4,14 @@ from __future__ import annotations
 
 import hashlib
 import json
+import logging
 import os
 import platform
 import shutil
 import tempfile
+import time
+from collections.abc import Iterator
+from contextlib import contextmanager
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -24,6 +28,8 @@ from .tolerance import Tolerance
 
 if TYPE_CHECKING:
     from .pipeline import Result
+
+log = logging.getLogger("landplan")
 
 #: GeoPackage layer names (shared with the QGIS styles in gis/).
 LAYER_FOOTPRINTS, LAYER_REMNANTS, LAYER_TAKES, LAYER_AFFECTED = qgis.LAYERS
@@ -80,7 +86,7 @@ def _overlaps_table(result: Result) -> pd.DataFrame:
     return pd.concat([a, b], ignore_index=True)[["kind", "a", "b", "overlap_m2", "rule"]]
 
 
-def _write_gpkg(result: Result, path: Path, lang: str) -> None:
+def _write_gpkg(result: Result, path: Path, lang: str, pages: gpd.GeoDataFrame | None = None) -> None:
     """Write the GeoPackage with its QGIS styles (``layer_styles``) and a QGIS project beside it."""
     fp = result.footprints.copy()
     names = {p.id: p for p in result.scenario.projects}
@@ -92,14 +98,24 @@ def _write_gpkg(result: Result, path: Path, lang: str) -> None:
     affected = result.affected.drop(columns=["parcel_area_m2", "counted_area_m2"], errors="ignore").join(record, on="parcel_id")
     layers: dict[str, gpd.GeoDataFrame] = {LAYER_FOOTPRINTS: fp, LAYER_REMNANTS: result.remnants, LAYER_TAKES: pieces,
                                            LAYER_AFFECTED: affected}
+    if pages is not None and len(pages):
+        layers[qgis.LAYER_PAGES] = pages
     for name, gdf in layers.items():
         pyogrio.write_dataframe(gdf, path, layer=name, driver="GPKG", promote_to_multi=True, geometry_type="MultiPolygon")
     projects = [(p.id, p.name(lang), p.hub) for p in result.scenario.projects]
     styles = qgis.styles_for(projects, lang)
+    names_in_order: tuple[str, ...] = qgis.LAYERS
+    atlas = None
+    if qgis.LAYER_PAGES in layers:
+        styles[qgis.LAYER_PAGES] = qgis.qml_pages(lang)
+        names_in_order = (qgis.LAYER_PAGES, *qgis.LAYERS)
+        first = layers[qgis.LAYER_PAGES].iloc[0]
+        c = first.geometry.centroid
+        atlas = qgis.AtlasLayout(qgis.LAYER_PAGES, (float(c.x), float(c.y)), float(first["scale"]))
     qgis.write_layer_styles(path, styles)
     x0, y0, x1, y1 = (float(v) for v in result.footprints.total_bounds)
-    qgis.write_project(path.parent / "landplan.qgs", f"./{path.name}", qgis.LAYERS, result.scenario.crs, styles,
-                       result.scenario.name, lang=lang, extent=(x0, y0, x1, y1))
+    qgis.write_project(path.parent / "landplan.qgs", f"./{path.name}", names_in_order, result.scenario.crs, styles,
+                       result.scenario.name, lang=lang, extent=(x0, y0, x1, y1), atlas=atlas)
 
 
 def _versions() -> dict[str, str]:
@@ -201,17 +217,24 @@ def _link_or_copy(src: str, dst: str) -> None:
 
 
 def write_outputs(result: Result, out: Path, *, overwrite: bool = False, lang: str | None = None,
-                  self_contained: bool = False, project_maps: bool = False, exports: bool = True,
-                  papers: tuple[str, ...] = ("A4", "A3"), public: bool = False) -> Path:
+                  self_contained: bool = False, project_maps: bool = False, exports: str | bool = "all",
+                  papers: tuple[str, ...] = ("A4", "A3"), public: bool = False, processes: int | None = None) -> Path:
     """Write every output into ``out``; return ``out``.
 
     Files are first written to a temporary folder beside ``out`` and swapped into place only when all
     are complete (:func:`_swap_in`). A folder that already holds files is refused unless ``overwrite``;
     then only landplan's own files (:data:`OUTPUT_FILES` and :data:`OUTPUT_DIRS`) are replaced and the
-    user's other files are kept. ``project_maps`` adds ``maps/map_<project>.html``, one per project;
-    ``exports`` writes ``exports/`` (print maps on ``papers`` in PNG, SVG and PDF, and a PDF sheet per project);
+    user's other files are kept. ``project_maps`` adds ``maps/map_<project>.html``, one per project.
+    ``exports`` chooses the print exports in ``exports/``: ``"figures"`` (print maps on ``papers`` and
+    report figures in PNG, SVG and PDF, a PDF sheet per project), ``"atlas"`` (strip maps: a PDF per
+    project and a PNG per page, in ``exports/atlas/``), ``"all"`` (both; also ``True``) or ``"none"``
+    (also ``False``). They are drawn in ``processes`` worker processes (default: one per core) while
+    this process writes the other files. Each stage is logged as ``outputs [k/n] …``.
     ``public`` leaves owners' names out of the maps (the manifest says so; the tables keep them).
     """
+    from . import atlas, printjobs
+
+    mode = printjobs.check_mode(exports)
     lang = lang or result.scenario.lang
     out = Path(out)
     if out.exists() and not out.is_dir():
@@ -234,38 +257,71 @@ def write_outputs(result: Result, out: Path, *, overwrite: bool = False, lang: s
         tmp.chmod(0o777 & ~umask)  # mkdtemp makes it private; the output folder gets the usual permissions
     except OSError as exc:
         raise LandplanError(f"cannot write to {parent}: {exc.strerror}; choose a folder you can write to") from None
+    stages = ["tables (CSV)", "landplan.gpkg, landplan.qgs", "landplan.xlsx", "map.html"]
+    if project_maps:
+        stages.append(f"{MAPS_DIR}/")
+    if mode != "none":
+        stages.append(f"{EXPORTS_DIR}/ ({mode})")
+    stages.append("manifest.json")
+    progress = _Stages(stages)
     tol = result.scenario.tolerance
     try:
-        _write_csv(result.summary, tmp / "summary.csv", tol)
-        _write_csv(result.totals, tmp / "totals.csv", tol)
-        _write_csv(result.parcels, tmp / "parcels.csv", tol)
-        _write_csv(result.parcel_totals, tmp / "affected_parcels.csv", tol)
-        _write_csv(result.approvals, tmp / "approvals.csv", tol)
-        _write_csv(_overlaps_table(result), tmp / "overlaps.csv", tol)
-        _write_csv(result.slivers, tmp / "slivers.csv", None)
-        if result.landcover is not None and result.landcover_compare is not None:
-            _write_csv(result.landcover, tmp / "landcover.csv", tol)
-            _write_csv(result.landcover_compare, tmp / "landcover_compare.csv", tol)
-        _write_gpkg(result, tmp / "landplan.gpkg", lang)
-        from .workbook import write_workbook
+        pages = atlas.atlas_pages(result)
+        jobs = printjobs.plan(result, mode, papers=papers, pages=pages) if mode != "none" else []
+        with printjobs.Exports(result, jobs, tmp / EXPORTS_DIR, lang=lang, pages=pages, processes=processes) as drawing:
+            with progress():
+                _write_csv(result.summary, tmp / "summary.csv", tol)
+                _write_csv(result.totals, tmp / "totals.csv", tol)
+                _write_csv(result.parcels, tmp / "parcels.csv", tol)
+                _write_csv(result.parcel_totals, tmp / "affected_parcels.csv", tol)
+                _write_csv(result.approvals, tmp / "approvals.csv", tol)
+                _write_csv(_overlaps_table(result), tmp / "overlaps.csv", tol)
+                _write_csv(result.slivers, tmp / "slivers.csv", None)
+                if result.landcover is not None and result.landcover_compare is not None:
+                    _write_csv(result.landcover, tmp / "landcover.csv", tol)
+                    _write_csv(result.landcover_compare, tmp / "landcover_compare.csv", tol)
+            with progress():
+                names = {p.id: p.name(lang) for p in result.scenario.projects}
+                _write_gpkg(result, tmp / "landplan.gpkg", lang, atlas.pages_frame(pages, result.scenario.crs, lang=lang, names=names))
+            with progress():
+                from .workbook import write_workbook
 
-        write_workbook(result, tmp / "landplan.xlsx", lang=lang)
-        if exports:
-            from .exports import write_exports
+                write_workbook(result, tmp / "landplan.xlsx", lang=lang)
+            with progress():
+                from .webmap import save_map
 
-            write_exports(result, tmp / EXPORTS_DIR, lang=lang, papers=papers)
-        from .webmap import save_map
-
-        save_map(result.map(lang=lang, self_contained=self_contained, public=public), tmp / "map.html")
-        if project_maps:
-            (tmp / MAPS_DIR).mkdir()
-            for p in result.scenario.projects:
-                save_map(result.map(lang=lang, self_contained=self_contained, project=p.id, public=public),
-                         tmp / MAPS_DIR / f"map_{p.id}.html")
-        files = {str(f.relative_to(tmp)): sha256(f) for f in sorted(tmp.rglob("*")) if f.is_file()}
-        (tmp / "manifest.json").write_text(json.dumps(manifest(result, files, map_public=public), ensure_ascii=False, indent=2), encoding="utf-8")
+                save_map(result.map(lang=lang, self_contained=self_contained, public=public), tmp / "map.html")
+            if project_maps:
+                with progress():
+                    (tmp / MAPS_DIR).mkdir()
+                    for p in result.scenario.projects:
+                        save_map(result.map(lang=lang, self_contained=self_contained, project=p.id, public=public),
+                                 tmp / MAPS_DIR / f"map_{p.id}.html")
+            if mode != "none":
+                with progress(f"{len(jobs)} jobs"):
+                    drawing.wait()
+        with progress():
+            files = {str(f.relative_to(tmp)): sha256(f) for f in sorted(tmp.rglob("*")) if f.is_file()}
+            (tmp / "manifest.json").write_text(json.dumps(manifest(result, files, map_public=public), ensure_ascii=False, indent=2),
+                                               encoding="utf-8")
         _swap_in(tmp, out)
     except BaseException:
         shutil.rmtree(tmp, ignore_errors=True)
         raise
     return out
+
+
+class _Stages:
+    """Logs each output stage as ``outputs [k/n] name`` and its time when done."""
+
+    def __init__(self, names: list[str]) -> None:
+        self.names, self.k = names, 0
+
+    @contextmanager
+    def __call__(self, detail: str = "") -> Iterator[None]:
+        name = self.names[self.k]
+        self.k += 1
+        log.info("outputs [%d/%d] %s%s …", self.k, len(self.names), name, f" ({detail})" if detail else "")
+        t0 = time.perf_counter()
+        yield
+        log.debug("outputs [%d/%d] %s: %.2f s", self.k, len(self.names), name, time.perf_counter() - t0)

@@ -74,7 +74,7 @@ class Result:
         return result_map(self, lang=lang or self.scenario.lang, self_contained=self_contained, project=project, public=public)
 
     def write(self, out: str | Path, *, overwrite: bool = False, lang: str | None = None,
-              self_contained: bool = False, project_maps: bool = False, exports: bool = True,
+              self_contained: bool = False, project_maps: bool = False, exports: str | bool = "all",
               papers: tuple[str, ...] = ("A4", "A3"), public: bool = False) -> Path:
         """Write every output file into ``out`` (see :func:`landplan.outputs.write_outputs`)."""
         from .outputs import write_outputs

@@ -7,6 +7,7 @@ import sqlite3
 import xml.etree.ElementTree as ET
 from collections.abc import Mapping, Sequence
 from contextlib import closing
+from dataclasses import dataclass
 from pathlib import Path, PurePosixPath
 
 import pyproj
@@ -17,6 +18,8 @@ from .errors import InputFileError, LayerError
 #: GeoPackage layer names a run writes, top of the map first (outputs.py uses these).
 LAYERS: tuple[str, str, str, str] = ("footprints", "remnants", "takes", "affected_parcels")
 LAYER_FOOTPRINTS, LAYER_REMNANTS, LAYER_TAKES, LAYER_AFFECTED = LAYERS
+#: The strip-map pages (atlas coverage layer of the QGIS print layout).
+LAYER_PAGES = "strip_pages"
 
 #: The QGIS version the styles and projects declare (QGIS 3.x reads them all; checked with 3.22).
 QGIS_VERSION = "3.28.0-Firenze"
@@ -28,9 +31,9 @@ STYLE_UPDATE_TIME = "2025-01-01T00:00:00.000Z"
 #: Layer names shown in a project's layer tree.
 LAYER_TITLES: dict[str, dict[str, str]] = {
     "vi": {LAYER_FOOTPRINTS: "Ranh giới dự án", LAYER_REMNANTS: "Phần còn lại của thửa (sau mọi dự án)",
-           LAYER_TAKES: "Đất bị thu hồi (theo loại đất)", LAYER_AFFECTED: "Thửa đất bị ảnh hưởng"},
+           LAYER_TAKES: "Đất bị thu hồi (theo loại đất)", LAYER_AFFECTED: "Thửa đất bị ảnh hưởng", "strip_pages": "Các tờ bình đồ"},
     "en": {LAYER_FOOTPRINTS: "Project footprints", LAYER_REMNANTS: "What remains of parcels (after every project)",
-           LAYER_TAKES: "Land taken (by land use)", LAYER_AFFECTED: "Affected parcels"},
+           LAYER_TAKES: "Land taken (by land use)", LAYER_AFFECTED: "Affected parcels", "strip_pages": "Strip-map pages"},
 }
 
 _LABELS: dict[str, dict[str, str]] = {
@@ -60,6 +63,8 @@ TAKE_OUTLINE_MM = 0.1
 FOOTPRINT_OUTLINE_MM = 0.8
 PARCEL_OUTLINE_MM = 0.26
 REMNANT_BAD_OUTLINE_MM = 0.6
+PAGES_OUTLINE_MM = 0.5
+PAGES_OUTLINE = "#b03a2e"
 
 # The layer_styles table exactly as QGIS (through GDAL) creates it in a GeoPackage.
 _LAYER_STYLES_DDL = (
@@ -267,6 +272,32 @@ def qml_remnants(lang: str = "vi") -> str:
     return _finish_qml(root)
 
 
+def qml_pages(lang: str = "vi") -> str:
+    """QGIS style of the ``strip_pages`` layer: each strip-map page outlined (dashed, no fill).
+
+    Parameters
+    ----------
+    lang : {"vi", "en"}
+        Language of the legend label.
+    """
+    _check_lang(lang)
+    root = _qml_root()
+    renderer = _renderer(root, {"type": "singleSymbol"})
+    symbols = _sub(renderer, "symbols")
+    sym = _fill_symbol("0", fill=None, outline=PAGES_OUTLINE, width_mm=PAGES_OUTLINE_MM)
+    for layer in sym.iter("layer"):
+        for opt in layer.iter("Option"):
+            if opt.get("name") == "outline_style":
+                opt.set("value", "dash")
+        for prop in layer.iter("prop"):
+            if prop.get("k") == "outline_style":
+                prop.set("v", "dash")
+    symbols.append(sym)
+    _sub(renderer, "rotation")
+    _sub(renderer, "sizescale")
+    return _finish_qml(root)
+
+
 def styles_for(projects: Sequence[tuple[str, str, bool]], lang: str = "vi") -> dict[str, str]:
     """The QML styles keyed by GeoPackage layer name (:data:`LAYERS`).
 
@@ -378,8 +409,108 @@ def _relative_source(gpkg_name: str) -> str:
     return text if text.startswith("../") else f"./{text}"  # QGIS resolves only ./ and ../ paths against the project
 
 
+@dataclass(frozen=True)
+class AtlasLayout:
+    """A print layout whose map follows the strip-map pages (an atlas over ``layer``).
+
+    ``first_page`` is the first page's centre (x, y) and ``scale`` its scale denominator; each page then
+    takes its own scale and rotation from the layer's ``scale`` and ``angle_deg`` fields. Sizes in mm
+    on an A3 landscape page (the strip maps' layout: :data:`landplan.atlas.MAP_MM`).
+    """
+
+    layer: str
+    first_page: tuple[float, float]
+    scale: float
+    page_mm: tuple[float, float] = (420.0, 297.0)
+    map_mm: tuple[float, float, float, float] = (10.0, 60.0, 400.0, 212.0)  # left, bottom, width, height
+
+
+_LAYOUT_TYPES = {"page": "65638", "map": "65639", "label": "65641", "legend": "65642", "scalebar": "65646"}
+_LAYOUT_TEXT = {
+    "vi": {"name": "Bình đồ thu hồi đất", "title": "Bình đồ thu hồi đất – [% \"name\" %]",
+           "page": "[% \"label\" %] · tỷ lệ 1:[% format_number(\"scale\", 0) %]", "legend": "Chú giải"},
+    "en": {"name": "Strip maps of land taken", "title": "Strip map of land taken – [% \"name\" %]",
+           "page": "[% \"label\" %] · scale 1:[% format_number(\"scale\", 0) %]", "legend": "Legend"},
+}
+
+
+def _layout_item(parent: ET.Element, kind: str, uid: str, pos: tuple[float, float], size: tuple[float, float], z: int,
+                 extra: Mapping[str, str] | None = None, dd: Mapping[str, str] | None = None) -> ET.Element:
+    """A layout item of ``kind`` at ``pos`` (mm from the page's top left) of ``size`` (mm)."""
+    attrib = {"type": _LAYOUT_TYPES[kind], "uuid": uid, "templateUuid": uid, "id": uid.strip("{}"), "position": f"{pos[0]:g},{pos[1]:g},mm",
+              "positionOnPage": f"{pos[0]:g},{pos[1]:g},mm", "size": f"{size[0]:g},{size[1]:g},mm", "zValue": str(z),
+              "visibility": "1", "positionLock": "false", "referencePoint": "0", "frame": "false", "background": "true" if kind != "label" else "false",
+              "itemRotation": "0", "opacity": "1", "blendMode": "0", "excludeFromExports": "0", "groupUuid": "", **(extra or {})}
+    item = _sub(parent, "LayoutItem", attrib)
+    _sub(item, "FrameColor", {"alpha": "255", "blue": "0", "green": "0", "red": "0"})
+    _sub(item, "BackgroundColor", {"alpha": "255", "blue": "255", "green": "255", "red": "255"})
+    obj = _sub(item, "LayoutObject")
+    props = _sub(_sub(obj, "dataDefinedProperties"), "Option", {"type": "Map"})
+    _sub(props, "Option", {"type": "QString", "value": "", "name": "name"})
+    p = _sub(props, "Option", {"type": "Map", "name": "properties"})
+    for name, expression in (dd or {}).items():
+        o = _sub(p, "Option", {"type": "Map", "name": name})
+        _sub(o, "Option", {"type": "bool", "value": "true", "name": "active"})
+        _sub(o, "Option", {"type": "QString", "value": expression, "name": "expression"})
+        _sub(o, "Option", {"type": "int", "value": "3", "name": "type"})
+    _sub(props, "Option", {"type": "QString", "value": "collection", "name": "type"})
+    _sub(_sub(obj, "customproperties"), "Option")
+    return item
+
+
+def atlas_layout_xml(parent: ET.Element, atlas: AtlasLayout, *, layer_id: str, layer_name: str, source: str, lang: str = "vi") -> ET.Element:
+    """Add to ``parent`` (a project's ``<Layouts>``) a print layout with an atlas over the strip-map pages.
+
+    The layout holds the page (A3 landscape), a map driven by the atlas whose scale and rotation come
+    from each page's ``scale`` and ``angle_deg`` (so it prints each page as landplan's PDF does), a
+    title and a page label from the page's fields, a legend and a scale bar linked to the map. GIS
+    staff can then move, restyle or add items and print (Layout → Atlas → Export) themselves.
+    """
+    t = _LAYOUT_TEXT[lang]
+    pw, ph = atlas.page_mm
+    left, bottom, mw, mh = atlas.map_mm
+    top = ph - bottom - mh
+    layout = _sub(parent, "Layout", {"name": t["name"], "units": "mm", "printResolution": "300", "worldFileMap": ""})
+    _sub(layout, "Snapper", {"snapToGuides": "1", "tolerance": "5", "snapToGrid": "0", "snapToItems": "1"})
+    _sub(layout, "Grid", {"offsetY": "0", "offsetUnits": "mm", "resolution": "10", "resUnits": "mm", "offsetX": "0"})
+    pages = _sub(layout, "PageCollection")
+    _layout_item(pages, "page", "{landplan-page-1}", (0, 0), (pw, ph), 0)
+    _sub(pages, "GuideCollection", {"visible": "1"})
+    map_uid = "{landplan-atlas-map}"
+    half_w, half_h = mw / 2000 * atlas.scale, mh / 2000 * atlas.scale
+    cx, cy = atlas.first_page
+    m = _layout_item(layout, "map", map_uid, (left, top), (mw, mh), 1,
+                     {"keepLayerSet": "false", "followPreset": "false", "followPresetName": "", "drawCanvasItems": "true", "mapRotation": "0",
+                      "mapFlags": "0", "isTemporal": "0", "labelMargin": "0,mm", "frame": "true"},
+                     {"dataDefinedMapRotation": '"angle_deg"', "dataDefinedMapScale": '"scale"'})
+    _sub(m, "Extent", {"xmin": f"{cx - half_w:.3f}", "ymin": f"{cy - half_h:.3f}", "xmax": f"{cx + half_w:.3f}", "ymax": f"{cy + half_h:.3f}"})
+    _sub(m, "LayerSet")
+    _sub(m, "AtlasMap", {"atlasDriven": "1", "scalingMode": "0", "margin": "0"})
+    _layout_item(layout, "label", "{landplan-atlas-title}", (left, 8), (mw - 120, 12), 2,
+                 {"labelText": t["title"], "htmlState": "0", "halign": "1", "valign": "32", "marginX": "0", "marginY": "0"})
+    _layout_item(layout, "label", "{landplan-atlas-page}", (left + mw - 120, 8), (120, 12), 2,
+                 {"labelText": t["page"], "htmlState": "0", "halign": "2", "valign": "32", "marginX": "0", "marginY": "0"})
+    _layout_item(layout, "scalebar", "{landplan-atlas-scalebar}", (left, ph - bottom + 6), (100, 14), 3,
+                 {"mapUuid": map_uid, "style": "Single Box", "numSegments": "4", "numSegmentsLeft": "0", "numUnitsPerSegment": "25",
+                  "segmentSizeMode": "0", "unitType": "meters", "unitLabel": "m", "numMapUnitsPerScaleBarUnit": "1", "height": "3",
+                  "labelBarSpace": "3", "boxContentSpace": "1", "alignment": "0", "background": "false"})
+    _layout_item(layout, "legend", "{landplan-atlas-legend}", (left + 120, ph - bottom + 4), (mw - 120, bottom - 14), 3,
+                 {"map_uuid": map_uid, "title": t["legend"], "columnCount": "2", "resizeToContents": "0", "legendFilterByAtlas": "1",
+                  "symbolWidth": "7", "symbolHeight": "4", "boxSpace": "2", "columnSpace": "4", "lineSpacing": "1", "equalColumnWidth": "0",
+                  "splitLayer": "0", "titleAlignment": "1", "wrapChar": "", "fontColor": "#000000", "rasterBorder": "1",
+                  "rasterBorderColor": "0,0,0,255", "rasterBorderWidth": "0", "wmsLegendWidth": "50", "wmsLegendHeight": "25",
+                  "minSymbolSize": "0", "maxSymbolSize": "0", "symbolAlignment": "1"})
+    props = _sub(_sub(layout, "customproperties"), "Option", {"type": "Map"})
+    _sub(props, "Option", {"type": "bool", "value": "true", "name": "singleFile"})
+    _sub(layout, "Atlas", {"enabled": "1", "coverageLayer": layer_id, "coverageLayerName": layer_name, "coverageLayerSource": source,
+                           "coverageLayerProvider": "ogr", "hideCoverage": "1", "filterFeatures": "0", "sortFeatures": "0",
+                           "pageNameExpression": '"label"', "filenamePattern": "'strip_' || \"project\" || '_p' || lpad(\"page\", 3, '0')"})
+    return layout
+
+
 def project_xml(gpkg_name: str, layers: Sequence[str], crs_wkt_or_epsg: str | int | pyproj.CRS, styles: Mapping[str, str],
-                title: str, *, lang: str = "vi", extent: tuple[float, float, float, float] | None = None) -> str:
+                title: str, *, lang: str = "vi", extent: tuple[float, float, float, float] | None = None,
+                atlas: AtlasLayout | None = None) -> str:
     """A QGIS project (.qgs) that opens ``layers`` of a GeoPackage, each with its style.
 
     Parameters
@@ -400,6 +531,9 @@ def project_xml(gpkg_name: str, layers: Sequence[str], crs_wkt_or_epsg: str | in
         Language of the layer names in the layer tree (:data:`LAYER_TITLES`; other layers keep their name).
     extent : (xmin, ymin, xmax, ymax), optional
         Initial view in the CRS's units; without it QGIS keeps its current view.
+    atlas : AtlasLayout, optional
+        Adds a print layout with an atlas over the strip-map pages (:func:`atlas_layout_xml`);
+        ``atlas.layer`` must be one of ``layers``.
 
     Returns
     -------
@@ -407,6 +541,8 @@ def project_xml(gpkg_name: str, layers: Sequence[str], crs_wkt_or_epsg: str | in
         The project XML (UTF-8 text).
     """
     _check_lang(lang)
+    if atlas is not None and atlas.layer not in layers:
+        raise ValueError(f"the atlas layer {atlas.layer!r} is not among the layers {list(layers)}")
     crs = pyproj.CRS.from_user_input(crs_wkt_or_epsg)
     missing = [name for name in layers if name not in styles]
     if missing:
@@ -476,16 +612,19 @@ def project_xml(gpkg_name: str, layers: Sequence[str], crs_wkt_or_epsg: str | in
         _sub(view, "Scales")
         default = _sub(view, "DefaultViewExtent", bounds)
         _spatialrefsys(default, crs)
+    if atlas is not None:
+        atlas_layout_xml(_sub(root, "Layouts"), atlas, layer_id=ids[atlas.layer], layer_name=titles.get(atlas.layer, atlas.layer),
+                         source=f"{source}|layername={atlas.layer}", lang=lang)
     return _serialize(root)
 
 
 def write_project(path: Path, gpkg_name: str, layers: Sequence[str], crs_wkt_or_epsg: str | int | pyproj.CRS,
                   styles: Mapping[str, str], title: str, *, lang: str = "vi",
-                  extent: tuple[float, float, float, float] | None = None) -> Path:
+                  extent: tuple[float, float, float, float] | None = None, atlas: AtlasLayout | None = None) -> Path:
     """Write :func:`project_xml` to ``path`` (UTF-8, ``.qgs``); return ``path``.
 
     ``gpkg_name`` is relative to ``path``'s folder; see :func:`project_xml` for the other parameters.
     """
     path = Path(path)
-    path.write_text(project_xml(gpkg_name, layers, crs_wkt_or_epsg, styles, title, lang=lang, extent=extent), encoding="utf-8")
+    path.write_text(project_xml(gpkg_name, layers, crs_wkt_or_epsg, styles, title, lang=lang, extent=extent, atlas=atlas), encoding="utf-8")
     return path

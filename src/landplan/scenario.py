@@ -140,6 +140,27 @@ class Rules:
     parcel_overlap_rule: OverlapRule = "id"
 
 
+#: Scales a strip map (bình đồ) may be printed at (the denominator of 1:N).
+STRIP_SCALES: tuple[int, ...] = (500, 1000, 2000, 5000, 10000)
+
+
+@dataclass(frozen=True)
+class OutputSettings:
+    """What the print outputs show (``[outputs]``): which administrative layer labels maps and sheets
+    (``admin_labels``, an admin key; by default ``ward`` when there is one, else the first layer), the
+    strip maps' scale (``strip_scale``, 1:N, one of :data:`STRIP_SCALES`) and the coordinate grid (``grid``)."""
+
+    admin_labels: str | None = None
+    strip_scale: int = 2000
+    grid: bool = False
+
+    def label_layer(self, keys: list[str] | tuple[str, ...]) -> str | None:
+        """The admin key whose units label the maps, among ``keys``."""
+        if self.admin_labels is not None:
+            return self.admin_labels
+        return "ward" if "ward" in keys else (keys[0] if keys else None)
+
+
 @dataclass(frozen=True)
 class Scenario:
     """A whole scenario, validated: layers, working CRS, projects, rules, language."""
@@ -155,6 +176,7 @@ class Scenario:
     landcover: LandcoverSpec | None = None
     tolerance: Tolerance = field(default_factory=Tolerance)
     checks: Checks = field(default_factory=lambda: Checks())
+    outputs: OutputSettings = field(default_factory=OutputSettings)
 
     def input_files(self) -> list[Path]:
         """Every distinct input file the scenario reads."""
@@ -167,7 +189,7 @@ class Scenario:
         return list(seen)
 
 
-_TOP_KEYS = {"scenario", "parcels", "admin", "projects", "rules", "landcover", "tolerance", "checks"}
+_TOP_KEYS = {"scenario", "parcels", "admin", "projects", "rules", "landcover", "tolerance", "checks", "outputs"}
 _TOLERANCE_KEYS = {"sliver_m2", "sliver_width_m", "decimals_m2"}
 _CHECK_KEYS = {"layer_offset", "offset_alarm_m"}
 _LANDCOVER_KEYS = {"path", "band", "nodata", "classes", "memory_mb"}
@@ -451,6 +473,7 @@ def parse_scenario(data: dict[str, Any], *, base: Path, path: Path | None = None
     landcover = _parse_landcover(ck, data["landcover"]) if "landcover" in data else None
     tolerance = _parse_tolerance(ck, data.get("tolerance", {}))
     checks = _parse_checks(ck, data.get("checks", {}))
+    outputs = _parse_outputs(ck, data.get("outputs", {}), [a.key for a in admins])
 
     if rules is not None and rules.parcel_overlap_rule == "register_area" and parcels is not None and parcels.register_area_column is None:
         ck.add("rules.parcel_overlap_rule", "the register_area rule needs the register area: add register_area = \"<column>\" to [parcels]")
@@ -461,6 +484,7 @@ def parse_scenario(data: dict[str, Any], *, base: Path, path: Path | None = None
         path=(path.resolve() if path else base), name=name, crs=crs, lang=lang,
         parcels=parcels, admin=tuple(admins), projects=tuple(projects), rules=rules, landcover=landcover,
         tolerance=tolerance, checks=checks,
+        outputs=outputs,
     )
 
 
@@ -629,3 +653,24 @@ def _parse_rules(ck: _Checker, rt: Any) -> Rules | None:
         min_remnant_width_m=mins[1],
         parcel_overlap_rule=rule,
     )
+
+
+def _parse_outputs(ck: _Checker, table: Any, admin_keys: list[str]) -> OutputSettings:
+    """``[outputs]``: admin_labels (an admin key), strip_scale (one of STRIP_SCALES), grid (bool)."""
+    if not isinstance(table, dict):
+        ck.add("outputs", "must be a table")
+        return OutputSettings()
+    ck.unknown_keys("outputs", table, {"admin_labels", "strip_scale", "grid"})
+    labels = table.get("admin_labels")
+    if labels is not None and labels not in admin_keys:
+        ck.add("outputs.admin_labels", f"must be the key of an [[admin]] layer ({', '.join(admin_keys) or 'none defined'}), got {labels!r}")
+        labels = None
+    scale = table.get("strip_scale", OutputSettings.strip_scale)
+    if isinstance(scale, bool) or scale not in STRIP_SCALES:
+        ck.add("outputs.strip_scale", f"must be one of {', '.join(map(str, STRIP_SCALES))} (1:N), got {scale!r}")
+        scale = OutputSettings.strip_scale
+    grid = table.get("grid", False)
+    if not isinstance(grid, bool):
+        ck.add("outputs.grid", f"must be true or false, got {grid!r}")
+        grid = False
+    return OutputSettings(admin_labels=labels, strip_scale=int(scale), grid=grid)

@@ -60,3 +60,28 @@ def _finish(df: pd.DataFrame, columns: list[str]) -> pd.DataFrame:
     df["is_rice"] = df["landuse"].isin(landuse.RICE_CODES)
     df["area_ha"] = df["area_m2"] / landuse.M2_PER_HA
     return df[columns].reset_index(drop=True)
+
+
+#: Land-use groups in the order report tables print them.
+GROUP_ORDER: tuple[str, ...] = ("rice", "other_agriculture", "residential", "infrastructure", "water", "other")
+
+
+def admin_pivot(summary: pd.DataFrame, admin_layer: str) -> pd.DataFrame:
+    """Land taken (m²) per project and unit of one admin layer, land-use groups as columns.
+
+    One row per (``project``, ``admin_unit``) of ``summary`` rows whose ``admin_layer`` is
+    ``admin_layer`` (never two layers mixed, so a column sums to each project's take once); the
+    columns are :data:`GROUP_ORDER` then ``total_m2`` (their sum). Projects keep the order they first
+    appear in; units sort by name.
+    """
+    rows = summary[summary["admin_layer"] == admin_layer]
+    if rows.empty:
+        return pd.DataFrame(columns=["project", "admin_unit", *GROUP_ORDER, "total_m2"])
+    wide = rows.pivot_table(index=["project", "admin_unit"], columns="landuse_group", values="area_m2", aggfunc="sum",
+                            fill_value=0.0, sort=False)
+    wide = wide.reindex(columns=list(GROUP_ORDER), fill_value=0.0)
+    wide["total_m2"] = wide[list(GROUP_ORDER)].sum(axis=1)
+    order = {p: i for i, p in enumerate(dict.fromkeys(rows["project"]))}
+    out = wide.reset_index()
+    out["_o"] = out["project"].map(order)
+    return out.sort_values(["_o", "admin_unit"], kind="stable").drop(columns="_o").reset_index(drop=True)

@@ -1,14 +1,14 @@
-"""The Excel workbook: summary, totals, affected parcels and approvals, with Vietnamese headers and units."""
+"""The Excel workbook: the scenario, report-ready pivots per administrative layer, and the tables, in Vietnamese."""
 
 from __future__ import annotations
 
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 import pandas as pd
 
-from . import landuse
+from . import landuse, tables
 
 if TYPE_CHECKING:
     from .pipeline import Result
@@ -83,6 +83,7 @@ HEADERS: dict[str, tuple[str, str, str | None]] = {
 }
 
 SHEETS = {
+    "scenario": ("Kịch bản", "Scenario"),
     "summary": ("Tổng hợp", "Summary"),
     "totals": ("Tổng các dự án", "All projects"),
     "parcels": ("Thửa bị ảnh hưởng", "Affected parcels"),
@@ -92,82 +93,285 @@ SHEETS = {
     "landcover_compare": ("So sánh thửa – raster", "Parcels vs raster"),
 }
 
+#: Values written in words: booleans, totals rows, land-use groups, overlap kinds.
+WORDS: dict[str, dict[str, str]] = {
+    "vi": {"yes": "Có", "no": "Không", "RICE": "Đất lúa (LUC, LUK, LUN)", "TOTAL": "Tổng cộng", "project": "Dự án",
+           "parcel": "Thửa đất", "sum": "Cộng", "all_sum": "Cộng các dự án (mỗi dự án tính riêng)",
+           "all_once": "Tổng cộng các dự án (đất chồng lấn tính một lần)", "unit": "Đơn vị hành chính",
+           "pivot_title": "Diện tích đất thu hồi theo {layer} và nhóm đất (ha)", "pivot_sheet": "Theo {layer}",
+           "band_below": "dưới {b} ha đất lúa", "band_between": "từ {a} ha đến dưới {b} ha đất lúa", "band_above": "từ {a} ha đất lúa trở lên",
+           "band": "Mức {n}: {range}"},
+    "en": {"yes": "Yes", "no": "No", "RICE": "Rice land (LUC, LUK, LUN)", "TOTAL": "Total", "project": "Project",
+           "parcel": "Parcel", "sum": "Subtotal", "all_sum": "All projects (each counted on its own)",
+           "all_once": "All projects (overlapping land counted once)", "unit": "Administrative unit",
+           "pivot_title": "Land taken by {layer} and land-use group (ha)", "pivot_sheet": "By {layer}",
+           "band_below": "under {b} ha of rice land", "band_between": "{a} ha to under {b} ha of rice land",
+           "band_above": "{a} ha of rice land or more", "band": "Band {n}: {range}"},
+}
+#: Number formats in Vietnamese mode carry the Vietnamese locale (LCID 042A): 1.234,56.
+VI_LOCALE = "[$-42A]"
+#: Columns holding true/false, written as Có/Không (Yes/No).
+BOOL_COLUMNS = ("is_rice", "remnant_small", "remnant_narrow", "hub", "luc_obligation")
+
+
+def band_name(band: int, thresholds: tuple[float, ...] | list[float], lang: str = "vi") -> str:
+    """The approval band in words: ``Mức 2: từ 10 ha đến dưới 500 ha đất lúa`` (band 1 of thresholds 10, 500)."""
+    w = WORDS["en" if lang == "en" else "vi"]
+    th = list(thresholds)
+
+    def ha(x: float) -> str:
+        return f"{x:g}"
+
+    if band <= 0:
+        rng = w["band_below"].format(b=ha(th[0])) if th else ""
+    elif band >= len(th):
+        rng = w["band_above"].format(a=ha(th[-1]))
+    else:
+        rng = w["band_between"].format(a=ha(th[band - 1]), b=ha(th[band]))
+    return w["band"].format(n=band + 1, range=rng)
+
+
+def _admin_titles(result: Result) -> dict[str, str]:
+    return {a.key: a.label() for a in result.scenario.admin}
+
 
 def _frames(result: Result, lang: str) -> dict[str, pd.DataFrame]:
+    """The tables as the CSVs hold them (areas by the one rounding rule), made readable for ``lang``."""
+    from .outputs import rounded_table
+
+    tol = result.scenario.tolerance
+    w = WORDS[lang]
     names = {p.id: p.name(lang) for p in result.scenario.projects}
     lu_name = {c: landuse.name(c, lang) for c in set(result.summary["landuse"]) | set(result.totals["landuse"]) | set(result.parcels["landuse"])}
+    groups = {g: v[0 if lang == "vi" else 1] for g, v in landuse.GROUP_NAMES.items()}
+    # rows that are not a land-use code: the totals' RICE and TOTAL rows, a raster class given by its group
+    pseudo = {"RICE": w["RICE"], "TOTAL": w["TOTAL"], **{g.upper(): name for g, name in groups.items()}}
+    lu_name.update(pseudo)
+    titles = _admin_titles(result)
 
-    def with_names(df: pd.DataFrame) -> pd.DataFrame:
+    def readable(df: pd.DataFrame) -> pd.DataFrame:
         df = df.copy()
         if "project" in df:
             df.insert(list(df.columns).index("project") + 1, "project_name", df["project"].map(names))
         if "landuse" in df:
             df.insert(list(df.columns).index("landuse") + 1, "landuse_name", df["landuse"].map(lambda c: lu_name.get(c, c)))
+            df["landuse"] = df["landuse"].map(lambda c: "" if c in pseudo and not landuse.is_known(c) else c)
+        if "landuse_group" in df:
+            df["landuse_group"] = df["landuse_group"].map(lambda g: groups.get(g, g))
+        if "admin_layer" in df:
+            df["admin_layer"] = df["admin_layer"].map(lambda k: titles.get(k, k))
+        for col in BOOL_COLUMNS:
+            if col in df:
+                df[col] = [w["yes"] if bool(v) else w["no"] for v in df[col]]
         return df
 
     approvals = result.approvals.drop(columns=["name", "name_en"]).copy()
+    approvals["approval_band"] = [band_name(int(b), result.scenario.rules.approval_thresholds_ha, lang) for b in approvals["approval_band"]]
     ov = pd.concat([
-        result.project_overlaps.rename(columns={"project_a": "a", "project_b": "b"}).assign(kind="project"),
-        result.parcel_overlaps.rename(columns={"overlaps_parcel_id": "a", "parcel_id": "b"}).assign(kind="parcel"),
+        result.project_overlaps.rename(columns={"project_a": "a", "project_b": "b"}).assign(kind=w["project"]),
+        result.parcel_overlaps.rename(columns={"overlaps_parcel_id": "a", "parcel_id": "b"}).assign(kind=w["parcel"]),
     ], ignore_index=True)[["kind", "a", "b", "overlap_m2"]]
+    totals = result.totals.copy()
+    totals.loc[totals["landuse"].isin(["RICE", "TOTAL"]), "landuse_group"] = ""
     frames = {
-        "summary": with_names(result.summary),
-        "totals": with_names(result.totals),
-        "parcels": with_names(result.parcels),
-        "approvals": with_names(approvals),
-        "overlaps": ov,
+        "summary": readable(rounded_table(result.summary, tol)),
+        "totals": readable(rounded_table(totals, tol)),
+        "parcels": readable(rounded_table(result.parcels, tol)),
+        "approvals": readable(rounded_table(approvals, tol)),
+        "overlaps": rounded_table(ov, tol),
     }
     if result.landcover is not None and result.landcover_compare is not None:
-        frames["landcover"] = with_names(result.landcover)
-        frames["landcover_compare"] = with_names(result.landcover_compare)
+        frames["landcover"] = readable(rounded_table(result.landcover, tol))
+        frames["landcover_compare"] = readable(rounded_table(result.landcover_compare, tol))
     return frames
 
 
+def scenario_rows(result: Result, lang: str = "vi") -> list[tuple[str, str]]:
+    """What the scenario sheet lists: inputs, date, CRS, area method, projects, rules and legal instruments."""
+    from datetime import date
+
+    from . import __version__
+
+    vi = lang != "en"
+    sc = result.scenario
+    r = sc.rules
+    rows: list[tuple[str, str]] = [
+        ("Kịch bản" if vi else "Scenario", sc.name),
+        ("Tệp kịch bản" if vi else "Scenario file", str(sc.path)),
+        ("Ngày lập" if vi else "Date", date.today().isoformat()),
+        ("Phiên bản landplan" if vi else "landplan version", __version__),
+        ("Hệ tọa độ làm việc" if vi else "Working CRS", f"{sc.crs.name} ({sc.crs.to_string()})"),
+        ("Cách tính diện tích" if vi else "Area method",
+         "Diện tích phẳng trong hệ tọa độ làm việc (m², số thực 64 bit); diện tích trên ellipsoid để kiểm tra"
+         if vi else "Planar area in the working CRS (float64 m²); ellipsoidal area as a check"),
+        ("Lớp thửa đất" if vi else "Parcel layer",
+         f"{sc.parcels.source.label()} (mã thửa: {sc.parcels.id_column}, loại đất: {sc.parcels.landuse_column})" if vi else
+         f"{sc.parcels.source.label()} (id: {sc.parcels.id_column}, land use: {sc.parcels.landuse_column})"),
+    ]
+    for a in sc.admin:
+        rows.append((f"{'Lớp hành chính' if vi else 'Admin layer'}: {a.label()}", a.source.label()))
+    if sc.landcover is not None:
+        rows.append(("Raster lớp phủ" if vi else "Land-cover raster", str(sc.landcover.path)))
+    for p in sc.projects:
+        kind = ("tim tuyến" if vi else "centreline") if p.kind == "centreline" else ("ranh giới thu hồi" if vi else "acquisition polygon")
+        width = (f", {'lộ giới' if vi else 'right-of-way'} {p.width_m:g} m" if p.width_m else
+                 f", {'lộ giới theo cột' if vi else 'width from column'} {p.width_column}" if p.width_column else "")
+        declared = f", {'đất lúa khai báo' if vi else 'declared rice'} {p.declared_rice_ha:g} ha" if p.declared_rice_ha is not None else ""
+        where = f" [{p.source.where}]" if p.source.where else ""
+        rows.append((f"{'Dự án' if vi else 'Project'}: {p.name(lang)}", f"{kind}{width}{declared}; {p.source.label()}{where}"))
+    rows.append(("Bộ quy tắc phê duyệt" if vi else "Approval rule set", r.approval_ruleset))
+    for band, authority in enumerate(r.approval_authorities):
+        rows.append((band_name(band, r.approval_thresholds_ha, lang), authority))
+    groups = {g: v[0 if vi else 1] for g, v in landuse.GROUP_NAMES.items()}
+    mins = "; ".join(f"{groups.get(g, g)}: {r.min_remnant_m2[g]:g} m², {r.min_remnant_width_m.get(g, 0):g} m" for g in r.min_remnant_m2)
+    rows.append(("Phần còn lại tối thiểu (diện tích, bề rộng)" if vi else "Minimum remnant (area, width)", mins))
+    rows.append(("Thửa chồng lấn" if vi else "Overlapping parcels",
+                 "đất thuộc hai thửa tính cho thửa có mã xếp trước" if vi else "land in two parcels counted in the parcel whose id sorts first"))
+    instruments = [
+        ("Luật Đất đai 2024, Điều 122 khoản 1" if vi else "Land Law 2024, Art. 122(1)",
+         "chuyển mục đích đất trồng lúa cần nghị quyết của HĐND cấp tỉnh" if vi else "converting rice land needs a provincial People's Council resolution"),
+        ("Nghị quyết 45/2022/QH15" if vi else "Resolution 45/2022/QH15",
+         "cơ chế thí điểm của Cần Thơ (ngưỡng là thiết lập, cần đối chiếu văn bản)" if vi else
+         "Cần Thơ's pilot mechanisms (thresholds are settings, to be confirmed)"),
+        ("Nghị định 112/2024/NĐ-CP" if vi else "Decree 112/2024/ND-CP",
+         "chuyển đất LUC: phương án bóc tầng đất mặt và nộp tiền bảo vệ, phát triển đất trồng lúa" if vi else
+         "converting LUC: topsoil reuse plan and payment for the lost rice land"),
+    ]
+    rows += [(f"{'Văn bản' if vi else 'Instrument'}: {k}", v) for k, v in instruments]
+    return rows
+
+
+def _fmt(fmt: str | None, lang: str) -> str | None:
+    return f"{VI_LOCALE}{fmt}" if fmt and lang == "vi" else fmt
+
+
+def _sheet_name(text: str) -> str:
+    """A valid sheet name: no ``[]:*?/\\``, at most 31 characters, a parenthesised remark dropped when too long."""
+    if len(text) > 31 and "(" in text:
+        text = text[:text.index("(")].rstrip()
+    for ch in "[]:*?/\\":
+        text = text.replace(ch, "-")
+    return text[:31]
+
+
+def _print_setup(ws: Any, header_rows: str, landscape: bool = True) -> None:
+    """A4 landscape, header rows repeated on every page, fitted to the page width."""
+    ws.page_setup.paperSize = "9"  # A4 (ECMA-376 paper size code)
+    ws.page_setup.orientation = "landscape" if landscape else "portrait"
+    ws.page_setup.fitToWidth = 1
+    ws.page_setup.fitToHeight = 0
+    ws.sheet_properties.pageSetUpPr.fitToPage = True
+    ws.print_title_rows = header_rows
+    ws.print_options.gridLines = False
+
+
 def write_workbook(result: Result, path: Path, *, lang: str = "vi") -> Path:
-    """Write the workbook: one sheet per table, Vietnamese (or English) headers with units, number
-    formats in m² and ha, frozen header rows, autofilter, and columns wide enough for their content."""
+    """Write the workbook.
+
+    Sheets: the scenario (inputs, date, CRS, rules, legal instruments); one pivot per administrative
+    layer as reports print it (units as rows, land-use groups as columns, in ha, with each project's
+    subtotal, the sum over projects and the all-projects total with overlapping land counted once; two
+    layers never mixed); then the tables (summary, all-projects totals, affected parcels, approvals,
+    overlaps, land cover). Vietnamese (or English) headers with units, values in words (Có/Không,
+    land-use groups, approval bands named), Vietnamese number formats in Vietnamese mode, frozen
+    headers, autofilter, print setup (A4 landscape, header rows repeated, fitted to the width). Text
+    that looks like a formula stays text. Written in openpyxl's streaming mode.
+    """
     from openpyxl import Workbook
+    from openpyxl.cell import WriteOnlyCell
     from openpyxl.styles import Alignment, Font, PatternFill
     from openpyxl.utils import get_column_letter
 
     lang = "en" if lang == "en" else "vi"
-    wb = Workbook()
-    wb.remove(wb.active)
+    w = WORDS[lang]
+    wb = Workbook(write_only=True)
     bold = Font(bold=True)
+    big = Font(bold=True, size=12)
     fill = PatternFill("solid", fgColor="DDEBF7")
+    wrap = Alignment(wrap_text=True, vertical="top")
+
+    def head(ws: Any, value: Any) -> Any:
+        c = WriteOnlyCell(ws, value=value)
+        c.font, c.fill, c.alignment = bold, fill, wrap
+        return c
+
+    def cell(ws: Any, value: Any, fmt: str | None = None, font: Any = None) -> Any:
+        if isinstance(value, (float, np.floating)) and not np.isfinite(value):
+            value = None
+        elif isinstance(value, np.generic):
+            value = value.item()
+        c = WriteOnlyCell(ws, value=value)
+        if isinstance(value, str) and value.startswith(FORMULA_START):
+            c.data_type = "s"  # text, never a formula
+        if fmt and isinstance(value, (int, float)) and not isinstance(value, bool):
+            c.number_format = _fmt(fmt, lang)
+        if font is not None:
+            c.font = font
+        return c
+
+    # the scenario
+    ws = wb.create_sheet(SHEETS["scenario"][0 if lang == "vi" else 1])
+    ws.column_dimensions["A"].width = 48
+    ws.column_dimensions["B"].width = 110
+    _print_setup(ws, "1:1")
+    ws.append([head(ws, "Mục" if lang == "vi" else "Item"), head(ws, "Giá trị" if lang == "vi" else "Value")])
+    for k, v in scenario_rows(result, lang):
+        ws.append([cell(ws, k, font=bold), cell(ws, v)])
+
+    # one pivot per admin layer
+    titles = _admin_titles(result)
+    groups = [landuse.GROUP_NAMES[g][0 if lang == "vi" else 1] for g in tables.GROUP_ORDER]
+    names = {p.id: p.name(lang) for p in result.scenario.projects}
+    once = result.totals[~result.totals["landuse"].isin(["RICE", "TOTAL"])]
+    once_by_group = once.groupby("landuse_group")["area_m2"].sum()
+    for key in result.admin:
+        piv = tables.admin_pivot(result.summary, key)
+        ws = wb.create_sheet(_sheet_name(w["pivot_sheet"].format(layer=titles.get(key, key))))
+        ws.column_dimensions["A"].width = 42
+        ws.column_dimensions["B"].width = 34
+        for j in range(len(groups) + 1):
+            ws.column_dimensions[get_column_letter(3 + j)].width = 16
+        ws.freeze_panes = "C3"
+        _print_setup(ws, "1:2")
+        ws.append([cell(ws, w["pivot_title"].format(layer=titles.get(key, key)), font=big)])
+        ws.append([head(ws, w["project"]), head(ws, w["unit"]), *[head(ws, g) for g in groups], head(ws, w["TOTAL"])])
+        cols = [*tables.GROUP_ORDER, "total_m2"]
+        present = set(piv["project"])
+        for pid in [p.id for p in result.scenario.projects if p.id in present]:
+            block = piv[piv["project"] == pid]
+            for r in block.itertuples(index=False):
+                ws.append([cell(ws, names.get(pid, pid)), cell(ws, r.admin_unit),
+                           *[cell(ws, getattr(r, c) / landuse.M2_PER_HA, HA) for c in cols]])
+            sums = block[cols].sum()
+            ws.append([cell(ws, names.get(pid, pid), font=bold), cell(ws, w["sum"], font=bold),
+                       *[cell(ws, float(sums[c]) / landuse.M2_PER_HA, HA, bold) for c in cols]])
+        sums = piv[cols].sum()
+        ws.append([cell(ws, w["all_sum"], font=bold), cell(ws, ""), *[cell(ws, float(sums[c]) / landuse.M2_PER_HA, HA, bold) for c in cols]])
+        once_vals = [float(once_by_group.get(g, 0.0)) for g in tables.GROUP_ORDER]
+        ws.append([cell(ws, w["all_once"], font=bold), cell(ws, ""), *[cell(ws, v / landuse.M2_PER_HA, HA, bold) for v in once_vals],
+                   cell(ws, sum(once_vals) / landuse.M2_PER_HA, HA, bold)])
+
+    # the tables
     for key, df in _frames(result, lang).items():
         ws = wb.create_sheet(SHEETS[key][0 if lang == "vi" else 1])
         cols = list(df.columns)
+        headers = [HEADERS.get(col, (col, col, None))[0 if lang == "vi" else 1] for col in cols]
+        fmts = [HEADERS.get(col, (col, col, None))[2] for col in cols]
         for j, col in enumerate(cols, start=1):
-            vi, en, _ = HEADERS.get(col, (col, col, None))
-            cell = ws.cell(row=1, column=j, value=vi if lang == "vi" else en)
-            cell.font = bold
-            cell.fill = fill
-            cell.alignment = Alignment(wrap_text=True, vertical="top")
-        widths = [len(str(ws.cell(row=1, column=j).value)) for j in range(1, len(cols) + 1)]
-        for i, row in enumerate(df.itertuples(index=False, name=None), start=2):
-            for j, (col, value) in enumerate(zip(cols, row), start=1):
-                fmt = HEADERS.get(col, (col, col, None))[2]
-                if isinstance(value, (float, np.floating)) and not np.isfinite(value):
-                    value = None
-                elif isinstance(value, np.generic):
-                    value = value.item()
-                cell = ws.cell(row=i, column=j)
-                if isinstance(value, str) and value.startswith(FORMULA_START):
-                    cell.value = value
-                    cell.data_type = "s"  # text, never a formula
-                else:
-                    cell.value = value
-                if fmt and isinstance(value, (int, float)) and not isinstance(value, bool):
-                    cell.number_format = fmt
-                shown = len(f"{value:,.2f}") if isinstance(value, float) else len(str(value)) if value is not None else 0
-                widths[j - 1] = max(widths[j - 1], shown)
-        for j, w in enumerate(widths, start=1):
-            ws.column_dimensions[get_column_letter(j)].width = min(max(10, w + 2), 60)
-        ws.row_dimensions[1].height = 30
+            values = df[col]
+            if values.dtype == object or str(values.dtype) in ("string", "str"):
+                longest = int(values.astype(str).str.len().max()) if len(values) else 0
+            else:
+                longest = 14
+            ws.column_dimensions[get_column_letter(j)].width = min(max(10, len(str(headers[j - 1])) // 2 + 2, longest + 2), 60)
         ws.freeze_panes = "A2"
+        _print_setup(ws, "1:1")
         if len(df):
             ws.auto_filter.ref = f"A1:{get_column_letter(len(cols))}{len(df) + 1}"
+        ws.append([head(ws, h) for h in headers])
+        for row in df.itertuples(index=False, name=None):
+            ws.append([cell(ws, v, f) for v, f in zip(row, fmts)])
     wb.properties.creator = "landplan"
+    wb.properties.language = "vi-VN" if lang == "vi" else "en"
     wb.save(path)
     return path

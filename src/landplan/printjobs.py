@@ -1,0 +1,195 @@
+"""Render the print exports (figures and strip maps) as jobs in worker processes, reporting progress.
+
+Each job draws one figure once and saves it in every format, or a stretch of a project's atlas. Jobs
+run in forked worker processes (they inherit the run's results, nothing is copied or pickled) while
+the calling process writes the other outputs; where ``fork`` is not available they run in the calling
+process. Every finished job is logged as ``exports [k/n] …`` (the CLI shows these lines).
+"""
+
+from __future__ import annotations
+
+import logging
+import multiprocessing
+import time
+from collections.abc import Callable
+from concurrent.futures import Future, ProcessPoolExecutor
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import TYPE_CHECKING, Literal
+
+from . import atlas, exports, printing
+from .parallel import workers
+
+if TYPE_CHECKING:
+    from .pipeline import Result
+
+log = logging.getLogger("landplan")
+
+ExportMode = Literal["none", "figures", "atlas", "all"]
+EXPORT_MODES: tuple[str, ...] = ("none", "figures", "atlas", "all")
+#: Pages of a long project's atlas drawn as PNG by one job (so two processes share a long corridor).
+PNG_PAGES_PER_JOB = 12
+
+
+@dataclass(frozen=True)
+class Job:
+    """One unit of drawing: a figure (``map`` on a paper, ``report``, ``sheet``) or part of an atlas."""
+
+    kind: str
+    project: str | None
+    paper: str = ""
+    formats: tuple[str, ...] = ()
+    pages: tuple[int, ...] = ()
+    cost: float = 1.0  # rough relative cost, to start the longest first
+
+    def label(self) -> str:
+        """What the job writes, for progress messages."""
+        target = self.project or "overview"
+        if self.kind == "atlas_pdf":
+            return f"{atlas.ATLAS_DIR}/strip_{target}.pdf ({len(self.pages)} trang/pages)"
+        if self.kind == "atlas_png":
+            return f"{atlas.ATLAS_DIR}/strip_{target}_p{self.pages[0]:03d}…p{self.pages[-1]:03d}.png"
+        if self.kind == "sheet":
+            return f"sheet_{target}.pdf"
+        stem = _stem(self)
+        return f"{stem}.{'/'.join(self.formats)}"
+
+
+def _stem(job: Job) -> str:
+    target = "overview" if job.project is None else job.project
+    if job.kind == "map":
+        return f"{'overview' if job.project is None else f'project_{job.project}'}_{job.paper}"
+    if job.kind == "report":
+        return f"figure_{target}"
+    return f"sheet_{target}"
+
+
+def check_mode(mode: str | bool) -> ExportMode:
+    """Normalise ``exports``: a mode name, or True (``all``) / False (``none``); other values raise."""
+    if mode is True:
+        return "all"
+    if mode is False:
+        return "none"
+    if mode not in EXPORT_MODES:
+        raise ValueError(f"exports must be one of {', '.join(EXPORT_MODES)}, got {mode!r}")
+    return mode  # type: ignore[return-value]
+
+
+def plan(result: Result, mode: ExportMode, *, papers: tuple[str, ...] = ("A4", "A3"), formats: tuple[str, ...] = exports.FORMATS,
+         pages: dict[str, list[atlas.Page]] | None = None) -> list[Job]:
+    """The jobs of an export mode, the costliest first."""
+    jobs: list[Job] = []
+    projects = [p.id for p in result.scenario.projects]
+    if mode in ("figures", "all"):
+        for project in [None, *projects]:
+            for paper in papers:
+                jobs.append(Job("map", project, paper, tuple(formats), cost=2.0 if paper == "A3" else 1.5))
+            jobs.append(Job("report", project, "", tuple(formats), cost=1.0))
+        for project in projects:
+            jobs.append(Job("sheet", project, "A4", ("pdf",), cost=0.6))
+    if mode in ("atlas", "all"):
+        pages = pages if pages is not None else atlas.atlas_pages(result)
+        for project, plist in pages.items():
+            numbers = tuple(p.number for p in plist)
+            if not numbers:
+                continue
+            jobs.append(Job("atlas_pdf", project, "A3", ("pdf",), numbers, cost=0.12 * len(numbers) + 0.3))
+            for i in range(0, len(numbers), PNG_PAGES_PER_JOB):
+                chunk = numbers[i:i + PNG_PAGES_PER_JOB]
+                jobs.append(Job("atlas_png", project, "A3", ("png",), chunk, cost=0.2 * len(chunk) + 0.3))
+    return sorted(jobs, key=lambda j: -j.cost)
+
+
+def run_job(result: Result, job: Job, folder: Path, *, lang: str, pages: dict[str, list[atlas.Page]] | None = None) -> list[Path]:
+    """Draw one job into ``folder`` (exports/); return the files written."""
+    if job.kind in ("atlas_pdf", "atlas_png"):
+        assert job.project is not None
+        plist = (pages or atlas.atlas_pages(result))[job.project]
+        return atlas.render_project(result, job.project, plist, folder / atlas.ATLAS_DIR, lang=lang,
+                                    numbers=list(job.pages), pdf=job.kind == "atlas_pdf", png=job.kind == "atlas_png")
+    if job.kind == "sheet":
+        assert job.project is not None
+        fig = exports.sheet_figure(result, job.project, lang=lang)
+    elif job.kind == "report":
+        fig, _ = exports.report_figure(result, project=job.project, lang=lang)
+    else:
+        fig, _ = exports.map_figure(result, project=job.project, lang=lang, paper=job.paper)
+    with printing.drawing():
+        return printing.save(fig, folder / _stem(job), job.formats, dpi=exports.DPI)
+
+
+@dataclass
+class _Shared:
+    """What forked workers inherit (set just before the pool forks)."""
+
+    result: Result | None = None
+    folder: Path | None = None
+    lang: str = "vi"
+    pages: dict[str, list[atlas.Page]] = field(default_factory=dict)
+
+
+_SHARED = _Shared()
+
+
+def _work(job: Job) -> list[Path]:
+    assert _SHARED.result is not None and _SHARED.folder is not None
+    return run_job(_SHARED.result, job, _SHARED.folder, lang=_SHARED.lang, pages=_SHARED.pages)
+
+
+class Exports:
+    """Export jobs started in worker processes; :meth:`wait` returns the written files.
+
+    Use as ``with Exports(...) as ex: <write other outputs>; files = ex.wait()``. With ``processes=0``
+    (or no ``fork``) the jobs run in :meth:`wait`, in this process.
+    """
+
+    def __init__(self, result: Result, jobs: list[Job], folder: Path, *, lang: str, pages: dict[str, list[atlas.Page]] | None = None,
+                 processes: int | None = None) -> None:
+        self.result, self.jobs, self.folder, self.lang = result, jobs, folder, lang
+        self.pages = pages or {}
+        self.processes = workers() if processes is None else processes
+        self.pool: ProcessPoolExecutor | None = None
+        self.futures: list[Future[list[Path]]] = []
+        self.done = 0
+        self.t0 = time.perf_counter()
+
+    def __enter__(self) -> Exports:
+        if not self.jobs:
+            return self
+        self.folder.mkdir(parents=True, exist_ok=True)
+        printing.font_files()  # made once, before the workers fork
+        if self.processes > 0 and "fork" in multiprocessing.get_all_start_methods():
+            _SHARED.result, _SHARED.folder, _SHARED.lang, _SHARED.pages = self.result, self.folder, self.lang, self.pages
+            self.pool = ProcessPoolExecutor(min(self.processes, len(self.jobs)), mp_context=multiprocessing.get_context("fork"))
+            for job in self.jobs:
+                fut = self.pool.submit(_work, job)
+                fut.add_done_callback(self._progress(job))
+                self.futures.append(fut)
+        return self
+
+    def _progress(self, job: Job) -> Callable[[Future[list[Path]]], None]:
+        def report(fut: Future[list[Path]]) -> None:
+            if fut.cancelled() or fut.exception() is not None:
+                return
+            self.done += 1
+            log.info("exports [%d/%d] %s (%.1f s)", self.done, len(self.jobs), job.label(), time.perf_counter() - self.t0)
+        return report
+
+    def wait(self) -> list[Path]:
+        """Wait for every job (or run them here); raise the first job's error."""
+        written: list[Path] = []
+        if self.pool is None:
+            for job in self.jobs:
+                written += run_job(self.result, job, self.folder, lang=self.lang, pages=self.pages)
+                self.done += 1
+                log.info("exports [%d/%d] %s (%.1f s)", self.done, len(self.jobs), job.label(), time.perf_counter() - self.t0)
+            return written
+        for fut in self.futures:
+            written += fut.result()
+        return written
+
+    def __exit__(self, *exc: object) -> None:
+        if self.pool is not None:
+            self.pool.shutdown(wait=True, cancel_futures=True)
+            self.pool = None
+        _SHARED.result, _SHARED.folder, _SHARED.pages = None, None, {}
