@@ -64,7 +64,7 @@ def corridor(lines: gpd.GeoDataFrame, *, width_m: float | None = None, width_col
     zero = shapely.length(geoms) <= 0
     if zero.any():
         ids = ", ".join(_fid(lines.index[i]) for i in np.flatnonzero(zero)[:5])
-        raise LayerError(f"{source}: feature(s) {ids}: a centreline of zero length (all its points at one place); remove it or fix its vertices")
+        raise LayerError(f"{source}: feature(s) {ids}: a zero-length centreline (all its points at one place); remove it or fix its vertices")
     polys = shapely.buffer(geoms, widths / 2.0, cap_style="flat", join_style="mitre", mitre_limit=5.0)
     return gpd.GeoSeries(polys, index=lines.index, crs=lines.crs)
 
