@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 import unicodedata
 import warnings
 
@@ -324,6 +325,12 @@ def _report_unread(spec: ParcelsSpec, label: str, report: RunReport) -> None:
 
 def _crs_area(crs: pyproj.CRS) -> tuple[float, float, float, float] | None:
     """The area a projected CRS is meant for, in its own coordinates, widened by :data:`FAR_OUTSIDE_M`."""
+    return _crs_area_of(crs.to_wkt())
+
+
+@functools.lru_cache(maxsize=32)
+def _crs_area_of(wkt: str) -> tuple[float, float, float, float] | None:
+    crs = pyproj.CRS.from_wkt(wkt)
     try:
         aou = crs.area_of_use
         if aou is None or not crs.is_projected:

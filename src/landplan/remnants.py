@@ -124,7 +124,7 @@ def screen(parcels: gpd.GeoDataFrame, parcel_row: np.ndarray, cutters: np.ndarra
     # what remains: the parcel less the footprint, only where anything above the tolerance can remain
     cut = np.flatnonzero(remnant - untouched >= tol.sliver_m2)
     rest = geos_map(lambda a, b: polygonal(np.asarray(shapely.difference(a, b))), screened[cut], cutters[cut])
-    parts, owner = shapely.get_parts(rest, return_index=True)
+    parts, owner = _parts(rest)
     owner = cut[owner]
     noise = tol.is_noise(parts)
     slivers = pd.DataFrame({"record": owner[noise], "area_m2": shapely.area(parts[noise])})
@@ -166,6 +166,14 @@ def screen(parcels: gpd.GeoDataFrame, parcel_row: np.ndarray, cutters: np.ndarra
     pieces = gpd.GeoDataFrame({"record": owner, "piece": piece_no.astype("int64"), "area_m2": area, "small": small,
                                "narrow": narrow, "flag": piece_flag}, geometry=parts, crs=parcels.crs)
     return records, pieces, slivers
+
+
+def _parts(geoms: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """``shapely.get_parts(geoms, return_index=True)``, without copying the single polygons (most of them)."""
+    single = (shapely.get_type_id(geoms) == 3) & ~shapely.is_empty(geoms)
+    many = np.flatnonzero(~single)
+    parts, idx = shapely.get_parts(geoms[many], return_index=True)
+    return np.concatenate([geoms[single], parts]), np.concatenate([np.flatnonzero(single), many[idx]]).astype("int64")
 
 
 def _flag(small: bool, narrow: bool, min_a: float, min_w: float) -> str:

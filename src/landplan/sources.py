@@ -232,7 +232,7 @@ def _gpkg_read_masked(path: Path, layer: str, mask: np.ndarray, kwargs: dict[str
     future = None
     if beside and len(ids):
         pool = ThreadPoolExecutor(1)
-        future = pool.submit(_beside_candidates, path, layer, table, ids, stored, np.array(boxes, dtype="float64").reshape(-1, 4))
+        future = pool.submit(_beside_candidates, path, layer, table, ids, stored)
         pool.shutdown(wait=False)
     raw = _frame(path, fids=ids, **kwargs)
     hits = _exact_hits(raw, mask)
@@ -296,47 +296,50 @@ def _exact_hits(gdf: gpd.GeoDataFrame, parts: np.ndarray) -> np.ndarray:
     return hits
 
 
-def _beside_candidates(path: Path, layer: str, table: str, ids: np.ndarray, stored: np.ndarray,
-                       boxes: np.ndarray) -> tuple[np.ndarray, np.ndarray] | None:
-    """Features other than ``ids`` whose exact box overlaps, with a positive area, the stored R-tree box
-    of one of ``ids`` (single precision rounded outward, so never smaller than the exact box): their
-    FIDs and exact boxes. ``None`` when the layer's names or geometry blobs do not allow it.
+def _beside_candidates(path: Path, layer: str, table: str, ids: np.ndarray, stored: np.ndarray) -> tuple[np.ndarray, np.ndarray] | None:
+    """Features other than ``ids`` whose box meets the stored R-tree box of one of ``ids``, with their
+    exact boxes from their geometry blobs' headers (no geometry is read): the candidates that may
+    overlap a feature read. ``None`` when the layer's names or geometry blobs do not allow it.
 
-    The mask's ``boxes``, each grown to cover the stored boxes of the features meeting it, hold every
-    such feature; the R-tree's stored boxes rule out most of what they return at once, and the exact
-    boxes of the rest come from their geometry blobs' headers (no geometry is read).
+    The R-tree is searched with a few boxes that cover the stored boxes (:func:`_cover_boxes`); which
+    candidates really overlap a feature read is decided from the exact boxes once the features are read.
     """
     import json
 
     info = _info(path, layer=layer)
     gcol = info.get("geometry_name") or "geom"
     fid_col = info.get("fid_column") or "fid"
-    if not re.fullmatch(r"\w+", f"{layer}{gcol}{fid_col}") or len(boxes) == 0:
+    if not re.fullmatch(r"\w+", f"{layer}{gcol}{fid_col}") or len(stored) == 0:
         return None
-    bi, si = box_pairs(boxes, stored, strict=False)
-    grown = boxes.copy()
-    for k, op in ((0, np.minimum), (1, np.minimum), (2, np.maximum), (3, np.maximum)):
-        op.at(grown[:, k], bi, stored[si, k])
-    more, more_stored = _rtree_search_boxes(path, table, [tuple(x) for x in grown])
-    new = ~np.isin(more, ids)
-    more, more_stored = more[new], more_stored[new]
-    # SQLite prints the stored boxes to 15 digits: widen them by far more than that can lose
-    more_stored = more_stored + np.array([-1e-6, -1e-6, 1e-6, 1e-6]) * (1.0 + np.abs(more_stored))
-    ci, _ = box_pairs(more_stored, stored, strict=True)
-    ask = more[np.unique(ci)]
-    if len(ask) == 0:
-        return ask, np.zeros((0, 4))
+    more = _rtree_search(path, table, _cover_boxes(stored))
+    more = more[~np.isin(more, ids)]
+    if len(more) == 0:
+        return more, np.zeros((0, 4))
     with _sqlite(path) as con:
         got, head = con.execute(
             f'SELECT group_concat("{fid_col}"), group_concat(hex(substr("{gcol}", 1, 40)), \'\') FROM "{layer}" '
-            f'WHERE "{fid_col}" IN (SELECT value FROM json_each(?))', (json.dumps(ask.tolist()),)).fetchone()
+            f'WHERE "{fid_col}" IN (SELECT value FROM json_each(?))', (json.dumps(more.tolist()),)).fetchone()
     got_ids = np.array(got.split(","), dtype="int64") if got else np.zeros(0, dtype="int64")
     env = _gpkg_envelopes(head or "", len(got_ids))
     if env is None:
         return None
-    ci, _ = box_pairs(env, stored, strict=True)
-    keep = np.unique(ci)
-    return got_ids[keep], env[keep]
+    return got_ids, env
+
+
+def _cover_boxes(boxes: np.ndarray) -> list[tuple[float, float, float, float]]:
+    """A few boxes covering ``boxes`` (``(n, 4)``): the boxes grouped by the cell of a coarse grid their
+    centre falls in (cells four times their median size), each group's union."""
+    ext = np.maximum(boxes[:, 2] - boxes[:, 0], boxes[:, 3] - boxes[:, 1])
+    cell = max(4.0 * float(np.median(ext)), 1e-6)
+    cx = np.floor((boxes[:, 0] + boxes[:, 2]) / (2 * cell)).astype("int64")
+    cy = np.floor((boxes[:, 1] + boxes[:, 3]) / (2 * cell)).astype("int64")
+    _, group = np.unique(cx * 4_194_304 + cy, return_inverse=True)
+    n = int(group.max()) + 1
+    out = np.empty((n, 4))
+    out[:, :2], out[:, 2:] = np.inf, -np.inf
+    for k, op in ((0, np.minimum), (1, np.minimum), (2, np.maximum), (3, np.maximum)):
+        op.at(out[:, k], group, boxes[:, k])
+    return [(float(r[0]), float(r[1]), float(r[2]), float(r[3])) for r in out]
 
 
 def box_pairs(a: np.ndarray, b: np.ndarray, *, strict: bool) -> tuple[np.ndarray, np.ndarray]:
@@ -499,6 +502,21 @@ def features_outside(path: Path, layer: str, box: tuple[float, float, float, flo
 
 #: SQLite refuses compound SELECTs of more than 500 terms.
 _RTREE_BATCH = 400
+
+
+def _rtree_search(path: Path, table: str, boxes: list[tuple[float, float, float, float]]) -> np.ndarray:
+    """The FIDs of :func:`_rtree_search_boxes`, without the boxes (less to parse)."""
+    term = f'SELECT id FROM "{table}" WHERE maxx >= ? AND minx <= ? AND maxy >= ? AND miny <= ?'
+    found = [np.zeros(0, dtype="int64")]
+    with _sqlite(path) as con:
+        for k in range(0, len(boxes), _RTREE_BATCH):
+            batch = boxes[k:k + _RTREE_BATCH]
+            sql = f"SELECT group_concat(id) FROM ({' UNION ALL '.join([term] * len(batch))})"
+            args = [float(v) for b in batch for v in (b[0], b[2], b[1], b[3])]
+            text = con.execute(sql, args).fetchone()[0]
+            if text:
+                found.append(np.array(text.split(","), dtype="int64"))
+    return np.unique(np.concatenate(found))
 
 
 def _rtree_search_boxes(path: Path, table: str, boxes: list[tuple[float, float, float, float]]) -> tuple[np.ndarray, np.ndarray]:

@@ -124,12 +124,17 @@ def is_narrow(parts: np.ndarray, min_width_m: np.ndarray, tolerance: Tolerance) 
     if len(test) == 0:
         return out
     g, d = parts[test], half[test]
-    reach = d * _mitre_reach(g) * 1.02
-    c = shapely.centroid(g)
+    c = geos_map(shapely.centroid, g)
     xy = shapely.get_coordinates(c)
     with np.errstate(divide="ignore", invalid="ignore", over="ignore"):
-        dist = np.asarray(geos_map(lambda a, b: np.asarray(shapely.distance(a, b)), c, shapely.boundary(g)), dtype="float64")
-        wide = shapely.contains_xy(g, xy[:, 0], xy[:, 1]) & np.isfinite(dist) & (dist > reach)
+        dist = np.asarray(geos_map(lambda a, b: np.asarray(shapely.distance(a, shapely.boundary(b))), c, g), dtype="float64")
+        inside = shapely.contains_xy(g, xy[:, 0], xy[:, 1]) & np.isfinite(dist)
+        # beyond the farthest any mitred corner can reach, wide whatever the corners; within d, the buffer decides;
+        # in between, the polygon's own largest mitre factor says
+        wide = inside & (dist > d * MITRE_LIMIT * 1.02)
+        between = np.flatnonzero(inside & ~wide & (dist > d * 1.02))
+        if len(between):
+            wide[between] = dist[between] > d[between] * _mitre_reach(g[between]) * 1.02
     rest = np.flatnonzero(~wide)
     if len(rest):
         out[test[rest]] = geos_map(lambda a, b: shapely.is_empty(shapely.buffer(a, -b, join_style="mitre", mitre_limit=MITRE_LIMIT)),
