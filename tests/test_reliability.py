@@ -73,11 +73,18 @@ def test_killed_run_leaves_previous_outputs_or_none(tiny_scenario: Path, tmp_pat
             assert _complete(out), f"killed at {frac:.0%}: the output folder holds a half-written run"
             assert (out / "ghi_chu_cua_toi.txt").read_text(encoding="utf-8") == "giữ nguyên"
             assert set(_digest_tree(out)) == set(first)
-        else:  # killed between the two renames: the previous folder is intact beside it
+        else:  # killed between the two renames: the previous folder is intact beside it, and the next run puts it back
             old = [p for p in tmp_path.iterdir() if p.name.startswith(".out.landplan-") and p.name.endswith("-old")]
             assert old and _complete(old[0])
-            os.replace(old[0], out)
+            subprocess.run(args, check=True, env=env, capture_output=True)
+            assert _complete(out) and (out / "ghi_chu_cua_toi.txt").read_text(encoding="utf-8") == "giữ nguyên"
     assert killed_mid_run >= 3  # the kills did land while runs were writing
+    # the next run cleans what the killed runs left beside the folder, and says so
+    done = subprocess.run(args[:1] + ["-m", "landplan", "run", str(tiny_scenario), "--out", str(out), "--overwrite", "--exports", "none"],
+                          env=env, capture_output=True, text=True, check=True)
+    assert [p.name for p in tmp_path.iterdir() if p.name.startswith(".out.")] == []
+    assert (out / "ghi_chu_cua_toi.txt").read_text(encoding="utf-8") == "giữ nguyên"
+    del done
 
 
 def test_output_folder_is_a_file(tiny_scenario: Path, tmp_path: Path):
@@ -105,15 +112,20 @@ def test_tiny_fixture_reusable(tmp_path: Path):
 
 
 def test_read_only_output_folder_gets_a_clear_message(tiny_scenario: Path, tmp_path: Path, monkeypatch):
-    import landplan.outputs as outputs
+    import landplan.outfolder as outfolder
+    import landplan.pipeline as pipeline
+    from landplan.cli import main
     from landplan.errors import LandplanError
 
     out = tmp_path / "out"
     out.mkdir()
     real = os.access
-    monkeypatch.setattr(outputs.os, "access", lambda p, mode: False if Path(p) == out else real(p, mode))  # root ignores chmod
+    monkeypatch.setattr(outfolder.os, "access", lambda p, mode: False if Path(p) == out else real(p, mode))  # root ignores chmod
     with pytest.raises(LandplanError, match="it is read-only"):
         run(tiny_scenario).write(out, exports=False, overwrite=True)
+    # the command line says so before it measures anything
+    monkeypatch.setattr(pipeline, "run", lambda *a, **k: pytest.fail("measured before checking the output folder"))
+    assert main(["-q", "run", str(tiny_scenario), "--out", str(out), "--overwrite"]) == 2
 
 
 @pytest.mark.parametrize("delay", [0.0, 0.05, 0.2, 0.6, 1.2])
@@ -140,3 +152,155 @@ def test_ctrl_c_at_any_moment_says_one_line(tiny_scenario: Path, tmp_path: Path,
         assert err.strip().splitlines()[-1] == "landplan: interrupted; no partial outputs were left"
     assert not out.exists()
     assert [p.name for p in tmp_path.iterdir() if p.name != "tiny.gpkg" and not p.name.startswith("tiny")] == []
+
+
+def _hidden(folder: Path) -> list[str]:
+    return sorted(p.name for p in folder.iterdir() if p.name.startswith(".out"))
+
+
+def test_kill_between_the_renames_is_recovered_by_the_next_run(tiny_scenario: Path, tmp_path: Path, caplog):
+    """The state a run killed between the two renames of the swap leaves: no output folder, the previous
+    one aside as .out.landplan-…-old (with the user's file), a half-written temporary folder. The next
+    run puts the previous folder back, removes the rest, says both, and keeps the user's file."""
+    from landplan.cli import main
+
+    out = tmp_path / "out"
+    assert main(["-q", "run", str(tiny_scenario), "--out", str(out), "--exports", "none"]) == 0
+    (out / "ghi_chu.txt").write_text("của tôi", encoding="utf-8")
+    os.replace(out, tmp_path / ".out.landplan-abc123-old")
+    (tmp_path / ".out.landplan-def456").mkdir()
+    (tmp_path / ".out.landplan-def456" / "summary.csv").write_text("half", encoding="utf-8")
+    with caplog.at_level("WARNING", logger="landplan"):
+        assert main(["run", str(tiny_scenario), "--out", str(out), "--overwrite", "--exports", "none"]) == 0
+    said = caplog.text
+    assert "put back the previous outputs" in said and "removed 1 folder(s) left beside it" in said
+    assert (out / "ghi_chu.txt").read_text(encoding="utf-8") == "của tôi" and _complete(out)
+    assert _hidden(tmp_path) == []
+
+
+def test_a_second_run_on_the_same_folder_is_refused_naming_the_first(tiny_scenario: Path, tmp_path: Path, capsys):
+    from landplan.cli import main
+    from landplan.outfolder import output_folder
+
+    out = tmp_path / "out"
+    with output_folder(out, overwrite=True) as held:  # a run writing it
+        assert main(["-q", "run", str(tiny_scenario), "--out", str(out), "--overwrite", "--exports", "none"]) == 2
+        err = capsys.readouterr().err
+        assert f"is being written by another run (process {os.getpid()} on" in err
+        assert held.path == out.resolve()
+    assert main(["-q", "run", str(tiny_scenario), "--out", str(out), "--overwrite", "--exports", "none"]) == 0  # free again
+    assert _hidden(tmp_path) == []
+
+
+def test_two_runs_at_once_in_processes_one_waits_its_turn_or_is_refused(tiny_scenario: Path, tmp_path: Path):
+    """Two commands started together on one folder: one writes, the other is refused with a message;
+    the folder holds one complete run and the user's file, and nothing is left hidden beside it."""
+    import subprocess
+    import sys
+
+    out = tmp_path / "out"
+    out.mkdir()
+    (out / "ghi_chu.txt").write_text("của tôi", encoding="utf-8")
+    args = [sys.executable, "-m", "landplan", "-q", "run", str(tiny_scenario), "--out", str(out), "--overwrite", "--exports", "none"]
+    procs = [subprocess.Popen(args, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True) for _ in range(2)]
+    results = [p.communicate(timeout=300) + (p.returncode,) for p in procs]
+    codes = sorted(r[2] for r in results)
+    assert codes in ([0, 0], [0, 2]), results
+    for _, err, code in results:
+        if code == 2:
+            assert "is being written by another run" in err
+    assert _complete(out) and (out / "ghi_chu.txt").read_text(encoding="utf-8") == "của tôi"
+    assert _hidden(tmp_path) == []
+
+
+def test_symlinked_out_is_followed_and_said(tiny_scenario: Path, tmp_path: Path, caplog):
+    from landplan.cli import main
+
+    real = tmp_path / "that"
+    real.mkdir()
+    link = tmp_path / "out"
+    link.symlink_to(real, target_is_directory=True)
+    with caplog.at_level("INFO", logger="landplan"):
+        assert main(["run", str(tiny_scenario), "--out", str(link), "--exports", "none"]) == 0
+    assert f"is a link to {real}" in caplog.text
+    assert link.is_symlink() and _complete(real) and (link / "summary.csv").exists()
+    # a second run writes there again (no stale copy left behind the link)
+    assert main(["-q", "run", str(tiny_scenario), "--out", str(link), "--overwrite", "--exports", "none"]) == 0
+    assert link.is_symlink() and _complete(real)
+
+
+@pytest.mark.parametrize("kind, words", [("dangling", "which does not exist"), ("loop", "loops back on itself")])
+def test_broken_symlinked_out_is_refused(tiny_scenario: Path, tmp_path: Path, capsys, kind: str, words: str):
+    from landplan.cli import main
+
+    link = tmp_path / "out"
+    if kind == "dangling":
+        link.symlink_to(tmp_path / "nowhere")
+    else:
+        link.symlink_to(tmp_path / "out2")
+        (tmp_path / "out2").symlink_to(link)
+    assert main(["-q", "run", str(tiny_scenario), "--out", str(link), "--exports", "none"]) == 2
+    err = capsys.readouterr().err
+    assert words in err and "Traceback" not in err
+
+
+def test_full_disk_says_so_and_keeps_the_previous_outputs(tiny_scenario: Path, tmp_path: Path, monkeypatch, capsys):
+    """ENOSPC in the middle of writing (injected): one message saying the disk is full and that the
+    previous outputs are intact; they are, byte for byte, and nothing is left beside them."""
+    import errno
+
+    import landplan.outputs as outputs
+    from landplan.cli import main
+
+    out = tmp_path / "out"
+    assert main(["-q", "run", str(tiny_scenario), "--out", str(out), "--exports", "none"]) == 0
+    before = _digest_tree(out)
+    real = outputs._write_csv
+
+    def full(df, path, tol):
+        if path.name == "approvals.csv":
+            raise OSError(errno.ENOSPC, "No space left on device", str(path))
+        return real(df, path, tol)
+
+    monkeypatch.setattr(outputs, "_write_csv", full)
+    assert main(["-q", "run", str(tiny_scenario), "--out", str(out), "--overwrite", "--exports", "none"]) == 2
+    err = capsys.readouterr().err
+    assert "is full" in err and "previous outputs" in err and "intact" in err and "internal error" not in err
+    assert _digest_tree(out) == before and _hidden(tmp_path) == []
+
+
+def test_full_disk_on_a_real_small_file_system(tiny_scenario: Path, tmp_path: Path, capsys):
+    """The same on a 1 MB tmpfs (where this machine lets a test mount one)."""
+    import subprocess
+
+    from landplan.cli import main
+
+    mnt = tmp_path / "small"
+    mnt.mkdir()
+    if subprocess.run(["mount", "-t", "tmpfs", "-o", "size=1m", "tmpfs", str(mnt)], capture_output=True).returncode != 0:
+        pytest.skip("cannot mount a tmpfs here")
+    try:
+        assert main(["-q", "run", str(tiny_scenario), "--out", str(mnt / "out"), "--exports", "none"]) == 2
+        err = capsys.readouterr().err
+        assert "is full" in err and "Traceback" not in err
+        assert [p.name for p in mnt.iterdir()] == []
+    finally:
+        subprocess.run(["umount", str(mnt)], capture_output=True)
+
+
+def test_an_input_changed_during_the_run_is_caught(tiny_scenario: Path, tmp_path: Path):
+    """A file edited between reading and writing: nothing is written, the message names the file; the
+    manifest of an untouched run says its checksums are of the files as read."""
+    from landplan.errors import LandplanError
+
+    r = run(tiny_scenario)
+    gpkg = tiny_scenario.parent / "tiny.gpkg"
+    os.utime(gpkg, ns=(gpkg.stat().st_atime_ns, gpkg.stat().st_mtime_ns + 1_000_000_000))  # saved again a second later
+    with pytest.raises(LandplanError, match=r"tiny\.gpkg changed while landplan was running"):
+        r.write(tmp_path / "out", exports=False)
+    assert not (tmp_path / "out").exists() and _hidden(tmp_path) == []
+    out = run(tiny_scenario).write(tmp_path / "out2", exports=False)
+    import json
+
+    m = json.loads((out / "manifest.json").read_text(encoding="utf-8"))
+    assert "unchanged from when the run read it" in m["inputs_checked"]

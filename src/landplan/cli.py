@@ -91,19 +91,28 @@ def _cache_dir() -> Path:
     return Path(base) / f"sample-{__version__}"
 
 
-def _cmd_run(args: argparse.Namespace) -> int:
+def _run_and_write(args: argparse.Namespace, scenario: Path) -> int:
+    """Check and hold the output folder first (a read-only or busy folder is said before anything is
+    measured), then run and write."""
+    from .outfolder import output_folder
     from .pipeline import run
+    from .scenario import load_scenario
 
-    result = run(args.scenario)
-    out = result.write(args.out, overwrite=args.overwrite, lang=args.lang, self_contained=args.self_contained,
-                       project_maps=args.project_maps, exports=args.exports, public=args.public,
-                       papers=("A4", "A3") if args.paper == "both" else (args.paper,))
+    sc = load_scenario(scenario)
+    with output_folder(args.out, overwrite=args.overwrite, inputs=sc.input_files()) as folder:
+        result = run(sc)
+        out = result.write(folder.path, overwrite=args.overwrite, lang=args.lang, self_contained=args.self_contained,
+                           project_maps=args.project_maps, exports=args.exports, public=args.public,
+                           papers=("A4", "A3") if args.paper == "both" else (args.paper,), folder=folder)
     _report(result, out)
     return EXIT_OK
 
 
+def _cmd_run(args: argparse.Namespace) -> int:
+    return _run_and_write(args, args.scenario)
+
+
 def _cmd_demo(args: argparse.Namespace) -> int:
-    from .pipeline import run
     from .sample import SAMPLE_GPKG, write_sample_scenario
 
     cache = _cache_dir()
@@ -111,12 +120,7 @@ def _cmd_demo(args: argparse.Namespace) -> int:
     if not (scenario.exists() and (cache / SAMPLE_GPKG).exists()):
         logging.getLogger("landplan").info("generating the Cần Thơ sample in %s …", cache)
         scenario = write_sample_scenario(cache)
-    result = run(scenario)
-    out = result.write(args.out, overwrite=args.overwrite, lang=args.lang, self_contained=args.self_contained,
-                       project_maps=args.project_maps, exports=args.exports, public=args.public,
-                       papers=("A4", "A3") if args.paper == "both" else (args.paper,))
-    _report(result, out)
-    return EXIT_OK
+    return _run_and_write(args, scenario)
 
 
 def _cmd_validate(args: argparse.Namespace) -> int:

@@ -5,10 +5,9 @@ from __future__ import annotations
 import hashlib
 import json
 import logging
-import os
 import platform
+import re
 import shutil
-import tempfile
 import time
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -22,7 +21,8 @@ import pandas as pd
 import pyogrio
 
 from . import qgis
-from .errors import LandplanError, OutputExistsError
+from .errors import LandplanError
+from .outfolder import OutputFolder, disk_error, output_folder
 from .takes import OVERLAP_RULE_WORDS
 from .tolerance import Tolerance
 
@@ -72,8 +72,31 @@ def rounded_table(df: pd.DataFrame, tolerance: Tolerance | None) -> pd.DataFrame
 
 def _write_csv(df: pd.DataFrame, path: Path, tolerance: Tolerance | None) -> None:
     """A table as CSV: UTF-8 with a BOM so Excel shows Vietnamese correctly; areas rounded
-    (:func:`rounded_table`), other floats as their shortest exact repr."""
-    rounded_table(df, tolerance).to_csv(path, index=False, encoding="utf-8-sig", lineterminator="\n")
+    (:func:`rounded_table`), other floats as their shortest exact repr; text that a spreadsheet would
+    take for a formula made harmless (:func:`formula_safe`)."""
+    out = rounded_table(df, tolerance)
+    for c in out.columns:
+        if out[c].dtype == object or pd.api.types.is_string_dtype(out[c]):
+            out[c] = formula_safe(out[c])
+    out.to_csv(path, index=False, encoding="utf-8-sig", lineterminator="\n")
+
+
+#: A cell a spreadsheet evaluates starts with one of these (OWASP's list), or with "-" before anything
+#: but a plain number.
+_FORMULA = re.compile(r"^(?:[=+@\t\r]|-(?!\d+(?:[.,]\d+)?$))")
+
+
+def formula_safe(values: pd.Series) -> pd.Series:
+    """Text values that Excel or LibreOffice would evaluate on opening a CSV (``=HYPERLINK(…)``,
+    ``=1+1``, ``@SUM(…)``, ``+…``) prefixed with an apostrophe, which shows them as the text they are;
+    everything else, and missing values, unchanged."""
+    text = values.astype("string")
+    risky = text.str.match(_FORMULA).fillna(False).to_numpy(dtype=bool)
+    if not risky.any():
+        return values
+    out = values.astype(object).copy()
+    out[risky] = "'" + text[risky].astype(str)
+    return out
 
 
 def _overlaps_table(result: Result) -> pd.DataFrame:
@@ -118,6 +141,20 @@ def _write_gpkg(result: Result, path: Path, lang: str, pages: gpd.GeoDataFrame |
                        result.scenario.name, lang=lang, extent=(x0, y0, x1, y1), atlas=atlas)
 
 
+def _unchanged_inputs(result: Result) -> list[Path]:
+    """The run's input files, once checked unchanged since the run read them (so the checksums the
+    manifest records are those of the files as read); a file changed meanwhile is an error naming it."""
+    from .pipeline import input_stamps
+
+    now = input_stamps(result.scenario)
+    for path, stamp in result.inputs_read.items():
+        if now.get(path) != stamp:
+            raise LandplanError(f"input {path} changed while landplan was running (it was modified or replaced after the run "
+                                f"read it), so the outputs could mix two versions of it; nothing was written: run again once "
+                                f"the file is no longer being edited")
+    return result.scenario.input_files()
+
+
 def _versions() -> dict[str, str]:
     import folium
     import pyproj
@@ -144,7 +181,9 @@ def manifest(result: Result, files: dict[str, str], *, map_public: bool = False)
         "landplan_manifest": 1,
         "created_utc": datetime.now(UTC).strftime("%Y-%m-%dT%H:%M:%SZ"),
         "scenario": {"path": str(sc.path), "sha256": sha256(sc.path) if sc.path.is_file() else None, "name": sc.name},
-        "inputs": [{"path": str(p), "sha256": sha256(p), "size_bytes": p.stat().st_size} for p in sc.input_files()],
+        "inputs": [{"path": str(p), "sha256": sha256(p), "size_bytes": p.stat().st_size} for p in _unchanged_inputs(result)],
+        "inputs_checked": "each input unchanged from when the run read it to when this manifest was written (size, "
+                          "modification time, inode): the checksums are those of the files as read",
         "crs": {"working": sc.crs.to_string(), "name": sc.crs.name, "wkt": sc.crs.to_wkt()},
         "area_method": (
             "planar area in the working CRS, float64 m² (reported); ellipsoidal area of each piece on the CRS's "
@@ -182,43 +221,10 @@ def manifest(result: Result, files: dict[str, str], *, map_public: bool = False)
     }
 
 
-def _swap_in(tmp: Path, out: Path) -> None:
-    """Put the complete outputs in ``tmp`` in place of ``out`` with directory renames only.
-
-    The user's own files in ``out`` are hard-linked into ``tmp`` first, then ``out`` is renamed
-    aside and ``tmp`` renamed to ``out``. A run killed at any moment leaves ``out`` holding the
-    previous complete outputs, or (between the two renames) no ``out`` at all, with the previous
-    folder intact beside it as ``.<name>.landplan-…-old``; never a mix of old and new files.
-    """
-    if not out.exists():
-        os.replace(tmp, out)
-        return
-    own = set(OUTPUT_FILES) | set(OUTPUT_DIRS)
-    for entry in out.iterdir():
-        if entry.name in own:
-            continue
-        target = tmp / entry.name
-        if entry.is_dir() and not entry.is_symlink():
-            shutil.copytree(entry, target, symlinks=True, copy_function=_link_or_copy)
-        else:
-            _link_or_copy(str(entry), str(target))
-    old = tmp.with_name(tmp.name + "-old")
-    os.replace(out, old)
-    os.replace(tmp, out)
-    shutil.rmtree(old, ignore_errors=True)
-
-
-def _link_or_copy(src: str, dst: str) -> None:
-    """Hard-link ``src`` to ``dst`` (same file, no copy), or copy it where links are not possible."""
-    try:
-        os.link(src, dst, follow_symlinks=False)
-    except OSError:
-        shutil.copy2(src, dst, follow_symlinks=False)
-
-
 def write_outputs(result: Result, out: Path, *, overwrite: bool = False, lang: str | None = None,
                   self_contained: bool = False, project_maps: bool = False, exports: str | bool = "all",
-                  papers: tuple[str, ...] = ("A4", "A3"), public: bool = False, processes: int | None = None) -> Path:
+                  papers: tuple[str, ...] = ("A4", "A3"), public: bool = False, processes: int | None = None,
+                  folder: OutputFolder | None = None) -> Path:
     """Write every output into ``out``; return ``out``.
 
     Files are first written to a temporary folder beside ``out`` and swapped into place only when all
@@ -231,32 +237,30 @@ def write_outputs(result: Result, out: Path, *, overwrite: bool = False, lang: s
     (also ``False``). They are drawn in ``processes`` worker processes (default: one per core) while
     this process writes the other files. Each stage is logged as ``outputs [k/n] …``.
     ``public`` leaves owners' names out of the maps (the manifest says so; the tables keep them).
+    The folder is checked, locked and recovered by :func:`landplan.outfolder.output_folder` (pass
+    ``folder`` when the caller already holds it, as the command line does before it measures).
     """
+    if folder is None:
+        with output_folder(out, overwrite=overwrite, inputs=result.scenario.input_files()) as held:
+            return write_outputs(result, held.path, overwrite=overwrite, lang=lang, self_contained=self_contained,
+                                 project_maps=project_maps, exports=exports, papers=papers, public=public,
+                                 processes=processes, folder=held)
+    try:
+        return _write_into(result, folder, lang=lang, self_contained=self_contained, project_maps=project_maps,
+                           exports=exports, papers=papers, public=public, processes=processes)
+    except OSError as exc:
+        raise disk_error(exc, folder.path) from exc
+
+
+def _write_into(result: Result, folder: OutputFolder, *, lang: str | None, self_contained: bool, project_maps: bool,
+                exports: str | bool, papers: tuple[str, ...], public: bool, processes: int | None) -> Path:
+
     from . import atlas, printjobs
 
     mode = printjobs.check_mode(exports)
     lang = lang or result.scenario.lang
-    out = Path(out)
-    if out.exists() and not out.is_dir():
-        raise OutputExistsError(f"output {out} is a file, not a folder; name a folder")
-    if out.exists() and any(out.iterdir()) and not overwrite:
-        raise OutputExistsError(f"output folder {out} is not empty; add --overwrite to replace landplan's files in it")
-    inputs = {p.resolve() for p in result.scenario.input_files()}
-    if out.exists() and any(p.parent == out.resolve() for p in inputs):
-        raise OutputExistsError(f"output folder {out} holds the run's inputs; write the outputs to another folder")
-    parent = out.resolve().parent
-    for folder in (out, parent):
-        if folder.exists() and not os.access(folder, os.W_OK):
-            raise LandplanError(f"cannot write to {folder}: it is read-only; choose a folder you can write to "
-                                f"or change its permissions")
-    try:
-        parent.mkdir(parents=True, exist_ok=True)
-        tmp = Path(tempfile.mkdtemp(prefix=f".{out.name}.landplan-", dir=parent))
-        umask = os.umask(0)
-        os.umask(umask)
-        tmp.chmod(0o777 & ~umask)  # mkdtemp makes it private; the output folder gets the usual permissions
-    except OSError as exc:
-        raise LandplanError(f"cannot write to {parent}: {exc.strerror}; choose a folder you can write to") from None
+    out = folder.path
+    tmp = folder.new_temporary()
     stages = ["tables (CSV)", "landplan.gpkg, landplan.qgs", "landplan.xlsx", "map.html"]
     if project_maps:
         stages.append(f"{MAPS_DIR}/")
@@ -304,7 +308,7 @@ def write_outputs(result: Result, out: Path, *, overwrite: bool = False, lang: s
             files = {str(f.relative_to(tmp)): sha256(f) for f in sorted(tmp.rglob("*")) if f.is_file()}
             (tmp / "manifest.json").write_text(json.dumps(manifest(result, files, map_public=public), ensure_ascii=False, indent=2),
                                                encoding="utf-8")
-        _swap_in(tmp, out)
+        folder.swap_in(tmp, set(OUTPUT_FILES) | set(OUTPUT_DIRS))
     except BaseException:
         shutil.rmtree(tmp, ignore_errors=True)
         raise

@@ -61,6 +61,9 @@ class Result:
     remnants: gpd.GeoDataFrame = field(default_factory=gpd.GeoDataFrame)
     project_remnants: gpd.GeoDataFrame = field(default_factory=gpd.GeoDataFrame)
     slivers: pd.DataFrame = field(default_factory=pd.DataFrame)
+    #: each input file as the run found it (size, modification time, inode), so writing can tell a
+    #: file that changed during the run (:func:`input_stamps`)
+    inputs_read: dict[str, tuple[int, int, int]] = field(default_factory=dict)
 
     def view(self, project: str | None = None) -> ResultView:
         """The part of the results every project (or ``project``) touches, as a map or print map shows it."""
@@ -75,12 +78,13 @@ class Result:
 
     def write(self, out: str | Path, *, overwrite: bool = False, lang: str | None = None,
               self_contained: bool = False, project_maps: bool = False, exports: str | bool = "all",
-              papers: tuple[str, ...] = ("A4", "A3"), public: bool = False) -> Path:
-        """Write every output file into ``out`` (see :func:`landplan.outputs.write_outputs`)."""
+              papers: tuple[str, ...] = ("A4", "A3"), public: bool = False, folder: Any = None) -> Path:
+        """Write every output file into ``out`` (see :func:`landplan.outputs.write_outputs`; ``folder``: an
+        :class:`landplan.outfolder.OutputFolder` the caller already holds)."""
         from .outputs import write_outputs
 
         return write_outputs(self, Path(out), overwrite=overwrite, lang=lang, self_contained=self_contained,
-                             project_maps=project_maps, exports=exports, papers=papers, public=public)
+                             project_maps=project_maps, exports=exports, papers=papers, public=public, folder=folder)
 
 
 class ResultView:
@@ -250,7 +254,22 @@ def check(scenario: Scenario | str | Path) -> RunReport:
     return report
 
 
+def input_stamps(scenario: Scenario) -> dict[str, tuple[int, int, int]]:
+    """Size, modification time (ns) and inode of every input file (a shapefile's companions included)."""
+    out: dict[str, tuple[int, int, int]] = {}
+    for p in scenario.input_files():
+        files = [p]
+        if p.suffix.lower() == ".shp":
+            files += [q for q in p.parent.glob(p.stem + ".*") if q != p]
+        for f in files:
+            if f.is_file():
+                st = f.stat()
+                out[str(f)] = (st.st_size, st.st_mtime_ns, st.st_ino)
+    return out
+
+
 def _run(scenario: Scenario) -> Result:
+    stamps = input_stamps(scenario)
     report = RunReport()
     tol = scenario.tolerance
     steps = _Steps(7 if scenario.landcover else 6)
@@ -316,7 +335,7 @@ def _run(scenario: Scenario) -> Result:
         summary=summary, totals=totals, parcels=ptable, approvals=appr,
         project_overlaps=overlaps, parcel_overlaps=parcel_overlaps, report=report, timings_s=steps.timings,
         landcover=landcover, landcover_compare=compare, parcel_totals=ttable, remnants=rest,
-        project_remnants=project_rest, slivers=slivers,
+        project_remnants=project_rest, slivers=slivers, inputs_read=stamps,
     )
     log.info("measured %d pieces of %d parcels for %d projects", len(pieces), len(affected), len(fp))
     return result

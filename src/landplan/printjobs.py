@@ -131,6 +131,18 @@ class _Shared:
 _SHARED = _Shared()
 
 
+def _die_with_parent() -> None:
+    """A worker ends when the run that forked it ends, even killed (Linux ``PR_SET_PDEATHSIG``): it
+    never draws on into a folder the run has gone from."""
+    try:
+        import ctypes
+        import signal
+
+        ctypes.CDLL(None, use_errno=True).prctl(1, signal.SIGKILL)  # 1 = PR_SET_PDEATHSIG
+    except (OSError, AttributeError):  # not Linux: the worker ends when its jobs do
+        pass
+
+
 def _work(job: Job) -> list[Path]:
     assert _SHARED.result is not None and _SHARED.folder is not None
     return run_job(_SHARED.result, job, _SHARED.folder, lang=_SHARED.lang, pages=_SHARED.pages)
@@ -160,7 +172,8 @@ class Exports:
         printing.font_files()  # made once, before the workers fork
         if self.processes > 0 and "fork" in multiprocessing.get_all_start_methods():
             _SHARED.result, _SHARED.folder, _SHARED.lang, _SHARED.pages = self.result, self.folder, self.lang, self.pages
-            self.pool = ProcessPoolExecutor(min(self.processes, len(self.jobs)), mp_context=multiprocessing.get_context("fork"))
+            self.pool = ProcessPoolExecutor(min(self.processes, len(self.jobs)), mp_context=multiprocessing.get_context("fork"),
+                                            initializer=_die_with_parent)
             for job in self.jobs:
                 fut = self.pool.submit(_work, job)
                 fut.add_done_callback(self._progress(job))
