@@ -80,11 +80,10 @@ def test_killed_run_leaves_previous_outputs_or_none(tiny_scenario: Path, tmp_pat
             assert _complete(out) and (out / "ghi_chu_cua_toi.txt").read_text(encoding="utf-8") == "giữ nguyên"
     assert killed_mid_run >= 3  # the kills did land while runs were writing
     # the next run cleans what the killed runs left beside the folder, and says so
-    done = subprocess.run(args[:1] + ["-m", "landplan", "run", str(tiny_scenario), "--out", str(out), "--overwrite", "--exports", "none"],
-                          env=env, capture_output=True, text=True, check=True)
+    subprocess.run([*args[:1], "-m", "landplan", "run", str(tiny_scenario), "--out", str(out), "--overwrite", "--exports", "none"],
+                   env=env, capture_output=True, text=True, check=True)
     assert [p.name for p in tmp_path.iterdir() if p.name.startswith(".out.")] == []
     assert (out / "ghi_chu_cua_toi.txt").read_text(encoding="utf-8") == "giữ nguyên"
-    del done
 
 
 def test_output_folder_is_a_file(tiny_scenario: Path, tmp_path: Path):
@@ -203,7 +202,7 @@ def test_two_runs_at_once_in_processes_one_waits_its_turn_or_is_refused(tiny_sce
     (out / "ghi_chu.txt").write_text("của tôi", encoding="utf-8")
     args = [sys.executable, "-m", "landplan", "-q", "run", str(tiny_scenario), "--out", str(out), "--overwrite", "--exports", "none"]
     procs = [subprocess.Popen(args, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True) for _ in range(2)]
-    results = [p.communicate(timeout=300) + (p.returncode,) for p in procs]
+    results = [(*p.communicate(timeout=300), p.returncode) for p in procs]
     codes = sorted(r[2] for r in results)
     assert codes in ([0, 0], [0, 2]), results
     for _, err, code in results:
