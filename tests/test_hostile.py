@@ -144,6 +144,12 @@ def _nan(p: gpd.GeoDataFrame) -> gpd.GeoDataFrame:
     return p
 
 
+def _inf(p: gpd.GeoDataFrame) -> gpd.GeoDataFrame:
+    p = p.copy()
+    p.loc[3, "geometry"] = Polygon([(X0, Y0 + 100), (float("inf"), Y0 + 100), (X0 + 100, Y0 + 150), (X0, Y0 + 150)])
+    return p
+
+
 def _mixed(p: gpd.GeoDataFrame) -> gpd.GeoDataFrame:
     extra = gpd.GeoDataFrame({"pid": ["L1", "PT1"], "lu": ["DGT", "ONT"], "chu": ["", ""]},
                              geometry=[at(LineString([(0, 0), (300, 0)])), at(Point(50, 50))], crs=CRS)
@@ -309,6 +315,8 @@ CASES: list[Case] = [
          _parcels_file(_unclosed_geojson), rice=4000.0),
     Case("nan-coordinates", "geometry", "NaN in a parcel's coordinates", WARN, "NaN or infinite coordinates: fix their vertices (P4)",
          _with_parcels(_nan), rice=4000.0),
+    Case("inf-coordinates", "geometry", "an infinite coordinate in a parcel", WARN, "NaN or infinite coordinates: fix their vertices (P4)",
+         _with_parcels(_inf), rice=4000.0),
     Case("null-geometry", "geometry", "a parcel with no geometry", WARN, "set aside, no geometry", _with_parcels(_null_geom), rice=4000.0),
     Case("duplicate-geometry", "geometry", "a parcel digitised twice under two ids", WARN, "overlap(s) between input parcels", _with_parcels(_dup_geom)),
     Case("duplicate-id", "attributes", "two parcels with the same id", REFUSE, "P1 (FID 1, FID 4: different geometry)", _with_parcels(_dup_id)),

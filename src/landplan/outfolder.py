@@ -134,12 +134,13 @@ def output_folder(out: str | Path, *, overwrite: bool, inputs: Iterable[Path] = 
     fd, lock_path = _lock(path)
     folder = OutputFolder(path, fd, lock_path)
     try:
-        _recover(path)
+        try:
+            _recover(path)
+        except OSError as exc:
+            raise disk_error(exc, path) from exc
         if path.exists() and any(path.iterdir()) and not overwrite:
             raise OutputExistsError(f"output folder {out} is not empty; add --overwrite to replace landplan's files in it")
-        yield folder
-    except OSError as exc:
-        raise disk_error(exc, path) from exc
+        yield folder  # what the block raises is its own (writing translates its own OSErrors: disk_error)
     finally:
         folder.release()
 

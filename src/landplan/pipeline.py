@@ -313,8 +313,11 @@ def _run(scenario: Scenario) -> Result:
         affected = parcels.iloc[affected_rows].reset_index(drop=True)
         slivers = _slivers(noise, project_slivers, all_parcel_overlaps, all_overlaps)
         if len(slivers):
-            msg = (f"{len(slivers)} sliver(s) below the tolerance ({slivers['area_m2'].sum():,.6f} m² in all) set aside as noise "
-                   f"(not land taken, not remnant pieces, not overlaps): listed in slivers.csv")
+            named = slivers.sort_values("area_m2", ascending=False).head(3)
+            shown = ", ".join(f"{k} {p or o}" + (f"/{q}" if q else "") for k, p, o, q in
+                              zip(named["kind"], named["parcel_id"], named["project"], named["other"]))
+            msg = (f"{len(slivers)} sliver(s) below the tolerance ({slivers['area_m2'].sum():,.6f} m² in all; the largest: {shown}) "
+                   f"set aside as noise (not land taken, not remnant pieces, not overlaps): listed in slivers.csv")
             if tol.round_m2(slivers["area_m2"].sum()) > 0:
                 report.warn(msg)
             else:  # float noise too small to show in any table

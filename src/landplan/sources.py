@@ -281,16 +281,18 @@ def _exact_hits(gdf: gpd.GeoDataFrame, parts: np.ndarray) -> np.ndarray:
     """For each feature, whether it really intersects one of the mask's ``parts`` (see :func:`_exact`)."""
     tree = shapely.STRtree(parts)
     geoms = np.asarray(gdf.geometry.values)
-    hits = geos_map(lambda g: np.isin(np.arange(len(g)), tree.query(g, predicate="intersects")[0]), geoms)
-    # features whose coordinates hold NaN or infinity meet nothing; keep them so they are reported, not lost.
+    # GEOS refuses coordinates that are NaN or infinite: such features are tested here by nothing, and kept
+    coords, owner = shapely.get_coordinates(geoms, return_index=True)
+    finite = np.ones(len(geoms), dtype=bool)
+    np.logical_and.at(finite, owner, np.isfinite(coords).all(axis=1))
+    hits = np.zeros(len(geoms), dtype=bool)
+    ok = np.flatnonzero(finite)
+    hits[ok] = geos_map(lambda g: np.isin(np.arange(len(g)), tree.query(g, predicate="intersects")[0]), geoms[ok])
+    hits[~finite] = True
+    # features whose coordinates hold NaN or infinity are kept (above) so they are reported, not lost.
     # An invalid polygon is kept too: the test above is unreliable on it (a hole drawn outside its shell
     # is not seen), and whether it meets the mask is decided again once it is repaired
-    miss = np.flatnonzero(~hits)
-    coords, owner = shapely.get_coordinates(geoms[miss], return_index=True)
-    broken = np.zeros(len(miss), dtype=bool)
-    np.logical_or.at(broken, owner, ~np.isfinite(coords).all(axis=1))
-    hits[miss[broken]] = True
-    rest = miss[~broken]
+    rest = np.flatnonzero(~hits)
     if len(rest):
         hits[rest[~geos_map(shapely.is_valid, geoms[rest])]] = True
     return hits

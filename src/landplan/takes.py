@@ -145,9 +145,11 @@ def resolve_parcel_overlaps(parcels: gpd.GeoDataFrame, *, report: RunReport,
                           "rule": _decided_by(parcels, rule, first, later, drawn)})
     real = table[~table["noise"]]
     if len(real):
+        shown = ", ".join(f"{a} and {b}" for a, b in zip(real["overlaps_parcel_id"].head(5), real["parcel_id"].head(5)))
         report.warn(
-            f"parcels: {len(real)} overlap(s) between input parcels, {real['overlap_m2'].sum():,.2f} m² in all; "
-            f"each overlap is counted once, in the parcel {OVERLAP_RULE_WORDS[rule]} (overlaps.csv says which rule decided each)"
+            f"parcels: {len(real)} overlap(s) between input parcels, {real['overlap_m2'].sum():,.2f} m² in all ({shown}"
+            f"{' …' if len(real) > 5 else ''}); each overlap is counted once, in the parcel {OVERLAP_RULE_WORDS[rule]} "
+            f"(overlaps.csv lists them all and says which rule decided each)"
         )
     out["counted_area_m2"] = shapely.area(np.asarray(out.geometry.values))
     return out, table
