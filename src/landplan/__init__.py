@@ -3,13 +3,6 @@
 from __future__ import annotations
 
 import logging
-from importlib.metadata import PackageNotFoundError, version
-
-try:
-    __version__ = version("landplan")
-except PackageNotFoundError:  # running from a source tree without installing
-    __version__ = "0.0.0+unknown"
-
 from typing import TYPE_CHECKING, Any
 
 from .errors import LandplanError
@@ -28,6 +21,15 @@ _LAZY = {"compare_map": "compare", "compare_results": "compare", "Result": "pipe
 
 
 def __getattr__(name: str) -> Any:
+    if name == "__version__":  # importlib.metadata takes longer to import than the rest of the package
+        from importlib.metadata import PackageNotFoundError, version
+
+        try:
+            value: Any = version("landplan")
+        except PackageNotFoundError:  # running from a source tree without installing
+            value = "0.0.0+unknown"
+        globals()[name] = value
+        return value
     if name in _LAZY:
         import importlib
 

@@ -10,7 +10,7 @@ import time
 from collections.abc import Sequence
 from pathlib import Path
 
-from . import __version__
+import landplan
 from .errors import LandplanError
 
 EXIT_OK, EXIT_ERROR, EXIT_INTERNAL, EXIT_INTERRUPTED = 0, 2, 3, 130
@@ -42,7 +42,7 @@ class _Progress(logging.Handler):
 
 def _parser() -> argparse.ArgumentParser:
     p = argparse.ArgumentParser(prog="landplan", description=_DESCRIPTION, formatter_class=argparse.RawDescriptionHelpFormatter)
-    p.add_argument("--version", action="version", version=f"landplan {__version__}")
+    p.add_argument("--version", action="version", version=f"landplan {landplan.__version__}")
     p.add_argument("--quiet", "-q", action="store_true", help="no progress messages or warnings (errors and the result table still print)")
     p.add_argument("--debug", action="store_true", help="show a full traceback on unexpected errors")
     sub = p.add_subparsers(dest="command", metavar="COMMAND")
@@ -88,7 +88,7 @@ def _parser() -> argparse.ArgumentParser:
 
 def _cache_dir() -> Path:
     base = os.environ.get("LANDPLAN_CACHE") or os.path.join(os.environ.get("XDG_CACHE_HOME") or Path.home() / ".cache", "landplan")
-    return Path(base) / f"sample-{__version__}"
+    return Path(base) / f"sample-{landplan.__version__}"
 
 
 def _run_and_write(args: argparse.Namespace, scenario: Path) -> int:

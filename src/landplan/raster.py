@@ -234,6 +234,15 @@ def measure(polys: gpd.GeoDataFrame, spec: LandcoverSpec, info: RasterInfo, *, c
             warnings.simplefilter("ignore")
             source = _band_source(ds, spec.band, info.nodata)
             for batch in batches:
+                if not (geographic and geod is not None):
+                    # a projected raster's pixels all have one area: exactextract's own class fractions and
+                    # coverage-weighted count say it all, with no pixel handed to Python
+                    df = exact_extract(source, gdf_r.iloc[batch], ["unique", "frac", "count"], output="pandas")
+                    for k, uniq, frac, count in zip(batch, df["unique"], df["frac"], df["count"]):
+                        total = float(count) * pixel_native * scale[k]
+                        classified[k] = total
+                        records += [(int(rows[k]), int(v), float(f) * total) for v, f in zip(np.asarray(uniq), np.asarray(frac))]
+                    continue
                 df = exact_extract(source, gdf_r.iloc[batch], ["coverage", "values", "center_y"], output="pandas")
                 for k, (cov, val, cy) in zip(batch, zip(df["coverage"], df["values"], df["center_y"])):
                     cov = np.asarray(cov, dtype="float64")
@@ -241,10 +250,8 @@ def measure(polys: gpd.GeoDataFrame, spec: LandcoverSpec, info: RasterInfo, *, c
                     if info.nodata is not None and np.isfinite(info.nodata):
                         keep = val != info.nodata
                         cov, val, cy = cov[keep], val[keep], np.asarray(cy)[keep]
-                    if geographic and geod is not None:
-                        area = cov * _ellipsoidal_row_area(np.asarray(cy, dtype="float64"), e, a, geod) * scale[k]
-                    else:
-                        area = cov * pixel_native * scale[k]
+                    # a raster in degrees: each row of pixels has its own area on the ellipsoid
+                    area = cov * _ellipsoidal_row_area(np.asarray(cy, dtype="float64"), e, a, geod) * scale[k]
                     classified[k] = area.sum()
                     if len(val):
                         uniq, inv = np.unique(val.astype("int64"), return_inverse=True)
