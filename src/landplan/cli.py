@@ -11,6 +11,7 @@ from collections.abc import Sequence
 from pathlib import Path
 
 import landplan
+
 from .errors import LandplanError
 
 EXIT_OK, EXIT_ERROR, EXIT_INTERNAL, EXIT_INTERRUPTED = 0, 2, 3, 130
@@ -165,8 +166,16 @@ def main(argv: Sequence[str] | None = None) -> int:
     try:
         return _main(argv)
     except KeyboardInterrupt:  # during start-up or while reporting: still one line, no traceback
-        print("landplan: interrupted; no partial outputs were left", file=sys.stderr)
-        return EXIT_INTERRUPTED
+        return _interrupted()
+
+
+def _interrupted() -> int:
+    """One line for Ctrl-C. Work cut short (a half-written workbook's generator, say) is finalised as the
+    process ends, and Python would print each such object's traceback: the command is ending on the
+    user's request, so those are not shown."""
+    sys.unraisablehook = lambda unraisable: None
+    print("landplan: interrupted; no partial outputs were left", file=sys.stderr)
+    return EXIT_INTERRUPTED
 
 
 def _main(argv: Sequence[str] | None) -> int:
@@ -186,8 +195,7 @@ def _main(argv: Sequence[str] | None) -> int:
         print(f"landplan: error: {exc}", file=sys.stderr)
         return EXIT_ERROR
     except KeyboardInterrupt:
-        print("landplan: interrupted; no partial outputs were left", file=sys.stderr)
-        return EXIT_INTERRUPTED
+        return _interrupted()
     except Exception as exc:
         if args.debug:
             raise
