@@ -190,9 +190,12 @@ def measure(polys: gpd.GeoDataFrame, spec: LandcoverSpec, info: RasterInfo, *, c
     from .footprints import polygonal
 
     tiles, rows = _tiles(geoms, tile_side_m(info, spec.memory_mb, crs))
-    to_r = pyproj.Transformer.from_crs(crs, info.crs, always_xy=True)
-    tiles_r = shapely.transform(shapely.segmentize(tiles, 10.0), lambda xy: np.column_stack(to_r.transform(xy[:, 0], xy[:, 1])))
-    tiles_r = polygonal(shapely.make_valid(tiles_r))
+    if info.crs.equals(crs):  # the raster's own CRS: the tiles as they are (no vertices added)
+        tiles_r = tiles
+    else:  # edges densified so they stay true when transformed
+        to_r = pyproj.Transformer.from_crs(crs, info.crs, always_xy=True)
+        tiles_r = shapely.transform(shapely.segmentize(tiles, 10.0), lambda xy: np.column_stack(to_r.transform(xy[:, 0], xy[:, 1])))
+        tiles_r = polygonal(shapely.make_valid(tiles_r))
     rb = shapely.box(*info.bounds)
     inside_r = shapely.intersection(tiles_r, rb)
     geographic = info.crs.is_geographic
