@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import functools
+from pathlib import Path
 import unicodedata
 import warnings
 
@@ -418,9 +419,37 @@ def read_admin(spec: AdminSpec, crs: pyproj.CRS, *, mask: shapely.Geometry | Non
 
 def read_project(spec: ProjectSpec, crs: pyproj.CRS) -> gpd.GeoDataFrame:
     """Read a project's features (centreline segments or acquisition polygons)."""
-    cols = [spec.width_column] if spec.width_column else []
-    gdf = read_layer(spec.source, crs, columns=cols)
-    if gdf.empty:
-        where = f" with where = {spec.source.where!r}" if spec.source.where else ""
-        raise LayerError(f"{spec.source.label()}: no features for project {spec.id!r}{where}; check the layer and the filter")
-    return gdf
+    return read_projects([spec], crs)[spec.id]
+
+
+def read_projects(specs: list[ProjectSpec] | tuple[ProjectSpec, ...], crs: pyproj.CRS) -> dict[str, gpd.GeoDataFrame]:
+    """Read every project's features, by project id. Projects drawn in one layer (told apart by their
+    ``where`` filters) are read with one reading of the layer: each filter only picks rows (256
+    corridors in one GeoPackage: one read, not 256)."""
+    groups: dict[tuple[Path, str], list[ProjectSpec]] = {}
+    for p in specs:
+        groups.setdefault((p.source.path, p.source.layer), []).append(p)
+    out: dict[str, gpd.GeoDataFrame] = {}
+    for (path, layer), group in groups.items():
+        cols = sorted({p.width_column for p in group if p.width_column})
+        if len(group) == 1:
+            p = group[0]
+            found = {p.id: read_layer(p.source, crs, columns=cols)}
+        else:
+            whole = read_layer(LayerRef(path, layer), crs, columns=cols)
+            found = {}
+            for p in group:
+                if p.source.where:
+                    try:
+                        fids = sources.where_fids(path, layer, p.source.where)
+                    except sources.SourceError as exc:
+                        raise InputFileError(f"{p.source.label()}: cannot be read ({exc}); check the `where` filter") from exc
+                    found[p.id] = whole.loc[whole.index.intersection(fids)]
+                else:
+                    found[p.id] = whole
+        for p in group:
+            if found[p.id].empty:
+                where = f" with where = {p.source.where!r}" if p.source.where else ""
+                raise LayerError(f"{p.source.label()}: no features for project {p.id!r}{where}; check the layer and the filter")
+            out[p.id] = found[p.id]
+    return out

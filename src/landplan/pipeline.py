@@ -138,8 +138,9 @@ class _Step:
 def build_footprints(scenario: Scenario, *, report: RunReport) -> gpd.GeoDataFrame:
     """Every project's footprint, dissolved, in the working CRS (one row per project)."""
     parts = []
+    features = layers.read_projects(scenario.projects, scenario.crs)
     for p in scenario.projects:
-        gdf = layers.read_project(p, scenario.crs)
+        gdf = features[p.id]
         label = f"{p.source.label()} (project {p.id})"
         if p.kind == "centreline":
             corridor(gdf, width_m=p.width_m, width_column=p.width_column, source=label)  # checks each feature

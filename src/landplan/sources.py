@@ -470,6 +470,35 @@ def features_without_geometry(path: Path, layer: str) -> np.ndarray:
         return np.zeros(0, dtype="int64")
 
 
+def where_fids(path: Path, layer: str, where: str) -> np.ndarray:
+    """The FIDs of the features an attribute filter keeps (no geometry read): SQLite itself for a
+    GeoPackage (its filters are SQLite's), GDAL for other formats, the ``column = 'value'`` form for
+    GeoParquet (row numbers)."""
+    try:
+        if is_parquet(path):
+            import pyarrow.compute as pc
+            import pyarrow.parquet as pq
+
+            m = _WHERE.match(where)
+            if not m:
+                raise SourceError(f"GeoParquet layers take only filters of the form column = 'value', got {where!r}")
+            col = pq.read_table(path, columns=[m.group(1)]).column(0)
+            return np.flatnonzero(np.asarray(pc.equal(col, m.group(2).replace("''", "'")).fill_null(False)))
+        if path.suffix.lower() == ".gpkg":
+            info = _info(path, layer=layer)
+            fid_col = info.get("fid_column") or "fid"
+            if re.fullmatch(r"\w+", f"{layer}{fid_col}"):
+                with _sqlite(path) as con:
+                    text = con.execute(f'SELECT group_concat("{fid_col}") FROM "{layer}" WHERE {where}').fetchone()[0]
+                return np.array(text.split(","), dtype="int64") if text else np.zeros(0, dtype="int64")
+        df = pyogrio.read_dataframe(path, layer=layer, where=where, columns=[], read_geometry=False, fid_as_index=True, **_enc(path))
+        return df.index.to_numpy(dtype="int64")
+    except SourceError:
+        raise
+    except Exception as exc:
+        raise SourceError(first_line(exc)) from exc
+
+
 def attribute_values(path: Path, layer: str, column: str, fids: np.ndarray) -> list[str]:
     """The values of ``column`` of the features ``fids`` (as text; the FID where it cannot be read)."""
     try:
