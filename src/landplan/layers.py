@@ -3,9 +3,9 @@
 from __future__ import annotations
 
 import functools
-from pathlib import Path
 import unicodedata
 import warnings
+from pathlib import Path
 
 import geopandas as gpd
 import numpy as np
