@@ -242,6 +242,8 @@ def read_parcels(spec: ParcelsSpec, crs: pyproj.CRS, *, mask: shapely.Geometry |
     label = spec.source.label()
     cols = ([spec.id_column, spec.landuse_column] + ([spec.owner_column] if spec.owner_column else [])
             + ([spec.register_area_column] if spec.register_area_column else []))
+    if mask is not None and sources.is_parquet(spec.source.path):
+        _check_parquet_order(spec.source.path, label, report)
     raw = read_layer(spec.source, crs, columns=cols, mask=mask, report=report, beside=mask is not None)
     if "_beside" not in raw:
         raw = raw.assign(_beside=False)
@@ -292,6 +294,26 @@ def read_parcels(spec: ParcelsSpec, crs: pyproj.CRS, *, mask: shapely.Geometry |
         report.warn(f"{label}: land-use code(s) not in landplan's table, kept as group 'other': {shown}")
     out = repair_polygons(out, layer=label, id_column="parcel_id", report=report)
     return _overlapping_neighbours_only(out)
+
+
+#: A GeoParquet file whose row groups' boxes each cover more than this share of the file's box (on
+#: average) is in no spatial order: a masked read decodes nearly every row.
+PARQUET_SPREAD_WARN = 0.25
+
+
+def _check_parquet_order(path: Path, label: str, report: RunReport) -> None:
+    """Say when a GeoParquet parcel file cannot be read in part (no bbox covering, or rows in no spatial
+    order): every run then decodes the whole file, and the fix is one command."""
+    fix = (f"write a sorted copy once with `landplan sort {path.name} {path.stem}_sorted.parquet` "
+           "(Hilbert order, bbox covering, 10,000-row groups) and name it in the scenario")
+    geo = sources._parquet_geo(path)
+    if not geo["columns"][geo["primary_column"]].get("covering", {}).get("bbox"):
+        report.warn(f"{label}: this GeoParquet file has no bbox covering column, so every run reads all of it; {fix}")
+        return
+    order = sources.parquet_order(path)
+    if order is not None and order[0] >= 4 and order[1] > PARQUET_SPREAD_WARN:
+        report.warn(f"{label}: rows in no spatial order (each of its {order[0]:,} row groups spans {order[1]:.0%} of "
+                    f"the layer on average), so every run decodes nearly every row and slows as the file grows; {fix}")
 
 
 def _report_unread(spec: ParcelsSpec, label: str, report: RunReport) -> None:

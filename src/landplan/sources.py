@@ -797,3 +797,38 @@ def first_line(exc: BaseException) -> str:
     """The first line of an exception's message (GDAL's are long)."""
     text = str(exc).strip()
     return text.splitlines()[0] if text else type(exc).__name__
+
+
+def parquet_order(path: Path) -> tuple[int, float] | None:
+    """How well a GeoParquet file's row groups keep to their own part of the map: ``(row groups, spread)``,
+    where ``spread`` is the mean area of a row group's bounding box (from the bbox covering's
+    statistics) as a share of the whole file's box. A spatially sorted file has a spread near
+    ``1 / row groups``; a file in arbitrary order near 1 (every row group spans the map, so a masked
+    read must decode every row). ``None`` when the file has no bbox covering or no statistics, or
+    fewer than two row groups.
+    """
+    import pyarrow.parquet as pq
+
+    geo = _parquet_geo(path)
+    covering = geo["columns"][geo["primary_column"]].get("covering", {}).get("bbox")
+    if not covering:
+        return None
+    bcol = covering["xmin"][0]
+    names = [f"{bcol}.{k}" for k in ("xmin", "ymin", "xmax", "ymax")]
+    meta = pq.ParquetFile(path).metadata
+    if meta.num_row_groups < 2:
+        return None
+    boxes = []
+    for i in range(meta.num_row_groups):
+        rg = meta.row_group(i)
+        stats = {rg.column(j).path_in_schema: rg.column(j).statistics for j in range(rg.num_columns)}
+        st = [stats.get(n) for n in names]
+        if any(s is None or not s.has_min_max for s in st):
+            return None
+        boxes.append([st[0].min, st[1].min, st[2].max, st[3].max])  # type: ignore[union-attr]
+    b = np.array(boxes, dtype="float64")
+    whole = (b[:, 2].max() - b[:, 0].min()) * (b[:, 3].max() - b[:, 1].min())
+    if not whole > 0:
+        return None
+    spread = float(np.mean((b[:, 2] - b[:, 0]) * (b[:, 3] - b[:, 1])) / whole)
+    return meta.num_row_groups, spread
