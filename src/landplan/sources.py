@@ -216,13 +216,14 @@ def _gpkg_read_masked(path: Path, layer: str, mask: np.ndarray, kwargs: dict[str
     """A GeoPackage read through its R-tree (:func:`_rtree_search_boxes`); ``None`` when it has none.
 
     With ``beside``, the search for neighbours (:func:`_beside_candidates`) runs on a second thread
-    while the features are read, from what the R-tree said of them (their stored boxes)."""
+    while the features are read, from what the R-tree said of them (the union of their stored boxes near
+    each of the mask's boxes)."""
     table = _rtree_table(path, layer)
     if table is None:
         return None
     boxes = _mask_boxes(mask)
     try:
-        ids, stored = _rtree_search_boxes(path, table, boxes)
+        ids, covers = _rtree_search_boxes(path, table, boxes)
     except Exception:  # noqa: BLE001 - Python's SQLite without the R-tree module: ask GDAL, no neighbours search
         fids = _rtree_search_gdal(path, table, boxes)
         if fids is None:
@@ -232,7 +233,7 @@ def _gpkg_read_masked(path: Path, layer: str, mask: np.ndarray, kwargs: dict[str
     future = None
     if beside and len(ids):
         pool = ThreadPoolExecutor(1)
-        future = pool.submit(_beside_candidates, path, layer, table, ids, stored)
+        future = pool.submit(_beside_candidates, path, layer, table, ids, covers)
         pool.shutdown(wait=False)
     raw = _frame(path, fids=ids, **kwargs)
     hits = _exact_hits(raw, mask)
@@ -298,12 +299,13 @@ def _exact_hits(gdf: gpd.GeoDataFrame, parts: np.ndarray) -> np.ndarray:
     return hits
 
 
-def _beside_candidates(path: Path, layer: str, table: str, ids: np.ndarray, stored: np.ndarray) -> tuple[np.ndarray, np.ndarray] | None:
-    """Features other than ``ids`` whose box meets the stored R-tree box of one of ``ids``, with their
+def _beside_candidates(path: Path, layer: str, table: str, ids: np.ndarray, covers: np.ndarray) -> tuple[np.ndarray, np.ndarray] | None:
+    """Features other than ``ids`` whose box meets one of ``covers`` (boxes covering the R-tree boxes of ``ids``), with their
     exact boxes from their geometry blobs' headers (no geometry is read): the candidates that may
     overlap a feature read. ``None`` when the layer's names or geometry blobs do not allow it.
 
-    The R-tree is searched with a few boxes that cover the stored boxes (:func:`_cover_boxes`); which
+    The R-tree is searched with ``covers`` (one per box of the mask: more boxes than a coarse grouping
+    would give, but hugging the features read, so far fewer candidates are read); which
     candidates really overlap a feature read is decided from the exact boxes once the features are read.
     """
     import json
@@ -311,9 +313,9 @@ def _beside_candidates(path: Path, layer: str, table: str, ids: np.ndarray, stor
     info = _info(path, layer=layer)
     gcol = info.get("geometry_name") or "geom"
     fid_col = info.get("fid_column") or "fid"
-    if not re.fullmatch(r"\w+", f"{layer}{gcol}{fid_col}") or len(stored) == 0:
+    if not re.fullmatch(r"\w+", f"{layer}{gcol}{fid_col}") or len(covers) == 0:
         return None
-    more = _rtree_search(path, table, _cover_boxes(stored))
+    more = _rtree_search(path, table, [(b[0], b[1], b[2], b[3]) for b in covers.tolist()])
     more = more[~np.isin(more, ids)]
     if len(more) == 0:
         return more, np.zeros((0, 4))
@@ -326,22 +328,6 @@ def _beside_candidates(path: Path, layer: str, table: str, ids: np.ndarray, stor
     if env is None:
         return None
     return got_ids, env
-
-
-def _cover_boxes(boxes: np.ndarray) -> list[tuple[float, float, float, float]]:
-    """A few boxes covering ``boxes`` (``(n, 4)``): the boxes grouped by the cell of a coarse grid their
-    centre falls in (cells four times their median size), each group's union."""
-    ext = np.maximum(boxes[:, 2] - boxes[:, 0], boxes[:, 3] - boxes[:, 1])
-    cell = max(4.0 * float(np.median(ext)), 1e-6)
-    cx = np.floor((boxes[:, 0] + boxes[:, 2]) / (2 * cell)).astype("int64")
-    cy = np.floor((boxes[:, 1] + boxes[:, 3]) / (2 * cell)).astype("int64")
-    _, group = np.unique(cx * 4_194_304 + cy, return_inverse=True)
-    n = int(group.max()) + 1
-    out = np.empty((n, 4))
-    out[:, :2], out[:, 2:] = np.inf, -np.inf
-    for k, op in ((0, np.minimum), (1, np.minimum), (2, np.maximum), (3, np.maximum)):
-        op.at(out[:, k], group, boxes[:, k])
-    return [(float(r[0]), float(r[1]), float(r[2]), float(r[3])) for r in out]
 
 
 def box_pairs(a: np.ndarray, b: np.ndarray, *, strict: bool) -> tuple[np.ndarray, np.ndarray]:
@@ -551,29 +537,29 @@ def _rtree_search(path: Path, table: str, boxes: list[tuple[float, float, float,
 
 
 def _rtree_search_boxes(path: Path, table: str, boxes: list[tuple[float, float, float, float]]) -> tuple[np.ndarray, np.ndarray]:
-    """FIDs from the R-tree ``table`` whose boxes meet any of ``boxes``, with each one's stored box
-    ``(n, 4)`` (minx, miny, maxx, maxy; single precision rounded outward), sorted by FID.
+    """FIDs from the R-tree ``table`` whose boxes meet any of ``boxes`` (sorted), and for each of ``boxes`` that
+    meets any, the union of those features' stored boxes (``(k, 4)``: minx, miny, maxx, maxy; the R-tree's
+    single precision, rounded outward, so each covers the features' exact boxes).
 
     Through Python's own SQLite, read-only: compound queries of up to :data:`_RTREE_BATCH` boxes,
-    each answered as comma-separated strings (no Python object per feature). GDAL's own spatial
-    filter would search the R-tree with the mask's whole envelope (for a long diagonal corridor,
-    most of the city) and then test every feature in it; covering the mask with small boxes reads
-    only what lies near the footprints."""
-    term = f'SELECT id, minx, miny, maxx, maxy FROM "{table}" WHERE maxx >= ? AND minx <= ? AND maxy >= ? AND miny <= ?'
-    ids, vals = [np.zeros(0, dtype="int64")], [np.zeros((0, 4))]
+    each answered as one row (comma-separated FIDs and the four aggregates: no Python object, no
+    number printed, per feature). GDAL's own spatial filter would search the R-tree with the mask's
+    whole envelope (for a long diagonal corridor, most of the city) and then test every feature in
+    it; covering the mask with small boxes reads only what lies near the footprints."""
+    term = (f'SELECT group_concat(id), min(minx), min(miny), max(maxx), max(maxy) FROM "{table}" '
+            "WHERE maxx >= ? AND minx <= ? AND maxy >= ? AND miny <= ?")
+    texts: list[str] = []
+    covers: list[tuple[float, float, float, float]] = []
     with _sqlite(path) as con:
         for k in range(0, len(boxes), _RTREE_BATCH):
             batch = boxes[k:k + _RTREE_BATCH]
-            sql = (f"SELECT group_concat(id), group_concat(minx), group_concat(miny), group_concat(maxx), group_concat(maxy) "
-                   f"FROM ({' UNION ALL '.join([term] * len(batch))})")
             args = [float(v) for b in batch for v in (b[0], b[2], b[1], b[3])]
-            row = con.execute(sql, args).fetchone()
-            if row[0]:
-                ids.append(np.array(row[0].split(","), dtype="int64"))
-                vals.append(np.column_stack([np.array(c.split(","), dtype="float64") for c in row[1:]]))
-    i, v = np.concatenate(ids), np.concatenate(vals)
-    u, first = np.unique(i, return_index=True)
-    return u, v[first]
+            for row in con.execute(" UNION ALL ".join([term] * len(batch)), args).fetchall():
+                if row[0]:
+                    texts.append(row[0])
+                    covers.append(row[1:])
+    ids = np.unique(np.array(",".join(texts).split(","), dtype="int64")) if texts else np.zeros(0, dtype="int64")
+    return ids, np.array(covers, dtype="float64").reshape(-1, 4)
 
 
 def _rtree_search_gdal(path: Path, table: str, boxes: list[tuple[float, float, float, float]]) -> np.ndarray | None:
@@ -642,7 +628,9 @@ def _read_parquet(path: Path, *, columns: list[str] | None, where: str | None, m
         raise SourceError("GeoParquet parcels with a `where` filter are not supported; filter the file first")
     bcol = covering["xmin"][0]
     boxes = np.array(_mask_boxes(mask), dtype="float64").reshape(-1, 4)
-    got, keys, rowbox = _parquet_rows(path, bcol, cols, boxes, lambda bb, near: _rows_meeting(bb[:, 0], bb[:, 1], bb[:, 2], bb[:, 3], boxes[near]))
+    seen: dict[int, np.ndarray] | None = {} if beside else None
+    got, keys, rowbox = _parquet_rows(path, bcol, cols, boxes, lambda bb, near: _rows_meeting(bb[:, 0], bb[:, 1], bb[:, 2], bb[:, 3], boxes[near]),
+                                      seen)
     gdf = _parquet_frame(path, geo, got, cols)
     hits = _exact_hits(gdf, mask)
     main = gdf.iloc[np.flatnonzero(hits)]
@@ -654,12 +642,26 @@ def _read_parquet(path: Path, *, columns: list[str] | None, where: str | None, m
     for k, op in ((0, np.minimum), (1, np.minimum), (2, np.maximum), (3, np.maximum)):
         op.at(grown[:, k], bi, main_boxes[si, k])
 
-    def beside_rows(bb: np.ndarray, near: np.ndarray, rg: int) -> np.ndarray:
-        ri, _ = box_pairs(bb, main_boxes, strict=True)
-        ri = np.unique(ri)
-        return ri[~np.isin(rg * _ROW_KEY + ri, main_keys)]
+    # the rows read by the mask, by row group
+    order = np.argsort(main_keys, kind="stable")
+    groups_of, starts = np.unique(main_keys[order] // _ROW_KEY, return_index=True)
+    main_rows = dict(zip(groups_of.tolist(), np.split(main_keys[order] % _ROW_KEY, starts[1:])))
 
-    got2, _, _ = _parquet_rows(path, bcol, cols, grown, beside_rows)
+    def beside_rows(bb: np.ndarray, near: np.ndarray, rg: int) -> np.ndarray:
+        # rows near the grown boxes, then compared with the features read near them only
+        cand = _rows_meeting(bb[:, 0], bb[:, 1], bb[:, 2], bb[:, 3], grown[near])
+        if len(cand) == 0:
+            return cand
+        sub = bb[cand]
+        x0, y0, x1, y1 = np.nanmin(sub[:, 0]), np.nanmin(sub[:, 1]), np.nanmax(sub[:, 2]), np.nanmax(sub[:, 3])
+        with np.errstate(invalid="ignore"):
+            close = np.flatnonzero(~((main_boxes[:, 2] < x0) | (main_boxes[:, 0] > x1) | (main_boxes[:, 3] < y0) | (main_boxes[:, 1] > y1)))
+        ri, _ = box_pairs(sub, main_boxes[close], strict=True)
+        ri = cand[np.unique(ri)]
+        read_here = main_rows.get(rg)
+        return ri if read_here is None else ri[~np.isin(ri, read_here)]
+
+    got2, _, _ = _parquet_rows(path, bcol, cols, grown, beside_rows, seen)
     near_gdf = _parquet_frame(path, geo, got2, cols)
     return pd.concat([main.assign(_beside=False), near_gdf.assign(_beside=True)]) if len(near_gdf) else main.assign(_beside=False)
 
@@ -669,10 +671,10 @@ _ROW_KEY = 1 << 32
 
 
 def _parquet_rows(path: Path, bcol: str, cols: list[str] | None, boxes: np.ndarray,
-                  select: Any) -> tuple[list[Any], np.ndarray, np.ndarray]:
+                  select: Any, seen: dict[int, np.ndarray] | None = None) -> tuple[list[Any], np.ndarray, np.ndarray]:
     """Rows of the row groups whose statistics meet ``boxes``, chosen by ``select(bbox (n, 4), near boxes
     [, row group])`` from their bbox covering; returns the Arrow tables (file order), each row's key
-    (:data:`_ROW_KEY`) and its bbox."""
+    (:data:`_ROW_KEY`) and its bbox. ``seen`` keeps each row group's bbox covering (read once for two passes)."""
     import inspect
 
     import pyarrow.compute as pc
@@ -701,16 +703,23 @@ def _parquet_rows(path: Path, bcol: str, cols: list[str] | None, boxes: np.ndarr
         own = pq.ParquetFile(path)
         out = []
         for i, near in share:
-            bb = own.read_row_group(i, columns=[bcol]).column(bcol)
-            box = np.column_stack([np.asarray(pc.struct_field(bb, k), dtype="float64") for k in ("xmin", "ymin", "xmax", "ymax")])
+            box = seen.get(i) if seen is not None else None
+            if box is None:
+                bb = own.read_row_group(i, columns=[bcol]).column(bcol)
+                box = np.column_stack([np.asarray(pc.struct_field(bb, k), dtype="float64") for k in ("xmin", "ymin", "xmax", "ymax")])
+                if seen is not None:
+                    seen[i] = box  # each thread writes its own row groups' keys
             rows = select(box, near, i) if with_rg else select(box, near)
             if len(rows):
                 out.append((i, own.read_row_group(i, columns=cols, use_threads=False).take(rows), i * _ROW_KEY + rows, box[rows]))
         return out
 
     k = max(1, min(workers(), len(groups)))
-    with ThreadPoolExecutor(k) as ex:
-        done = [t for part in ex.map(read_share, [groups[j::k] for j in range(k)]) for t in part]
+    if k == 1:
+        done = read_share(groups)
+    else:
+        with ThreadPoolExecutor(k) as ex:
+            done = [t for part in ex.map(read_share, [groups[j::k] for j in range(k)]) for t in part]
     done.sort(key=lambda it: it[0])  # file order, whatever the threads did
     keys = np.concatenate([d[2] for d in done]) if done else np.zeros(0, dtype="int64")
     rowbox = np.concatenate([d[3] for d in done]) if done else np.zeros((0, 4))
@@ -745,9 +754,10 @@ def _rows_meeting(xmin: np.ndarray, ymin: np.ndarray, xmax: np.ndarray, ymax: np
         for bx0, by0, bx1, by1 in boxes:
             hit |= (xmax >= bx0) & (xmin <= bx1) & (ymax >= by0) & (ymin <= by1)
         return np.flatnonzero(hit)
-    tree = shapely.STRtree(shapely.box(boxes[:, 0], boxes[:, 1], boxes[:, 2], boxes[:, 3]))
-    rows, _ = tree.query(shapely.box(xmin, ymin, xmax, ymax))
-    return np.unique(rows)
+    bb = np.column_stack([xmin, ymin, xmax, ymax])
+    finite = np.flatnonzero(np.isfinite(bb).all(axis=1))  # a row without a box (no geometry) meets nothing
+    rows, _ = box_pairs(bb[finite], boxes, strict=False)
+    return finite[np.unique(rows)]
 
 
 #: A box covering part of the mask is split in two while it is more than this many times the area
