@@ -155,7 +155,9 @@ def read(path: Path, layer: str, *, columns: list[str] | None, where: str | None
     needs them, so that what a parcel counts does not depend on what else the mask reached.
     """
     if mask is not None:
-        mask = shapely.get_parts(np.atleast_1d(np.asarray(mask, dtype=object)))
+        mask = np.atleast_1d(np.asarray(mask, dtype=object))
+        if (shapely.get_type_id(mask) != 3).any():  # single polygons are kept as they are (the same objects)
+            mask = shapely.get_parts(mask)
         mask = mask[~shapely.is_empty(mask)]
     try:
         if is_parquet(path):
@@ -280,7 +282,6 @@ def _exact(gdf: gpd.GeoDataFrame, parts: np.ndarray) -> gpd.GeoDataFrame:
 
 def _exact_hits(gdf: gpd.GeoDataFrame, parts: np.ndarray) -> np.ndarray:
     """For each feature, whether it really intersects one of the mask's ``parts`` (see :func:`_exact`)."""
-    tree = shapely.STRtree(parts)
     geoms = np.asarray(gdf.geometry.values)
     # GEOS refuses coordinates that are NaN or infinite: such features are tested here by nothing, and kept
     coords, owner = shapely.get_coordinates(geoms, return_index=True)
@@ -288,7 +289,9 @@ def _exact_hits(gdf: gpd.GeoDataFrame, parts: np.ndarray) -> np.ndarray:
     np.logical_and.at(finite, owner, np.isfinite(coords).all(axis=1))
     hits = np.zeros(len(geoms), dtype=bool)
     ok = np.flatnonzero(finite)
-    hits[ok] = geos_map(lambda g: np.isin(np.arange(len(g)), tree.query(g, predicate="intersects")[0]), geoms[ok])
+    if len(ok):
+        _, met = meeting(parts, geoms[ok])
+        hits[ok[met]] = True
     hits[~finite] = True
     # features whose coordinates hold NaN or infinity are kept (above) so they are reported, not lost.
     # An invalid polygon is kept too: the test above is unreliable on it (a hole drawn outside its shell
@@ -769,29 +772,41 @@ MASK_BOX_MAX = 20_000
 
 
 def _mask_boxes(parts: np.ndarray) -> list[tuple[float, float, float, float]]:
-    """Cover the mask's ``parts`` with boxes for bounding-box look-ups in a spatial index.
+    """Cover the mask's ``parts`` with boxes for bounding-box look-ups (:func:`mask_boxes`, as a list)."""
+    boxes, _ = mask_boxes(parts)
+    return [(b[0], b[1], b[2], b[3]) for b in boxes.tolist()]
+
+
+def mask_boxes(parts: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Cover polygons with boxes for bounding-box look-ups in a spatial index: the boxes ``(k, 4)`` and,
+    for each, the position of the part it covers.
 
     Each part's envelope is split in half across its longer side, the part clipped to each half,
     until the envelope is at most :data:`MASK_BOX_SLACK` times the area it covers: a diagonal
     corridor becomes a staircase of boxes that hug it, a street crossing a few boxes along its arms,
-    a compact hub one box. The boxes cover the mask (clipping loses none of it), so no feature that
-    meets the mask is missed.
+    a compact hub one box. The boxes cover the part (clipping loses none of it), so no feature that
+    meets the part is missed by a search with its boxes.
     """
     parts = np.asarray(parts, dtype=object)
-    parts = parts[~(shapely.is_empty(parts) | shapely.is_missing(parts))]
-    if len(parts) == 0:
-        return []
-    tb = shapely.total_bounds(parts)
+    for kept, done in _BOXES_MEMO:  # a run covers the same footprint tiles to read and to measure
+        if len(kept) == len(parts) and all(a is b for a, b in zip(kept, parts)):
+            return done
+    ok = np.flatnonzero(~(shapely.is_empty(parts) | shapely.is_missing(parts)))
+    if len(ok) == 0:
+        return np.zeros((0, 4)), np.zeros(0, dtype="int64")
+    tb = shapely.total_bounds(parts[ok])
     min_side = max(tb[2] - tb[0], tb[3] - tb[1]) * MASK_BOX_MIN_FRACTION
     boxes: list[tuple[float, float, float, float]] = []
-    stack = list(parts)
+    owner: list[int] = []
+    stack = [(g, int(i)) for g, i in zip(parts[ok], ok)]
     while stack:
-        g = stack.pop()
+        g, i = stack.pop()
         x0, y0, x1, y1 = shapely.bounds(g).tolist()
         w, h = x1 - x0, y1 - y0
         if (max(w, h) <= min_side or w * h <= MASK_BOX_SLACK * shapely.area(g)
                 or len(boxes) + len(stack) >= MASK_BOX_MAX):
             boxes.append((x0, y0, x1, y1))
+            owner.append(i)
             continue
         if w >= h:
             xm = (x0 + x1) / 2
@@ -799,8 +814,61 @@ def _mask_boxes(parts: np.ndarray) -> list[tuple[float, float, float, float]]:
         else:
             ym = (y0 + y1) / 2
             halves = (shapely.clip_by_rect(g, x0, y0, x1, ym), shapely.clip_by_rect(g, x0, ym, x1, y1))
-        stack.extend(half for half in halves if not shapely.is_empty(half))
-    return boxes
+        stack.extend((half, i) for half in halves if not shapely.is_empty(half))
+    out = np.array(boxes, dtype="float64").reshape(-1, 4), np.array(owner, dtype="int64")
+    for a in out:
+        a.flags.writeable = False
+    _BOXES_MEMO[:] = [*_BOXES_MEMO[-3:], (parts.copy(), out)]
+    return out
+
+
+#: The last few :func:`mask_boxes` answers, with the parts they cover (geometries are immutable: the
+#: same objects, the same boxes).
+_BOXES_MEMO: list[tuple[np.ndarray, tuple[np.ndarray, np.ndarray]]] = []
+
+
+def meeting(parts: np.ndarray, geoms: np.ndarray, *, cover: tuple[np.ndarray, np.ndarray] | None = None,
+            inside: bool = False) -> tuple[np.ndarray, ...]:
+    """Pairs ``(part, geom)`` that intersect, found through an index of ``geoms`` searched with each part's
+    boxes (:func:`mask_boxes`, or ``cover``), then each candidate tested against the part, prepared.
+    With ``inside``, also whether the geom lies wholly inside the part (``contains_properly``).
+
+    Searching with a long diagonal corridor's envelope would test every feature in most of the city;
+    its boxes hug it. The parts are shared out between threads (every k-th part to each), so that a
+    prepared part, whose indexes GEOS builds on first use, is only ever used by one thread. Pairs come
+    sorted by part, then geom.
+    """
+    parts = np.asarray(parts, dtype=object)
+    geoms = np.asarray(geoms, dtype=object)
+    boxes, owner = cover if cover is not None else mask_boxes(parts)
+    empty = np.zeros(0, dtype="int64")
+    if len(boxes) == 0 or len(geoms) == 0:
+        return (empty, empty, np.zeros(0, dtype=bool)) if inside else (empty, empty)
+    tree = shapely.STRtree(geoms)
+    bi, gi = tree.query(shapely.box(boxes[:, 0], boxes[:, 1], boxes[:, 2], boxes[:, 3]))
+    key = np.unique(owner[bi] * np.int64(len(geoms)) + gi)  # a feature under two boxes of a part: one pair
+    pi, gi = key // len(geoms), key % len(geoms)
+    k = max(1, min(workers(), len(np.unique(pi)), len(pi) // 2_000 + 1))
+
+    def work(j: int) -> tuple[np.ndarray, ...]:
+        sel = np.flatnonzero(pi % k == j)
+        a, g = pi[sel], gi[sel]
+        shapely.prepare(parts[np.unique(a)])
+        hit = shapely.intersects(parts[a], geoms[g])
+        a, g = a[hit], g[hit]
+        return (sel[hit], shapely.contains_properly(parts[a], geoms[g])) if inside else (sel[hit],)
+
+    if k == 1:
+        res = [work(0)]
+    else:
+        with ThreadPoolExecutor(k) as ex:
+            res = list(ex.map(work, range(k)))
+    rows = np.concatenate([r[0] for r in res])
+    order = np.argsort(rows, kind="stable")
+    rows = rows[order]
+    if inside:
+        return pi[rows], gi[rows], np.concatenate([r[1] for r in res])[order]
+    return pi[rows], gi[rows]
 
 
 def first_line(exc: BaseException) -> str:

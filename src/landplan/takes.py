@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-from concurrent.futures import ThreadPoolExecutor
-
 import geopandas as gpd
 import numpy as np
 import pandas as pd
@@ -12,8 +10,9 @@ import shapely
 
 from .crs import assert_working, geodesic_area_m2
 from .footprints import cut_by_grid, polygonal
-from .parallel import geos_map, workers
+from .parallel import geos_map
 from .report import RunReport
+from .sources import meeting
 from .tolerance import DEFAULT_TOLERANCE, Tolerance
 
 #: Label for land of a take that lies in no unit of an administrative layer.
@@ -237,30 +236,10 @@ def take_table(parcels: gpd.GeoDataFrame, footprints: gpd.GeoDataFrame, *, crs: 
 
 def _meeting_pairs(tiles: np.ndarray, parcels: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     """Pairs (tile, parcel) that intersect, and whether the parcel lies wholly inside the tile
-    (``contains_properly``), found through an index of the parcels with each tile prepared once.
-
-    The tiles are shared out between threads (every other tile to each), so that a prepared tile,
-    whose indexes GEOS builds on first use, is only ever used by one thread; the parcels' tree is
-    built before any query and only read.
-    """
-    tree = shapely.STRtree(parcels)
-
-    def work(rows: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-        sub = tiles[rows]
-        shapely.prepare(sub)
-        ti, pi = tree.query(sub, predicate="intersects")
-        return rows[ti], pi, shapely.contains_properly(sub[ti], parcels[pi])
-
-    k = max(1, min(workers(), len(tiles)))
-    shares = [np.arange(j, len(tiles), k) for j in range(k)]
-    if k == 1:
-        parts = [work(shares[0])]
-    else:
-        with ThreadPoolExecutor(k) as ex:
-            parts = list(ex.map(work, shares))
-    ti, pi, inside = (np.concatenate(x) for x in zip(*parts))
-    order = np.lexsort((pi, ti))  # the order a single query gives: by tile, then parcel
-    return ti[order], pi[order], inside[order]
+    (``contains_properly``): :func:`landplan.sources.meeting` (an index of the parcels searched with
+    boxes that hug each tile, each tile prepared once, on every core)."""
+    ti, pi, inside = meeting(tiles, parcels, inside=True)
+    return ti, pi, inside
 
 
 #: Footprints with more vertices than this are cut into tiles before intersecting, so that each
