@@ -217,12 +217,12 @@ def measure_partition(task: PartitionTask) -> PartitionResult:
     measured = task.scenario.crs.to_string()
     tag = {"partition": task.name, "measured_crs": measured}
 
-    def working(gdf: gpd.GeoDataFrame) -> gpd.GeoDataFrame:
+    def working(gdf: gpd.GeoDataFrame, tagged: bool = True) -> gpd.GeoDataFrame:
         out = gdf.to_crs(task.working_crs) if len(gdf) else gdf.set_crs(task.working_crs, allow_override=True)
-        return out.assign(**tag)
+        return out.assign(**tag) if tagged else out
 
-    pieces = working(res.pieces.drop(columns=["parcel_row"]))
-    affected = working(res.affected)
+    pieces = working(res.pieces)
+    affected = working(res.affected, tagged=False)  # its record (parcel_totals) says where it was measured
     stats = PartitionStats(time.perf_counter() - t0, _read_bytes() - read0, _peak_rss_bytes(), socket.gethostname(), os.getpid())
     return PartitionResult(
         name=task.name, measured_crs=measured, pieces=pieces, affected=affected,
@@ -284,6 +284,8 @@ def reduce(p: Plan, parts: Sequence[PartitionResult]) -> Result:
 
     pieces = frames("pieces")
     affected = frames("affected")
+    if len(pieces):  # each piece's parcel as a row of ``affected`` (a partition's rows counted its own parcels read)
+        pieces["parcel_row"] = pd.Index(affected["parcel_id"]).get_indexer(pieces["parcel_id"])
     ptable = plain("parcels")
     if len(ptable):
         ptable = ptable.iloc[np.lexsort((ptable["parcel_id"].to_numpy(dtype=str), ptable["project"].to_numpy(dtype=str)))]
@@ -340,8 +342,8 @@ def reduce(p: Plan, parts: Sequence[PartitionResult]) -> Result:
 
 
 def _empty_pieces(crs: pyproj.CRS) -> gpd.GeoDataFrame:
-    cols = {"project": object, "parcel_id": object, "landuse": object, "take_m2": float, "take_ellipsoidal_m2": float,
-            "footprint_row": "int64", "partition": object, "measured_crs": object}
+    cols: dict[str, str] = {"project": "object", "parcel_id": "object", "landuse": "object", "take_m2": "float64",
+                            "take_ellipsoidal_m2": "float64", "parcel_row": "int64", "footprint_row": "int64", "partition": "object", "measured_crs": "object"}
     return gpd.GeoDataFrame({k: pd.Series(dtype=v) for k, v in cols.items()}, geometry=[], crs=crs)
 
 
