@@ -38,6 +38,7 @@ from .. import approvals as _approvals
 from .. import layers, pipeline, tables, takes
 from ..crs import DATUM_SHIFT_ALARM_M, datum_shift_m
 from ..errors import LayerError
+from ..footprints import polygonal
 from ..report import RunReport
 from ..scenario import Scenario
 from .partitions import Partition, measuring_crs
@@ -219,6 +220,15 @@ def measure_partition(task: PartitionTask) -> PartitionResult:
 
     def working(gdf: gpd.GeoDataFrame, tagged: bool = True) -> gpd.GeoDataFrame:
         out = gdf.to_crs(task.working_crs) if len(gdf) else gdf.set_crs(task.working_crs, allow_override=True)
+        if len(out) and not task.scenario.crs.equals(task.working_crs):
+            # a thin part can fold onto itself as it moves into another projection: mended, for drawing and for the
+            # raster (the areas in the tables are those measured in the partition's CRS)
+            geoms = np.asarray(out.geometry.values)
+            bad = np.flatnonzero(~shapely.is_valid(geoms))
+            if len(bad):
+                geoms = geoms.copy()
+                geoms[bad] = polygonal(shapely.make_valid(geoms[bad]))
+                out = out.set_geometry(gpd.GeoSeries(geoms, index=out.index, crs=out.crs))
         return out.assign(**tag) if tagged else out
 
     pieces = working(res.pieces)
