@@ -132,8 +132,8 @@ def province_parcels(lay: Layout, p: Province, *, seed: int = REGIONAL_SEED) -> 
     x0, y0, x1, y1 = shapely.bounds(shape)
     x0, y0 = np.floor(x0 / STRIP_W_M) * STRIP_W_M, np.floor(y0 / STRIP_D_M) * STRIP_D_M
     nx, ny = int(np.ceil((x1 - x0) / STRIP_W_M)), int(np.ceil((y1 - y0) / STRIP_D_M))
-    i, j = np.meshgrid(np.arange(nx), np.arange(ny))
-    i, j = i.ravel(), j.ravel()
+    gi, gj = np.meshgrid(np.arange(nx), np.arange(ny))
+    i, j = gi.ravel(), gj.ravel()
     cells = shapely.box(x0 + i * STRIP_W_M, y0 + j * STRIP_D_M, x0 + (i + 1) * STRIP_W_M, y0 + (j + 1) * STRIP_D_M)
     shapely.prepare(shape)
     inside = shapely.contains_properly(shape, cells)
@@ -187,12 +187,19 @@ def network(lay: Layout, network_km: float | None = None) -> gpd.GeoDataFrame:
     geoms = [shapely.LineString(np.column_stack(to_work.transform(v[:, 0], v[:, 1]))) for _, _, v in lines]
     # each road stops a little inside the region (its flat end would otherwise reach past the last province's edge)
     inset = 0.01 * lay.dlat * 110_000.0
-    geoms = [shapely.ops.substring(g, inset, g.length - inset) for g in geoms]
+    geoms = [_part(g, inset, g.length - inset) for g in geoms]
     full = sum(g.length for g in geoms) / 1000.0
     if network_km is not None and network_km < full:
         f = network_km / full
-        geoms = [shapely.ops.substring(g, g.length * (1 - f) / 2, g.length * (1 + f) / 2) for g in geoms]
+        geoms = [_part(g, g.length * (1 - f) / 2, g.length * (1 + f) / 2) for g in geoms]
     return gpd.GeoDataFrame({"project": [pid for pid, _, _ in lines], "width_m": [w for _, w, _ in lines]}, geometry=geoms, crs=WORKING_CRS)
+
+
+def _part(line: shapely.LineString, start_m: float, end_m: float) -> shapely.LineString:
+    """The part of ``line`` from ``start_m`` to ``end_m`` along it."""
+    out = shapely.ops.substring(line, start_m, end_m)
+    assert isinstance(out, shapely.LineString)
+    return out
 
 
 def scenario_toml(lay: Layout, roads: gpd.GeoDataFrame) -> str:
