@@ -89,3 +89,29 @@ def test_split_in_the_working_crs_gives_the_single_runs_figures(sample_scenario,
     pd.testing.assert_frame_equal(rounded_table(got, tol), rounded_table(sample_result.parcels.sort_values(key).reset_index(drop=True), tol))
     assert parts.landcover is not None and sample_result.landcover is not None
     pd.testing.assert_frame_equal(rounded_table(parts.landcover, tol), rounded_table(sample_result.landcover, tol))
+
+
+def test_scheduler_address(tmp_path):
+    """--scheduler ADDRESS: the tasks go to a running cluster's workers (here a LocalCluster of one worker process)."""
+    from distributed import LocalCluster
+
+    from .meridians import write_world
+
+    both = write_world(tmp_path)["both"]
+    common = ["-q", "run", str(both), "--exports", "none", "--self-contained"]
+    with LocalCluster(n_workers=1, threads_per_worker=1, processes=True, dashboard_address=None) as cluster:
+        assert main([*common, "--out", str(tmp_path / "dask"), "--engine", "dask", "--scheduler", cluster.scheduler_address]) == 0
+    assert main([*common, "--out", str(tmp_path / "local")]) == 0
+    for name in sorted(p.name for p in (tmp_path / "local").glob("*.csv")):
+        assert (tmp_path / "dask" / name).read_bytes() == (tmp_path / "local" / name).read_bytes(), name
+
+
+def test_engine_options_checked(tmp_path, capsys):
+    from .meridians import write_world
+
+    both = write_world(tmp_path)["both"]
+    assert main(["run", str(both), "--out", str(tmp_path / "o"), "--scheduler", "tcp://127.0.0.1:1"]) == 2
+    assert "--scheduler and --workers are for --engine dask" in capsys.readouterr().err
+    assert main(["run", str(both), "--out", str(tmp_path / "o"), "--engine", "dask", "--workers", "0"]) == 2
+    assert "--workers must be at least 1" in capsys.readouterr().err
+    assert not (tmp_path / "o").exists() or not any((tmp_path / "o").iterdir())

@@ -47,10 +47,10 @@ def run_dask(scenario: Scenario | str | Path, *, scheduler: str | None = None, w
             log.info("the parcel layer is one source: one task")
             result: Result = client.submit(run_local, scenario, pure=False).result()
             return result
-        return run_partitioned(scenario, measure=lambda tasks: _measure_on(client, tasks))
+        return run_partitioned(scenario, measure=lambda tasks: measure_on(client, tasks))
 
 
-def _measure_on(client: Any, tasks: list[PartitionTask]) -> list[PartitionResult]:
+def measure_on(client: Any, tasks: list[PartitionTask]) -> list[PartitionResult]:
     """Submit one task per partition, log each as it finishes, return the results in the tasks' order."""
     from distributed import as_completed
 

@@ -201,7 +201,15 @@ def _read_bytes() -> int:
 
 
 def _peak_rss_bytes() -> int:
-    """This process's peak resident memory so far (Linux reports kilobytes)."""
+    """This process's peak resident memory so far: ``VmHWM`` (which, unlike ``ru_maxrss``, starts afresh when a
+    process is started by exec), else ``ru_maxrss`` (kilobytes on Linux)."""
+    try:
+        with open("/proc/self/status", encoding="ascii") as f:
+            for line in f:
+                if line.startswith("VmHWM:"):
+                    return int(line.split()[1]) * 1024
+    except OSError:
+        pass
     return int(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss) * 1024
 
 
@@ -339,6 +347,8 @@ def reduce(p: Plan, parts: Sequence[PartitionResult]) -> Result:
     for r in parts:
         for k, v in r.timings_s.items():
             timings[k] = timings.get(k, 0.0) + v
+    for r in parts:
+        timings[f"partition {r.name}"] = r.stats.seconds
     timings["reduce"] = time.perf_counter() - t0
     overlaps = p.project_overlaps[~p.project_overlaps["noise"]].drop(columns="noise").reset_index(drop=True)
     log.info("measured %d pieces of %d parcels for %d projects in %d partitions", len(pieces), len(affected), len(fp), len(parts))
