@@ -157,6 +157,7 @@ def main() -> None:
         import logging
 
         import geopandas  # noqa: F401 - imports are not part of the timing
+
         import landplan.pipeline  # noqa: F401
 
         logging.getLogger("landplan").setLevel(logging.WARNING)
