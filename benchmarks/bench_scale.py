@@ -104,7 +104,6 @@ def case_dask(scenario: str, workers: int) -> dict[str, Any]:
     seen: list[Any] = []
     t0 = time.perf_counter()
     with dask_engine.cluster_client(None, workers=workers) as client:
-        client.run(_warm)  # each worker loads landplan's libraries once: part of starting the cluster
         started = time.perf_counter() - t0
 
         def measure(tasks: list[Any]) -> list[Any]:
@@ -121,10 +120,6 @@ def case_dask(scenario: str, workers: int) -> dict[str, Any]:
             "peak_bytes": {"client": _peak_bytes(), **{f"worker {k + 1}": v for k, v in enumerate(peaks.values())}},
             "partitions": _partition_stats(seen), "plan_s": result.timings_s.get("plan", 0.0),
             "reduce_s": result.timings_s.get("reduce", 0.0), "pieces": len(result.pieces), "hashes": _table_hashes(result)}
-
-
-def _warm() -> None:
-    import landplan.scale.engine  # noqa: F401 - geopandas, shapely, pyogrio, pyarrow, pyproj
 
 
 CASES = {"local": case_local, "dask": case_dask}
@@ -201,14 +196,18 @@ def main() -> None:
     same = all(r["hashes"] == runs["local"][0]["hashes"] for c in CASES for r in runs[c])
     print(f"same bytes in every table (summary, totals, parcels, affected parcels, approvals, slivers): {same}")
 
-    parts = runs["local"][len(runs["local"]) // 2]["partitions"]
+    def median_run(c: str) -> dict[str, Any]:
+        return sorted(runs[c], key=lambda r: r["seconds"])[len(runs[c]) // 2]
+
+    parts = median_run("local")["partitions"]
+    dparts = {p["name"]: p for p in median_run("dask")["partitions"]}
     read = sum(p["read_bytes"] for p in parts)
     print(f"read volume: {_mb(read)} through read() for {_mb(size)} of data ({100 * read / size:.1f} %); pieces "
           f"{runs['local'][0]['pieces']:,}")
     print()
-    print(f"{'partition':<12} {'CRS':<10} {'seconds':>8} {'read':>9} {'pieces':>8}   (single process, median round)")
+    print(f"{'partition':<12} {'CRS':<10} {'seconds':>8} {'read':>9} {'pieces':>8} {'dask worker s':>14}   (median rounds)")
     for p in parts:
-        print(f"{p['name']:<12} {p['crs']:<10} {p['seconds']:>8.1f} {_mb(p['read_bytes']):>9} {p['pieces']:>8,}")
+        print(f"{p['name']:<12} {p['crs']:<10} {p['seconds']:>8.1f} {_mb(p['read_bytes']):>9} {p['pieces']:>8,} {dparts[p['name']]['seconds']:>14.1f}")
     plan_s, reduce_s = median("local", "plan_s")[0], median("local", "reduce_s")[0]
     slowest = max(p["seconds"] for p in parts)
     total = sum(p["seconds"] for p in parts)

@@ -20,7 +20,7 @@ from collections.abc import Iterator
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from .engine import PartitionResult, PartitionTask, measure_partition, run_partitioned
+from .engine import PartitionResult, PartitionTask, measure_partition, run_partitioned, warm
 
 if TYPE_CHECKING:
     from ..pipeline import Result
@@ -58,13 +58,12 @@ def measure_on(client: Any, tasks: list[PartitionTask]) -> list[PartitionResult]
         return []
     run_id = uuid.uuid4().hex[:8]
     futures = [client.submit(measure_partition, t, key=f"landplan-{run_id}-{k}-{t.name}", pure=False) for k, t in enumerate(tasks)]
-    for done, fut in enumerate(as_completed(futures), 1):
-        if fut.status == "finished":
-            r: PartitionResult = fut.result()
-            log.info("partition %d/%d done: %s (%d pieces, %.1f s on %s:%d)", done, len(tasks), r.name, len(r.pieces),
-                     r.stats.seconds, r.stats.host, r.stats.pid)
-    results: list[PartitionResult] = client.gather(futures)
-    return results
+    got: dict[str, PartitionResult] = {}
+    for done, (fut, r) in enumerate(as_completed(futures, with_results=True), 1):  # an error is raised here, as it is
+        got[fut.key] = r
+        log.info("partition %d/%d done: %s (%d pieces, %.1f s on %s:%d)", done, len(tasks), r.name, len(r.pieces),
+                 r.stats.seconds, r.stats.host, r.stats.pid)
+    return [got[f.key] for f in futures]
 
 
 @contextlib.contextmanager
@@ -89,7 +88,8 @@ def cluster_client(scheduler: str | None = None, *, workers: int | None = None) 
     n = workers or cores()
     threads = max(1, cores() // n)
     with LocalCluster(n_workers=n, threads_per_worker=1, processes=True, dashboard_address=None,
-                      silence_logs=logging.ERROR, env={"LANDPLAN_THREADS": str(threads)}) as cluster, Client(cluster) as client:
+                      silence_logs=logging.CRITICAL, env={"LANDPLAN_THREADS": str(threads)}) as cluster, Client(cluster) as client:
+        client.run(warm)  # each worker loads the engine's libraries now, not in its first task
         log.info("dask LocalCluster: %d worker process(es), %d engine thread(s) each", n, threads)
         yield client
 

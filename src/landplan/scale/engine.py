@@ -213,6 +213,14 @@ def _peak_rss_bytes() -> int:
     return int(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss) * 1024
 
 
+def warm() -> None:
+    """Load the libraries :func:`measure_partition` uses (a new worker process pays this once, before its first task)."""
+    import pyarrow.parquet  # noqa: F401
+    import pyogrio  # noqa: F401
+
+    from .. import registration, sources  # noqa: F401
+
+
 def measure_partition(task: PartitionTask) -> PartitionResult:
     """Measure one partition with the single-process engine in the partition's CRS; return its tables,
     and its frames in the working CRS (areas as measured). Runs wherever it is called: this process or a
