@@ -222,3 +222,14 @@ def test_outputs_carry_the_measuring_crs(two_meridians, tmp_path):
     takes = pyogrio.read_dataframe(out / "landplan.gpkg", layer="takes")
     assert takes.crs.equals(pyproj.CRS(WORK)) and set(takes["measured_crs"]) == {WORK, SOC_TRANG}
     assert (out / "map.html").stat().st_size > 0
+
+
+def test_source_missing_the_datum_step_refused(tmp_path):
+    """A source declared in the working CRS's projection on WGS 84 (VN-2000 data whose .prj lost the datum shift)
+    would lie about 226 m off: refused, naming the source."""
+    lay = world()
+    lay["can_tho"] = lay["can_tho"].set_crs("+proj=tmerc +lat_0=0 +lon_0=105 +k=0.9999 +x_0=500000 +y_0=0 +datum=WGS84 +units=m +no_defs",
+                                            allow_override=True)
+    paths = write_world(tmp_path, lay)
+    with pytest.raises(LayerError, match=r"parcel source can_tho .* its parcels would lie 2\d\d m off"):
+        landplan.run(paths["both"])
