@@ -61,6 +61,8 @@ def measure_on(client: Any, tasks: list[PartitionTask]) -> list[PartitionResult]
     got: dict[str, PartitionResult] = {}
     for done, (fut, r) in enumerate(as_completed(futures, with_results=True), 1):  # an error is raised here, as it is
         got[fut.key] = r
+        for w in r.report.warnings:  # said on the worker, where no one reads it: said here too, as one process says it
+            log.warning(w)
         log.info("partition %d/%d done: %s (%d pieces, %.1f s on %s:%d)", done, len(tasks), r.name, len(r.pieces),
                  r.stats.seconds, r.stats.host, r.stats.pid)
     return [got[f.key] for f in futures]
