@@ -222,6 +222,11 @@ def test_outputs_carry_the_measuring_crs(two_meridians, tmp_path):
     takes = pyogrio.read_dataframe(out / "landplan.gpkg", layer="takes")
     assert takes.crs.equals(pyproj.CRS(WORK)) and set(takes["measured_crs"]) == {WORK, SOC_TRANG}
     assert (out / "map.html").stat().st_size > 0
+    import openpyxl
+
+    first = openpyxl.load_workbook(out / "landplan.xlsx", read_only=True).worksheets[0]
+    cells = {str(r[0]): str(r[1]) for r in first.iter_rows(values_only=True) if r and r[0] is not None and len(r) > 1}
+    assert "EPSG:9209" in cells["Nguồn thửa đất: soc_trang"] and "EPSG:5897" in cells["Nguồn thửa đất: can_tho"]
 
 
 def test_source_missing_the_datum_step_refused(tmp_path):
