@@ -28,6 +28,8 @@ whose parcels, what remains of each parcel, and who must approve it.
   landplan run SCENARIO.toml --out DIR
                                     measure and write summary.csv, totals.csv, parcels.csv,
                                     approvals.csv, landplan.gpkg, map.html, manifest.json
+  landplan run SCENARIO.toml --out DIR --engine dask [--scheduler ADDRESS]
+                                    the same, each parcel source measured on dask.distributed
 """
 
 
@@ -74,6 +76,14 @@ def _parser() -> argparse.ArgumentParser:
                        description="Measure the land each project in SCENARIO takes and write every output into DIR.")
     r.add_argument("scenario", type=Path, help="scenario file (.toml)")
     r.add_argument("--out", "-o", type=Path, required=True, help="output folder (created if missing)")
+    r.add_argument("--engine", choices=["local", "dask"], default="local",
+                   help="local (default): this process; dask: each parcel source measured as a task on dask.distributed, "
+                        "the same numbers (see README: Region-wide runs)")
+    r.add_argument("--scheduler", metavar="ADDRESS", default=None,
+                   help="with --engine dask: a running scheduler (tcp://host:8786, or a scheduler file .json); "
+                        "default: a LocalCluster of worker processes on this machine")
+    r.add_argument("--workers", type=int, default=None, metavar="N",
+                   help="with --engine dask and no --scheduler: worker processes of the LocalCluster (default: one per core)")
 
     d = sub.add_parser("demo", parents=[out_opts], help="run the built-in Cần Thơ sample",
                        description="Generate the synthetic Cần Thơ sample (once, cached) and run it.")
@@ -110,8 +120,18 @@ def _run_and_write(args: argparse.Namespace, scenario: Path) -> int:
     from .scenario import load_scenario
 
     sc = load_scenario(scenario)
+    engine = getattr(args, "engine", "local")
+    if engine != "dask" and (getattr(args, "scheduler", None) or getattr(args, "workers", None)):
+        raise LandplanError("--scheduler and --workers are for --engine dask")
+    if getattr(args, "workers", None) is not None and args.workers < 1:
+        raise LandplanError(f"--workers must be at least 1, got {args.workers}")
     with output_folder(args.out, overwrite=args.overwrite, inputs=sc.input_files()) as folder:
-        result = run(sc)
+        if engine == "dask":
+            from .scale.dask_engine import run_dask
+
+            result = run_dask(sc, scheduler=args.scheduler, workers=args.workers)
+        else:
+            result = run(sc)
         out = result.write(folder.path, overwrite=args.overwrite, lang=args.lang, self_contained=args.self_contained,
                            project_maps=args.project_maps, exports=args.exports, public=args.public,
                            papers=("A4", "A3") if args.paper == "both" else (args.paper,), folder=folder)

@@ -239,6 +239,11 @@ def read_parcels(spec: ParcelsSpec, crs: pyproj.CRS, *, mask: shapely.Geometry |
     rule needs them, so that what a parcel counts does not depend on which other projects the
     run measures. They take no part in anything else.
     """
+    if spec.partitions:  # several sources (landplan.scale): each read into ``crs``, one frame
+        from dataclasses import replace
+
+        parts = [read_parcels(replace(spec, source=p.source, partitions=()), crs, mask=mask, report=report) for p in spec.partitions]
+        return pd.concat(parts, ignore_index=True) if len(parts) > 1 else parts[0]
     label = spec.source.label()
     cols = ([spec.id_column, spec.landuse_column] + ([spec.owner_column] if spec.owner_column else [])
             + ([spec.register_area_column] if spec.register_area_column else []))

@@ -186,8 +186,8 @@ def manifest(result: Result, files: dict[str, str], *, map_public: bool = False)
                           "modification time, inode): the checksums are those of the files as read",
         "crs": {"working": sc.crs.to_string(), "name": sc.crs.name, "wkt": sc.crs.to_wkt()},
         "area_method": (
-            "planar area in the working CRS, float64 m² (reported); ellipsoidal area of each piece on the CRS's "
-            "ellipsoid as a check (take_ellipsoidal_m2 in approvals.csv)"
+            f"planar area in {'each parcel source’s own CRS (parcels.csv measured_crs)' if sc.parcels.partitions else 'the working CRS'}, "
+            "float64 m² (reported); ellipsoidal area of each piece on the CRS's ellipsoid as a check (take_ellipsoidal_m2 in approvals.csv)"
         ),
         "parameters": {
             "lang": sc.lang,
@@ -196,7 +196,8 @@ def manifest(result: Result, files: dict[str, str], *, map_public: bool = False)
                  "width_m": p.width_m, "width_column": p.width_column, "declared_rice_ha": p.declared_rice_ha, "hub": p.hub}
                 for p in sc.projects
             ],
-            "parcels": {"layer": sc.parcels.source.label(), "id": sc.parcels.id_column, "landuse": sc.parcels.landuse_column},
+            "parcels": {"layer": sc.parcels.label(), "id": sc.parcels.id_column, "landuse": sc.parcels.landuse_column,
+                        **({"sources": [p.describe() for p in sc.parcels.partitions]} if sc.parcels.partitions else {})},
             "admin": [{"key": a.key, "layer": a.source.label(), "name": a.name_column} for a in sc.admin],
             "approval_ruleset": rules.approval_ruleset,
             "approval_thresholds_ha": list(rules.approval_thresholds_ha),

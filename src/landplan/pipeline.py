@@ -181,6 +181,10 @@ def run(scenario: Scenario | str | Path) -> Result:
     """Run a scenario (an object or a path to its TOML file) and return its :class:`Result`."""
     if not isinstance(scenario, Scenario):
         scenario = load_scenario(scenario)
+    if scenario.parcels.partitions:  # parcels in several sources, each measured in its own CRS
+        from .scale.engine import run_partitioned
+
+        return run_partitioned(scenario)
     with _cycle_collector_paused():
         return _run(scenario)
 
@@ -214,22 +218,23 @@ class _Inputs:
     admin: dict[str, gpd.GeoDataFrame]
 
 
-def _prepare(scenario: Scenario, report: RunReport, steps: _Steps, *, pixels: bool = False) -> _Inputs:
+def _prepare(scenario: Scenario, report: RunReport, steps: _Steps, *, pixels: bool = False,
+             footprints: gpd.GeoDataFrame | None = None) -> _Inputs:
     """Read and check every input (everything a run does before measuring): footprints, parcels under
     them, administrative layers, layers that should coincide, and the land-cover raster (its header
     and extent; with ``pixels``, also the pixel values under the footprints, which a run checks
-    while it measures)."""
+    while it measures). ``footprints``: built by the caller (see :func:`_run`)."""
     tol = scenario.tolerance
     with steps("footprints"):
-        fp = build_footprints(scenario, report=report)
+        fp = build_footprints(scenario, report=report) if footprints is None else footprints
         tiles = takes.tile_footprints(np.asarray(fp.geometry.values))
         all_overlaps = project_overlaps(fp, tol)
-        for r in all_overlaps[~all_overlaps["noise"]].itertuples():
+        for r in all_overlaps[~all_overlaps["noise"]].itertuples() if footprints is None else ():
             report.warn(f"projects {r.project_a} and {r.project_b} overlap by {r.overlap_m2:,.2f} m²; "
                         f"all-projects totals count that land once")
     with steps("reading parcels"):
         parcels = layers.read_parcels(scenario.parcels, scenario.crs, mask=tiles[0], report=report)
-        if parcels.empty:
+        if parcels.empty and footprints is None:
             _check_extents_meet(scenario, fp, report)
         admin = {a.key: takes.resolve_admin_overlaps(layers.read_admin(a, scenario.crs, mask=None, report=report),
                                                      admin_layer=a.key, report=report, tolerance=tol) for a in scenario.admin}
@@ -249,6 +254,10 @@ def check(scenario: Scenario | str | Path) -> RunReport:
     report."""
     if not isinstance(scenario, Scenario):
         scenario = load_scenario(scenario)
+    if scenario.parcels.partitions:
+        from .scale.engine import check_partitioned
+
+        return check_partitioned(scenario)
     report = RunReport()
     with _cycle_collector_paused():
         _prepare(scenario, report, _Steps(2), pixels=True)
@@ -269,12 +278,15 @@ def input_stamps(scenario: Scenario) -> dict[str, tuple[int, int, int]]:
     return out
 
 
-def _run(scenario: Scenario) -> Result:
+def _run(scenario: Scenario, *, footprints: gpd.GeoDataFrame | None = None) -> Result:
+    """A run. ``footprints`` (in the scenario's CRS) are built by the caller when the parcels are one
+    partition of a larger layer (:mod:`landplan.scale`): what concerns the footprints as a whole
+    (project overlaps, land in no parcel, no parcel under any footprint) is then the caller's to say."""
     stamps = input_stamps(scenario)
     report = RunReport()
     tol = scenario.tolerance
     steps = _Steps(7 if scenario.landcover else 6)
-    inputs = _prepare(scenario, report, steps)
+    inputs = _prepare(scenario, report, steps, footprints=footprints)
     fp, tiles, parcels, admin = inputs.footprints, inputs.tiles, inputs.parcels, inputs.admin
     all_overlaps = inputs.project_overlaps
     overlaps = all_overlaps[~all_overlaps["noise"]].drop(columns="noise").reset_index(drop=True)
@@ -286,7 +298,7 @@ def _run(scenario: Scenario) -> Result:
         parcel_overlaps = all_parcel_overlaps[~all_parcel_overlaps["noise"]].drop(columns="noise").reset_index(drop=True)
     with steps("take table"):
         pieces, noise = takes.split_noise(takes.take_table(parcels, fp, crs=scenario.crs, tiles=tiles), tol)
-        if pieces.empty and not parcels.empty:
+        if pieces.empty and not parcels.empty and footprints is None:
             _check_extents_meet(scenario, fp, report)
     with steps("administrative units"):
         if admin:
@@ -308,7 +320,7 @@ def _run(scenario: Scenario) -> Result:
         appr = _approvals.approvals(pieces, scenario.projects, fp, scenario.rules, tolerance=tol, noise=noise)
         for pid, gap, whole in zip(appr["project"], appr["not_in_parcels_m2"].to_numpy(dtype=float),
                                    appr["footprint_m2"].to_numpy(dtype=float)):
-            if not tol.is_noise_area(np.array([gap]))[0]:
+            if not tol.is_noise_area(np.array([gap]))[0] and footprints is None:
                 report.warn(_gap_message(scenario, fp, str(pid), gap, whole))
         affected_rows = np.unique(pieces["parcel_row"].to_numpy())
         affected = parcels.iloc[affected_rows].reset_index(drop=True)
@@ -330,10 +342,7 @@ def _run(scenario: Scenario) -> Result:
         with steps("land-cover raster"):
             landcover, compare, piece_rice = raster.landcover_tables(
                 scenario.landcover, fp, admin, pieces, appr, crs=scenario.crs, warn=report.warn, tolerance=tol)
-            ptable = ptable.merge(piece_rice, on=["project", "parcel_id"], how="left")
-            ptable["raster_rice_m2"] = ptable["raster_rice_m2"].fillna(0.0)
-            ptable["raster_rice_share"] = np.divide(ptable["raster_rice_m2"], ptable["take_m2"],
-                                                    out=np.zeros(len(ptable)), where=ptable["take_m2"].to_numpy() > 0).clip(0, 1)
+            ptable = with_raster_rice(ptable, piece_rice)
     result = Result(
         scenario=scenario, footprints=fp, pieces=pieces, affected=affected, admin=admin,
         summary=summary, totals=totals, parcels=ptable, approvals=appr,
@@ -343,6 +352,16 @@ def _run(scenario: Scenario) -> Result:
     )
     log.info("measured %d pieces of %d parcels for %d projects", len(pieces), len(affected), len(fp))
     return result
+
+
+def with_raster_rice(ptable: pd.DataFrame, piece_rice: pd.DataFrame) -> pd.DataFrame:
+    """The parcel table with the rice the land-cover raster sees in each take (``raster_rice_m2``, m²) and
+    its share of the take (``raster_rice_share``, 0–1)."""
+    ptable = ptable.merge(piece_rice, on=["project", "parcel_id"], how="left")
+    ptable["raster_rice_m2"] = ptable["raster_rice_m2"].fillna(0.0)
+    ptable["raster_rice_share"] = np.divide(ptable["raster_rice_m2"], ptable["take_m2"],
+                                            out=np.zeros(len(ptable)), where=ptable["take_m2"].to_numpy() > 0).clip(0, 1)
+    return ptable
 
 
 #: A footprint missing parcels on more than this share of it, with parcels near it, suggests misaligned layers.

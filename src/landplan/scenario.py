@@ -8,7 +8,7 @@ import tomllib
 import unicodedata
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, Literal
+from typing import TYPE_CHECKING, Any, Literal
 
 import pyproj
 
@@ -17,6 +17,9 @@ from .crs import DEFAULT_WORKING_CRS, check_working_crs, parse_crs
 from .errors import CRSError, ScenarioError
 from .raster import LandcoverClass, LandcoverSpec
 from .tolerance import Tolerance
+
+if TYPE_CHECKING:
+    from .scale.partitions import Partition
 
 Lang = Literal["vi", "en"]
 LANGS: tuple[str, ...] = ("vi", "en")
@@ -75,6 +78,15 @@ class ParcelsSpec:
     owner_column: str | None = None
     #: the legal (certificate / register) area in m², where the layer has it
     register_area_column: str | None = None
+    #: the layer as several sources, each measured in its own CRS (:mod:`landplan.scale.partitions`);
+    #: ``source`` is then the first of them
+    partitions: tuple[Partition, ...] = ()
+
+    def label(self) -> str:
+        """The layer (or its sources) for messages and reports."""
+        if not self.partitions:
+            return self.source.label()
+        return f"{len(self.partitions)} sources: " + ", ".join(f"{p.name} ({p.source.label()})" for p in self.partitions)
 
 
 @dataclass(frozen=True)
@@ -180,7 +192,7 @@ class Scenario:
 
     def input_files(self) -> list[Path]:
         """Every distinct input file the scenario reads."""
-        refs = [self.parcels.source] + [a.source for a in self.admin] + [p.source for p in self.projects]
+        refs = [self.parcels.source, *(p.source for p in self.parcels.partitions)] + [a.source for a in self.admin] + [p.source for p in self.projects]
         seen: dict[Path, None] = {}
         for r in refs:
             seen.setdefault(r.path, None)
@@ -195,7 +207,7 @@ _CHECK_KEYS = {"layer_offset", "offset_alarm_m"}
 _LANDCOVER_KEYS = {"path", "band", "nodata", "classes", "memory_mb"}
 _CLASS_KEYS = {"value", "code", "group", "name", "name_en"}
 _SCENARIO_KEYS = {"name", "crs", "lang"}
-_PARCEL_KEYS = {"path", "layer", "where", "id", "landuse", "owner", "register_area"}
+_PARCEL_KEYS = {"path", "layer", "where", "id", "landuse", "owner", "register_area", "sources"}
 _ADMIN_KEYS = {"key", "path", "layer", "where", "name", "title"}
 _PROJECT_KEYS = {
     "id", "name", "name_en", "kind", "path", "layer", "where",
@@ -401,9 +413,13 @@ def parse_scenario(data: dict[str, Any], *, base: Path, path: Path | None = None
         lu_col = ck.string("parcels", pt, "landuse")
         owner_col = ck.string("parcels", pt, "owner", required=False)
         reg_col = ck.string("parcels", pt, "register_area", required=False, nfc=False)
-        ref = ck.layer("parcels", pt, {"id": id_col, "landuse": lu_col, "owner": owner_col, "register_area": reg_col})
+        columns = {"id": id_col, "landuse": lu_col, "owner": owner_col, "register_area": reg_col}
+        from .scale import partitions as _partitions
+
+        parts = _partitions.parse_sources(ck, pt, columns) if _partitions.is_partitioned(ck.base, pt) else None
+        ref = ck.layer("parcels", pt, columns) if parts is None else (parts[0].source if parts else None)
         if ref and id_col and lu_col:
-            parcels = ParcelsSpec(ref, id_col, lu_col, owner_col, reg_col)
+            parcels = ParcelsSpec(ref, id_col, lu_col, owner_col, reg_col, partitions=tuple(parts or ()))
 
     admins: list[AdminSpec] = []
     at = data.get("admin", [])

@@ -205,9 +205,13 @@ def scenario_rows(result: Result, lang: str = "vi") -> list[tuple[str, str]]:
          "Diện tích phẳng trong hệ tọa độ làm việc (m², số thực 64 bit); diện tích trên ellipsoid để kiểm tra"
          if vi else "Planar area in the working CRS (float64 m²); ellipsoidal area as a check"),
         ("Lớp thửa đất" if vi else "Parcel layer",
-         f"{sc.parcels.source.label()} (mã thửa: {sc.parcels.id_column}, loại đất: {sc.parcels.landuse_column})" if vi else
-         f"{sc.parcels.source.label()} (id: {sc.parcels.id_column}, land use: {sc.parcels.landuse_column})"),
+         f"{sc.parcels.label()} (mã thửa: {sc.parcels.id_column}, loại đất: {sc.parcels.landuse_column})" if vi else
+         f"{sc.parcels.label()} (id: {sc.parcels.id_column}, land use: {sc.parcels.landuse_column})"),
     ]
+    for part in sc.parcels.partitions:  # a parcel layer of several sources: each measured in its own CRS
+        crs = part.describe()["crs"]
+        rows.append((f"{'Nguồn thửa đất' if vi else 'Parcel source'}: {part.name}",
+                     f"{part.source.label()} ({'diện tích đo trong' if vi else 'areas measured in'} {crs})"))
     for a in sc.admin:
         rows.append((f"{'Lớp hành chính' if vi else 'Admin layer'}: {a.label()}", a.source.label()))
     if sc.landcover is not None:
