@@ -74,6 +74,42 @@ def read_layer(ref: LayerRef, crs: pyproj.CRS, *, columns: list[str] | None = No
     return to_working(gdf, crs, source=ref.label())
 
 
+def read_where_in(ref: LayerRef, crs: pyproj.CRS, column: str, values: set[str], *, columns: list[str]) -> gpd.GeoDataFrame:
+    """Features of a layer whose text ``column`` is one of ``values``, into the working ``crs``: an
+    attribute-filtered read (not a spatial one), e.g. every parcel of the owners a project affects,
+    wherever they lie. The column is compared as :func:`read_parcels` reads text (a legacy encoding
+    converted, Unicode NFC, stripped), and comes back so; ``columns`` are read as they are."""
+    import pyarrow as pa
+    import pyarrow.compute as pc
+
+    from . import textenc
+
+    src_crs = layer_crs(ref)
+    if src_crs is None:
+        raise LayerError(f"{ref.label()}: the layer has no coordinate reference system")
+    wanted = pa.array(sorted(values), type=pa.string())
+
+    def normal(arr: pa.ChunkedArray | pa.Array) -> pa.Array:
+        arr = pa.chunked_array([arr]) if isinstance(arr, pa.Array) else arr
+        text = pc.cast(arr, pa.string()).combine_chunks()
+        enc = textenc.detect(pd.Series(text.slice(0, 20_000).to_pylist()))
+        if enc:  # rare: the slow way, value by value, as the parcels' own read converts them
+            return pa.array(_nfc(textenc.convert(pd.Series(text.to_pylist()), enc).fillna("")).to_list(), type=pa.string())
+        return pc.utf8_trim_whitespace(pc.utf8_normalize(text.fill_null(""), "NFC"))
+
+    def keep(arr: pa.ChunkedArray | pa.Array) -> np.ndarray:
+        return np.asarray(pc.is_in(normal(arr), value_set=wanted).to_numpy(zero_copy_only=False), dtype=bool)
+
+    try:
+        gdf = sources.read_matching(ref.path, ref.layer, column, keep, columns=list(dict.fromkeys([column, *columns])), where=ref.where)
+    except sources.SourceError as exc:
+        raise InputFileError(f"{ref.label()}: cannot be read ({exc}); check the file is complete") from exc
+    gdf[column] = normal(pa.array(gdf[column].astype(object).where(gdf[column].notna(), None).tolist(), type=pa.string())).to_pylist()
+    if gdf.crs is None:
+        gdf = gdf.set_crs(src_crs)
+    return to_working(gdf, crs, source=ref.label())
+
+
 def _names(ids: np.ndarray, n: int = 5) -> str:
     """The first ``n`` of ``ids`` for a message, with "…" when there are more."""
     return ", ".join(map(str, ids[:n])) + (f" … ({len(ids)} in all)" if len(ids) > n else "")

@@ -64,6 +64,8 @@ class Result:
     #: each input file as the run found it (size, modification time, inode), so writing can tell a
     #: file that changed during the run (:func:`input_stamps`)
     inputs_read: dict[str, tuple[int, int, int]] = field(default_factory=dict)
+    #: the cost estimate (``[costs]``; :class:`landplan.rules.compensation.Estimate`), or None
+    costs: Any = None
 
     def view(self, project: str | None = None) -> ResultView:
         """The part of the results every project (or ``project``) touches, as a map or print map shows it."""
@@ -234,6 +236,10 @@ def _prepare(scenario: Scenario, report: RunReport, steps: _Steps, *, pixels: bo
         admin = {a.key: takes.resolve_admin_overlaps(layers.read_admin(a, scenario.crs, mask=None, report=report),
                                                      admin_layer=a.key, report=report, tolerance=tol) for a in scenario.admin}
         check_alignment(scenario, fp, admin, report)
+        if scenario.costs is not None:  # the price tables' units against the admin layer, the roads layer
+            from .rules.compensation import check_inputs
+
+            check_inputs(scenario, admin)
         if scenario.landcover is not None:
             from .raster import check_raster
 
@@ -273,7 +279,7 @@ def _run(scenario: Scenario) -> Result:
     stamps = input_stamps(scenario)
     report = RunReport()
     tol = scenario.tolerance
-    steps = _Steps(7 if scenario.landcover else 6)
+    steps = _Steps(6 + (scenario.landcover is not None) + (scenario.costs is not None))
     inputs = _prepare(scenario, report, steps)
     fp, tiles, parcels, admin = inputs.footprints, inputs.tiles, inputs.parcels, inputs.admin
     all_overlaps = inputs.project_overlaps
@@ -342,6 +348,13 @@ def _run(scenario: Scenario) -> Result:
         project_remnants=project_rest, slivers=slivers, inputs_read=stamps,
     )
     log.info("measured %d pieces of %d parcels for %d projects", len(pieces), len(affected), len(fp))
+    if scenario.costs is not None:  # the estimate: table maths on the parcel records (landplan.rules.compensation)
+        from .rules import compensation
+
+        with steps("costs"):
+            result.costs = compensation.estimate(result, report=report)
+            result.parcels = compensation.with_costs(result.parcels, result.costs.parcels, ["parcel_id", "project"])
+            result.parcel_totals = compensation.with_costs(result.parcel_totals, result.costs.parcel_totals, ["parcel_id"])
     return result
 
 

@@ -182,6 +182,62 @@ def read(path: Path, layer: str, *, columns: list[str] | None, where: str | None
         raise SourceError(first_line(exc)) from exc
 
 
+def read_matching(path: Path, layer: str, column: str, keep: Any, *, columns: list[str] | None,
+                  where: str | None) -> gpd.GeoDataFrame:
+    """Features whose ``column`` value ``keep`` chooses: an attribute filter, not a spatial one.
+
+    The column alone (no geometry) is read for every feature; ``keep`` is given it as a pyarrow
+    array and returns a boolean mask; only the features chosen are then read whole (``columns`` and
+    geometry; index = FIDs, or row numbers for GeoParquet). The comparison is the caller's, so text
+    can be compared as the caller normalises it (legacy encodings, Unicode forms).
+    """
+    try:
+        if is_parquet(path):
+            return _parquet_matching(path, column, keep, columns=columns, where=where)
+        meta, table = pyogrio.read_arrow(path, layer=layer, columns=[column], read_geometry=False, return_fids=True,
+                                         where=where, **_enc(path))
+        fid_col = meta.get("fid_column") or "fid"
+        fids = np.asarray(table.column(fid_col).to_numpy(zero_copy_only=False), dtype="int64")
+        chosen = np.asarray(keep(table.column(column)), dtype=bool)
+        return _frame(path, layer=layer, columns=columns, fids=fids[chosen], use_arrow=_USE_ARROW, **_enc(path))
+    except SourceError:
+        raise
+    except Exception as exc:
+        raise SourceError(first_line(exc)) from exc
+
+
+def _parquet_matching(path: Path, column: str, keep: Any, *, columns: list[str] | None, where: str | None) -> gpd.GeoDataFrame:
+    """:func:`read_matching` for GeoParquet: the column read one row group at a time, then only the rows chosen."""
+    import pyarrow as pa
+    import pyarrow.compute as pc
+    import pyarrow.parquet as pq
+
+    geo = _parquet_geo(path)
+    gcol = geo["primary_column"]
+    cols = None if columns is None else [*columns, gcol]
+    m = None
+    if where:
+        m = _WHERE.match(where)
+        if not m:
+            raise SourceError(f"GeoParquet layers take only filters of the form column = 'value', got {where!r}")
+    pf = pq.ParquetFile(path)
+    need = [column] + ([m.group(1)] if m and m.group(1) != column else [])
+    parts, offsets, start = [], [], 0
+    for i in range(pf.metadata.num_row_groups):
+        t = pf.read_row_group(i, columns=need)
+        chosen = np.asarray(keep(t.column(column)), dtype=bool)
+        if m:
+            chosen &= np.asarray(pc.equal(t.column(m.group(1)).cast(pa.string()), m.group(2).replace("''", "'")).fill_null(False))
+        rows = np.flatnonzero(chosen)
+        if len(rows):
+            parts.append(pf.read_row_group(i, columns=cols).take(rows))
+            offsets.append(start + rows)
+        start += t.num_rows
+    gdf = _parquet_frame(path, geo, parts, cols)
+    gdf.index = pd.Index(np.concatenate(offsets) if offsets else np.zeros(0, dtype="int64"))
+    return gdf
+
+
 #: Column naming what was mended while reading a feature (an unclosed ring closed), "" for none.
 REPAIRED_ON_READ = "_read_repair"
 
