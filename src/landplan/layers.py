@@ -409,7 +409,7 @@ def _within(b: tuple[float, float, float, float], area: tuple[float, float, floa
 
 def _register_area(values: pd.Series, *, label: str, column: str, main: np.ndarray, report: RunReport) -> np.ndarray:
     """The register (legal) area column as float m²; values that are not positive numbers are NaN and reported."""
-    num = pd.to_numeric(values, errors="coerce").to_numpy(dtype="float64")
+    num = pd.to_numeric(values, errors="coerce").to_numpy(dtype="float64", copy=True)  # a float column comes back read-only
     bad = ~(np.isfinite(num) & (num > 0))
     num[bad] = np.nan
     shown = bad & main
