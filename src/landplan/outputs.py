@@ -119,7 +119,7 @@ def _write_gpkg(result: Result, path: Path, lang: str, pages: gpd.GeoDataFrame |
     fp["name_en"] = [names[p].name_en for p in fp["project"]]
     pieces = result.pieces.drop(columns=["parcel_row", "footprint_row"])
     # each affected parcel with its all-projects record (land under two projects counted once)
-    record = result.parcel_totals.drop(columns=["landuse", "owner"]).set_index("parcel_id")
+    record = result.parcel_totals.drop(columns=["landuse", "owner", "register_area_m2"], errors="ignore").set_index("parcel_id")
     affected = result.affected.drop(columns=["parcel_area_m2", "counted_area_m2"], errors="ignore").join(record, on="parcel_id")
     layers: dict[str, gpd.GeoDataFrame] = {LAYER_FOOTPRINTS: fp, LAYER_REMNANTS: result.remnants, LAYER_TAKES: pieces,
                                            LAYER_AFFECTED: affected}

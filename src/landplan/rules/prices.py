@@ -40,8 +40,9 @@ PRICE_COLUMNS = ("unit", "landuse", "position", "price_vnd_m2", "source_ref")
 K_COLUMNS = ("unit", "landuse", "k", "source_ref")
 #: ``unit`` of a coefficient row that applies to every unit without a row of its own.
 ANY_UNIT = "*"
-#: A price: a whole number of đồng, digits only (``150000``; ``150000.0`` as spreadsheets export it).
-_WHOLE = re.compile(r"^\d+(\.0*)?$")
+#: A price: a whole number of đồng, digits only (``150000``; ``150000.0`` as pandas writes it). Never
+#: ``150.000``: a Vietnamese thousands separator, which a plain number reader takes for 150.
+_WHOLE = re.compile(r"^\d+(\.0)?$")
 #: A coefficient: a decimal number with a point or a comma (``1.15``, ``1,15``).
 _DECIMAL = re.compile(r"^\d+([.,]\d+)?$")
 #: How many lines a message names before "…".
@@ -157,8 +158,7 @@ def _common(df: pd.DataFrame, name: str, key_cols: list[str], what: str, problem
 
 
 def _duplicates(df: pd.DataFrame, keys: list[str], name: str, problems: list[str]) -> None:
-    full = df[(df[keys] != "").all(axis=1)] if all(df[k].dtype == object for k in keys) else df
-    dup = full[full.duplicated(keys, keep=False)]
+    dup = df[df.duplicated(keys, keep=False)]
     if len(dup):
         shown = "; ".join(f"{' · '.join(str(v) for v in k)} on lines {_lines(g['line'])}"
                           for k, g in list(dup.groupby(keys, sort=False))[:_SHOWN])
@@ -200,12 +200,15 @@ def read_price_table(spec: TableSpec, *, n_positions: int) -> tuple[PriceTable |
     if not_positive.any():
         shown = ", ".join(f"line {ln} {v!r}" for ln, v in list(zip(df.loc[not_positive, "line"], raw[not_positive]))[:_SHOWN])
         problems.append(f"{name}: negative or zero price(s): {shown}; a price is a positive number of đồng per m²")
-    ok = (df["unit"] != "") & (df["landuse"] != "") & pos.notna() & ~bad_pos
+    ok = (df["unit"] != "") & df["landuse"].map(landuse.is_known) & pos.notna() & ~bad_pos
     checked = df[ok].assign(position=pos[ok].astype("int64"))
     _duplicates(checked, ["unit", "landuse", "position"], name, problems)
     # every unit and land use priced must have every position the bands make (a missing zone)
     gaps = []
+    unsure = set(zip(df.loc[~ok, "unit"], df.loc[~ok, "landuse"]))  # a row whose position is missing is reported already
     for (unit, code), g in checked.groupby(["unit", "landuse"], sort=True):
+        if (unit, code) in unsure:
+            continue
         have = set(g["position"])
         lacking = [p for p in range(1, n_positions + 1) if p not in have]
         if lacking:

@@ -336,7 +336,7 @@ def parse_costs(ck: Any, table: Any, *, admin_keys: list[str], project_ids: list
                       spec_units)  # type: ignore[arg-type]
         if s.ok and t.valid_from > t.valid_to:
             s.bad("valid_to", f"the table's validity ends ({t.valid_to}) before it begins ({t.valid_from})")
-        if s.ok and r.ok and not t.in_force(day):
+        if s.ok and day != dt.date.min and not t.in_force(day):
             ck.add(f"costs.{name}", f"{path.name if path else name} ({t.instrument}) is not in force on the scenario's date "
                    f"{day.isoformat()} (costs.date): it is valid from {t.valid_from.isoformat()} to {t.valid_to.isoformat()}; "
                    f"use the table in force on that date, or change costs.date")
