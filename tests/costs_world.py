@@ -135,7 +135,7 @@ legal_basis = "Đ.111"
 
 def world(folder: Path, parcels: list[P], projects: dict[str, tuple[float, float, float, float]], *,
           prices: str | None = None, k: str = K_CSV, register: bool = False, costs: str | None = None,
-          rules: str = "") -> Path:
+          rules: str = "", road: str = "Đường 1") -> Path:
     """Write the world (parcels, communes, the road, polygon projects), the two tables and a scenario
     with ``[costs]`` into ``folder``; return the scenario path."""
     folder.mkdir(parents=True, exist_ok=True)
@@ -149,7 +149,7 @@ def world(folder: Path, parcels: list[P], projects: dict[str, tuple[float, float
     pyogrio.write_dataframe(gdf, gpkg, layer="parcels", driver="GPKG", promote_to_multi=True)
     units = gpd.GeoDataFrame({"ten": ["Xã Mỹ Khánh", "Xã Nhơn Ái"]}, geometry=[at(box(-1000, -1000, 500, 3000)), at(box(500, -1000, 2000, 3000))], crs=CRS)
     pyogrio.write_dataframe(units, gpkg, layer="xa", driver="GPKG")
-    roads = gpd.GeoDataFrame({"ten": ["Đường 1"]}, geometry=[at(LineString([(-1000, 0), (2000, 0)]))], crs=CRS)
+    roads = gpd.GeoDataFrame({"ten": [road]}, geometry=[at(LineString([(-1000, 0), (2000, 0)]))], crs=CRS)
     pyogrio.write_dataframe(roads, gpkg, layer="roads", driver="GPKG")
     for pid, rect in projects.items():
         pyogrio.write_dataframe(gpd.GeoDataFrame({"name": [pid]}, geometry=[at(box(*rect))], crs=CRS), gpkg, layer=f"p_{pid}",

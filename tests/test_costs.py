@@ -449,3 +449,67 @@ def test_rule_doctests():
 
     for mod in (positions, households):
         assert doctest.testmod(mod).failed == 0
+
+
+def test_map_popup_and_panel_show_the_estimate(tmp_path):
+    """The parcel's popup shows its position, unit price, legal area, each line and the total (as the
+    tables give them); the panel shows each project's budget in billions; text from the data is text."""
+    from landplan.numfmt import format_number
+    from landplan.webmap import LABELS
+    from tests.browser import open_map
+
+    road = "<img src=x onerror=\"window.__pwned = 5\">Đường 1"
+    parcels = [P("P1", "LUC", "<script>window.__pwned = 6</script>Hộ 1", (0, 10, 100, 110))]
+    r = run(world(tmp_path / "in", parcels, {"duong": (-10, 10, 1000, 60)}, road=road))
+    out = r.write(tmp_path / "out", self_contained=True, exports=False)
+    lab = LABELS["vi"]
+    row = rec(r, "duong").loc["P1"]
+    with open_map(out / "map.html") as pg:
+        pg.js("() => landplan.openParcel(0)")
+        text = pg.page.locator(".leaflet-popup-content").inner_text()
+        assert lab["estimate"] in text and road in text  # the road's name, as text
+        for label, value in ((lab["unit_price"], format_number(100_000, 0, "vi") + " (K = 1,00)"),
+                             (lab["compensation"], format_number(float(row["land_compensation_vnd"]), 0, "vi")),
+                             (lab["cost_total"], format_number(float(row["total_vnd"]), 0, "vi"))):
+            assert f"{label}\t{value}" in text, (label, value, text)
+        assert format_number(500_000_000, 0, "vi") == "500.000.000" and "500.000.000" in text
+        panel = pg.page.locator("#landplan-summary").inner_text()
+        b = r.costs.budget("duong")
+        assert f"Tổng chi phí ước tính (tỷ đồng)\t{format_number(b['total_vnd'] / 1e9, 2, 'vi')}" in panel
+        assert pg.js("() => document.querySelectorAll('.leaflet-popup-content img, .leaflet-popup-content script').length") == 0
+        assert pg.js("() => window.__pwned === undefined") and pg.errors == []
+
+
+def test_workbook_cost_sheet_pastes_into_a_report(tmp_path):
+    """The cost sheet: each table's instrument and validity, a row per unit and land use, unit subtotals
+    and project totals in bold, đồng with thousands separators (Vietnamese locale), equal to costs.csv;
+    illustrative tables said so in red at the top."""
+    import openpyxl
+
+    parcels = [P("P1", "LUC", "Hộ 1", (0, 10, 100, 110)), P("P2", "CLN", "Hộ 2", (600, 10, 700, 110)),
+               P("P3", "ONT", "Hộ 3", (200, 10, 230, 39))]
+    path = world(tmp_path / "in", parcels, {"duong": (-10, 10, 1000, 60)}, prices=price_csv(ref="minh họa / illustrative"))
+    out = run(path).write(tmp_path / "out", exports=False)
+    costs = pd.read_csv(out / "costs.csv", encoding="utf-8-sig", keep_default_na=False)
+    ws = openpyxl.load_workbook(out / "landplan.xlsx")["Chi phí"]
+    rows = list(ws.iter_rows(values_only=True))
+    assert rows[0][0].startswith("Dự toán kinh phí bồi thường") and rows[1][0].startswith("MINH HỌA")
+    assert ws.cell(row=2, column=1).font.color.rgb.endswith("C00000")
+    text = {r[0]: r[1] for r in rows[2:6] if r[0]}
+    assert text["Ngày định giá"] == "2026-03-01" and "bảng thử; hiệu lực 2026-01-01 đến 2026-12-31" in text["Bảng giá đất"]
+    header = next(i for i, r in enumerate(rows) if r[0] == "Dự án")
+    cols = list(rows[header])
+    body = rows[header + 1:]
+    assert len(body) == len(costs)
+    total_col = cols.index("Tổng cộng (đồng)")
+    assert [r[total_col] for r in body] == costs["total_vnd"].tolist()
+    last = body[-1]
+    assert last[0] == "Tổng cộng các dự án (đất chồng lấn tính một lần)" and last[1] == "Cộng dự án"
+    cell = ws.cell(row=header + len(body) + 1, column=total_col + 1)
+    assert cell.number_format == "[$-42A]#,##0" and cell.font.bold
+    assert ws.cell(row=header + 2, column=total_col + 1).font.bold is not True  # a land-use line
+    sub = [r for r in body if r[2] == "Cộng"]
+    assert sub and all(r[cols.index("Số hộ bị ảnh hưởng")] >= 1 for r in sub)
+    # the households sheet
+    wb = openpyxl.load_workbook(out / "landplan.xlsx")
+    assert "Hộ gia đình" in wb.sheetnames

@@ -135,6 +135,28 @@ class Estimate:
         }
 
 
+#: The budget lines a project's panel and sheet show: (key of :meth:`Estimate.budget`, Vietnamese, English), in
+#: billions of đồng (tỷ đồng) but the household count.
+BUDGET_LINES: tuple[tuple[str, str, str], ...] = (
+    ("land_compensation_vnd", "Bồi thường về đất (tỷ đồng)", "Land compensation (billion VND)"),
+    ("support_vnd", "Hỗ trợ (tỷ đồng)", "Support (billion VND)"),
+    ("conversion_vnd", "Tiền bảo vệ đất lúa (tỷ đồng)", "Rice-land conversion (billion VND)"),
+    ("total_vnd", "Tổng chi phí ước tính (tỷ đồng)", "Estimated total (billion VND)"),
+    ("households_resettled", "Số hộ phải tái định cư", "Households to resettle"),
+)
+
+
+def budget_lines(est: Estimate, project: str | None, lang: str) -> list[tuple[str, str]]:
+    """A project's (or all projects') budget lines as (label, figure) in ``lang``: money in billions of
+    đồng with two decimals, households as a count; numbers as the language writes them."""
+    from ..numfmt import format_number
+
+    b = est.budget(project)
+    en = lang == "en"
+    return [(en_ if en else vi, format_number(b[key], 0, lang) if key == "households_resettled" else format_number(b[key] / 1e9, 2, lang))
+            for key, vi, en_ in BUDGET_LINES]
+
+
 # ------------------------------------------------------------------------------------------------
 # geometry, once: where each affected parcel is priced
 

@@ -509,7 +509,21 @@
         });
       }
       if (P.flag[i]) row(t, lab.flag, P.flag[i], 'lp-bad');
+      if (P.total) costRows(t, i);
       return el('div', {className: 'lp-popup'}, [el('div', {className: 'lp-popup-title', text: lab.parcel + ' ' + P.id[i]}), t]);
+    }
+
+    /** The parcel's cost estimate: position, unit price and K, legal area, each line and the total (all as text). */
+    function costRows(t, i) {
+      t.appendChild(el('tr', {className: 'lp-cost-head'}, [el('th', {colspan: '2', text: lab.estimate + (data.costs && data.costs.illustrative ? ' – ' + lab.illustrative : '')})]));
+      if (P.position[i] !== null) row(t, lab.position, String(P.position[i]) + (P.road[i] ? ' – ' + P.road[i] : '') + ' (' + fmt(P.roadDistance[i], 0) + ' m)', 'lp-cost');
+      if (P.unitPrice[i]) row(t, lab.unit_price, fmt(P.unitPrice[i], 0) + ' (K = ' + fmt(P.k[i], 2) + ')', 'lp-cost');
+      row(t, lab.legal_take, fmt(P.legal[i], 1), 'lp-cost');
+      row(t, lab.compensation, fmt(P.comp[i], 0), 'lp-cost');
+      row(t, lab.support, fmt(P.job[i] + P.life[i], 0), 'lp-cost');
+      if (P.conv[i]) row(t, lab.conversion, fmt(P.conv[i], 0), 'lp-cost');
+      row(t, lab.cost_total, fmt(P.total[i], 0), 'lp-cost lp-cost-total');
+      if (P.cand[i]) row(t, lab.candidate, fmt(P.cand[i], 0), 'lp-cost lp-bad');
     }
 
     var highlight = L.layerGroup().addTo(map), hlRenderer = svgRenderer('lp-highlight');
