@@ -51,9 +51,10 @@ def test_zone_by_distance_band(tmp_path):
                P("P4", "LUC", "Hộ 4", (0, 200, 100, 300))]
     r = run(world(tmp_path, parcels, {"duong": (40, -10, 60, 400)}))
     t = rec(r, "duong").loc[["P0", "P1", "P2", "P3", "P4"]]
-    assert t["road_distance_m"].tolist() == [5.0, 30.0, 60.0, 100.0, 200.0]
+    # beyond the last band the distance is not measured: the position is the last whatever it is
+    assert t["road_distance_m"].tolist()[:4] == [5.0, 30.0, 60.0, 100.0] and np.isnan(t.loc["P4", "road_distance_m"])
     assert t["position"].tolist() == [1, 1, 2, 2, 3]
-    assert set(t["road"]) == {"Đường 1"} and set(t["price_unit"]) == {"Xã Mỹ Khánh"}
+    assert t["road"].tolist() == ["Đường 1"] * 4 + [""] and set(t["price_unit"]) == {"Xã Mỹ Khánh"}
     assert t["price_per_m2_vnd"].tolist() == [100_000, 100_000, 80_000, 80_000, 60_000]
     assert t["price_line"].tolist() == [2, 2, 3, 3, 4]  # the CSV lines of Xã Mỹ Khánh · LUC · 1, 2, 3
     # takes 20 × 25, 20 × 30, 20 × 40, 20 × 100, 20 × 100 m²

@@ -281,6 +281,11 @@ def _run(scenario: Scenario) -> Result:
     tol = scenario.tolerance
     steps = _Steps(6 + (scenario.landcover is not None) + (scenario.costs is not None))
     inputs = _prepare(scenario, report, steps)
+    costs_geometry = None
+    if scenario.costs is not None:  # the estimate's geometry and the owners' land, on a thread while the run measures
+        from .rules import compensation
+
+        costs_geometry = compensation.start(scenario, inputs.parcels, inputs.admin)
     fp, tiles, parcels, admin = inputs.footprints, inputs.tiles, inputs.parcels, inputs.admin
     all_overlaps = inputs.project_overlaps
     overlaps = all_overlaps[~all_overlaps["noise"]].drop(columns="noise").reset_index(drop=True)
@@ -352,7 +357,7 @@ def _run(scenario: Scenario) -> Result:
         from .rules import compensation
 
         with steps("costs"):
-            result.costs = compensation.estimate(result, report=report)
+            result.costs = compensation.estimate(result, report=report, prepared=costs_geometry)
             result.parcels = compensation.with_costs(result.parcels, result.costs.parcels, ["parcel_id", "project"])
             result.parcel_totals = compensation.with_costs(result.parcel_totals, result.costs.parcel_totals, ["parcel_id"])
     return result

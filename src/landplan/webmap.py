@@ -365,7 +365,8 @@ def _own_data(result: Result, sub: ResultView, *, lang: str, public: bool) -> di
         "palette": palette.MAP_STYLE, "projects": projects, "admin": admin, "layers": layers, "rows": table,
         "summaryTable": {"columns": list(appr.columns), "rows": [list(r) for r in zip(*(_plain(appr[c]) for c in appr.columns))]},
         "files": DOWNLOADS[lang], "public": public, "_pack": pack, "_codes": codes,
-        "costs": None if result.costs is None else {"illustrative": bool(result.costs.settings.illustrative())},
+        "costs": None if result.costs is None else {"illustrative": bool(result.costs.settings.illustrative()),
+                                                    "farthest": (list(result.costs.settings.positions.bands_m) or [0.0])[-1]},
     }
 
 

@@ -36,6 +36,7 @@ Money is rounded to whole đồng per line; every total is the sum of the lines 
 from __future__ import annotations
 
 import logging
+from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
@@ -161,13 +162,61 @@ def budget_lines(est: Estimate, project: str | None, lang: str) -> list[tuple[st
 # geometry, once: where each affected parcel is priced
 
 
-def parcel_facts(affected: gpd.GeoDataFrame, units: gpd.GeoDataFrame, roads: gpd.GeoDataFrame, cs: CostSettings,
-                 tolerance: Any) -> pd.DataFrame:
-    """One row per affected parcel: ``parcel_id``, ``landuse``, ``owner``, ``price_unit``, ``road_distance_m``,
-    ``road`` (its name) and ``road_row``, ``position``, ``parcel_area_m2``, ``register_area_m2``,
-    ``legal_ratio`` (register ÷ drawn, 1 without a register area) and ``register_differs``."""
+@dataclass
+class Placed:
+    """What the estimate needs from geometry, computed once: the roads, each parcel's unit and road
+    distance (``place``), and every parcel of the owners (``land``, :func:`landplan.rules.households.read_land`)."""
+
+    roads: gpd.GeoDataFrame
+    place: pd.DataFrame
+    land: pd.DataFrame
+
+
+def place(parcels: gpd.GeoDataFrame, units: gpd.GeoDataFrame, roads: gpd.GeoDataFrame, cs: CostSettings, tolerance: Any) -> pd.DataFrame:
+    """Each parcel's unit (the one holding most of it) and its distance to the nearest road: ``parcel_id``,
+    ``price_unit``, ``road_distance_m`` (``inf`` beyond the last band, where it does not matter) and
+    ``road_row`` (-1 there)."""
+    geoms = np.asarray(parcels.geometry.values)
+    bands = cs.positions.bands_m
+    dist, road_row = _pos.road_distance(geoms, roads, tolerance, max_distance_m=bands[-1] + 1.0 if bands else None)
+    return pd.DataFrame({"parcel_id": parcels["parcel_id"].to_numpy(), "price_unit": _pos.unit_of(geoms, units),
+                         "road_distance_m": dist, "road_row": road_row})
+
+
+def prepare(scenario: Any, parcels: gpd.GeoDataFrame, admin: dict[str, gpd.GeoDataFrame]) -> Placed:
+    """The geometric part of the estimate, from the parcels a run read under the footprints (before it
+    measures): the roads, each parcel placed, and every parcel of their owners read by attribute."""
+    cs: CostSettings = scenario.costs
+    units = admin[cs.admin]
+    roads = _pos.read_roads(cs.positions.roads, cs.positions.name_column, scenario.crs)
+    main = parcels[~parcels["neighbour"].to_numpy(dtype=bool)] if "neighbour" in parcels else parcels
+    placed = place(main, units, roads, cs, scenario.tolerance)
+    owners = {o for o in main["owner"].astype(str) if o} if "owner" in main else set()
+    return Placed(roads, placed, _hh.read_land(scenario, owners, units, placed=placed))
+
+
+def start(scenario: Any, parcels: gpd.GeoDataFrame, admin: dict[str, gpd.GeoDataFrame]) -> Future[Placed]:
+    """:func:`prepare` on a thread, so that reading the owners' land (a pass over the parcel layer's owner
+    column) and placing the parcels overlap the run's measuring; :func:`estimate` takes the future."""
+    pool = ThreadPoolExecutor(1, thread_name_prefix="landplan-costs")
+    future = pool.submit(prepare, scenario, parcels, admin)
+    pool.shutdown(wait=False)
+    return future
+
+
+def parcel_facts(affected: gpd.GeoDataFrame, placed: pd.DataFrame, units: gpd.GeoDataFrame, roads: gpd.GeoDataFrame,
+                 cs: CostSettings, tolerance: Any) -> pd.DataFrame:
+    """One row per affected parcel: ``parcel_id``, ``landuse``, ``owner``, ``price_unit``, ``road_distance_m``
+    (NaN beyond the last band), ``road`` (its name) and ``road_row``, ``position``, ``parcel_area_m2``,
+    ``register_area_m2``, ``legal_ratio`` (register ÷ drawn, 1 without a register area) and
+    ``register_differs``. ``placed`` is :func:`place`'s (parcels it lacks are placed here)."""
+    at = pd.Index(placed["parcel_id"]).get_indexer(affected["parcel_id"])
+    if (at < 0).any():
+        placed = pd.concat([placed, place(affected[at < 0], units, roads, cs, tolerance)], ignore_index=True)
+        at = pd.Index(placed["parcel_id"]).get_indexer(affected["parcel_id"])
+    pl = placed.iloc[at]
+    dist, road_row = pl["road_distance_m"].to_numpy(dtype="float64"), pl["road_row"].to_numpy(dtype="int64")
     geoms = np.asarray(affected.geometry.values)
-    dist, road_row = _pos.road_distance(geoms, roads, tolerance)
     drawn = affected["parcel_area_m2"].to_numpy(dtype="float64") if "parcel_area_m2" in affected else shapely.area(geoms)
     reg = (affected["register_area_m2"].to_numpy(dtype="float64") if "register_area_m2" in affected
            else np.full(len(affected), np.nan))
@@ -179,7 +228,7 @@ def parcel_facts(affected: gpd.GeoDataFrame, units: gpd.GeoDataFrame, roads: gpd
     return pd.DataFrame({
         "parcel_id": affected["parcel_id"].to_numpy(), "landuse": affected["landuse"].to_numpy(),
         "owner": affected["owner"].to_numpy() if "owner" in affected else "",
-        "price_unit": _pos.unit_of(geoms, units), "road_distance_m": dist, "road_row": road_row,
+        "price_unit": pl["price_unit"].to_numpy(), "road_distance_m": np.where(np.isfinite(dist), dist, np.nan), "road_row": road_row,
         "road": np.where(road_row >= 0, names[np.maximum(road_row, 0)], ""),
         "position": _pos.position(dist, cs.positions.bands_m).astype("int64"),
         "parcel_area_m2": drawn, "register_area_m2": np.where(has_reg, reg, np.nan), "legal_ratio": ratio,
@@ -235,39 +284,43 @@ def _missing_message(rows: pd.DataFrame, no_price: np.ndarray, no_k: np.ndarray,
 # table maths on the parcel records
 
 
-def record_lines(records: pd.DataFrame, facts: pd.DataFrame, cs: CostSettings, *, scope: str,
-                 front: np.ndarray | None = None, per_project_conversion: pd.Series | None = None) -> pd.DataFrame:
-    """The money of each record of one scope (a project id, or :data:`ALL`), before household rules.
+def record_lines(records: pd.DataFrame, facts: pd.DataFrame, cs: CostSettings, *, front: np.ndarray | None = None,
+                 per_project_conversion: pd.Series | None = None) -> pd.DataFrame:
+    """The money of each record before the household rules.
 
-    ``records`` are parcel records (``parcel_id``, ``take_m2``, ``untouched_m2`` …); ``facts`` come
-    from :func:`price_facts`. ``front`` is the share of each record's take within the depth of its
-    road (1 where the depth rule does not apply). For :data:`ALL`, ``per_project_conversion`` (by
-    parcel id) caps the conversion payment: the sum over projects, at most once the land.
-    Returns one row per record with the facts, ``legal_take_m2``, ``price_factor``,
-    ``land_compensation_vnd``, ``job_raw_vnd`` (before the cap) and ``conversion_vnd``.
+    ``records`` are parcel records (``parcel_id``, ``take_m2``, ``untouched_m2`` …): with ``project``,
+    each project's own (``parcels.csv``); without, all projects together (:data:`ALL`), whose
+    conversion payment is the sum over projects (``per_project_conversion``, by parcel id) at most
+    once the land. ``facts`` come from :func:`price_facts`; ``front`` is the share of each record's
+    take within the depth of its road (1 where the depth rule does not apply). Returns one row per
+    record with the facts, ``project``, ``legal_take_m2``, ``price_factor``, ``land_compensation_vnd``,
+    ``job_raw_vnd`` (before the cap) and ``conversion_vnd``.
     """
-    f = facts.set_index("parcel_id").loc[records["parcel_id"].to_numpy()].reset_index()
+    at = pd.Index(facts["parcel_id"]).get_indexer(records["parcel_id"])
+    f = facts.iloc[at].reset_index(drop=True)
+    scope = records["project"].to_numpy(dtype=object) if "project" in records else np.full(len(records), ALL, dtype=object)
+    code = f["landuse"].to_numpy(dtype=object)
+    comp_ok = f["compensated"].to_numpy(dtype=bool)
+    price = f["price_per_m2_vnd"].to_numpy(dtype="float64")
     take = records["take_m2"].to_numpy(dtype="float64")
     legal = take * f["legal_ratio"].to_numpy(dtype="float64")
     depth = cs.positions
     if front is None:
         front = np.ones(len(records))
-    factor = np.where(f["landuse"].isin(set(depth.depth_codes)).to_numpy() & (f["position"].to_numpy() == 1) & (depth.depth_m is not None),
-                      front + (1.0 - front) * depth.depth_factor, 1.0)
-    comp = np.where(f["compensated"], np.round(legal * f["unit_price_per_m2_vnd"].to_numpy() * factor), 0.0)
-    farm = f["landuse"].map(lambda c: landuse.group(c) in set(cs.support.farmland_groups)).to_numpy(dtype=bool) & f["compensated"].to_numpy(dtype=bool)
-    job_raw = np.where(farm, cs.support.job_multiple * f["price_per_m2_vnd"].to_numpy() * legal, 0.0)
-    conv_codes = f["landuse"].isin(set(cs.conversion.codes)).to_numpy() & f["compensated"].to_numpy(dtype=bool)
-    once = np.round(np.where(conv_codes, cs.conversion.share * f["price_per_m2_vnd"].to_numpy() * legal, 0.0))
-    if scope == ALL:
-        summed = (per_project_conversion.reindex(f["parcel_id"]).fillna(0.0).to_numpy() if per_project_conversion is not None else once)
-        conv = np.minimum(summed, once)
+    deep = np.isin(code, list(depth.depth_codes)) & (f["position"].to_numpy() == 1) & (depth.depth_m is not None)
+    factor = np.where(deep, front + (1.0 - front) * depth.depth_factor, 1.0)
+    comp = np.where(comp_ok, np.round(legal * f["unit_price_per_m2_vnd"].to_numpy(dtype="float64") * factor), 0.0)
+    farm = np.isin(code, list(_hh.farmland_codes(cs))) & comp_ok
+    job_raw = np.where(farm, cs.support.job_multiple * price * legal, 0.0)
+    once = np.round(np.where(np.isin(code, list(cs.conversion.codes)) & comp_ok, cs.conversion.share * price * legal, 0.0))
+    if "project" in records:
+        conv = np.where(np.isin(scope, list(cs.conversion.exempt_projects)), 0.0, once)
     else:
-        conv = once if scope not in cs.conversion.exempt_projects else np.zeros(len(f))
-    out = f.assign(project=scope, take_m2=take, legal_take_m2=legal, price_factor=factor,
-                   land_compensation_vnd=comp.astype("int64"), job_raw_vnd=job_raw, conversion_vnd=conv.astype("int64"),
-                   farm=farm, untouched_m2=records["untouched_m2"].to_numpy(dtype="float64") if "untouched_m2" in records else 0.0)
-    return out
+        summed = per_project_conversion.reindex(f["parcel_id"]).fillna(0.0).to_numpy() if per_project_conversion is not None else once
+        conv = np.minimum(summed, once)
+    untouched = records["untouched_m2"].to_numpy(dtype="float64") if "untouched_m2" in records else np.zeros(len(records))
+    return f.assign(project=scope, take_m2=take, legal_take_m2=legal, price_factor=factor, land_compensation_vnd=comp.astype("int64"),
+                    job_raw_vnd=job_raw, conversion_vnd=conv.astype("int64"), farm=farm, untouched_m2=untouched)
 
 
 def _remnant_pieces(pieces: gpd.GeoDataFrame | pd.DataFrame, ratio: pd.Series) -> pd.DataFrame:
@@ -275,7 +328,8 @@ def _remnant_pieces(pieces: gpd.GeoDataFrame | pd.DataFrame, ratio: pd.Series) -
     (candidates) and of the others (usable)."""
     keys = ["project", "parcel_id"] if "project" in pieces else ["parcel_id"]
     if len(pieces) == 0:
-        return pd.DataFrame(columns=[*keys, "candidate_m2", "usable_m2"])
+        return pd.DataFrame({**{k: pd.Series(dtype=object) for k in keys}, "candidate_m2": pd.Series(dtype="float64"),
+                             "usable_m2": pd.Series(dtype="float64")})
     bad = (pieces["small"].to_numpy(dtype=bool) | pieces["narrow"].to_numpy(dtype=bool))
     legal = pieces["area_m2"].to_numpy(dtype="float64") * ratio.reindex(pieces["parcel_id"]).fillna(1.0).to_numpy()
     df = pd.DataFrame({**{k: pieces[k].to_numpy() for k in keys}, "candidate_m2": np.where(bad, legal, 0.0),
@@ -283,16 +337,21 @@ def _remnant_pieces(pieces: gpd.GeoDataFrame | pd.DataFrame, ratio: pd.Series) -
     return df.groupby(keys, sort=False).sum().reset_index()
 
 
+#: The keys of a household within a scope.
+HOUSEHOLD_KEYS = ["project", "owner", "admin_unit"]
+
+
 def finish_lines(lines: pd.DataFrame, hh: pd.DataFrame, cs: CostSettings) -> pd.DataFrame:
     """Job support after the household cap, life support shared among the household's farmland records,
     remnant candidates valued, totals and the note of the rules that set each line."""
-    key = pd.MultiIndex.from_arrays([lines["owner"].astype(str), lines["price_unit"].astype(str)])
-    hkey = pd.MultiIndex.from_arrays([hh["owner"].astype(str), hh["admin_unit"].astype(str)])
-    at = hkey.get_indexer(key)
+    key = pd.MultiIndex.from_arrays([lines["project"].astype(str), lines["owner"].astype(str), lines["price_unit"].astype(str)])
+    hkey = pd.MultiIndex.from_arrays([hh[k].astype(str) for k in HOUSEHOLD_KEYS])
+    at = np.asarray(hkey.get_indexer(key), dtype="int64") if len(hh) else np.full(len(lines), -1, dtype="int64")
     has = at >= 0
     factor = np.where(has, hh["job_factor"].to_numpy(dtype="float64")[np.maximum(at, 0)], 0.0) if len(hh) else np.zeros(len(lines))
     job = np.round(lines["job_raw_vnd"].to_numpy() * factor).astype("int64")
-    life_total = np.where(has, hh["life_support_vnd"].to_numpy(dtype="int64")[np.maximum(at, 0)], 0) if len(hh) else np.zeros(len(lines), dtype="int64")
+    life_total = (np.where(has, hh["life_support_vnd"].to_numpy(dtype="int64")[np.maximum(at, 0)], 0) if len(hh)
+                  else np.zeros(len(lines), dtype="int64"))
     weight = np.where(lines["farm"].to_numpy(dtype=bool), lines["legal_take_m2"].to_numpy(dtype="float64"), 0.0)
     life = np.zeros(len(lines), dtype="int64")
     if has.any():
@@ -309,58 +368,54 @@ def finish_lines(lines: pd.DataFrame, hh: pd.DataFrame, cs: CostSettings) -> pd.
     return out
 
 
-def _notes(lines: pd.DataFrame, cs: CostSettings) -> list[str]:
+def _notes(lines: pd.DataFrame, cs: CostSettings) -> np.ndarray:
     """For each line, the rules that set it beyond the plain formula (Vietnamese, as the tables' users read them)."""
-    notes = []
     p = cs.positions
-    for comp, floored, factor, reg, cand, conv_code, project in zip(
-            lines["compensated"], lines["floored"], lines["price_factor"], lines["register_area_m2"], lines["remnant_candidate"],
-            lines["landuse"].isin(set(cs.conversion.codes)), lines["project"]):
-        n = []
-        if not comp:
-            n.append(f"không bồi thường về đất ({cs.not_compensated_basis})")
-        if floored:
-            n.append("đơn giá nâng bằng giá trong bảng giá (K < 1)")
-        if factor < 1:
-            n.append(f"phần sâu quá {p.depth_m:g} m tính {p.depth_factor:g} × giá")
-        if np.isfinite(reg):
-            n.append("diện tích pháp lý theo sổ địa chính")
-        if conv_code and comp and project in cs.conversion.exempt_projects:
-            n.append("miễn tiền bảo vệ, phát triển đất trồng lúa")
-        if cand:
-            n.append("phần còn lại dưới mức tối thiểu: có thể thu hồi nếu người sử dụng đất đề nghị (không cộng vào tổng)")
-        notes.append("; ".join(n))
+    has_reg = np.isfinite(lines["register_area_m2"].to_numpy(dtype="float64"))
+    exempt = (np.isin(lines["landuse"].to_numpy(dtype=object), list(cs.conversion.codes))
+              & np.isin(lines["project"].to_numpy(dtype=object), list(cs.conversion.exempt_projects)))
+    parts = [
+        (~lines["compensated"].to_numpy(dtype=bool), f"không bồi thường về đất ({cs.not_compensated_basis})"),
+        (lines["floored"].to_numpy(dtype=bool), "đơn giá nâng bằng giá trong bảng giá (K < 1)"),
+        (lines["price_factor"].to_numpy(dtype="float64") < 1, f"phần sâu quá {p.depth_m or 0:g} m tính {p.depth_factor:g} × giá"),
+        (has_reg, "diện tích pháp lý theo sổ địa chính"),
+        (exempt & lines["compensated"].to_numpy(dtype=bool), "miễn tiền bảo vệ, phát triển đất trồng lúa"),
+        (lines["remnant_candidate"].to_numpy(dtype=bool),
+         "phần còn lại dưới mức tối thiểu: có thể thu hồi nếu người sử dụng đất đề nghị (không cộng vào tổng)"),
+    ]
+    notes = np.full(len(lines), "", dtype=object)
+    for mask, text in parts:
+        notes[mask] = np.where(notes[mask] == "", text, notes[mask] + "; " + text)
     return notes
 
 
-def cost_table(lines: pd.DataFrame, hh: pd.DataFrame, cs: CostSettings) -> pd.DataFrame:
-    """``costs.csv`` rows of one scope: per unit and land use, a subtotal per unit (``landuse = TOTAL``,
-    with its households, those resettled and the plots needed), and the scope's total
-    (``admin_unit = landuse = TOTAL``)."""
-    scope = str(lines["project"].iloc[0]) if len(lines) else ""
-    keys = ["admin_unit", "landuse"]
+def cost_table(lines: pd.DataFrame, hh: pd.DataFrame, cs: CostSettings, order: list[str]) -> pd.DataFrame:
+    """``costs.csv``: per scope (``project``, in ``order``), unit and land use; a subtotal per unit
+    (``landuse = TOTAL``, with its households, those resettled and the plots needed), and the scope's
+    total (``admin_unit = landuse = TOTAL``)."""
     money = ["land_compensation_vnd", "job_support_vnd", "life_support_vnd", "conversion_vnd", "total_vnd", "remnant_candidate_vnd"]
-    df = lines.rename(columns={"price_unit": "admin_unit"}).assign(
-        area_m2=lines["take_m2"], legal_area_m2=lines["legal_take_m2"], remnant_candidates_m2=lines["remnant_candidate_m2"])
-    rows = df.groupby(keys, sort=True)[["area_m2", "legal_area_m2", "remnant_candidates_m2", *money]].sum().reset_index()
-    rows = rows.rename(columns={"remnant_candidate_vnd": "remnant_candidates_vnd"})
-    rows["support_vnd"] = rows["job_support_vnd"] + rows["life_support_vnd"]
-    per_unit = (hh.groupby("admin_unit").agg(households=("owner", "size"), households_resettled=("resettle", "sum"),
-                                             plots_needed=("plots", "sum"))
-                if len(hh) else pd.DataFrame(columns=["households", "households_resettled", "plots_needed"]))
-    out = []
-    sums = [c for c in rows.columns if c not in keys]
-    for unit, g in rows.groupby("admin_unit", sort=True):
-        out.append(g)
-        sub = g[sums].sum().to_frame().T.assign(admin_unit=unit, landuse=TOTAL)
-        counts = per_unit.reindex([unit]).fillna(0)
-        out.append(sub.assign(households=counts["households"].to_numpy(), households_resettled=counts["households_resettled"].to_numpy(),
-                              plots_needed=counts["plots_needed"].to_numpy()))
-    out.append(rows[sums].sum().to_frame().T.assign(admin_unit=TOTAL, landuse=TOTAL, households=len(hh),
-                                                    households_resettled=int(hh["resettle"].sum()) if len(hh) else 0,
-                                                    plots_needed=float(hh["plots"].sum()) if len(hh) else 0.0))
-    table = pd.concat(out, ignore_index=True).assign(project=scope)
-    table["plots_m2"] = table["plots_needed"] * cs.resettlement.plot_m2
+    df = pd.DataFrame({"project": lines["project"].to_numpy(dtype=object), "admin_unit": lines["price_unit"].to_numpy(dtype=object),
+                       "landuse": lines["landuse"].to_numpy(dtype=object), "area_m2": lines["take_m2"].to_numpy(dtype="float64"),
+                       "legal_area_m2": lines["legal_take_m2"].to_numpy(dtype="float64"),
+                       "remnant_candidates_m2": lines["remnant_candidate_m2"].to_numpy(dtype="float64"),
+                       **{m: lines[m].to_numpy(dtype="int64") for m in money}}).rename(columns={"remnant_candidate_vnd": "remnant_candidates_vnd"})
+    df["support_vnd"] = df["job_support_vnd"] + df["life_support_vnd"]
+    sums = [c for c in df.columns if c not in ("project", "admin_unit", "landuse")]
+    rows = df.groupby(["project", "admin_unit", "landuse"], sort=True)[sums].sum().reset_index()
+    counts = pd.DataFrame({"project": hh["project"].to_numpy(dtype=object), "admin_unit": hh["admin_unit"].to_numpy(dtype=object),
+                           "households": 1, "households_resettled": hh["resettle"].to_numpy(dtype="int64"),
+                           "plots_needed": hh["plots"].to_numpy(dtype="float64")})
+    units = rows.groupby(["project", "admin_unit"], sort=True)[sums].sum()
+    units = units.join(counts.groupby(["project", "admin_unit"]).sum()).fillna({"households": 0, "households_resettled": 0,
+                                                                               "plots_needed": 0.0}).reset_index()
+    total = rows.groupby("project", sort=True)[sums].sum().join(counts.drop(columns="admin_unit").groupby("project").sum())
+    total = total.fillna({"households": 0, "households_resettled": 0, "plots_needed": 0.0}).reset_index()
+    table = pd.concat([rows.assign(_k=0), units.assign(landuse=TOTAL, _k=1), total.assign(admin_unit=TOTAL, landuse=TOTAL, _k=2)],
+                      ignore_index=True)
+    table["_p"] = table["project"].map({p: i for i, p in enumerate(order)})
+    table["_u"] = np.where(table["_k"] == 2, 1, 0)
+    table = table.sort_values(["_p", "_u", "admin_unit", "_k", "landuse"], kind="stable").drop(columns=["_k", "_p", "_u"])
+    table["plots_m2"] = table["plots_needed"].to_numpy(dtype="float64") * cs.resettlement.plot_m2
     for c in ("land_compensation_vnd", "job_support_vnd", "life_support_vnd", "support_vnd", "conversion_vnd", "total_vnd",
               "remnant_candidates_vnd"):
         table[c] = table[c].astype("int64")
@@ -368,20 +423,23 @@ def cost_table(lines: pd.DataFrame, hh: pd.DataFrame, cs: CostSettings) -> pd.Da
         table[c] = table[c].astype("float64")
     for c in ("households", "households_resettled"):
         table[c] = table[c].astype("Int64")
-    return table[COST_COLUMNS]
+    return table[COST_COLUMNS].reset_index(drop=True)
 
 
-def _household_rows(hh: pd.DataFrame, lines: pd.DataFrame, scope: str) -> pd.DataFrame:
-    """``households.csv`` rows of one scope: the household table with the money its parcels receive."""
+def _household_rows(hh: pd.DataFrame, lines: pd.DataFrame, order: list[str]) -> pd.DataFrame:
+    """``households.csv``: the household table with the money its parcels receive, scopes in ``order``."""
     if hh.empty:
         return pd.DataFrame(columns=_hh.HOUSEHOLD_COLUMNS)
-    keyed = lines[lines["owner"].astype(str) != ""].rename(columns={"price_unit": "admin_unit"})
-    money = keyed.groupby(["owner", "admin_unit"])[["land_compensation_vnd", "job_support_vnd", "life_support_vnd"]].sum()
-    out = hh.drop(columns=["life_support_vnd"]).join(money, on=["owner", "admin_unit"])
+    keyed = pd.DataFrame({"project": lines["project"].to_numpy(dtype=object), "owner": lines["owner"].astype(str).to_numpy(dtype=object),
+                          "admin_unit": lines["price_unit"].to_numpy(dtype=object),
+                          **{c: lines[c].to_numpy(dtype="int64") for c in ("land_compensation_vnd", "job_support_vnd", "life_support_vnd")}})
+    money = keyed[keyed["owner"] != ""].groupby(HOUSEHOLD_KEYS).sum()
+    out = hh.drop(columns=["life_support_vnd"]).join(money, on=HOUSEHOLD_KEYS)
     for c in ("land_compensation_vnd", "job_support_vnd", "life_support_vnd"):
         out[c] = out[c].fillna(0).astype("int64")
     out["total_vnd"] = out["land_compensation_vnd"] + out["job_support_vnd"] + out["life_support_vnd"]
-    return out.assign(project=scope)[_hh.HOUSEHOLD_COLUMNS]
+    out["_p"] = out["project"].map({p: i for i, p in enumerate(order)})
+    return out.sort_values(["_p", "owner", "admin_unit"], kind="stable")[_hh.HOUSEHOLD_COLUMNS].reset_index(drop=True)
 
 
 # ------------------------------------------------------------------------------------------------
@@ -398,75 +456,78 @@ def _front_shares(records: pd.DataFrame, pieces: gpd.GeoDataFrame, facts: pd.Dat
         return out
     fx = facts.set_index("parcel_id")
     pos1 = fx["position"].reindex(records["parcel_id"]).to_numpy() == 1
-    want = np.flatnonzero(records["landuse"].isin(set(p.depth_codes)).to_numpy() & pos1)
+    want = np.flatnonzero(np.isin(records["landuse"].to_numpy(dtype=object), list(p.depth_codes)) & pos1)
     if len(want) == 0:
         return out
     rec = records.iloc[want]
-    if by_project:
-        geo = pieces.set_index(["project", "parcel_id"]).geometry
-        takes = geo.reindex(pd.MultiIndex.from_arrays([rec["project"], rec["parcel_id"]])).to_numpy()
-    else:  # all projects: the union of the parcel's pieces
-        geo = pieces[pieces["parcel_id"].isin(set(rec["parcel_id"]))]
-        union = {pid: shapely.union_all(np.asarray(g.geometry.values)) for pid, g in geo.groupby("parcel_id")}
-        takes = np.array([union.get(pid) for pid in rec["parcel_id"]], dtype=object)
+    rid = rec["parcel_id"].to_numpy(dtype=object)
+    pid = pieces["parcel_id"].to_numpy(dtype=object)
+    geoms = np.asarray(pieces.geometry.values)
+    if by_project:  # a record's take is its piece
+        code, _ = _hh.keys(np.concatenate([pid, rid]), np.concatenate([pieces["project"].to_numpy(dtype=object),
+                                                                       rec["project"].to_numpy(dtype=object)]))
+        takes = geoms[pd.Index(code[:len(pid)]).get_indexer(code[len(pid):])]
+    else:  # all projects: the union of the parcel's pieces (most parcels have one)
+        sel = np.flatnonzero(np.isin(pid, rid))
+        order = sel[np.argsort(pid[sel], kind="stable")]
+        ids, start, count = np.unique(pid[order], return_index=True, return_counts=True)
+        union = np.array([geoms[order[a]] if c == 1 else shapely.union_all(geoms[order[a:a + c]]) for a, c in zip(start, count)],
+                         dtype=object)
+        takes = union[pd.Index(ids).get_indexer(rid)]
     rows = fx["road_row"].reindex(rec["parcel_id"]).to_numpy()
     road_geoms = np.asarray(roads.geometry.values)[rows]
     out[want] = _pos.front_share(takes, road_geoms, p.depth_m)
     return out
 
 
-def estimate(result: Result, *, report: RunReport | None = None, land: pd.DataFrame | None = None) -> Estimate:
+def estimate(result: Result, *, report: RunReport | None = None, prepared: Placed | Future[Placed] | None = None) -> Estimate:
     """The cost estimate of a run whose scenario has ``[costs]`` (see the module notes).
 
-    ``land`` is every parcel of the affected owners (:func:`landplan.rules.households.read_land`);
-    read here when not given. Raises :class:`~landplan.errors.PriceError` when a parcel taken has no
-    price or coefficient row.
+    ``prepared`` is :func:`prepare`'s (or :func:`start`'s future of it), made from the parcels the
+    run read; made here from the affected parcels when not given. Raises
+    :class:`~landplan.errors.PriceError` when a parcel taken has no price or coefficient row.
     """
     sc = result.scenario
     cs: CostSettings | None = getattr(sc, "costs", None)
     if cs is None:
         raise ValueError("the scenario has no [costs] table")
     tol = sc.tolerance
-    units = result.admin[cs.admin]
-    roads = _pos.read_roads(cs.positions.roads, cs.positions.name_column, sc.crs)
-    facts = price_facts(parcel_facts(result.affected, units, roads, cs, tol), cs)
-    if land is None:
-        owners = {o for o in facts["owner"].astype(str) if o}
-        land = _hh.read_land(sc, owners, units)
+    if prepared is None:
+        prepared = prepare(sc, result.affected, result.admin)
+    elif isinstance(prepared, Future):
+        prepared = prepared.result()
+    roads, land = prepared.roads, prepared.land
+    facts = price_facts(parcel_facts(result.affected, prepared.place, result.admin[cs.admin], roads, cs, tol), cs)
     res_groups = {landuse.group(c) for c in cs.resettlement.codes}
     min_res = max((float(sc.rules.min_remnant_m2.get(g, 0.0)) for g in res_groups), default=0.0)
     ratio = facts.set_index("parcel_id")["legal_ratio"]
     fcols = ["parcel_id", "price_unit", "position", "road", "road_distance_m", "price_per_m2_vnd", "price_line", "k", "k_line",
              "unit_price_per_m2_vnd", "register_area_m2", "register_differs"]
 
-    def scope_lines(records: pd.DataFrame, scope: str, pieces_left: pd.DataFrame, front: np.ndarray,
+    def scope_lines(records: pd.DataFrame, pieces_left: pd.DataFrame, front: np.ndarray,
                     conv: pd.Series | None = None) -> tuple[pd.DataFrame, pd.DataFrame]:
-        lines = record_lines(records, facts, cs, scope=scope, front=front, per_project_conversion=conv)
-        left = pieces_left.set_index("parcel_id") if len(pieces_left) else pd.DataFrame(columns=["candidate_m2", "usable_m2"])
-        lines["candidate_m2"] = left["candidate_m2"].reindex(lines["parcel_id"]).fillna(0.0).to_numpy() if len(left) else 0.0
-        usable = left["usable_m2"].reindex(lines["parcel_id"]).fillna(0.0).to_numpy() if len(left) else np.zeros(len(lines))
+        lines = record_lines(records, facts, cs, front=front, per_project_conversion=conv)
+        keys = ["project", "parcel_id"] if "project" in pieces_left else ["parcel_id"]
+        left = pieces_left.set_index(keys)
+        at = left.index.get_indexer(pd.MultiIndex.from_frame(lines[keys]) if len(keys) > 1 else pd.Index(lines["parcel_id"]))
+        found = at >= 0
+        lines["candidate_m2"] = np.where(found, left["candidate_m2"].to_numpy(dtype="float64")[np.maximum(at, 0)], 0.0) if len(left) else 0.0
+        usable = np.where(found, left["usable_m2"].to_numpy(dtype="float64")[np.maximum(at, 0)], 0.0) if len(left) else np.zeros(len(lines))
         lines["usable_left_m2"] = usable + lines["untouched_m2"].to_numpy() * lines["legal_ratio"].to_numpy()
         hh = _hh.households(lines.rename(columns={"price_unit": "admin_unit"}), land, cs, min_residential_m2=min_res, tolerance=tol)
         return finish_lines(lines, hh, cs), hh
 
-    per_lines, per_tables, per_hh = [], [], []
-    rem_pp = _remnant_pieces(result.project_remnants, ratio)
+    order = [p.id for p in sc.projects] + [ALL]
     front_pp = _front_shares(result.parcels, result.pieces, facts, roads, cs, by_project=True)
-    for p in sc.projects:
-        sel = (result.parcels["project"] == p.id).to_numpy()
-        recs = result.parcels[sel].reset_index(drop=True)
-        left = rem_pp[rem_pp["project"] == p.id].drop(columns="project") if len(rem_pp) else rem_pp
-        lines, hh = scope_lines(recs, p.id, left, front_pp[sel])
-        per_lines.append(lines)
-        per_tables.append(cost_table(lines, hh, cs))
-        per_hh.append(_household_rows(hh, lines, p.id))
-    pp = pd.concat(per_lines, ignore_index=True) if per_lines else pd.DataFrame()
+    pp, pp_hh = scope_lines(result.parcels.reset_index(drop=True), _remnant_pieces(result.project_remnants, ratio), front_pp)
     conv_pp = pp.groupby("parcel_id")["conversion_vnd"].sum() if len(pp) else pd.Series(dtype="float64")
-    totals = result.parcel_totals
+    totals = result.parcel_totals.reset_index(drop=True)
     front_all = _front_shares(totals, result.pieces, facts, roads, cs, by_project=False)
-    all_lines, all_hh = scope_lines(totals.reset_index(drop=True), ALL, _remnant_pieces(result.remnants, ratio), front_all, conv_pp)
-    table = pd.concat([*per_tables, cost_table(all_lines, all_hh, cs)], ignore_index=True)
-    households = pd.concat([*per_hh, _household_rows(all_hh, all_lines, ALL)], ignore_index=True)
+    all_lines, all_hh = scope_lines(totals, _remnant_pieces(result.remnants, ratio), front_all, conv_pp)
+    lines = pd.concat([pp, all_lines], ignore_index=True)
+    hh = pd.concat([pp_hh, all_hh], ignore_index=True)
+    table = cost_table(lines, hh, cs, order)
+    households = _household_rows(hh, lines, order)
     notes = []
     differs = facts[facts["register_differs"]]
     if len(differs) and report is not None:
@@ -480,10 +541,8 @@ def estimate(result: Result, *, report: RunReport | None = None, land: pd.DataFr
                      "how the estimate works, not what the land costs")
     for msg in notes:
         log.info("costs: %s", msg)
-
-    empty = pd.DataFrame(columns=["parcel_id", "project", *PARCEL_COLUMNS])
     return Estimate(settings=cs, facts=facts[[*fcols, "landuse", "owner", "legal_ratio", "compensated"]],
-                    parcels=pp[["parcel_id", "project", *PARCEL_COLUMNS]].reset_index(drop=True) if len(pp) else empty,
+                    parcels=pp[["parcel_id", "project", *PARCEL_COLUMNS]].reset_index(drop=True),
                     parcel_totals=all_lines[["parcel_id", *PARCEL_COLUMNS]].reset_index(drop=True),
                     households=households, table=table, notes=notes)
 

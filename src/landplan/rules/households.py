@@ -46,11 +46,12 @@ HOUSEHOLD_COLUMNS = ["project", "owner", "admin_unit", "persons", "parcels_affec
                      "total_vnd"]
 
 
-def read_land(scenario: object, owners: set[str], units: object) -> pd.DataFrame:
+def read_land(scenario: object, owners: set[str], units: object, *, placed: pd.DataFrame | None = None) -> pd.DataFrame:
     """Every parcel of ``owners`` in the parcel layer, read by attribute: ``parcel_id``, ``owner``,
-    ``landuse``, ``admin_unit`` (the unit holding most of it), ``area_m2`` (legal: the register area
-    where the layer has one, else the area as drawn, after any repair) and ``persons`` (NaN when the
-    scenario names no persons column or the cell is empty)."""
+    ``landuse``, ``admin_unit`` (the unit holding most of it; taken from ``placed``, ``parcel_id`` →
+    ``price_unit``, for the parcels already placed), ``area_m2`` (legal: the register area where the
+    layer has one, else the area as drawn, after any repair) and ``persons`` (NaN when the scenario
+    names no persons column or the cell is empty)."""
     from .. import layers
     from ..report import RunReport
     from .positions import unit_of
@@ -86,10 +87,19 @@ def read_land(scenario: object, owners: set[str], units: object) -> pd.DataFrame
         area = drawn
     persons = (pd.to_numeric(raw[persons_col], errors="coerce").to_numpy(dtype="float64") if persons_col
                else np.full(len(raw), np.nan))
+    ids = raw["parcel_id"].to_numpy(dtype=object)
+    unit = np.full(len(ids), "", dtype=object)
+    known = np.zeros(len(ids), dtype=bool)
+    if placed is not None and len(placed):
+        at = pd.Index(placed["parcel_id"].to_numpy(dtype=object)).get_indexer(ids)
+        known = at >= 0
+        unit[known] = placed["price_unit"].to_numpy(dtype=object)[at[known]]
+    unit[~known] = unit_of(geoms[~known], units)
+    codes = raw[spec.landuse_column].to_numpy(dtype=object)
+    norm = {c: landuse.normalize_code(c) for c in pd.unique(codes)}
     return pd.DataFrame({
-        "parcel_id": raw["parcel_id"].to_numpy(), "owner": raw[spec.owner_column].to_numpy(),
-        "landuse": [landuse.normalize_code(c) for c in raw[spec.landuse_column]], "admin_unit": unit_of(geoms, units),
-        "area_m2": area, "persons": persons,
+        "parcel_id": ids, "owner": raw[spec.owner_column].to_numpy(dtype=object),
+        "landuse": np.array([norm[c] for c in codes], dtype=object), "admin_unit": unit, "area_m2": area, "persons": persons,
     })
 
 
@@ -119,50 +129,83 @@ def life_months(share: np.ndarray, must_move: np.ndarray, cs: CostSettings) -> n
     return np.where(band >= 0, months, 0.0)
 
 
+def farmland_codes(cs: CostSettings) -> set[str]:
+    """The land-use codes of the farmland groups (``[costs.support] farmland_groups``)."""
+    groups = set(cs.support.farmland_groups)
+    return {lu.code for lu in landuse.LANDUSE_TABLE if lu.group in groups}
+
+
+def keys(*columns: np.ndarray) -> tuple[np.ndarray, int]:
+    """Integer codes of the rows' combined ``columns`` (equal rows, equal codes) and how many there are;
+    first seen, first numbered."""
+    code = np.zeros(len(columns[0]), dtype="int64")
+    for c in columns:
+        f, uniq = pd.factorize(np.asarray(c, dtype=object))
+        code = code * (len(uniq) + 1) + f
+    out, uniq = pd.factorize(code)
+    return out, len(uniq)
+
+
 def households(lines: pd.DataFrame, land: pd.DataFrame, cs: CostSettings, *, min_residential_m2: float,
                tolerance: Tolerance) -> pd.DataFrame:
-    """One row per household (owner × unit) a scope's records touch, before money (see the module notes).
+    """One row per household (owner × unit) and scope that the records touch, before money (see the module notes).
 
-    ``lines`` are one scope's records with ``parcel_id``, ``owner``, ``admin_unit``, ``landuse``,
-    ``legal_take_m2``, ``usable_left_m2`` (the legal area of the untouched parts and of the remaining
-    pieces meeting every minimum); ``land`` is :func:`read_land`'s. Returns ``owner``,
-    ``admin_unit``, ``persons``, ``parcels_affected``, farmland and residential areas, the share and
-    its band, ``resettle``, ``plots``, ``life_months``, ``job_factor`` (the cap's scaling) and
-    ``life_support_vnd``.
+    ``lines`` are records with ``project`` (the scope: a project, or all projects), ``parcel_id``,
+    ``owner``, ``admin_unit``, ``landuse``, ``legal_take_m2``, ``usable_left_m2`` (the legal area of
+    the untouched parts and of the remaining pieces meeting every minimum); ``land`` is
+    :func:`read_land`'s. Returns ``project``, ``owner``, ``admin_unit``, ``persons``,
+    ``parcels_affected``, farmland and residential areas, the share and its band, ``resettle``,
+    ``plots``, ``life_months``, ``job_factor`` (the cap's scaling) and ``life_support_vnd``, sorted by
+    scope, owner and unit.
     """
-    farm_groups = set(cs.support.farmland_groups)
-    res_codes = set(cs.resettlement.codes)
-    mine = lines[lines["owner"].astype(str) != ""]
-    keys = ["owner", "admin_unit"]
-    is_farm = mine["landuse"].map(lambda c: landuse.group(c) in farm_groups).to_numpy(dtype=bool)
-    is_res = mine["landuse"].isin(res_codes).to_numpy()
-    take = mine["legal_take_m2"].to_numpy(dtype="float64")
-    per = pd.DataFrame({
-        "owner": mine["owner"].to_numpy(), "admin_unit": mine["admin_unit"].to_numpy(), "parcel_id": mine["parcel_id"].to_numpy(),
-        "farm_take": np.where(is_farm, take, 0.0), "res_take": np.where(is_res, take, 0.0),
-        "res_left": np.where(is_res, mine["usable_left_m2"].to_numpy(dtype="float64"), 0.0),
-    })
-    hh = per.groupby(keys, sort=True).agg(parcels_affected=("parcel_id", "nunique"), farmland_taken_m2=("farm_take", "sum"),
-                                          residential_taken_m2=("res_take", "sum"), res_left=("res_left", "sum")).reset_index()
-    held = land.assign(farm=land["landuse"].map(lambda c: landuse.group(c) in farm_groups).astype(bool),
-                       res=land["landuse"].isin(res_codes), affected=land["parcel_id"].isin(set(mine["parcel_id"])))
-    held = held.assign(farm_m2=np.where(held["farm"], held["area_m2"], 0.0), res_m2=np.where(held["res"], held["area_m2"], 0.0),
-                       res_untouched=np.where(held["res"] & ~held["affected"], held["area_m2"], 0.0))
-    h = held.groupby(keys, sort=False).agg(farmland_m2=("farm_m2", "sum"), residential_m2=("res_m2", "sum"),
-                                           res_untouched=("res_untouched", "sum"), persons=("persons", "max")).reset_index()
-    hh = hh.merge(h, on=keys, how="left")
-    for c in ("farmland_m2", "residential_m2", "res_untouched"):
-        hh[c] = hh[c].fillna(0.0)
+    farm, res_codes = list(farmland_codes(cs)), list(cs.resettlement.codes)
+    owner = lines["owner"].to_numpy(dtype=object)
+    mine = np.flatnonzero(owner != "")
+    scope, owner = lines["project"].to_numpy(dtype=object)[mine], owner[mine]
+    unit = lines["admin_unit"].to_numpy(dtype=object)[mine]
+    code = lines["landuse"].to_numpy(dtype=object)[mine]
+    is_farm, is_res = np.isin(code, farm), np.isin(code, res_codes)
+    take = lines["legal_take_m2"].to_numpy(dtype="float64")[mine]
+    pid = lines["parcel_id"].to_numpy(dtype=object)[mine]
+    # the owners' land: per (owner, unit), and each parcel's legal area (an affected residential parcel's is not untouched)
+    l_owner, l_unit = land["owner"].to_numpy(dtype=object), land["admin_unit"].to_numpy(dtype=object)
+    l_code, l_area = land["landuse"].to_numpy(dtype=object), land["area_m2"].to_numpy(dtype="float64")
+    both, n_both = keys(np.concatenate([owner, l_owner]), np.concatenate([unit, l_unit]))
+    hk_line, hk_land = both[:len(owner)], both[len(owner):]
+    farm_held = np.bincount(hk_land, weights=np.where(np.isin(l_code, farm), l_area, 0.0), minlength=n_both)
+    res_held = np.bincount(hk_land, weights=np.where(np.isin(l_code, res_codes), l_area, 0.0), minlength=n_both)
+    persons_held = np.full(n_both, np.nan)
+    pers = land["persons"].to_numpy(dtype="float64")
+    ok = np.isfinite(pers)
+    np.fmax.at(persons_held, hk_land[ok], pers[ok])
+    at = pd.Index(land["parcel_id"].to_numpy(dtype=object)).get_indexer(pid) if len(land) else np.full(len(pid), -1)
+    res_affected = np.where(is_res & (at >= 0), l_area[np.maximum(at, 0)] if len(land) else 0.0, 0.0)
+    # one row per scope and household
+    g, n = keys(scope, owner, unit)
+    first = np.full(n, -1, dtype="int64")
+    first[g[::-1]] = np.arange(len(g))[::-1]
+    hh = pd.DataFrame({"project": scope[first], "owner": owner[first], "admin_unit": unit[first]})
+
+    def total(w: np.ndarray) -> np.ndarray:
+        return np.bincount(g, weights=w, minlength=n)
+
+    hh["parcels_affected"] = np.bincount(g, minlength=n).astype("int64")
+    hh["farmland_taken_m2"] = total(np.where(is_farm, take, 0.0))
+    hh["residential_taken_m2"] = total(np.where(is_res, take, 0.0))
+    res_left, res_aff = total(np.where(is_res, lines["usable_left_m2"].to_numpy(dtype="float64")[mine], 0.0)), total(res_affected)
+    h = hk_line[first]
     # an affected parcel missing from the owner's land (a where filter, an owner column changed since): held at least what is taken
-    hh["farmland_m2"] = np.maximum(hh["farmland_m2"], hh["farmland_taken_m2"])
-    hh["residential_m2"] = np.maximum(hh["residential_m2"], hh["residential_taken_m2"])
-    persons = hh["persons"].to_numpy(dtype="float64")
+    hh["farmland_m2"] = np.maximum(farm_held[h], hh["farmland_taken_m2"].to_numpy())
+    hh["residential_m2"] = np.maximum(res_held[h], hh["residential_taken_m2"].to_numpy())
+    persons = persons_held[h]
     hh["persons"] = np.where(np.isfinite(persons) & (persons > 0), persons, cs.support.persons_per_household)
     tol = tolerance
     held_r, taken_r = tol.round_m2(hh["farmland_m2"].to_numpy()), tol.round_m2(hh["farmland_taken_m2"].to_numpy())
     hh["farmland_taken_share"] = np.divide(taken_r, held_r, out=np.zeros(len(hh)), where=held_r > 0).clip(0.0, 1.0)
     hh["share_band"] = share_band(hh["farmland_taken_share"].to_numpy(), cs.share_bands)
-    hh["residential_left_m2"] = hh["res_untouched"] + hh["res_left"]
+    # usable residential land left: the untouched residential parcels, and what is usable of the affected ones
+    untouched = np.maximum(hh["residential_m2"].to_numpy() - res_aff, 0.0)
+    hh["residential_left_m2"] = untouched + res_left
     res_taken = tol.round_m2(hh["residential_taken_m2"].to_numpy()) > 0
     left = hh["residential_left_m2"].to_numpy()
     hh["resettle"] = res_taken & ((tol.round_m2(left) <= 0) | tol.below(left, min_residential_m2))
@@ -172,7 +215,7 @@ def households(lines: pd.DataFrame, land: pd.DataFrame, cs: CostSettings, *, min
     hh["life_support_vnd"] = np.round(hh["life_months"] * hh["persons"] * sup.rice_kg_per_person_month * sup.rice_price_vnd_kg).astype("int64")
     taken = hh["farmland_taken_m2"].to_numpy(dtype="float64")
     hh["job_factor"] = np.where(taken > sup.job_cap_m2, sup.job_cap_m2 / np.where(taken > 0, taken, 1.0), 1.0)
-    return hh.drop(columns=["res_left", "res_untouched"])
+    return hh.sort_values(["project", "owner", "admin_unit"], kind="stable").reset_index(drop=True)
 
 
 def apportion(total: np.ndarray, weights: np.ndarray, group: np.ndarray) -> np.ndarray:

@@ -70,17 +70,35 @@ def read_roads(ref: LayerRef, name_column: str | None, crs: pyproj.CRS) -> gpd.G
     return gpd.GeoDataFrame({"road": names[ok]}, geometry=geoms[ok], crs=crs)
 
 
-def road_distance(geoms: np.ndarray, roads: gpd.GeoDataFrame, tolerance: Tolerance) -> tuple[np.ndarray, np.ndarray]:
+#: Roads are searched as pieces at most this long (m): a long road's box covers half a city, a piece's hugs it.
+ROAD_PIECE_M = 250.0
+
+
+def _road_pieces(roads: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """The roads' lines cut into straight pieces of at most :data:`ROAD_PIECE_M`, with the road each comes
+    from; polygons (roads drawn as areas) are kept whole."""
+    parts, owner = shapely.get_parts(roads, return_index=True)
+    lines = np.isin(shapely.get_type_id(parts), [1, 2])
+    xy, which = shapely.get_coordinates(shapely.segmentize(parts[lines], ROAD_PIECE_M), return_index=True)
+    same = which[1:] == which[:-1]
+    segs = shapely.linestrings(np.stack([xy[:-1][same], xy[1:][same]], axis=1))
+    return np.concatenate([segs, parts[~lines]]), np.concatenate([owner[lines][which[:-1][same]], owner[~lines]])
+
+
+def road_distance(geoms: np.ndarray, roads: gpd.GeoDataFrame, tolerance: Tolerance, *,
+                  max_distance_m: float | None = None) -> tuple[np.ndarray, np.ndarray]:
     """For each geometry, the distance (m, rounded to the width tolerance) to the nearest road and
-    that road's row in ``roads``."""
+    that road's row in ``roads``; with ``max_distance_m`` (the last band: farther, the position is
+    the last whatever the distance), geometries farther than it get ``inf`` and row -1."""
     geoms = np.asarray(geoms, dtype=object)
     if len(geoms) == 0:
         return np.zeros(0), np.zeros(0, dtype="int64")
-    tree = shapely.STRtree(np.asarray(roads.geometry.values))
-    (gi, ri), dist = tree.query_nearest(geoms, return_distance=True, all_matches=False)
+    pieces, of_road = _road_pieces(np.asarray(roads.geometry.values))
+    tree = shapely.STRtree(pieces)
+    (gi, ri), dist = tree.query_nearest(geoms, return_distance=True, all_matches=False, max_distance=max_distance_m)
     d = np.full(len(geoms), np.inf)
     road = np.full(len(geoms), -1, dtype="int64")
-    d[gi], road[gi] = dist, ri
+    d[gi], road[gi] = dist, of_road[ri]
     step = tolerance.sliver_width_m
     if step > 0:
         d = np.round(d / step) * step

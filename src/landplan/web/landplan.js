@@ -516,7 +516,10 @@
     /** The parcel's cost estimate: position, unit price and K, legal area, each line and the total (all as text). */
     function costRows(t, i) {
       t.appendChild(el('tr', {className: 'lp-cost-head'}, [el('th', {colspan: '2', text: lab.estimate + (data.costs && data.costs.illustrative ? ' – ' + lab.illustrative : '')})]));
-      if (P.position[i] !== null) row(t, lab.position, String(P.position[i]) + (P.road[i] ? ' – ' + P.road[i] : '') + ' (' + fmt(P.roadDistance[i], 0) + ' m)', 'lp-cost');
+      if (P.position[i] !== null) {  // a parcel beyond the last distance band has no road measured
+        var near = P.road[i] ? ' – ' + P.road[i] + ' (' + fmt(P.roadDistance[i], 0) + ' m)' : ' (> ' + fmt(data.costs.farthest, 0) + ' m)';
+        row(t, lab.position, String(P.position[i]) + near, 'lp-cost');
+      }
       if (P.unitPrice[i]) row(t, lab.unit_price, fmt(P.unitPrice[i], 0) + ' (K = ' + fmt(P.k[i], 2) + ')', 'lp-cost');
       row(t, lab.legal_take, fmt(P.legal[i], 1), 'lp-cost');
       row(t, lab.compensation, fmt(P.comp[i], 0), 'lp-cost');

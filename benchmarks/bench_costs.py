@@ -1,0 +1,275 @@
+"""What the cost estimate adds to a 1M-parcel run's measurement time (target: under 20 %).
+
+The 1,000,000 parcels of ``bench_engine.py`` (strips of 20 × 100 m in canal blocks, four 80 m corridors
+across the whole extent and a 250 ha hub), with what the estimate needs: each parcel's household
+(``owner``: runs of one to six neighbouring strips, one household in ten also holding a strip in
+another block of its commune), members (``nhan_khau``) and certificate area (``dien_tich_gcn``); 81
+communes of 5 × 5 km whose boundaries follow parcel edges; a named road every 2 km each way; a
+price table for every commune, land use and position (4 positions) and a K table.
+
+Both scenarios read the same file with the same columns; one has ``[costs]``. Each runs in a fresh
+process (imports excluded), the two interleaved, ``--repeat`` times each; the table gives medians,
+the ratio of the medians, and the estimate's own step (``costs`` in ``Result.timings_s``) over the
+rest of the same run. The machine is shared (2 cores, other developers' jobs): figures move from run
+to run, hence the interleaving and the medians.
+
+    .venv/bin/python benchmarks/bench_costs.py                 # 1M parcels, GeoPackage and GeoParquet (a few minutes)
+    .venv/bin/python benchmarks/bench_costs.py --sizes 100000  # a quick look
+
+Data is cached in benchmarks/.data/ (not committed).
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import statistics
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+HERE = Path(__file__).resolve().parent
+sys.path.insert(0, str(HERE.parent))
+from benchmarks.bench_engine import BLOCK, CRS, DATA, X0, Y0, make_layers  # noqa: E402
+
+#: Communes are squares of this side (m), a multiple of the block, so their boundaries follow parcel edges.
+COMMUNE_M = 5_000.0
+#: A named road every this many metres, each way, along block edges.
+ROAD_EVERY_M = 2_000.0
+PRICE = {"LUC": 200_000, "LUK": 190_000, "CLN": 235_000, "NTS": 200_000, "ONT": 2_000_000}
+SHARE = {"farm": (1.0, 0.85, 0.7, 0.6), "ONT": (1.0, 0.6, 0.4, 0.3)}
+
+
+def make_costs_layers(n_parcels: int) -> dict[str, Path]:
+    """The parcels of ``bench_engine.make_layers`` with households, members, certificate areas; communes,
+    roads and the two tables (cached)."""
+    import geopandas as gpd
+    import numpy as np
+    import pyogrio
+    import shapely
+
+    base = make_layers(n_parcels)
+    folder = DATA / f"costs_p{n_parcels}"
+    paths = {"gpkg": folder / "parcels.gpkg", "parquet": folder / "parcels.parquet", "admin": folder / "admin.gpkg",
+             "prices": folder / "gia.csv", "k": folder / "k.csv", "projects": base["projects"]}
+    if all(p.exists() for p in paths.values()):
+        return paths
+    folder.mkdir(parents=True, exist_ok=True)
+    parcels = pyogrio.read_dataframe(base["gpkg"], layer="parcels")
+    n = len(parcels)
+    rng = np.random.default_rng(11)
+    sizes = rng.integers(1, 7, n)
+    household = np.repeat(np.arange(n), sizes)[:n]
+    # one household in ten also holds a strip two blocks away (in its commune, mostly)
+    moved = rng.random(n) < 0.1
+    household[moved] = household[np.clip(np.flatnonzero(moved) + 10, 0, n - 1)]
+    owner = np.char.add("Hộ ", np.char.zfill(household.astype(str), 7))
+    owner[parcels["landuse"].to_numpy() == "SON"] = ""
+    members = rng.integers(2, 8, household.max() + 1)[household]
+    area = shapely.area(parcels.geometry.values)
+    error = rng.normal(0.0, 0.004, n)
+    old = rng.random(n) < 0.03
+    error[old] = rng.choice([-1.0, 1.0], int(old.sum())) * rng.uniform(0.06, 0.15, int(old.sum()))
+    parcels = parcels.assign(owner=owner, nhan_khau=members.astype("int32"), dien_tich_gcn=np.round(area * (1 + error), 1))
+    pyogrio.write_dataframe(parcels, paths["gpkg"], layer="parcels", driver="GPKG")
+    parcels.iloc[np.argsort(parcels.hilbert_distance())].to_parquet(paths["parquet"], write_covering_bbox=True, row_group_size=10_000)
+    x1, y1 = (float(v) for v in parcels.total_bounds[2:])
+    nx, ny = int(np.ceil((x1 - X0) / COMMUNE_M)), int(np.ceil((y1 - Y0) / COMMUNE_M))
+    cells, names = [], []
+    for i in range(nx):
+        for j in range(ny):
+            cells.append(shapely.box(X0 + i * COMMUNE_M, Y0 + j * COMMUNE_M, X0 + (i + 1) * COMMUNE_M, Y0 + (j + 1) * COMMUNE_M))
+            names.append(f"Xã Số {i * ny + j + 1:03d}")
+    pyogrio.write_dataframe(gpd.GeoDataFrame({"ten": names}, geometry=cells, crs=CRS), paths["admin"], layer="xa", driver="GPKG")
+    roads, road_names = [], []
+    k = 0
+    for x in np.arange(X0 + ROAD_EVERY_M, x1, ROAD_EVERY_M):
+        roads.append(shapely.LineString([(x, Y0), (x, y1)]))
+        road_names.append(f"Đường dọc {k}")
+        k += 1
+    for y in np.arange(Y0 + ROAD_EVERY_M, y1, ROAD_EVERY_M):
+        roads.append(shapely.LineString([(X0, y), (x1, y)]))
+        road_names.append(f"Đường ngang {k}")
+        k += 1
+    pyogrio.write_dataframe(gpd.GeoDataFrame({"ten": road_names}, geometry=roads, crs=CRS), paths["admin"], layer="roads", driver="GPKG")
+    lines = ["unit,landuse,position,price_vnd_m2,source_ref"]
+    for u, name in enumerate(names):
+        for code, p in PRICE.items():
+            for pos, share in enumerate(SHARE["ONT" if code == "ONT" else "farm"], start=1):
+                lines.append(f"{name},{code},{pos},{int(round(p * (1 + 0.01 * (u % 7)) * share, -3))},benchmark (illustrative)")
+    paths["prices"].write_text("\n".join(lines) + "\n", encoding="utf-8")
+    paths["k"].write_text("unit,landuse,k,source_ref\n" + "".join(f"*,{c},1.0,benchmark\n" for c in PRICE) + "Xã Số 001,ONT,1.2,benchmark\n",
+                          encoding="utf-8")
+    return paths
+
+
+COSTS = '''
+[costs]
+date = 2026-03-01
+admin = "xa"
+admin_units = "after_2025_07_01"
+not_compensated = ["SON"]
+not_compensated_basis = "benchmark"
+
+[costs.prices]
+path = "{prices}"
+instrument = "benchmark (illustrative)"
+legal_basis = "Luật Đất đai 2024 Đ.158"
+valid_from = 2026-01-01
+valid_to = 2026-12-31
+units = "after_2025_07_01"
+
+[costs.coefficients]
+path = "{k}"
+instrument = "benchmark (illustrative)"
+legal_basis = "Luật Đất đai 2024 Đ.158"
+valid_from = 2026-01-01
+valid_to = 2026-12-31
+units = "after_2025_07_01"
+floor_at_table_price = true
+floor_legal_basis = "Đ.158"
+
+[costs.positions]
+path = "{admin}"
+layer = "roads"
+name = "ten"
+bands_m = [50, 200, 500]
+legal_basis = "benchmark"
+depth_m = 20
+depth_factor = 0.8
+depth_codes = ["ONT"]
+
+[costs.support]
+job_multiple = 3
+job_cap_m2 = 30000
+job_legal_basis = "Đ.109"
+life_share_bands = [0.3, 0.7]
+life_months_stay = [6, 12]
+life_months_move = [12, 24]
+rice_kg_per_person_month = 30
+rice_price_vnd_kg = 15000
+persons_per_household = 4
+persons_column = "nhan_khau"
+life_legal_basis = "NĐ 88/2024 Đ.19"
+
+[costs.conversion]
+codes = ["LUC"]
+share = 0.6
+legal_basis = "NĐ 112/2024"
+
+[costs.resettlement]
+codes = ["ONT"]
+plots_per_household = 1
+plot_m2 = 100
+legal_basis = "Đ.111"
+'''
+
+
+def scenario_text(paths: dict[str, Path], fmt: str, costs: bool) -> str:
+    parcels = paths[fmt]
+    layer = "" if fmt == "parquet" else 'layer = "parcels"\n'
+    text = f'''[scenario]
+name = "benchmark"
+crs = "{CRS}"
+
+[parcels]
+path = "{parcels}"
+{layer}id = "parcel_id"
+landuse = "landuse"
+owner = "owner"
+register_area = "dien_tich_gcn"
+
+[[admin]]
+key = "xa"
+path = "{paths['admin']}"
+layer = "xa"
+name = "ten"
+'''
+    for i in range(4):
+        text += f'''
+[[projects]]
+id = "road{i}"
+kind = "centreline"
+path = "{paths['projects']}"
+layer = "roads"
+where = "project = 'road{i}'"
+width_m = 80
+'''
+    text += f'''
+[[projects]]
+id = "hub"
+kind = "polygon"
+path = "{paths['projects']}"
+layer = "hub"
+'''
+    return text + (COSTS.format(**{k: paths[k] for k in ("prices", "k", "admin")}) if costs else "")
+
+
+def case(scenario: str) -> dict[str, float]:
+    """One run in this process: wall time of ``landplan.run`` (imports excluded) and its steps."""
+    import landplan
+
+    run = landplan.run
+    from landplan import pipeline  # noqa: F401 - the engine's modules loaded before the clock starts
+
+    if "[costs]" in Path(scenario).read_text(encoding="utf-8"):
+        from landplan.rules import compensation  # noqa: F401
+
+    t = time.perf_counter()
+    r = run(scenario)
+    dt = time.perf_counter() - t
+    out = {"seconds": dt, "costs_s": r.timings_s.get("costs", 0.0), "pieces": float(len(r.pieces)),
+           "parcels": float(len(r.affected))}
+    if r.costs is not None:
+        out["households"] = float((r.costs.households["project"] == "ALL").sum())
+        out["total_vnd"] = float(r.costs.budget(None)["total_vnd"])
+    return out
+
+
+def _fresh(scenario: Path) -> dict[str, float]:
+    code = f"import json, sys; sys.path.insert(0, {str(HERE.parent)!r}); from benchmarks.bench_costs import case; print(json.dumps(case({str(scenario)!r})))"
+    got = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
+    return dict(json.loads(got.stdout.strip().splitlines()[-1]))
+
+
+def main() -> None:
+    ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    ap.add_argument("--sizes", type=int, nargs="+", default=[1_000_000])
+    ap.add_argument("--formats", nargs="+", default=["gpkg", "parquet"], choices=["gpkg", "parquet"])
+    ap.add_argument("--repeat", type=int, default=5)
+    args = ap.parse_args()
+    rows = []
+    for n in args.sizes:
+        paths = make_costs_layers(n)
+        for fmt in args.formats:
+            scen = {}
+            for costs in (False, True):
+                path = DATA / f"costs_p{n}" / f"scenario_{fmt}{'_costs' if costs else ''}.toml"
+                path.write_text(scenario_text(paths, fmt, costs), encoding="utf-8")
+                scen[costs] = path
+            _fresh(scen[True])  # warm the file cache for both
+            got: dict[bool, list[dict[str, float]]] = {False: [], True: []}
+            for _ in range(args.repeat):  # interleaved: both see the same moments of a shared machine
+                for costs in (False, True):
+                    got[costs].append(_fresh(scen[costs]))
+            base = statistics.median(g["seconds"] for g in got[False])
+            with_costs = statistics.median(g["seconds"] for g in got[True])
+            step = statistics.median(g["costs_s"] for g in got[True])
+            own = statistics.median(g["costs_s"] / (g["seconds"] - g["costs_s"]) for g in got[True])
+            last = got[True][-1]
+            rows.append((n, fmt, int(last["parcels"]), int(last.get("households", 0)), base, with_costs, with_costs / base - 1,
+                         min(g["seconds"] for g in got[True]) / max(g["seconds"] for g in got[False]) - 1,
+                         max(g["seconds"] for g in got[True]) / min(g["seconds"] for g in got[False]) - 1, step, own))
+            print(f"{n:,} {fmt}: without {base:.2f} s, with {with_costs:.2f} s (+{with_costs / base - 1:.0%}); the costs step "
+                  f"{step:.2f} s = {own:.0%} of the rest of its run", flush=True)
+    print("\n| parcels | format | affected parcels | households | measurement | with the estimate | added (median) | added (range) "
+          "| the estimate's step | step / rest of its run |")
+    print("|---|---|---|---|---|---|---|---|---|---|")
+    for n, fmt, parcels, hh, base, with_costs, added, lo, hi, step, own in rows:
+        print(f"| {n:,} | {'GeoPackage' if fmt == 'gpkg' else 'GeoParquet'} | {parcels:,} | {hh:,} | {base:.2f} s | {with_costs:.2f} s | "
+              f"**{added:+.0%}** | {lo:+.0%} to {hi:+.0%} | {step:.2f} s | {own:.0%} |")
+
+
+if __name__ == "__main__":
+    main()
