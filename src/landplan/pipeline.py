@@ -280,12 +280,15 @@ def _run(scenario: Scenario) -> Result:
     report = RunReport()
     tol = scenario.tolerance
     steps = _Steps(6 + (scenario.landcover is not None) + (scenario.costs is not None))
+    owners_column = None
+    if scenario.costs is not None:  # the owner column read on a thread from the start (landplan.rules.compensation)
+        from .rules import compensation
+
+        owners_column = compensation.scan(scenario)
     inputs = _prepare(scenario, report, steps)
     costs_geometry = None
     if scenario.costs is not None:  # the estimate's geometry and the owners' land, on a thread while the run measures
-        from .rules import compensation
-
-        costs_geometry = compensation.start(scenario, inputs.parcels, inputs.admin)
+        costs_geometry = compensation.start(scenario, inputs.parcels, inputs.admin, scanned=owners_column)
     fp, tiles, parcels, admin = inputs.footprints, inputs.tiles, inputs.parcels, inputs.admin
     all_overlaps = inputs.project_overlaps
     overlaps = all_overlaps[~all_overlaps["noise"]].drop(columns="noise").reset_index(drop=True)

@@ -182,59 +182,76 @@ def read(path: Path, layer: str, *, columns: list[str] | None, where: str | None
         raise SourceError(first_line(exc)) from exc
 
 
-def read_matching(path: Path, layer: str, column: str, keep: Any, *, columns: list[str] | None,
-                  where: str | None) -> gpd.GeoDataFrame:
-    """Features whose ``column`` value ``keep`` chooses: an attribute filter, not a spatial one.
-
-    The column alone (no geometry) is read for every feature; ``keep`` is given it as a pyarrow
-    array and returns a boolean mask; only the features chosen are then read whole (``columns`` and
-    geometry; index = FIDs, or row numbers for GeoParquet). The comparison is the caller's, so text
-    can be compared as the caller normalises it (legacy encodings, Unicode forms).
-    """
+def read_column(path: Path, layer: str, column: str, *, where: str | None) -> tuple[np.ndarray, Any]:
+    """One attribute column of every feature (no geometry): the features' numbers (FIDs; row numbers
+    for GeoParquet) and the values as a pyarrow array. With :func:`read_features`, an attribute filter
+    (not a spatial one) whose comparison is the caller's, so text can be compared as the caller
+    normalises it (legacy encodings, Unicode forms)."""
     try:
         if is_parquet(path):
-            return _parquet_matching(path, column, keep, columns=columns, where=where)
+            return _parquet_column(path, column, where=where)
         meta, table = pyogrio.read_arrow(path, layer=layer, columns=[column], read_geometry=False, return_fids=True,
                                          where=where, **_enc(path))
         fid_col = meta.get("fid_column") or "fid"
-        fids = np.asarray(table.column(fid_col).to_numpy(zero_copy_only=False), dtype="int64")
-        chosen = np.asarray(keep(table.column(column)), dtype=bool)
-        return _frame(path, layer=layer, columns=columns, fids=fids[chosen], use_arrow=_USE_ARROW, **_enc(path))
+        return np.asarray(table.column(fid_col).to_numpy(zero_copy_only=False), dtype="int64"), table.column(column).combine_chunks()
     except SourceError:
         raise
     except Exception as exc:
         raise SourceError(first_line(exc)) from exc
 
 
-def _parquet_matching(path: Path, column: str, keep: Any, *, columns: list[str] | None, where: str | None) -> gpd.GeoDataFrame:
-    """:func:`read_matching` for GeoParquet: the column read one row group at a time, then only the rows chosen."""
+def read_features(path: Path, layer: str, numbers: np.ndarray, *, columns: list[str] | None) -> gpd.GeoDataFrame:
+    """The features numbered ``numbers`` (as :func:`read_column` numbers them), with ``columns`` and
+    geometry; index = the numbers."""
+    try:
+        if is_parquet(path):
+            return _parquet_rows_at(path, np.asarray(numbers, dtype="int64"), columns)
+        return _frame(path, layer=layer, columns=columns, fids=np.asarray(numbers, dtype="int64"), use_arrow=_USE_ARROW, **_enc(path))
+    except SourceError:
+        raise
+    except Exception as exc:
+        raise SourceError(first_line(exc)) from exc
+
+
+def _parquet_column(path: Path, column: str, *, where: str | None) -> tuple[np.ndarray, Any]:
+    """:func:`read_column` for GeoParquet (the ``where`` filter of the form column = 'value')."""
     import pyarrow as pa
     import pyarrow.compute as pc
     import pyarrow.parquet as pq
 
-    geo = _parquet_geo(path)
-    gcol = geo["primary_column"]
-    cols = None if columns is None else [*columns, gcol]
     m = None
     if where:
         m = _WHERE.match(where)
         if not m:
             raise SourceError(f"GeoParquet layers take only filters of the form column = 'value', got {where!r}")
-    pf = pq.ParquetFile(path)
     need = [column] + ([m.group(1)] if m and m.group(1) != column else [])
-    parts, offsets, start = [], [], 0
-    for i in range(pf.metadata.num_row_groups):
-        t = pf.read_row_group(i, columns=need)
-        chosen = np.asarray(keep(t.column(column)), dtype=bool)
-        if m:
-            chosen &= np.asarray(pc.equal(t.column(m.group(1)).cast(pa.string()), m.group(2).replace("''", "'")).fill_null(False))
-        rows = np.flatnonzero(chosen)
-        if len(rows):
-            parts.append(pf.read_row_group(i, columns=cols).take(rows))
-            offsets.append(start + rows)
-        start += t.num_rows
+    table = pq.read_table(path, columns=need)
+    rows = np.arange(table.num_rows, dtype="int64")
+    values = table.column(column).combine_chunks()
+    if m:
+        keep = np.asarray(pc.equal(table.column(m.group(1)).cast(pa.string()), m.group(2).replace("''", "'")).fill_null(False))
+        rows, values = rows[keep], values.filter(pa.array(keep))
+    return rows, values
+
+
+def _parquet_rows_at(path: Path, rows: np.ndarray, columns: list[str] | None) -> gpd.GeoDataFrame:
+    """Rows of a GeoParquet file by number, reading only the row groups that hold them."""
+    import pyarrow.parquet as pq
+
+    geo = _parquet_geo(path)
+    cols = None if columns is None else [*columns, geo["primary_column"]]
+    pf = pq.ParquetFile(path)
+    sizes = np.array([pf.metadata.row_group(i).num_rows for i in range(pf.metadata.num_row_groups)], dtype="int64")
+    starts = np.concatenate([[0], np.cumsum(sizes)])
+    rows = np.sort(rows)
+    group = np.searchsorted(starts, rows, side="right") - 1
+    parts, got = [], []
+    for g in np.unique(group):
+        local = rows[group == g] - starts[g]
+        parts.append(pf.read_row_group(int(g), columns=cols).take(local))
+        got.append(rows[group == g])
     gdf = _parquet_frame(path, geo, parts, cols)
-    gdf.index = pd.Index(np.concatenate(offsets) if offsets else np.zeros(0, dtype="int64"))
+    gdf.index = pd.Index(np.concatenate(got) if got else np.zeros(0, dtype="int64"))
     return gdf
 
 

@@ -183,25 +183,45 @@ def place(parcels: gpd.GeoDataFrame, units: gpd.GeoDataFrame, roads: gpd.GeoData
                          "road_distance_m": dist, "road_row": road_row})
 
 
-def prepare(scenario: Any, parcels: gpd.GeoDataFrame, admin: dict[str, gpd.GeoDataFrame]) -> Placed:
+def prepare(scenario: Any, parcels: gpd.GeoDataFrame, admin: dict[str, gpd.GeoDataFrame], *,
+            scanned: Any = None) -> Placed:
     """The geometric part of the estimate, from the parcels a run read under the footprints (before it
-    measures): the roads, each parcel placed, and every parcel of their owners read by attribute."""
+    measures): the roads, each parcel placed, and every parcel of their owners read by attribute
+    (``scanned``: the owner column already read, :func:`scan`, or its future)."""
     cs: CostSettings = scenario.costs
     units = admin[cs.admin]
     roads = _pos.read_roads(cs.positions.roads, cs.positions.name_column, scenario.crs)
     main = parcels[~parcels["neighbour"].to_numpy(dtype=bool)] if "neighbour" in parcels else parcels
     placed = place(main, units, roads, cs, scenario.tolerance)
     owners = {o for o in main["owner"].astype(str) if o} if "owner" in main else set()
-    return Placed(roads, placed, _hh.read_land(scenario, owners, units, placed=placed))
+    if isinstance(scanned, Future):
+        scanned = scanned.result()
+    return Placed(roads, placed, _hh.read_land(scenario, owners, units, placed=placed, scanned=scanned))
 
 
-def start(scenario: Any, parcels: gpd.GeoDataFrame, admin: dict[str, gpd.GeoDataFrame]) -> Future[Placed]:
-    """:func:`prepare` on a thread, so that reading the owners' land (a pass over the parcel layer's owner
-    column) and placing the parcels overlap the run's measuring; :func:`estimate` takes the future."""
+def _thread(fn: Any, *args: Any, **kwargs: Any) -> Future[Any]:
     pool = ThreadPoolExecutor(1, thread_name_prefix="landplan-costs")
-    future = pool.submit(prepare, scenario, parcels, admin)
+    future = pool.submit(fn, *args, **kwargs)
     pool.shutdown(wait=False)
     return future
+
+
+def scan(scenario: Any) -> Future[Any] | None:
+    """The parcel layer's owner column, every feature's, read on a thread from the start of a run
+    (:func:`landplan.layers.text_column`: it does not depend on which owners are sought, so it need
+    not wait for the parcels under the footprints); ``None`` without an owner column."""
+    ref, column = scenario.parcels.source, scenario.parcels.owner_column
+    if column is None:
+        return None
+    from ..layers import text_column
+
+    return _thread(text_column, ref, column)
+
+
+def start(scenario: Any, parcels: gpd.GeoDataFrame, admin: dict[str, gpd.GeoDataFrame], *, scanned: Any = None) -> Future[Placed]:
+    """:func:`prepare` on a thread, so that reading the owners' land and placing the parcels overlap the
+    run's measuring; :func:`estimate` takes the future."""
+    return _thread(prepare, scenario, parcels, admin, scanned=scanned)
 
 
 def parcel_facts(affected: gpd.GeoDataFrame, placed: pd.DataFrame, units: gpd.GeoDataFrame, roads: gpd.GeoDataFrame,
@@ -307,14 +327,14 @@ def record_lines(records: pd.DataFrame, facts: pd.DataFrame, cs: CostSettings, *
     depth = cs.positions
     if front is None:
         front = np.ones(len(records))
-    deep = np.isin(code, list(depth.depth_codes)) & (f["position"].to_numpy() == 1) & (depth.depth_m is not None)
+    deep = _hh.member(code, list(depth.depth_codes)) & (f["position"].to_numpy() == 1) & (depth.depth_m is not None)
     factor = np.where(deep, front + (1.0 - front) * depth.depth_factor, 1.0)
     comp = np.where(comp_ok, np.round(legal * f["unit_price_per_m2_vnd"].to_numpy(dtype="float64") * factor), 0.0)
-    farm = np.isin(code, list(_hh.farmland_codes(cs))) & comp_ok
+    farm = _hh.member(code, list(_hh.farmland_codes(cs))) & comp_ok
     job_raw = np.where(farm, cs.support.job_multiple * price * legal, 0.0)
-    once = np.round(np.where(np.isin(code, list(cs.conversion.codes)) & comp_ok, cs.conversion.share * price * legal, 0.0))
+    once = np.round(np.where(_hh.member(code, list(cs.conversion.codes)) & comp_ok, cs.conversion.share * price * legal, 0.0))
     if "project" in records:
-        conv = np.where(np.isin(scope, list(cs.conversion.exempt_projects)), 0.0, once)
+        conv = np.where(_hh.member(scope, list(cs.conversion.exempt_projects)), 0.0, once)
     else:
         summed = per_project_conversion.reindex(f["parcel_id"]).fillna(0.0).to_numpy() if per_project_conversion is not None else once
         conv = np.minimum(summed, once)
@@ -343,7 +363,8 @@ HOUSEHOLD_KEYS = ["project", "owner", "admin_unit"]
 
 def finish_lines(lines: pd.DataFrame, hh: pd.DataFrame, cs: CostSettings) -> pd.DataFrame:
     """Job support after the household cap, life support shared among the household's farmland records,
-    remnant candidates valued, totals and the note of the rules that set each line."""
+    remnant candidates valued, totals and the note of the rules that set each line; ``hh`` gains what
+    each household's parcels receive (land compensation, job and life support, their total)."""
     key = pd.MultiIndex.from_arrays([lines["project"].astype(str), lines["owner"].astype(str), lines["price_unit"].astype(str)])
     hkey = pd.MultiIndex.from_arrays([hh[k].astype(str) for k in HOUSEHOLD_KEYS])
     at = np.asarray(hkey.get_indexer(key), dtype="int64") if len(hh) else np.full(len(lines), -1, dtype="int64")
@@ -359,6 +380,12 @@ def finish_lines(lines: pd.DataFrame, hh: pd.DataFrame, cs: CostSettings) -> pd.
         life[idx] = _hh.apportion(life_total[idx], weight[idx], at[idx])
     out = lines.assign(job_support_vnd=job, life_support_vnd=life)
     out["total_vnd"] = out["land_compensation_vnd"] + out["job_support_vnd"] + out["life_support_vnd"] + out["conversion_vnd"]
+    # what each household's parcels receive
+    if len(hh):
+        idx = np.flatnonzero(has)
+        for col in ("land_compensation_vnd", "job_support_vnd", "life_support_vnd"):
+            hh[col] = np.bincount(at[idx], weights=out[col].to_numpy(dtype="float64")[idx], minlength=len(hh)).round().astype("int64")
+        hh["total_vnd"] = hh["land_compensation_vnd"] + hh["job_support_vnd"] + hh["life_support_vnd"]
     cand = out["candidate_m2"].to_numpy(dtype="float64") if cs.remnants == "list" else np.zeros(len(out))
     listed = (cand > 0) & out["compensated"].to_numpy(dtype=bool)
     out["remnant_candidate"] = listed
@@ -372,8 +399,8 @@ def _notes(lines: pd.DataFrame, cs: CostSettings) -> np.ndarray:
     """For each line, the rules that set it beyond the plain formula (Vietnamese, as the tables' users read them)."""
     p = cs.positions
     has_reg = np.isfinite(lines["register_area_m2"].to_numpy(dtype="float64"))
-    exempt = (np.isin(lines["landuse"].to_numpy(dtype=object), list(cs.conversion.codes))
-              & np.isin(lines["project"].to_numpy(dtype=object), list(cs.conversion.exempt_projects)))
+    exempt = (_hh.member(lines["landuse"].to_numpy(dtype=object), list(cs.conversion.codes))
+              & _hh.member(lines["project"].to_numpy(dtype=object), list(cs.conversion.exempt_projects)))
     parts = [
         (~lines["compensated"].to_numpy(dtype=bool), f"không bồi thường về đất ({cs.not_compensated_basis})"),
         (lines["floored"].to_numpy(dtype=bool), "đơn giá nâng bằng giá trong bảng giá (K < 1)"),
@@ -393,52 +420,51 @@ def cost_table(lines: pd.DataFrame, hh: pd.DataFrame, cs: CostSettings, order: l
     """``costs.csv``: per scope (``project``, in ``order``), unit and land use; a subtotal per unit
     (``landuse = TOTAL``, with its households, those resettled and the plots needed), and the scope's
     total (``admin_unit = landuse = TOTAL``)."""
-    money = ["land_compensation_vnd", "job_support_vnd", "life_support_vnd", "conversion_vnd", "total_vnd", "remnant_candidate_vnd"]
-    df = pd.DataFrame({"project": lines["project"].to_numpy(dtype=object), "admin_unit": lines["price_unit"].to_numpy(dtype=object),
-                       "landuse": lines["landuse"].to_numpy(dtype=object), "area_m2": lines["take_m2"].to_numpy(dtype="float64"),
-                       "legal_area_m2": lines["legal_take_m2"].to_numpy(dtype="float64"),
-                       "remnant_candidates_m2": lines["remnant_candidate_m2"].to_numpy(dtype="float64"),
-                       **{m: lines[m].to_numpy(dtype="int64") for m in money}}).rename(columns={"remnant_candidate_vnd": "remnant_candidates_vnd"})
-    df["support_vnd"] = df["job_support_vnd"] + df["life_support_vnd"]
-    sums = [c for c in df.columns if c not in ("project", "admin_unit", "landuse")]
-    rows = df.groupby(["project", "admin_unit", "landuse"], sort=True)[sums].sum().reset_index()
-    counts = pd.DataFrame({"project": hh["project"].to_numpy(dtype=object), "admin_unit": hh["admin_unit"].to_numpy(dtype=object),
-                           "households": 1, "households_resettled": hh["resettle"].to_numpy(dtype="int64"),
-                           "plots_needed": hh["plots"].to_numpy(dtype="float64")})
-    units = rows.groupby(["project", "admin_unit"], sort=True)[sums].sum()
-    units = units.join(counts.groupby(["project", "admin_unit"]).sum()).fillna({"households": 0, "households_resettled": 0,
-                                                                               "plots_needed": 0.0}).reset_index()
-    total = rows.groupby("project", sort=True)[sums].sum().join(counts.drop(columns="admin_unit").groupby("project").sum())
-    total = total.fillna({"households": 0, "households_resettled": 0, "plots_needed": 0.0}).reset_index()
-    table = pd.concat([rows.assign(_k=0), units.assign(landuse=TOTAL, _k=1), total.assign(admin_unit=TOTAL, landuse=TOTAL, _k=2)],
-                      ignore_index=True)
+    scope, unit = lines["project"].to_numpy(dtype=object), lines["price_unit"].to_numpy(dtype=object)
+    code = lines["landuse"].to_numpy(dtype=object)
+    values = {"area_m2": lines["take_m2"].to_numpy(dtype="float64"), "legal_area_m2": lines["legal_take_m2"].to_numpy(dtype="float64"),
+              "remnant_candidates_m2": lines["remnant_candidate_m2"].to_numpy(dtype="float64"),
+              **{m: lines[m].to_numpy(dtype="float64") for m in ("land_compensation_vnd", "job_support_vnd", "life_support_vnd",
+                                                                 "conversion_vnd", "total_vnd")},
+              "remnant_candidates_vnd": lines["remnant_candidate_vnd"].to_numpy(dtype="float64")}
+    values["support_vnd"] = values["job_support_vnd"] + values["life_support_vnd"]
+    h_scope, h_unit = hh["project"].to_numpy(dtype=object), hh["admin_unit"].to_numpy(dtype=object)
+    counts = {"households": np.ones(len(hh)), "households_resettled": hh["resettle"].to_numpy(dtype="float64"),
+              "plots_needed": hh["plots"].to_numpy(dtype="float64")}
+    n_lines = len(lines)
+    parts = []
+    for kind, cols in ((0, (scope, unit, code)), (1, (scope, unit)), (2, (scope,))):
+        h_cols = (h_scope, h_unit, np.full(len(hh), "", dtype=object))[:len(cols)]
+        g, n = _hh.keys(*(np.concatenate([c, hc]) for c, hc in zip(cols, h_cols)))
+        gl, gh = g[:n_lines], g[n_lines:]
+        first = np.full(n, -1, dtype="int64")
+        first[gl[::-1]] = np.arange(n_lines)[::-1]
+        keep = first >= 0  # groups the lines hold
+        part = pd.DataFrame({"project": scope[first[keep]], "admin_unit": unit[first[keep]] if kind < 2 else TOTAL,
+                             "landuse": code[first[keep]] if kind == 0 else TOTAL})
+        for name, v in values.items():
+            part[name] = np.bincount(gl, weights=v, minlength=n)[keep]
+        for name, v in counts.items():
+            part[name] = np.bincount(gh, weights=v, minlength=n)[keep] if kind > 0 else np.nan
+        parts.append(part.assign(_k=kind))
+    table = pd.concat(parts, ignore_index=True)
     table["_p"] = table["project"].map({p: i for i, p in enumerate(order)})
-    table["_u"] = np.where(table["_k"] == 2, 1, 0)
+    table["_u"] = (table["_k"] == 2).astype(int)
     table = table.sort_values(["_p", "_u", "admin_unit", "_k", "landuse"], kind="stable").drop(columns=["_k", "_p", "_u"])
     table["plots_m2"] = table["plots_needed"].to_numpy(dtype="float64") * cs.resettlement.plot_m2
     for c in ("land_compensation_vnd", "job_support_vnd", "life_support_vnd", "support_vnd", "conversion_vnd", "total_vnd",
               "remnant_candidates_vnd"):
-        table[c] = table[c].astype("int64")
-    for c in ("area_m2", "legal_area_m2", "remnant_candidates_m2", "plots_needed", "plots_m2"):
-        table[c] = table[c].astype("float64")
+        table[c] = table[c].round().astype("int64")
     for c in ("households", "households_resettled"):
-        table[c] = table[c].astype("Int64")
+        table[c] = table[c].round().astype("Int64")
     return table[COST_COLUMNS].reset_index(drop=True)
 
 
-def _household_rows(hh: pd.DataFrame, lines: pd.DataFrame, order: list[str]) -> pd.DataFrame:
-    """``households.csv``: the household table with the money its parcels receive, scopes in ``order``."""
+def _household_rows(hh: pd.DataFrame, order: list[str]) -> pd.DataFrame:
+    """``households.csv``: the households (with what their parcels receive, :func:`finish_lines`), scopes in ``order``."""
     if hh.empty:
         return pd.DataFrame(columns=_hh.HOUSEHOLD_COLUMNS)
-    keyed = pd.DataFrame({"project": lines["project"].to_numpy(dtype=object), "owner": lines["owner"].astype(str).to_numpy(dtype=object),
-                          "admin_unit": lines["price_unit"].to_numpy(dtype=object),
-                          **{c: lines[c].to_numpy(dtype="int64") for c in ("land_compensation_vnd", "job_support_vnd", "life_support_vnd")}})
-    money = keyed[keyed["owner"] != ""].groupby(HOUSEHOLD_KEYS).sum()
-    out = hh.drop(columns=["life_support_vnd"]).join(money, on=HOUSEHOLD_KEYS)
-    for c in ("land_compensation_vnd", "job_support_vnd", "life_support_vnd"):
-        out[c] = out[c].fillna(0).astype("int64")
-    out["total_vnd"] = out["land_compensation_vnd"] + out["job_support_vnd"] + out["life_support_vnd"]
-    out["_p"] = out["project"].map({p: i for i, p in enumerate(order)})
+    out = hh.assign(_p=hh["project"].map({p: i for i, p in enumerate(order)}))
     return out.sort_values(["_p", "owner", "admin_unit"], kind="stable")[_hh.HOUSEHOLD_COLUMNS].reset_index(drop=True)
 
 
@@ -456,7 +482,7 @@ def _front_shares(records: pd.DataFrame, pieces: gpd.GeoDataFrame, facts: pd.Dat
         return out
     fx = facts.set_index("parcel_id")
     pos1 = fx["position"].reindex(records["parcel_id"]).to_numpy() == 1
-    want = np.flatnonzero(np.isin(records["landuse"].to_numpy(dtype=object), list(p.depth_codes)) & pos1)
+    want = np.flatnonzero(_hh.member(records["landuse"].to_numpy(dtype=object), list(p.depth_codes)) & pos1)
     if len(want) == 0:
         return out
     rec = records.iloc[want]
@@ -468,7 +494,7 @@ def _front_shares(records: pd.DataFrame, pieces: gpd.GeoDataFrame, facts: pd.Dat
                                                                        rec["project"].to_numpy(dtype=object)]))
         takes = geoms[pd.Index(code[:len(pid)]).get_indexer(code[len(pid):])]
     else:  # all projects: the union of the parcel's pieces (most parcels have one)
-        sel = np.flatnonzero(np.isin(pid, rid))
+        sel = np.flatnonzero(_hh.member(pid, rid))
         order = sel[np.argsort(pid[sel], kind="stable")]
         ids, start, count = np.unique(pid[order], return_index=True, return_counts=True)
         union = np.array([geoms[order[a]] if c == 1 else shapely.union_all(geoms[order[a:a + c]]) for a, c in zip(start, count)],
@@ -527,7 +553,7 @@ def estimate(result: Result, *, report: RunReport | None = None, prepared: Place
     lines = pd.concat([pp, all_lines], ignore_index=True)
     hh = pd.concat([pp_hh, all_hh], ignore_index=True)
     table = cost_table(lines, hh, cs, order)
-    households = _household_rows(hh, lines, order)
+    households = _household_rows(hh, order)
     notes = []
     differs = facts[facts["register_differs"]]
     if len(differs) and report is not None:
@@ -567,5 +593,8 @@ def check_inputs(scenario: Any, admin: dict[str, gpd.GeoDataFrame]) -> None:
 
 
 def with_costs(records: pd.DataFrame, lines: pd.DataFrame, keys: list[str]) -> pd.DataFrame:
-    """``records`` (parcel records) with the estimate's :data:`PARCEL_COLUMNS` beside them, matched on ``keys``."""
+    """``records`` (parcel records) with the estimate's :data:`PARCEL_COLUMNS` beside them, matched on ``keys``
+    (the estimate keeps the records' order: then they are put side by side)."""
+    if len(records) == len(lines) and all(np.array_equal(records[k].to_numpy(dtype=object), lines[k].to_numpy(dtype=object)) for k in keys):
+        return pd.concat([records.reset_index(drop=True), lines.drop(columns=keys).reset_index(drop=True)], axis=1)
     return records.merge(lines, on=keys, how="left", validate="one_to_one")

@@ -46,12 +46,14 @@ HOUSEHOLD_COLUMNS = ["project", "owner", "admin_unit", "persons", "parcels_affec
                      "total_vnd"]
 
 
-def read_land(scenario: object, owners: set[str], units: object, *, placed: pd.DataFrame | None = None) -> pd.DataFrame:
+def read_land(scenario: object, owners: set[str], units: object, *, placed: pd.DataFrame | None = None,
+              scanned: object = None) -> pd.DataFrame:
     """Every parcel of ``owners`` in the parcel layer, read by attribute: ``parcel_id``, ``owner``,
     ``landuse``, ``admin_unit`` (the unit holding most of it; taken from ``placed``, ``parcel_id`` →
     ``price_unit``, for the parcels already placed), ``area_m2`` (legal: the register area where the
     layer has one, else the area as drawn, after any repair) and ``persons`` (NaN when the scenario
-    names no persons column or the cell is empty)."""
+    names no persons column or the cell is empty). ``scanned`` is the owner column already read
+    (:func:`landplan.layers.text_column`)."""
     from .. import layers
     from ..report import RunReport
     from .positions import unit_of
@@ -70,7 +72,7 @@ def read_land(scenario: object, owners: set[str], units: object, *, placed: pd.D
                           "persons": pd.Series(dtype="float64")})
     if not owners or spec.owner_column is None:
         return empty
-    raw = layers.read_where_in(spec.source, sc.crs, spec.owner_column, owners, columns=cols)  # type: ignore[attr-defined]
+    raw = layers.read_where_in(spec.source, sc.crs, spec.owner_column, owners, columns=cols, scanned=scanned)  # type: ignore[attr-defined,arg-type]
     if raw.empty:
         return empty
     raw = raw.assign(parcel_id=layers._nfc(raw[spec.id_column]))
@@ -135,6 +137,15 @@ def farmland_codes(cs: CostSettings) -> set[str]:
     return {lu.code for lu in landuse.LANDUSE_TABLE if lu.group in groups}
 
 
+def member(values: np.ndarray, among: object) -> np.ndarray:
+    """Whether each of ``values`` (text) is one of ``among``: each distinct value tested once (``numpy.isin``
+    sorts Python objects)."""
+    codes, uniq = pd.factorize(np.asarray(values, dtype=object))
+    wanted = set(among)  # type: ignore[call-overload]
+    hit = np.array([u in wanted for u in uniq] + [False], dtype=bool)
+    return hit[codes]
+
+
 def keys(*columns: np.ndarray) -> tuple[np.ndarray, int]:
     """Integer codes of the rows' combined ``columns`` (equal rows, equal codes) and how many there are;
     first seen, first numbered."""
@@ -164,7 +175,7 @@ def households(lines: pd.DataFrame, land: pd.DataFrame, cs: CostSettings, *, min
     scope, owner = lines["project"].to_numpy(dtype=object)[mine], owner[mine]
     unit = lines["admin_unit"].to_numpy(dtype=object)[mine]
     code = lines["landuse"].to_numpy(dtype=object)[mine]
-    is_farm, is_res = np.isin(code, farm), np.isin(code, res_codes)
+    is_farm, is_res = member(code, farm), member(code, res_codes)
     take = lines["legal_take_m2"].to_numpy(dtype="float64")[mine]
     pid = lines["parcel_id"].to_numpy(dtype=object)[mine]
     # the owners' land: per (owner, unit), and each parcel's legal area (an affected residential parcel's is not untouched)
@@ -172,8 +183,8 @@ def households(lines: pd.DataFrame, land: pd.DataFrame, cs: CostSettings, *, min
     l_code, l_area = land["landuse"].to_numpy(dtype=object), land["area_m2"].to_numpy(dtype="float64")
     both, n_both = keys(np.concatenate([owner, l_owner]), np.concatenate([unit, l_unit]))
     hk_line, hk_land = both[:len(owner)], both[len(owner):]
-    farm_held = np.bincount(hk_land, weights=np.where(np.isin(l_code, farm), l_area, 0.0), minlength=n_both)
-    res_held = np.bincount(hk_land, weights=np.where(np.isin(l_code, res_codes), l_area, 0.0), minlength=n_both)
+    farm_held = np.bincount(hk_land, weights=np.where(member(l_code, farm), l_area, 0.0), minlength=n_both)
+    res_held = np.bincount(hk_land, weights=np.where(member(l_code, res_codes), l_area, 0.0), minlength=n_both)
     persons_held = np.full(n_both, np.nan)
     pers = land["persons"].to_numpy(dtype="float64")
     ok = np.isfinite(pers)
