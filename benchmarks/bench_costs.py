@@ -107,106 +107,20 @@ def make_costs_layers(n_parcels: int) -> dict[str, Path]:
     return paths
 
 
-COSTS = '''
-[costs]
-date = 2026-03-01
-admin = "xa"
-admin_units = "after_2025_07_01"
-not_compensated = ["SON"]
-not_compensated_basis = "benchmark"
-
-[costs.prices]
-path = "{prices}"
-instrument = "benchmark (illustrative)"
-legal_basis = "Luật Đất đai 2024 Đ.158"
-valid_from = 2026-01-01
-valid_to = 2026-12-31
-units = "after_2025_07_01"
-
-[costs.coefficients]
-path = "{k}"
-instrument = "benchmark (illustrative)"
-legal_basis = "Luật Đất đai 2024 Đ.158"
-valid_from = 2026-01-01
-valid_to = 2026-12-31
-units = "after_2025_07_01"
-floor_at_table_price = true
-floor_legal_basis = "Đ.158"
-
-[costs.positions]
-path = "{admin}"
-layer = "roads"
-name = "ten"
-bands_m = [50, 200, 500]
-legal_basis = "benchmark"
-depth_m = 20
-depth_factor = 0.8
-depth_codes = ["ONT"]
-
-[costs.support]
-job_multiple = 3
-job_cap_m2 = 30000
-job_legal_basis = "Đ.109"
-life_share_bands = [0.3, 0.7]
-life_months_stay = [6, 12]
-life_months_move = [12, 24]
-rice_kg_per_person_month = 30
-rice_price_vnd_kg = 15000
-persons_per_household = 4
-persons_column = "nhan_khau"
-life_legal_basis = "NĐ 88/2024 Đ.19"
-
-[costs.conversion]
-codes = ["LUC"]
-share = 0.6
-legal_basis = "NĐ 112/2024"
-
-[costs.resettlement]
-codes = ["ONT"]
-plots_per_household = 1
-plot_m2 = 100
-legal_basis = "Đ.111"
-'''
-
-
 def scenario_text(paths: dict[str, Path], fmt: str, costs: bool) -> str:
-    parcels = paths[fmt]
-    layer = "" if fmt == "parquet" else 'layer = "parcels"\n'
-    text = f'''[scenario]
-name = "benchmark"
-crs = "{CRS}"
+    """The engine benchmark's scenario on these parcels, with their owner and register area, the communes,
+    and, with ``costs``, the test world's ``[costs]`` (tests/costs_world.py) on this benchmark's tables."""
+    from tests.costs_world import costs_toml
 
-[parcels]
-path = "{parcels}"
-{layer}id = "parcel_id"
-landuse = "landuse"
-owner = "owner"
-register_area = "dien_tich_gcn"
+    from benchmarks.bench_engine import scenario_text as engine_scenario
 
-[[admin]]
-key = "xa"
-path = "{paths['admin']}"
-layer = "xa"
-name = "ten"
-'''
-    for i in range(4):
-        text += f'''
-[[projects]]
-id = "road{i}"
-kind = "centreline"
-path = "{paths['projects']}"
-layer = "roads"
-where = "project = 'road{i}'"
-width_m = 80
-'''
-    text += f'''
-[[projects]]
-id = "hub"
-kind = "polygon"
-path = "{paths['projects']}"
-layer = "hub"
-'''
-    return text + (COSTS.format(**{k: paths[k] for k in ("prices", "k", "admin")}) if costs else "")
+    text = engine_scenario(paths[fmt], paths["projects"]).replace(
+        'landuse = "landuse"\n', 'landuse = "landuse"\nowner = "owner"\nregister_area = "dien_tich_gcn"\n', 1)
+    text += f'\n[[admin]]\nkey = "xa"\npath = "{paths["admin"]}"\nlayer = "xa"\nname = "ten"\n'
+    if costs:
+        text += costs_toml(prices=str(paths["prices"]), k=str(paths["k"]), roads=str(paths["admin"]), bands="[50, 200, 500]",
+                           depth=True, persons_column=True, not_compensated='["SON"]')
+    return text
 
 
 def case(scenario: str) -> dict[str, float]:

@@ -68,7 +68,10 @@ class P:
 
 def costs_toml(*, floor: bool = True, exempt: tuple[str, ...] = (), date: str = "2026-03-01", valid: tuple[str, str] = ("2026-01-01", "2026-12-31"),
                units: str = "after_2025_07_01", table_units: str = "after_2025_07_01", depth: bool = False,
-               persons_column: bool = False, remnants: str = "list", admin: str = "xa") -> str:
+               persons_column: bool = False, remnants: str = "list", admin: str = "xa", prices: str = "gia.csv", k: str = "k.csv",
+               roads: str = "w.gpkg", bands: str = "[30, 100]", not_compensated: str = '["DGT", "SON"]') -> str:
+    """A ``[costs]`` table with this world's settings (above); the keywords change one setting each (the
+    benchmark's too: ``benchmarks/bench_costs.py``)."""
     dep = 'depth_m = 20\ndepth_factor = 0.8\ndepth_codes = ["ONT"]\n' if depth else ""
     pc = 'persons_column = "nhan_khau"\n' if persons_column else ""
     ex = ", ".join(f'"{e}"' for e in exempt)
@@ -77,13 +80,13 @@ def costs_toml(*, floor: bool = True, exempt: tuple[str, ...] = (), date: str = 
 date = {date}
 admin = "{admin}"
 admin_units = "{units}"
-not_compensated = ["DGT", "SON"]
+not_compensated = {not_compensated}
 not_compensated_basis = "đất Nhà nước quản lý"
 register_tolerance = 0.05
 remnants = "{remnants}"
 
 [costs.prices]
-path = "gia.csv"
+path = "{prices}"
 instrument = "bảng thử"
 legal_basis = "Luật Đất đai 2024 Đ.158"
 valid_from = {valid[0]}
@@ -91,7 +94,7 @@ valid_to = {valid[1]}
 units = "{table_units}"
 
 [costs.coefficients]
-path = "k.csv"
+path = "{k}"
 instrument = "hệ số thử"
 legal_basis = "Luật Đất đai 2024 Đ.158"
 valid_from = {valid[0]}
@@ -101,10 +104,10 @@ floor_at_table_price = {"true" if floor else "false"}
 floor_legal_basis = "Đ.158"
 
 [costs.positions]
-path = "w.gpkg"
+path = "{roads}"
 layer = "roads"
 name = "ten"
-bands_m = [30, 100]
+bands_m = {bands}
 legal_basis = "vị trí theo khoảng cách"
 {dep}
 [costs.support]

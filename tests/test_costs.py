@@ -174,9 +174,8 @@ def test_household_share_read_across_parcels_outside_the_corridor(tmp_path):
 def test_share_bands_and_life_months_unit():
     bands = (0.1, 0.3, 0.7)
     assert hh.band_labels(bands) == ["≤ 10 %", "10–30 %", "30–70 %", "> 70 %"]
-    from tests.costs_world import costs_toml as _  # noqa: F401 - the settings below are those of the test world
 
-    class S:  # the support settings the months depend on
+    class S:  # the support settings the months depend on (those of the test world)
         life_share_bands = (0.3, 0.7)
         life_months_stay = (6.0, 12.0)
         life_months_move = (12.0, 24.0)
