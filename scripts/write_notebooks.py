@@ -87,6 +87,8 @@ len(mine)'''),
 text = text.replace("path = \\"can_tho_sample.gpkg\\"\\nlayer = \\"parcels\\"", f"path = \\"{SHP.resolve().as_posix()}\\"\\nlayer = \\"thua_dat\\"", 1)
 text = text.replace("path = \\"can_tho_sample.gpkg\\"", f"path = \\"{(SAMPLE_DIR / 'can_tho_sample.gpkg').resolve().as_posix()}\\"")
 text = text.replace("path = \\"landcover_10m.tif\\"", f"path = \\"{(SAMPLE_DIR / 'landcover_10m.tif').resolve().as_posix()}\\"")
+text = text.replace('register_area = "dien_tich_gcn"', 'register_area = "dien_tich_"')   # a shapefile keeps 10 letters of a column's name
+text = text.split("\\n# The indicative cost estimate")[0]   # the cost estimate ([costs]) is notebook 05's subject
 MY_SCENARIO = MY / "my_scenario.toml"
 MY_SCENARIO.write_text(text, encoding="utf-8")
 landplan.load_scenario(MY_SCENARIO).parcels'''),
@@ -165,9 +167,9 @@ hub.to_file(ALT, layer="project_polygons")
 
 text = SCENARIO.read_text(encoding="utf-8")
 SCENARIO_B = SAMPLE_DIR / "alternative_b.toml"
-parts = text.split("[[projects]]")
-parts[1:] = [p.replace("path = \\"can_tho_sample.gpkg\\"", f"path = \\"{ALT.resolve().as_posix()}\\"") for p in parts[1:]]
-SCENARIO_B.write_text("[[projects]]".join(parts), encoding="utf-8")
+# the projects' layers (not the parcels, administrative units or roads) come from alternative B
+text = text.replace("path = \\"can_tho_sample.gpkg\\"\\nlayer = \\"project_", f"path = \\"{ALT.resolve().as_posix()}\\"\\nlayer = \\"project_")
+SCENARIO_B.write_text(text, encoding="utf-8")
 landplan.load_scenario(SCENARIO_B).projects[0].source'''),
         new_code_cell('results = {"Phương án A": landplan.run(SCENARIO), "Phương án B": landplan.run(SCENARIO_B)}\n'
                       'table = landplan.compare_results(results)\n'

@@ -513,3 +513,34 @@ def test_workbook_cost_sheet_pastes_into_a_report(tmp_path):
     # the households sheet
     wb = openpyxl.load_workbook(out / "landplan.xlsx")
     assert "Hộ gia đình" in wb.sheetnames
+
+
+@pytest.mark.parametrize("fmt", ["gpkg", "shp", "parquet"])
+def test_read_by_owner_in_every_format(tmp_path, monkeypatch, fmt):
+    """The attribute-filtered read finds an owner's parcels wherever they lie, whatever the file, with names
+    saved in NFD or with stray spaces, and in several queries where the driver limits FIDs per query."""
+    import unicodedata
+
+    import geopandas as gpd
+    from shapely.geometry import box
+
+    from landplan import layers, sources
+    from landplan.scenario import LayerRef
+
+    monkeypatch.setattr(sources, "FIDS_PER_QUERY", 3)
+    names = ["Nguyễn Văn An", "Trần Thị Bình", "Lê Văn Cường"]
+    owners = [names[i % 3] for i in range(20)]
+    stored = [unicodedata.normalize("NFD", o) if i % 2 else f" {o} " for i, o in enumerate(owners)]
+    gdf = gpd.GeoDataFrame({"pid": [f"P{i}" for i in range(20)], "chu": stored},
+                           geometry=[box(586_000 + 10 * i, 1_106_000, 586_005 + 10 * i, 1_106_005) for i in range(20)], crs="EPSG:5897")
+    path = tmp_path / {"gpkg": "t.gpkg", "shp": "t.shp", "parquet": "t.parquet"}[fmt]
+    if fmt == "parquet":
+        gdf.to_parquet(path)
+    else:
+        gdf.to_file(path, layer="t", encoding="utf-8")
+    ref = LayerRef(path, "t" if fmt != "parquet" else path.stem)
+    got = layers.read_where_in(ref, gdf.crs, "chu", {"Nguyễn Văn An", "Lê Văn Cường"}, columns=["pid"])
+    want = {f"P{i}" for i, o in enumerate(owners) if o != "Trần Thị Bình"}
+    assert set(got["pid"]) == want and len(got) == len(want)
+    assert set(got["chu"]) == {"Nguyễn Văn An", "Lê Văn Cường"}  # read as the parcels' own read reads text: NFC, stripped
+    assert got.geometry.notna().all()

@@ -182,6 +182,10 @@ def read(path: Path, layer: str, *, columns: list[str] | None, where: str | None
         raise SourceError(first_line(exc)) from exc
 
 
+#: Features read by FID in one query, for drivers whose SQL limits it (GDAL's OGRSQL: 4,997).
+FIDS_PER_QUERY = 4_000
+
+
 def read_column(path: Path, layer: str, column: str, *, where: str | None) -> tuple[np.ndarray, Any]:
     """One attribute column of every feature (no geometry): the features' numbers (FIDs; row numbers
     for GeoParquet) and the values as a pyarrow array. With :func:`read_features`, an attribute filter
@@ -204,9 +208,14 @@ def read_features(path: Path, layer: str, numbers: np.ndarray, *, columns: list[
     """The features numbered ``numbers`` (as :func:`read_column` numbers them), with ``columns`` and
     geometry; index = the numbers."""
     try:
+        numbers = np.asarray(numbers, dtype="int64")
         if is_parquet(path):
-            return _parquet_rows_at(path, np.asarray(numbers, dtype="int64"), columns)
-        return _frame(path, layer=layer, columns=columns, fids=np.asarray(numbers, dtype="int64"), use_arrow=_USE_ARROW, **_enc(path))
+            return _parquet_rows_at(path, numbers, columns)
+        # GDAL's own SQL (shapefiles, GeoJSON …) takes at most 4,997 FIDs a query; SQLite (GeoPackage) any number
+        step = len(numbers) if path.suffix.lower() == ".gpkg" or len(numbers) <= FIDS_PER_QUERY else FIDS_PER_QUERY
+        parts = [_frame(path, layer=layer, columns=columns, fids=numbers[k:k + step], use_arrow=_USE_ARROW, **_enc(path))
+                 for k in range(0, max(len(numbers), 1), max(step, 1))]
+        return parts[0] if len(parts) == 1 else pd.concat(parts)
     except SourceError:
         raise
     except Exception as exc:

@@ -336,7 +336,9 @@ def _own_data(result: Result, sub: ResultView, *, lang: str, public: bool) -> di
     by_parcel = {"parcel_id": "id", "owner": "owner", "parcel_area_m2": "area", "counted_area_m2": "counted"}
     table: dict[str, Any] = {"columns": columns, "parcel": [parcel_index[p] for p in rows["parcel_id"]],
                              "project": [project_index[p] for p in rows["project"]],
-                             "parcelColumns": {c: k for c, k in by_parcel.items() if c in columns}}
+                             "parcelColumns": {c: k for c, k in by_parcel.items() if c in columns},
+                             # written as Python writes floats, 25.0 not 25, so a download is parcels.csv's text
+                             "floats": [c for c in columns if pd.api.types.is_float_dtype(rows[c])]}
     table.update({c: _plain(rows[c]) for c in columns if c not in by_parcel and c not in ("project", "landuse")})
 
     # footprints and the hub (drawn as outlines with hover text), and each project's bounds for "zoom to"

@@ -784,15 +784,17 @@
       new Ctl().addTo(map);
     }
 
-    function csvCell(v) {
+    function csvCell(v, isFloat) {
       if (v === null || v === undefined) return '';
       if (typeof v === 'boolean') return v ? 'True' : 'False';
       var s = String(v);
+      if (isFloat && typeof v === 'number' && Number.isInteger(v) && Math.abs(v) < 1e16) s += '.0';  // as the CSV files write floats
       return /[",\r\n]/.test(s) ? '"' + s.replace(/"/g, '""') + '"' : s;
     }
-    function download(name, columns, records) {
-      var lines = [columns.map(csvCell).join(',')];
-      records.forEach(function (r) { lines.push(r.map(csvCell).join(',')); });
+    function download(name, columns, records, floats) {
+      var isFloat = columns.map(function (c) { return (floats || []).indexOf(c) >= 0; });
+      var lines = [columns.map(function (c) { return csvCell(c); }).join(',')];
+      records.forEach(function (r) { lines.push(r.map(function (v, j) { return csvCell(v, isFloat[j]); }).join(',')); });
       var blob = new Blob(['\ufeff' + lines.join('\n') + '\n'], {type: 'text/csv;charset=utf-8'});
       var a = el('a', {href: URL.createObjectURL(blob), download: name});
       document.body.appendChild(a); a.click();
@@ -818,7 +820,7 @@
       });
       return out;
     }
-    function downloadView() { download(data.files.view, rows.columns, viewRecords()); }
+    function downloadView() { download(data.files.view, rows.columns, viewRecords(), rows.floats); }
     app.viewRecords = viewRecords;
 
     // ---------------------------------------------------------- layout: resize, print, narrow screens
