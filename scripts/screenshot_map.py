@@ -2,10 +2,11 @@
 
 Usage: python scripts/screenshot_map.py MAP.html OUT_DIR [--center LAT LON --zoom Z] [--parcel ID]
 Writes OUT_DIR/map_desktop.png (1280 × 800), map_tablet.png (768 × 1024) and map_phone.png (390 × 844),
-each with the popup of a parcel open (by default the largest parcel whose remainder fails a minimum).
+each with the popup of a parcel open (by default the largest parcel whose remainder fails a minimum),
+and, when the run has a cost estimate, map_costs.png: the desktop popup scrolled to the parcel's estimate.
 The README's pictures (after `make demo`):
 
-    .venv/bin/python scripts/screenshot_map.py output/demo/map.html docs --center 10.062 105.700 --zoom 16
+    .venv/bin/python scripts/screenshot_map.py output/demo/map.html docs --parcel 1922-0027
 """
 
 from __future__ import annotations
@@ -54,6 +55,11 @@ def screenshots(html: Path, out: Path, *, center: tuple[float, float] | None = N
             page.evaluate(OPEN_PARCEL, [parcel, lat, lon, zoom])
             page.wait_for_timeout(700)
             page.screenshot(path=str(out / f"map_{name}.png"))
+            if name == "desktop" and page.evaluate("() => !!document.querySelector('.lp-cost-head')"):
+                # the popup scrolled to the parcel's cost estimate, beside the panel's budget
+                page.evaluate("() => { var c = document.querySelector('.leaflet-popup-content'); c.scrollTop = c.scrollHeight; }")
+                page.wait_for_timeout(200)
+                page.screenshot(path=str(out / "map_costs.png"))
             context.close()
         browser.close()
     return errors

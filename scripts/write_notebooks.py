@@ -87,6 +87,8 @@ len(mine)'''),
 text = text.replace("path = \\"can_tho_sample.gpkg\\"\\nlayer = \\"parcels\\"", f"path = \\"{SHP.resolve().as_posix()}\\"\\nlayer = \\"thua_dat\\"", 1)
 text = text.replace("path = \\"can_tho_sample.gpkg\\"", f"path = \\"{(SAMPLE_DIR / 'can_tho_sample.gpkg').resolve().as_posix()}\\"")
 text = text.replace("path = \\"landcover_10m.tif\\"", f"path = \\"{(SAMPLE_DIR / 'landcover_10m.tif').resolve().as_posix()}\\"")
+text = text.replace('register_area = "dien_tich_gcn"', 'register_area = "dien_tich_"')   # a shapefile keeps 10 letters of a column's name
+text = text.split("\\n# The indicative cost estimate")[0]   # the cost estimate ([costs]) is notebook 05's subject
 MY_SCENARIO = MY / "my_scenario.toml"
 MY_SCENARIO.write_text(text, encoding="utf-8")
 landplan.load_scenario(MY_SCENARIO).parcels'''),
@@ -165,9 +167,9 @@ hub.to_file(ALT, layer="project_polygons")
 
 text = SCENARIO.read_text(encoding="utf-8")
 SCENARIO_B = SAMPLE_DIR / "alternative_b.toml"
-parts = text.split("[[projects]]")
-parts[1:] = [p.replace("path = \\"can_tho_sample.gpkg\\"", f"path = \\"{ALT.resolve().as_posix()}\\"") for p in parts[1:]]
-SCENARIO_B.write_text("[[projects]]".join(parts), encoding="utf-8")
+# the projects' layers (not the parcels, administrative units or roads) come from alternative B
+text = text.replace("path = \\"can_tho_sample.gpkg\\"\\nlayer = \\"project_", f"path = \\"{ALT.resolve().as_posix()}\\"\\nlayer = \\"project_")
+SCENARIO_B.write_text(text, encoding="utf-8")
 landplan.load_scenario(SCENARIO_B).projects[0].source'''),
         new_code_cell('results = {"Phương án A": landplan.run(SCENARIO), "Phương án B": landplan.run(SCENARIO_B)}\n'
                       'table = landplan.compare_results(results)\n'
@@ -178,6 +180,83 @@ for col in ["rice_ha", "parcels_affected", "remnants_flagged"]:
     wide[(col, "B − A")] = wide[(col, "Phương án B")] - wide[(col, "Phương án A")]
 wide.sort_index(axis=1)'''),
         new_code_cell("landplan.compare_map(results)"),
+    ],
+    "05_price_tables.ipynb": [
+        new_markdown_cell("# 05 · Bảng giá đất của tỉnh / Your province's price table\n\n"
+                          "The cost estimate (compensation, support, resettlement) prices each parcel taken from two tables you "
+                          "type: the **land-price table** (bảng giá đất: unit × land use × position) and the **coefficient table** "
+                          "(hệ số K). This notebook starts them from your own administrative layer (so every unit name matches it), "
+                          "checks them with landplan's messages, and runs an estimate. The sample's tables are ILLUSTRATIVE "
+                          "(minh họa): replace every figure with your province's, each row citing its instrument in `source_ref`."),
+        new_code_cell(PARAMS),
+        new_code_cell(SAMPLE),
+        new_markdown_cell("## 1. A blank table with your units' names\nThe table's `unit` column must spell each unit exactly as the "
+                          "administrative layer does (`[costs] admin` names the layer). Start from the layer itself, one row per unit, "
+                          "land use and position (vị trí 1–4, as `[costs.positions] bands_m` makes them)."),
+        new_code_cell('''import pandas as pd
+import pyogrio
+
+units = pyogrio.read_dataframe(SAMPLE_DIR / "can_tho_sample.gpkg", layer="wards", read_geometry=False)["name"]
+codes = ["LUC", "LUK", "HNK", "CLN", "NTS", "ONT", "ODT", "TMD", "SKC"]   # the land uses your table prices
+blank = pd.DataFrame([(u, c, p, "", "") for u in units for c in codes for p in (1, 2, 3, 4)],
+                     columns=["unit", "landuse", "position", "price_vnd_m2", "source_ref"])
+MY_PRICES = WORK / "05_my_prices.csv"
+blank.to_csv(MY_PRICES, index=False, encoding="utf-8")   # open it in Excel, type the prices, save as "CSV UTF-8"
+blank.head(8)'''),
+        new_markdown_cell("## 2. Type the prices\nHere the typing is done by code, from the sample's illustrative table; in practice "
+                          "you type each price from the decision (đồng per m², digits only: `150000`, never `150.000`) and say where "
+                          "it comes from in `source_ref` (e.g. `QĐ 19/2019/QĐ-UBND, Phụ lục II, dòng 45`)."),
+        new_code_cell('''from landplan import sample
+
+typed = {(u, c, p): v for u, c, p, v, _ in sample.price_table_rows()}
+filled = blank.assign(price_vnd_m2=[typed[(u, c, p)] for u, c, p in zip(blank["unit"], blank["landuse"], blank["position"])],
+                      source_ref="MINH HỌA / illustrative: replace with your decision and its article")
+filled.to_csv(MY_PRICES, index=False, encoding="utf-8")
+filled.head(8)'''),
+        new_markdown_cell("## 3. Check it: every problem at once, one message each\nA table is checked when the scenario is read "
+                          "(and again by `landplan validate`): duplicate rows, a unit or position left empty, a position missing, "
+                          "prices that are not whole numbers of đồng or not positive, unknown codes, rows without `source_ref`. "
+                          "Here three typing mistakes are made on purpose."),
+        new_code_cell('''import datetime as dt
+from landplan.rules.prices import read_price_table
+from landplan.rules.settings import TableSpec
+
+spec = TableSpec(MY_PRICES, "my province's decision", "Luật Đất đai 2024 Đ.159", dt.date(2026, 1, 1), dt.date(2026, 12, 31),
+                 "after_2025_07_01")
+oops = filled.astype({"price_vnd_m2": str}).copy()
+oops.loc[0, "price_vnd_m2"] = "450.000"          # a thousands separator: read as 450 đồng by most programs
+oops.loc[1, "price_vnd_m2"] = "-382000"          # a stray minus
+oops = pd.concat([oops, oops.iloc[[5]]])          # a row typed twice
+oops.to_csv(WORK / "05_oops.csv", index=False, encoding="utf-8")
+from dataclasses import replace
+
+table, problems = read_price_table(replace(spec, path=WORK / "05_oops.csv"), n_positions=4)
+for p in problems:
+    print("-", p)'''),
+        new_code_cell('''table, problems = read_price_table(spec, n_positions=4)   # the clean table
+print(problems, len(table.rows), "rows; checksum", table.sha256[:12])'''),
+        new_markdown_cell("## 4. Point the scenario at your tables and run\nCopy the sample's `[costs]` block (every rule is a setting "
+                          "with its legal basis: the job-support multiple, the allocation limit, the months of life support, the "
+                          "conversion percentage, the resettlement plot...) and change the paths, the instruments, the dates they "
+                          "are in force and the settings to your province's."),
+        new_code_cell('''text = SCENARIO.read_text(encoding="utf-8")
+text = text.replace('path = "bang_gia_dat_minh_hoa.csv"', f'path = "{MY_PRICES.resolve().as_posix()}"')
+MINE = SAMPLE_DIR / "05_my_scenario.toml"
+MINE.write_text(text, encoding="utf-8")
+result = landplan.run(MINE)
+costs = result.costs.table
+costs[(costs["admin_unit"] == "TOTAL")][["project", "land_compensation_vnd", "support_vnd", "conversion_vnd", "total_vnd",
+                                         "households_resettled"]]'''),
+        new_markdown_cell("## 5. Per household and per parcel\n`households.csv`: each owner × commune, the farmland held in the "
+                          "commune (read from the whole layer, not only under the corridor), the share taken and its band, the "
+                          "support and whether the household must move. `parcels.csv` gains the unit, position, price, K, legal "
+                          "area and each money line, traceable to the table's line (`price_line`, `k_line`)."),
+        new_code_cell('''h = result.costs.households
+h[h["project"] == "ALL"].sort_values("total_vnd", ascending=False).head(10)'''),
+        new_code_cell('''result.parcels[["parcel_id", "project", "landuse", "price_unit", "position", "price_per_m2_vnd", "price_line", "k",
+                "legal_take_m2", "land_compensation_vnd", "job_support_vnd", "total_vnd", "cost_note"]].head(10)'''),
+        new_code_cell('''out = result.write(WORK / "05_price_tables", overwrite=True, exports=False)
+sorted(p.name for p in out.iterdir())'''),
     ],
 }
 

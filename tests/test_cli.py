@@ -13,10 +13,10 @@ import pytest
 
 from landplan import __version__
 from landplan.cli import main
-from landplan.outputs import LANDCOVER_FILES, OUTPUT_FILES
+from landplan.outputs import COST_FILES, LANDCOVER_FILES, OUTPUT_FILES
 from tests.conftest import SCENARIO, write_tiny
 
-VECTOR_ONLY = sorted(set(OUTPUT_FILES) - set(LANDCOVER_FILES))
+VECTOR_ONLY = sorted(set(OUTPUT_FILES) - set(LANDCOVER_FILES) - set(COST_FILES))
 
 
 def test_version(capsys):

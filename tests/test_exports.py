@@ -70,6 +70,10 @@ def test_project_sheet_has_key_figures(sample_out: Path, sample_result):
     assert printing.fmt_number(int(a["parcels_affected"]), 0) in text
     assert "22,38" in text  # declared, written the Vietnamese way
     assert "HĐND thành phố" in text
+    # the budget lines of the cost estimate (the sample's tables are illustrative, and the sheet says so)
+    b = sample_result.costs.budget("dt921")
+    assert "Tổng chi phí ước tính (tỷ đồng)" in text and printing.fmt_number(b["total_vnd"] / 1e9, 2) in text
+    assert printing.fmt_number(b["land_compensation_vnd"] / 1e9, 2) in text and "MINH HỌA" in text
 
 
 def test_scale_ratio_is_the_printed_scale(sample_result):
@@ -162,8 +166,8 @@ def test_vietnamese_numbers():
 def test_workbook_matches_summary_csv(sample_out: Path):
     summary = pd.read_csv(sample_out / "summary.csv", encoding="utf-8-sig")
     wb = openpyxl.load_workbook(sample_out / "landplan.xlsx")
-    assert wb.sheetnames == ["Kịch bản", "Theo Quận, huyện", "Theo Phường, xã (từ 1-7-2025)", "Tổng hợp", "Tổng các dự án",
-                             "Thửa bị ảnh hưởng", "Phê duyệt", "Chồng lấn", "Lớp phủ (raster)", "So sánh thửa – raster"]
+    assert wb.sheetnames == ["Kịch bản", "Theo Quận, huyện", "Theo Phường, xã (từ 1-7-2025)", "Chi phí", "Tổng hợp", "Tổng các dự án",
+                             "Thửa bị ảnh hưởng", "Phê duyệt", "Chồng lấn", "Lớp phủ (raster)", "So sánh thửa – raster", "Hộ gia đình"]
     ws = wb["Tổng hợp"]
     header = [c.value for c in ws[1]]
     assert header[:4] == ["Mã dự án", "Dự án", "Cấp hành chính", "Đơn vị hành chính"] and "Diện tích (m²)" in header

@@ -24,6 +24,7 @@ from shapely.geometry import LineString, Point, Polygon, box
 
 from landplan.cli import main
 from tests.conftest import CRS, SCENARIO, X0, Y0, at, tiny_layers, write_tiny
+from tests.costs_world import costs_toml, price_csv
 from tests.legacy_text import to_charmap, to_cp1258_as_latin1
 from tests.test_raster import write_raster
 
@@ -278,6 +279,27 @@ def _cp1258_shapefile(cpg: bool) -> Callable[[Path, gpd.GeoDataFrame], str]:
     return write
 
 
+def _costs(**kw) -> Callable[[Path], Path]:
+    """A cost estimate (tests/costs_world.py) with a damaged price or coefficient table or settings."""
+    from tests.costs_world import P, world
+
+    def build(folder: Path) -> Path:
+        return world(folder, [P("P1", "LUC", "Hộ 1", (0, 10, 100, 110))], {"duong": (-10, 10, 1000, 60)}, **kw)
+    return build
+
+
+def _prices(old: str, new: str, extra: str = "") -> Callable[[Path], Path]:
+    good = price_csv()
+    assert old in good
+    return _costs(prices=good.replace(old, new, 1) + extra)
+
+
+def _not_utf8_prices(folder: Path) -> Path:
+    path = _costs()(folder)
+    (folder / "gia.csv").write_bytes(b"unit,landuse,position,price_vnd_m2,source_ref\nX\xe3 M\xf5,LUC,1,100000,test\n")
+    return path
+
+
 def _nfd(p: gpd.GeoDataFrame) -> gpd.GeoDataFrame:
     p = p.copy()
     p["chu"] = [unicodedata.normalize("NFD", s) for s in p["chu"]]
@@ -402,6 +424,32 @@ CASES: list[Case] = [
     Case("formula-owner", "outputs", "owner names that look like spreadsheet formulas", OK,
          "stored as text in the workbook, apostrophe-prefixed in the CSVs",
          _with_parcels(lambda p: p.assign(chu=["=1+1", "=HYPERLINK(\"http://x\",\"y\")", "-2", "@SUM(A1)"]))),
+    # price and coefficient tables ([costs])
+    Case("price-duplicate-key", "costs", "a price table with the same unit, land use and position twice", REFUSE,
+         "duplicate key(s) (unit, landuse, position), each must appear once: Xã Mỹ Khánh · LUC · 1 on lines 2, 26",
+         _prices("Xã Mỹ Khánh,LUC,1,100000", "Xã Mỹ Khánh,LUC,1,100000", "Xã Mỹ Khánh,LUC,1,95000,test\n")),
+    Case("price-missing-position", "costs", "a price table without a position (vị trí) the distance bands make", REFUSE,
+         "position(s) (vị trí) missing: Xã Mỹ Khánh · LUC has position(s) 1, 3 but not 2", _prices("Xã Mỹ Khánh,LUC,2,80000,test\n", "")),
+    Case("price-missing-unit", "costs", "a price row without its unit", REFUSE, "a unit, land use or position (vị trí) missing: unit on line(s) 2",
+         _prices("Xã Mỹ Khánh,LUC,1,100000", ",LUC,1,100000")),
+    Case("price-negative", "costs", "a negative price", REFUSE, "negative or zero price(s): line 2 '-100000'",
+         _prices("Xã Mỹ Khánh,LUC,1,100000", "Xã Mỹ Khánh,LUC,1,-100000")),
+    Case("price-thousands-separator", "costs", "a price typed with a thousands separator (100.000)", REFUSE,
+         "not a whole number of đồng per m²: line 2 '100.000'", _prices("Xã Mỹ Khánh,LUC,1,100000", "Xã Mỹ Khánh,LUC,1,100.000")),
+    Case("price-not-a-number", "costs", "a price that is text", REFUSE, "not a whole number of đồng per m²: line 2 'liên hệ'",
+         _prices("Xã Mỹ Khánh,LUC,1,100000", "Xã Mỹ Khánh,LUC,1,liên hệ")),
+    Case("k-not-a-number", "costs", "a coefficient K that is not a number", REFUSE, "coefficient(s) K that are not numbers: line 2 'một'",
+         _costs(k="unit,landuse,k,source_ref\n*,LUC,một,test\n")),
+    Case("price-units-not-in-admin", "costs", "a price table naming units the admin layer does not have", REFUSE,
+         "names unit(s) that are not in the administrative layer 'xa': 'Xã My Khanh' (did you mean 'Xã Mỹ Khánh'?)",
+         _costs(prices=price_csv(units=("Xã My Khanh", "Xã Nhơn Ái")))),
+    Case("price-out-of-date", "costs", "a price table not in force on the scenario's date", REFUSE,
+         "is not in force on the scenario's date 2027-02-01 (costs.date): it is valid from 2026-01-01 to 2026-12-31",
+         _costs(costs=costs_toml(date="2027-02-01"))),
+    Case("price-other-unit-list", "costs", "a price table for the units before 1 July 2025, the layer after", REFUSE,
+         "names units from the list 'before_2025_07_01'",
+         _costs(costs=costs_toml(table_units="before_2025_07_01"))),
+    Case("price-not-utf8", "costs", "a price table saved in Windows-1258, not UTF-8", REFUSE, "gia.csv is not UTF-8 text", _not_utf8_prices),
 ]
 
 

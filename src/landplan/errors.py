@@ -32,3 +32,7 @@ class CRSError(LandplanError, ValueError):
 
 class OutputExistsError(LandplanError, FileExistsError):
     """Raised when an output folder already holds results and ``overwrite`` was not asked for."""
+
+
+class PriceError(LandplanError, LookupError):
+    """Raised when a parcel taken finds no row in a price or coefficient table (every such parcel is listed)."""

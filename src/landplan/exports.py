@@ -55,6 +55,7 @@ TEXT: dict[str, dict[str, str]] = {
         "figures": "Số liệu chính", "north": "B", "inset": "Vị trí",
         "by_landuse": "Đất thu hồi theo loại đất (ha)", "luc_yes": "Có: phương án bóc tầng đất mặt và nộp tiền bảo vệ, phát triển đất trồng lúa",
         "luc_no": "Không", "sheet": "Phiếu dự án", "note": "Ghi chú dữ liệu", "printed": "in rộng {w} cm",
+        "prices": "Bảng giá đất", "illustrative": "MINH HỌA: giả định, không phải bảng giá của tỉnh, thành phố",
     },
     "en": {
         "overview": "Land taken by all projects", "project": "Land taken – {name}", "legend": "Legend",
@@ -65,6 +66,7 @@ TEXT: dict[str, dict[str, str]] = {
         "figures": "Key figures", "north": "N", "inset": "Location",
         "by_landuse": "Land taken by land use (ha)", "luc_yes": "Yes: topsoil reuse plan and payment for the lost rice land",
         "luc_no": "No", "sheet": "Project sheet", "note": "Data note", "printed": "printed {w} cm wide",
+        "prices": "Price table", "illustrative": "ILLUSTRATIVE: invented, not a province's table",
     },
 }
 
@@ -389,6 +391,16 @@ def sheet_figure(result: Result, project: str, *, lang: str = "vi") -> Figure:
                                           f"({format_number(a['rice_diff_pct'], 1, lang, sign=True)} %)",
         str(a["approval_authority"]), t["luc_yes"] if a["luc_obligation"] else t["luc_no"],
     ]
+    labels = list(ROWS["en" if lang == "en" else "vi"])
+    if result.costs is not None:  # the budget lines (landplan.rules.compensation), illustrative tables said so
+        from .rules.compensation import budget_lines
+
+        for label, value in budget_lines(result.costs, project, lang):
+            labels.append(label)
+            values.append(value)
+        if result.costs.settings.illustrative():
+            labels.append(t["prices"])
+            values.append(t["illustrative"])
     by_lu = view.pieces.groupby("landuse")["take_m2"].sum().sort_values(ascending=False)
     W, H = 210.0, 297.0
     with printing.drawing():
@@ -400,7 +412,7 @@ def sheet_figure(result: Result, project: str, *, lang: str = "vi") -> Figure:
         draw_map(ax, result, project=project, lang=lang)
         fig.text(0.06, 0.445, t["figures"], fontsize=11, fontweight="bold", va="top")
         y = 0.415
-        for label, value in zip(ROWS["en" if lang == "en" else "vi"], values):
+        for label, value in zip(labels, values):
             wrapped = printing.wrap_to_width(value, 60, 8, bold=True)
             lab = printing.wrap_to_width(label, 48, 8)
             fig.text(0.06, y, lab, fontsize=8, va="top")

@@ -5,7 +5,9 @@ from __future__ import annotations
 import functools
 import unicodedata
 import warnings
+from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 import geopandas as gpd
 import numpy as np
@@ -69,6 +71,74 @@ def read_layer(ref: LayerRef, crs: pyproj.CRS, *, columns: list[str] | None = No
         else:
             hint = "check the file is complete and not open for writing"
         raise InputFileError(f"{ref.label()}: cannot be read ({msg}); {hint}") from exc
+    if gdf.crs is None:
+        gdf = gdf.set_crs(src_crs)
+    return to_working(gdf, crs, source=ref.label())
+
+
+@dataclass(frozen=True)
+class TextColumn:
+    """A text column of every feature of a layer, as :func:`read_parcels` reads text (a legacy encoding
+    converted, Unicode NFC, stripped): the features' numbers and the values (a pyarrow array)."""
+
+    numbers: np.ndarray
+    values: Any
+
+
+def _normal_text(arr: Any) -> Any:
+    """A pyarrow text array as :func:`read_parcels` reads text: a legacy encoding converted (detected on a
+    sample, as one program wrote the column), Unicode NFC, stripped."""
+    import pyarrow as pa
+    import pyarrow.compute as pc
+
+    from . import textenc
+
+    text = pc.cast(arr, pa.string()).fill_null("")
+    enc = textenc.detect(pd.Series(text.slice(0, 20_000).to_pylist()))
+    if enc:  # rare: the slow way, value by value, as the parcels' own read converts them
+        return pa.array(_nfc(textenc.convert(pd.Series(text.to_pylist()), enc).fillna("")).to_list(), type=pa.string())
+    # composed (NFC) where combining marks are found (text saved in NFD), the rest as it is: a third of the time of
+    # composing every value, for the same strings
+    marks = np.asarray(pc.match_substring_regex(text, "[\u0300-\u036f]").to_numpy(zero_copy_only=False), dtype=bool)
+    if marks.any():
+        values = np.asarray(text.to_numpy(zero_copy_only=False), dtype=object)
+        values[marks] = [unicodedata.normalize("NFC", v) for v in values[marks]]
+        text = pa.array(values, type=pa.string())
+    return pc.utf8_trim_whitespace(text)
+
+
+def text_column(ref: LayerRef, column: str) -> TextColumn:
+    """Every feature's ``column`` (no geometry), read as :func:`read_parcels` reads text: the first half
+    of :func:`read_where_in`, which a caller may run early (it does not depend on the values sought)."""
+    try:
+        numbers, values = sources.read_column(ref.path, ref.layer, column, where=ref.where)
+    except sources.SourceError as exc:
+        raise InputFileError(f"{ref.label()}: cannot be read ({exc}); check the file is complete") from exc
+    return TextColumn(numbers, _normal_text(values))
+
+
+def read_where_in(ref: LayerRef, crs: pyproj.CRS, column: str, values: set[str], *, columns: list[str],
+                  scanned: TextColumn | None = None) -> gpd.GeoDataFrame:
+    """Features of a layer whose text ``column`` is one of ``values``, into the working ``crs``: an
+    attribute-filtered read (not a spatial one), e.g. every parcel of the owners a project affects,
+    wherever they lie. The column is compared as :func:`read_parcels` reads text
+    (:func:`text_column`, or ``scanned`` when already read), and comes back so; ``columns`` are read
+    as they are."""
+    import pyarrow as pa
+    import pyarrow.compute as pc
+
+    src_crs = layer_crs(ref)
+    if src_crs is None:
+        raise LayerError(f"{ref.label()}: the layer has no coordinate reference system")
+    col = scanned if scanned is not None else text_column(ref, column)
+    chosen = np.asarray(pc.is_in(col.values, value_set=pa.array(sorted(values), type=pa.string())).to_numpy(zero_copy_only=False),
+                        dtype=bool)
+    try:
+        gdf = sources.read_features(ref.path, ref.layer, col.numbers[chosen], columns=[c for c in dict.fromkeys(columns) if c != column])
+    except sources.SourceError as exc:
+        raise InputFileError(f"{ref.label()}: cannot be read ({exc}); check the file is complete") from exc
+    at = pd.Index(col.numbers).get_indexer(gdf.index.to_numpy())
+    gdf[column] = np.asarray(col.values.take(pa.array(at)).to_numpy(zero_copy_only=False), dtype=object)
     if gdf.crs is None:
         gdf = gdf.set_crs(src_crs)
     return to_working(gdf, crs, source=ref.label())
@@ -378,7 +448,7 @@ def _within(b: tuple[float, float, float, float], area: tuple[float, float, floa
 
 def _register_area(values: pd.Series, *, label: str, column: str, main: np.ndarray, report: RunReport) -> np.ndarray:
     """The register (legal) area column as float m²; values that are not positive numbers are NaN and reported."""
-    num = pd.to_numeric(values, errors="coerce").to_numpy(dtype="float64")
+    num = pd.to_numeric(values, errors="coerce").to_numpy(dtype="float64", copy=True)  # a float column comes back read-only
     bad = ~(np.isfinite(num) & (num > 0))
     num[bad] = np.nan
     shown = bad & main

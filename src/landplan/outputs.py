@@ -40,9 +40,11 @@ MAPS_DIR = "maps"
 EXPORTS_DIR = "exports"
 #: Written only when the scenario has a land-cover raster.
 LANDCOVER_FILES = ("landcover.csv", "landcover_compare.csv")
+#: Written only when the scenario has a cost estimate (``[costs]``).
+COST_FILES = ("households.csv", "costs.csv")
 #: Every file a run writes; only these (and the two folders) are replaced under ``overwrite``.
 OUTPUT_FILES = ("summary.csv", "totals.csv", "parcels.csv", "affected_parcels.csv", "approvals.csv", "overlaps.csv", "slivers.csv",
-                "landplan.gpkg", "landplan.qgs", "landplan.xlsx", "map.html", "manifest.json", *LANDCOVER_FILES)
+                "landplan.gpkg", "landplan.qgs", "landplan.xlsx", "map.html", "manifest.json", *LANDCOVER_FILES, *COST_FILES)
 OUTPUT_DIRS = (MAPS_DIR, EXPORTS_DIR)
 
 def sha256(path: Path) -> str:
@@ -117,7 +119,7 @@ def _write_gpkg(result: Result, path: Path, lang: str, pages: gpd.GeoDataFrame |
     fp["name_en"] = [names[p].name_en for p in fp["project"]]
     pieces = result.pieces.drop(columns=["parcel_row", "footprint_row"])
     # each affected parcel with its all-projects record (land under two projects counted once)
-    record = result.parcel_totals.drop(columns=["landuse", "owner"]).set_index("parcel_id")
+    record = result.parcel_totals.drop(columns=["landuse", "owner", "register_area_m2"], errors="ignore").set_index("parcel_id")
     affected = result.affected.drop(columns=["parcel_area_m2", "counted_area_m2"], errors="ignore").join(record, on="parcel_id")
     layers: dict[str, gpd.GeoDataFrame] = {LAYER_FOOTPRINTS: fp, LAYER_REMNANTS: result.remnants, LAYER_TAKES: pieces,
                                            LAYER_AFFECTED: affected}
@@ -219,6 +221,7 @@ def manifest(result: Result, files: dict[str, str], *, map_public: bool = False)
                      "workbook still do: share only the maps" if map_public else "the maps show owners' names"),
         },
         "outputs": files,
+        **({"costs": result.costs.manifest()} if result.costs is not None else {}),
     }
 
 
@@ -285,6 +288,9 @@ def _write_into(result: Result, folder: OutputFolder, *, lang: str | None, self_
                 if result.landcover is not None and result.landcover_compare is not None:
                     _write_csv(result.landcover, tmp / "landcover.csv", tol)
                     _write_csv(result.landcover_compare, tmp / "landcover_compare.csv", tol)
+                if result.costs is not None:
+                    _write_csv(result.costs.households, tmp / "households.csv", tol)
+                    _write_csv(result.costs.table, tmp / "costs.csv", tol)
             with progress():
                 names = {p.id: p.name(lang) for p in result.scenario.projects}
                 _write_gpkg(result, tmp / "landplan.gpkg", lang, atlas.pages_frame(pages, result.scenario.crs, lang=lang, names=names))

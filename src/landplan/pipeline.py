@@ -64,6 +64,8 @@ class Result:
     #: each input file as the run found it (size, modification time, inode), so writing can tell a
     #: file that changed during the run (:func:`input_stamps`)
     inputs_read: dict[str, tuple[int, int, int]] = field(default_factory=dict)
+    #: the cost estimate (``[costs]``; :class:`landplan.rules.compensation.Estimate`), or None
+    costs: Any = None
 
     def view(self, project: str | None = None) -> ResultView:
         """The part of the results every project (or ``project``) touches, as a map or print map shows it."""
@@ -239,6 +241,10 @@ def _prepare(scenario: Scenario, report: RunReport, steps: _Steps, *, pixels: bo
         admin = {a.key: takes.resolve_admin_overlaps(layers.read_admin(a, scenario.crs, mask=None, report=report),
                                                      admin_layer=a.key, report=report, tolerance=tol) for a in scenario.admin}
         check_alignment(scenario, fp, admin, report)
+        if scenario.costs is not None:  # the price tables' units against the admin layer, the roads layer
+            from .rules.compensation import check_inputs
+
+            check_inputs(scenario, admin)
         if scenario.landcover is not None:
             from .raster import check_raster
 
@@ -285,8 +291,16 @@ def _run(scenario: Scenario, *, footprints: gpd.GeoDataFrame | None = None) -> R
     stamps = input_stamps(scenario)
     report = RunReport()
     tol = scenario.tolerance
-    steps = _Steps(7 if scenario.landcover else 6)
+    steps = _Steps(6 + (scenario.landcover is not None) + (scenario.costs is not None))
+    owners_column = None
+    if scenario.costs is not None:  # the owner column read on a thread from the start (landplan.rules.compensation)
+        from .rules import compensation
+
+        owners_column = compensation.scan(scenario)
     inputs = _prepare(scenario, report, steps, footprints=footprints)
+    costs_geometry = None
+    if scenario.costs is not None:  # the estimate's geometry and the owners' land, on a thread while the run measures
+        costs_geometry = compensation.start(scenario, inputs.parcels, inputs.admin, scanned=owners_column)
     fp, tiles, parcels, admin = inputs.footprints, inputs.tiles, inputs.parcels, inputs.admin
     all_overlaps = inputs.project_overlaps
     overlaps = all_overlaps[~all_overlaps["noise"]].drop(columns="noise").reset_index(drop=True)
@@ -351,6 +365,13 @@ def _run(scenario: Scenario, *, footprints: gpd.GeoDataFrame | None = None) -> R
         project_remnants=project_rest, slivers=slivers, inputs_read=stamps,
     )
     log.info("measured %d pieces of %d parcels for %d projects", len(pieces), len(affected), len(fp))
+    if scenario.costs is not None:  # the estimate: table maths on the parcel records (landplan.rules.compensation)
+        from .rules import compensation
+
+        with steps("costs"):
+            result.costs = compensation.estimate(result, report=report, prepared=costs_geometry)
+            result.parcels = compensation.with_costs(result.parcels, result.costs.parcels, ["parcel_id", "project"])
+            result.parcel_totals = compensation.with_costs(result.parcel_totals, result.costs.parcel_totals, ["parcel_id"])
     return result
 
 

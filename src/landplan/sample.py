@@ -253,22 +253,32 @@ def hub_polygon() -> gpd.GeoDataFrame:
     return gpd.GeoDataFrame({"project": [HUB_ID], "name": [HUB_NAME_VI]}, geometry=[poly], crs=SAMPLE_CRS)
 
 
-def parcels(*, seed: int = SAMPLE_SEED, band_m: float = 2500.0) -> gpd.GeoDataFrame:
-    """Land-use parcels within ``band_m`` of any project, laid out as Mekong canal blocks.
+@dataclass(frozen=True)
+class _Layout:
+    """The frame the sample's land is laid out on: u along the Hậu river (NW → SE), v away from it,
+    with the main canals at ``ucuts`` (along v) and the secondary canals at ``vcuts`` (along u)."""
 
-    The frame's u axis runs along the Hậu river (NW → SE), v away from it. Main canals (SON, 20 m) run
-    along v every ~1.1 km, secondary canals (SON, 10 m) along u every ~0.7 km; a road (DGT, 10 m)
-    follows every third main canal. Between canals, two rows of strips run back to back; a strip is
-    10–55 m wide. About a third of strips carry a homestead at the canal (ONT 30 m deep, then a CLN
-    garden 40 m deep) with rice or other farmland behind. Towards Ninh Kiều land turns urban (ODT, TMD, SKC).
-    """
+    rng: np.random.Generator
+    origin: np.ndarray
+    u: np.ndarray
+    v: np.ndarray
+    ucuts: np.ndarray
+    vcuts: np.ndarray
+    area_poly: shapely.Geometry
+    outline: Polygon
+
+
+#: Canal and road widths of the sample's layout (m): main canals, secondary canals, roads.
+_MAIN_W, _SEC_W, _ROAD_W = 20.0, 10.0, 10.0
+
+
+def _layout(seed: int, band_m: float) -> _Layout:
+    """The layout's frame and canals (the first draws of the sample's random sequence)."""
     rng = np.random.default_rng(seed)
     outline = city_outline()
     lines = pd.concat([project_centrelines().geometry, hub_polygon().boundary], ignore_index=True)
     band = shapely.union_all(shapely.buffer(lines.values, band_m))
     area_poly = band.intersection(outline)
-    core = np.array(_to_xy([(105.765, 10.031)])[0])
-
     angle = np.deg2rad(-40.0)
     ux, uy = np.cos(angle), np.sin(angle)
     vx, vy = uy, -ux  # v points south-west, away from the river
@@ -284,21 +294,78 @@ def parcels(*, seed: int = SAMPLE_SEED, band_m: float = 2500.0) -> gpd.GeoDataFr
 
     ucuts = _cuts(umin, umax, 1100.0, 150.0)  # main canals at these u
     vcuts = _cuts(vmin, vmax, 700.0, 120.0)  # secondary canals at these v
+    return _Layout(rng, origin, np.array([ux, uy]), np.array([vx, vy]), ucuts, vcuts, area_poly, outline)
+
+
+def _is_road(i: int) -> bool:
+    """Whether a road (DGT) runs beside main canal ``i`` (every third one)."""
+    return i % 3 == 0
+
+
+#: Names given to the sample's roads, in turn (synthetic: the roads are not where these roads are).
+ROAD_NAMES: tuple[str, ...] = ("Quốc lộ 91B", "Đường tỉnh 923", "Đường tỉnh 922", "Đường Nguyễn Văn Cừ nối dài", "Đường tỉnh 926",
+                               "Đường tỉnh 932", "Đường Trần Hoàng Na", "Đường tỉnh 918", "Đường Võ Văn Kiệt", "Đường tỉnh 919")
+
+
+def roads(*, seed: int = SAMPLE_SEED, band_m: float = 2500.0) -> gpd.GeoDataFrame:
+    """The named roads of the sample: the centreline of each road (DGT) strip beside every third main
+    canal, clipped to the city; ``ten_duong`` (its name) and ``cap`` (its class). Land prices'
+    positions (vị trí) are measured from them."""
+    lay = _layout(seed, band_m)
+    vmin, vmax = lay.vcuts[0], lay.vcuts[-1]
+    rows = []
+    k = 0
+    for i in range(len(lay.ucuts) - 1):
+        if not _is_road(i):
+            continue
+        u = lay.ucuts[i] + _MAIN_W / 2 + _ROAD_W / 2
+        line = LineString([tuple(lay.origin + u * lay.u + v * lay.v) for v in (vmin, vmax)])
+        part = line.intersection(lay.area_poly)
+        for g in shapely.get_parts(part):
+            if shapely.get_type_id(g) == 1 and g.length > 50.0:
+                rows.append({"ten_duong": ROAD_NAMES[k % len(ROAD_NAMES)], "cap": "tỉnh lộ" if "tỉnh" in ROAD_NAMES[k % len(ROAD_NAMES)]
+                             else "quốc lộ" if "Quốc" in ROAD_NAMES[k % len(ROAD_NAMES)] else "đường đô thị", "geometry": g})
+        k += 1
+    return gpd.GeoDataFrame(rows, geometry="geometry", crs=SAMPLE_CRS)
+
+
+def parcels(*, seed: int = SAMPLE_SEED, band_m: float = 2500.0) -> gpd.GeoDataFrame:
+    """Land-use parcels within ``band_m`` of any project, laid out as Mekong canal blocks.
+
+    The frame's u axis runs along the Hậu river (NW → SE), v away from it. Main canals (SON, 20 m) run
+    along v every ~1.1 km, secondary canals (SON, 10 m) along u every ~0.7 km; a road (DGT, 10 m)
+    follows every third main canal. Between canals, two rows of strips run back to back; a strip is
+    10–55 m wide. About a third of strips carry a homestead at the canal (ONT 30 m deep, then a CLN
+    garden 40 m deep) with rice or other farmland behind. Towards Ninh Kiều land turns urban (ODT, TMD, SKC).
+    Households (:func:`_households`) hold one to three neighbouring strips, some a strip elsewhere in
+    the commune too: ``owner`` (the household), ``nhan_khau`` (its members) and ``dien_tich_gcn`` (the
+    register area on the certificate, m²).
+    """
+    lay = _layout(seed, band_m)
+    rng, origin, outline, area_poly = lay.rng, lay.origin, lay.outline, lay.area_poly
+    (ux, uy), (vx, vy) = lay.u, lay.v
+    ucuts, vcuts = lay.ucuts, lay.vcuts
+    core = np.array(_to_xy([(105.765, 10.031)])[0])
 
     boxes: list[tuple[float, float, float, float]] = []
     codes: list[str] = []
+    strips: list[int] = []
+    strip = [-1]
+    n_strips = [0]
 
     def add(u0: float, v0: float, u1: float, v1: float, code: str) -> None:
         boxes.append((u0, v0, u1, v1))
         codes.append(code)
+        strips.append(strip[0])
 
-    main_w, sec_w, road_w = 20.0, 10.0, 10.0
+    main_w, sec_w, road_w = _MAIN_W, _SEC_W, _ROAD_W
     for i in range(len(ucuts) - 1):
-        road = i % 3 == 0
+        road = _is_road(i)
         u_lo = ucuts[i] + main_w / 2 + (road_w if road else 0.0)
         u_hi = ucuts[i + 1] - main_w / 2
         for j in range(len(vcuts) - 1):
             v_lo, v_hi = vcuts[j] + sec_w / 2, vcuts[j + 1] - sec_w / 2
+            strip[0] = -1  # canals and roads: state land, no household
             add(ucuts[i] - main_w / 2, vcuts[j], ucuts[i] + main_w / 2, vcuts[j + 1], "SON")
             if road:
                 add(ucuts[i] + main_w / 2, vcuts[j], u_lo, vcuts[j + 1], "DGT")
@@ -311,6 +378,8 @@ def parcels(*, seed: int = SAMPLE_SEED, band_m: float = 2500.0) -> gpd.GeoDataFr
                 edges = np.append(edges, u_hi)
                 sign = 1.0 if back > front else -1.0
                 for a, b in itertools.pairwise(edges):
+                    strip[0] = n_strips[0]  # a new strip
+                    n_strips[0] += 1
                     mid = origin + ((a + b) / 2) * np.array([ux, uy]) + front * np.array([vx, vy])
                     dist_core = float(np.hypot(*(mid - core)))
                     urban = np.clip(1.0 - (dist_core - 2500.0) / 4000.0, 0.0, 1.0)
@@ -330,10 +399,10 @@ def parcels(*, seed: int = SAMPLE_SEED, band_m: float = 2500.0) -> gpd.GeoDataFr
     rot = np.array([[ux, vx], [uy, vy]])
     geoms = shapely.transform(geoms, lambda uv: uv @ rot.T + origin)
     keep = shapely.intersects(geoms, area_poly)
-    geoms, code_arr = geoms[keep], np.array(codes)[keep]
+    geoms, code_arr, strip_arr = geoms[keep], np.array(codes)[keep], np.array(strips)[keep]
     geoms = shapely.intersection(geoms, outline)
     ok = ~shapely.is_empty(geoms) & (shapely.area(geoms) > 1.0)
-    geoms, code_arr = geoms[ok], code_arr[ok]
+    geoms, code_arr, strip_arr = geoms[ok], code_arr[ok], strip_arr[ok]
     # a parcel never crosses a commune (ward) boundary: a cadastre is drawn commune by commune, so the
     # wards' boundaries run along parcel edges (landplan checks the two layers coincide)
     units = np.asarray(wards().geometry.values)
@@ -342,27 +411,73 @@ def parcels(*, seed: int = SAMPLE_SEED, band_m: float = 2500.0) -> gpd.GeoDataFr
     cut = np.array([g if shapely.get_type_id(g) == 3 else shapely.union_all([q for q in shapely.get_parts(g) if shapely.get_type_id(q) == 3])
                     for g in cut], dtype=object)
     ok = ~shapely.is_empty(cut) & (shapely.area(cut) > 1.0)
-    geoms, code_arr = cut[ok], code_arr[gi[ok]]
+    geoms, code_arr, strip_arr, ward_arr = cut[ok], code_arr[gi[ok]], strip_arr[gi[ok]], ui[ok]
     n = len(geoms)
     # cadastral numbering: map sheet (tờ) by 1 km tile, parcel (thửa) number within it
     cx, cy = shapely.get_x(shapely.centroid(geoms)), shapely.get_y(shapely.centroid(geoms))
     sheet = ((cx - cx.min()) // 1000).astype(int) * 100 + ((cy.max() - cy) // 1000).astype(int) + 1
     order = np.lexsort((cx, -cy, sheet))
-    geoms, code_arr, sheet = geoms[order], code_arr[order], sheet[order]
+    geoms, code_arr, sheet, strip_arr, ward_arr = geoms[order], code_arr[order], sheet[order], strip_arr[order], ward_arr[order]
     thua = pd.Series(sheet).groupby(sheet).cumcount().to_numpy() + 1
     ids = [f"{s:04d}-{t:04d}" for s, t in zip(sheet, thua)]
-    owners = [
-        "" if c in ("SON", "DGT") else f"{_SURNAMES[a]} {_MIDDLE[b]} {_GIVEN[g]}"
-        for c, a, b, g in zip(
-            code_arr,
-            rng.integers(0, len(_SURNAMES), n), rng.integers(0, len(_MIDDLE), n), rng.integers(0, len(_GIVEN), n),
-        )
-    ]
+    # the draws that once named owners one by one, kept so the rest of the sequence (the defects) stays as it was
+    for bound in (len(_SURNAMES), len(_MIDDLE), len(_GIVEN)):
+        rng.integers(0, bound, n)
+    owners, persons = _households(strip_arr, ward_arr, seed=seed)
+    hrng = np.random.default_rng(seed + 2)
+    drawn = shapely.area(geoms)
+    error = hrng.normal(0.0, 0.004, n)  # surveys differ from the drawing by a few tenths of a percent
+    old = hrng.random(n) < 0.03  # old surveys: 6–15 % off
+    error[old] = hrng.choice([-1.0, 1.0], int(old.sum())) * hrng.uniform(0.06, 0.15, int(old.sum()))
     gdf = gpd.GeoDataFrame(
-        {"parcel_id": ids, "landuse": code_arr, "owner": owners, "map_sheet": sheet.astype("int32")},
+        {"parcel_id": ids, "landuse": code_arr, "owner": owners, "map_sheet": sheet.astype("int32"),
+         "nhan_khau": persons, "dien_tich_gcn": np.round(drawn * (1.0 + error), 1)},
         geometry=geoms, crs=SAMPLE_CRS,
     )
     return _with_defects(gdf, rng)
+
+
+def _households(strip: np.ndarray, ward: np.ndarray, *, seed: int) -> tuple[list[str], np.ndarray]:
+    """Owners (households) of the parcels: runs of one to three neighbouring strips make a household's
+    land, and about one strip in ten belongs to a household of another strip in the same commune (land
+    held elsewhere in the commune, which a corridor may not reach). Names are unique within a commune.
+    Returns each parcel's owner ("" for canals and roads, ``strip = -1``) and its household's members."""
+    rng = np.random.default_rng(seed + 3)
+    ids = np.unique(strip[strip >= 0])
+    sizes = rng.integers(1, 4, len(ids))
+    household = np.repeat(np.arange(len(ids)), sizes)[:len(ids)]
+    of_strip = dict(zip(ids.tolist(), household.tolist()))
+    strip_ward: dict[int, int] = {}
+    for s_, w in zip(strip.tolist(), ward.tolist()):
+        strip_ward.setdefault(s_, w)
+    by_ward: dict[int, list[int]] = {}
+    for s_ in ids.tolist():
+        by_ward.setdefault(strip_ward[s_], []).append(s_)
+    moved = rng.random(len(ids)) < 0.1
+    for s_, m in zip(ids.tolist(), moved):
+        if m:
+            pool = by_ward[strip_ward[s_]]
+            of_strip[s_] = of_strip[pool[int(rng.integers(0, len(pool)))]]
+    n_house = int(household.max()) + 1 if len(household) else 0
+    wards_of: dict[int, set[int]] = {}
+    for s_, w in zip(strip.tolist(), ward.tolist()):
+        if s_ >= 0:
+            wards_of.setdefault(of_strip[s_], set()).add(w)
+    used: dict[int, set[str]] = {}
+    names = []
+    for h in range(n_house):
+        ws = wards_of.get(h, set())
+        while True:
+            name = f"{_SURNAMES[rng.integers(len(_SURNAMES))]} {_MIDDLE[rng.integers(len(_MIDDLE))]} {_GIVEN[rng.integers(len(_GIVEN))]}"
+            if all(name not in used.setdefault(w, set()) for w in ws):
+                break
+        for w in ws:
+            used[w].add(name)
+        names.append(name)
+    members = rng.integers(2, 8, n_house)
+    owners = ["" if s_ < 0 else names[of_strip[s_]] for s_ in strip.tolist()]
+    persons = np.array([0 if s_ < 0 else members[of_strip[s_]] for s_ in strip.tolist()], dtype="int32")
+    return owners, persons
 
 
 def _with_defects(gdf: gpd.GeoDataFrame, rng: np.random.Generator) -> gpd.GeoDataFrame:
@@ -469,6 +584,7 @@ def write_sample(folder: str | Path, *, seed: int = SAMPLE_SEED) -> Path:
         "project_centrelines": project_centrelines(),
         "project_polygons": hub_polygon(),
         "parcels": parcels(seed=seed),
+        "roads": roads(seed=seed),
     }
     pyogrio.set_gdal_config_options({"OGR_CURRENT_DATE": _FIXED_DATE})
     try:
@@ -478,13 +594,83 @@ def write_sample(folder: str | Path, *, seed: int = SAMPLE_SEED) -> Path:
         pyogrio.set_gdal_config_options({"OGR_CURRENT_DATE": None})
     tmp.replace(target)
     landcover_raster(layers["parcels"], folder / SAMPLE_LANDCOVER, seed=seed)
-    log.info("wrote %s (%d parcels) and %s", target, len(layers["parcels"]), SAMPLE_LANDCOVER)
+    write_cost_tables(folder)
+    log.info("wrote %s (%d parcels), %s and the illustrative price tables", target, len(layers["parcels"]), SAMPLE_LANDCOVER)
     return target
+
+
+# ------------------------------------------------------------------------------------------------
+# the illustrative price and coefficient tables (NOT Cần Thơ's: no per-district rice price was found)
+
+#: File names of the sample's illustrative tables ("minh họa": illustrative).
+PRICE_CSV, K_CSV = "bang_gia_dat_minh_hoa.csv", "he_so_k_minh_hoa.csv"
+#: What every row of the sample's tables says of itself.
+ILLUSTRATIVE_REF = "MINH HỌA – không phải bảng giá đất của TP Cần Thơ / ILLUSTRATIVE – not the city's table"
+#: The instrument the sample's tables name: none, they are illustrative.
+ILLUSTRATIVE_INSTRUMENT = ("MINH HỌA: bảng giá giả định cho dữ liệu mẫu tổng hợp, không phải quyết định của UBND TP Cần Thơ / "
+                           "ILLUSTRATIVE: an invented table for the synthetic sample, not a decision of the city")
+_URBAN = {"Phường Ninh Kiều", "Phường Cái Khế", "Phường Tân An", "Phường An Bình", "Phường Bình Thủy", "Phường Cái Răng",
+          "Phường Hưng Phú"}
+#: Position 1 prices (đồng/m²) by kind of unit: central wards, outer wards (phường), communes (xã).
+#: Plausible for the Mekong Delta's 2026 tables, not taken from any table.
+_BASE_PRICE: dict[str, dict[str, int]] = {
+    "central": {"LUC": 450_000, "LUK": 430_000, "HNK": 450_000, "CLN": 520_000, "NTS": 450_000,
+                "ONT": 6_000_000, "ODT": 14_000_000, "TMD": 11_000_000, "SKC": 8_000_000},
+    "outer": {"LUC": 300_000, "LUK": 285_000, "HNK": 300_000, "CLN": 350_000, "NTS": 300_000,
+              "ONT": 3_500_000, "ODT": 6_500_000, "TMD": 5_200_000, "SKC": 3_900_000},
+    "commune": {"LUC": 200_000, "LUK": 190_000, "HNK": 200_000, "CLN": 235_000, "NTS": 200_000,
+                "ONT": 2_000_000, "ODT": 3_500_000, "TMD": 2_800_000, "SKC": 2_100_000},
+}
+#: Share of the position-1 price at positions 1–4: farmland, and land for building (residential, commercial).
+_POSITION_SHARE = {"farm": (1.0, 0.85, 0.7, 0.6), "building": (1.0, 0.6, 0.4, 0.3)}
+
+
+def _unit_kind(name: str) -> str:
+    return "central" if name in _URBAN else "outer" if name.startswith("Phường") else "commune"
+
+
+def price_table_rows() -> list[tuple[str, str, int, int, str]]:
+    """The sample's illustrative price table: (unit, land use, position, đồng/m², source_ref) for every
+    ward and commune, land use it prices and position 1–4."""
+    rows = []
+    for k, (name, _, _) in enumerate(WARDS):
+        base = _BASE_PRICE[_unit_kind(name)]
+        nudge = 1.0 + 0.03 * (k % 4)  # units of a kind differ a little
+        for code, price in base.items():
+            shares = _POSITION_SHARE["building" if code in ("ONT", "ODT", "TMD", "SKC") else "farm"]
+            for pos, share in enumerate(shares, start=1):
+                rows.append((name, code, pos, int(round(price * nudge * share, -3)), ILLUSTRATIVE_REF))
+    return rows
+
+
+def k_table_rows() -> list[tuple[str, str, float, str]]:
+    """The sample's illustrative coefficient table: K = 1 for farmland everywhere (``*``), 1.1 for land
+    for building, 1.2 for urban residential land in the central wards."""
+    rows: list[tuple[str, str, float, str]] = [("*", code, 1.0, ILLUSTRATIVE_REF) for code in ("LUC", "LUK", "HNK", "CLN", "NTS")]
+    rows += [("*", code, 1.1, ILLUSTRATIVE_REF) for code in ("ONT", "ODT", "TMD", "SKC")]
+    rows += [(name, "ODT", 1.2, ILLUSTRATIVE_REF) for name, _, _ in WARDS if _unit_kind(name) == "central"]
+    return rows
+
+
+def write_cost_tables(folder: str | Path) -> tuple[Path, Path]:
+    """Write the illustrative price and coefficient tables (UTF-8 CSV, as Excel's "CSV UTF-8") into ``folder``."""
+    import csv
+
+    folder = Path(folder)
+    paths = (folder / PRICE_CSV, folder / K_CSV)
+    for path, header, rows in ((paths[0], ("unit", "landuse", "position", "price_vnd_m2", "source_ref"), price_table_rows()),
+                               (paths[1], ("unit", "landuse", "k", "source_ref"), k_table_rows())):
+        with open(path, "w", encoding="utf-8", newline="") as f:
+            w = csv.writer(f, lineterminator="\n")
+            w.writerow(header)
+            w.writerows(rows)
+    return paths
 
 
 def scenario_toml(gpkg: str) -> str:
     """The sample scenario's TOML text, reading the sample GeoPackage at ``gpkg`` (relative to the file)."""
     ring, dt921, cm = PROJECTS
+    here = gpkg.rsplit('/', 1)[0] + '/' if '/' in gpkg else ''
     return f'''# landplan scenario: the embedded Cần Thơ sample (synthetic data; see layers/README.md).
 # Paths are relative to this file. Written by landplan.sample.scenario_toml; keep the two in step.
 
@@ -499,6 +685,7 @@ layer = "parcels"
 id = "parcel_id"
 landuse = "landuse"
 owner = "owner"
+register_area = "dien_tich_gcn"   # the certificate (register) area, m²: compensation is paid on it
 
 [[admin]]
 key = "district"
@@ -557,7 +744,7 @@ where = "project = '{HUB_ID}'"
 hub = true
 
 [landcover]   # a 10 m classified land-cover raster (synthetic, made from the parcels)
-path = "{gpkg.rsplit('/', 1)[0] + '/' if '/' in gpkg else ''}{SAMPLE_LANDCOVER}"
+path = "{here}{SAMPLE_LANDCOVER}"
 band = 1
 {_classes_toml()}
 [rules]
@@ -578,6 +765,71 @@ residential = 40
 rice = 5
 other_agriculture = 4
 residential = 3
+
+# The indicative cost estimate. EVERY FIGURE BELOW AND IN THE TWO TABLES IS ILLUSTRATIVE (minh họa):
+# plausible for the Mekong Delta, not Cần Thơ's. Type your province's tables and settings instead
+# (notebooks/05_price_tables.ipynb shows how).
+[costs]
+date = 2026-03-01                  # valuation date: each table must be in force on it
+admin = "ward"                     # the tables name the units of this [[admin]] layer
+admin_units = "after_2025_07_01"   # ... which is the list of units from 1 July 2025
+not_compensated = ["DGT", "DTL", "SON", "MNC"]
+not_compensated_basis = "đất do Nhà nước quản lý: không bồi thường về đất (Luật Đất đai 2024 Đ.107, cần đối chiếu)"
+register_tolerance = 0.05          # list parcels whose drawn area differs from the register area by more than 5 %
+remnants = "list"                  # remnants below the minimum: listed with their value, never added to the take
+
+[costs.prices]
+path = "{here}{PRICE_CSV}"
+instrument = "{ILLUSTRATIVE_INSTRUMENT}"
+legal_basis = "Luật Đất đai 2024 Đ.158, Đ.159; Nghị quyết 254/2025/QH15 (giá trong bảng giá × hệ số K)"
+valid_from = 2026-01-01
+valid_to = 2026-12-31
+units = "after_2025_07_01"
+
+[costs.coefficients]
+path = "{here}{K_CSV}"
+instrument = "{ILLUSTRATIVE_INSTRUMENT}"
+legal_basis = "Luật Đất đai 2024 Đ.158; Nghị quyết 254/2025/QH15"
+valid_from = 2026-01-01
+valid_to = 2026-12-31
+units = "after_2025_07_01"
+floor_at_table_price = true
+floor_legal_basis = "Luật Đất đai 2024 Đ.158: giá thấp hơn giá trong bảng giá đất thì lấy giá trong bảng giá đất"
+
+[costs.positions]                  # vị trí by distance from the named roads (bands illustrative)
+path = "{gpkg}"
+layer = "roads"
+name = "ten_duong"
+bands_m = [50, 200, 500]           # vị trí 1 within 50 m, 2 within 200 m, 3 within 500 m, 4 beyond
+legal_basis = "bảng giá đất: vị trí theo khoảng cách tới đường (dải khoảng cách minh họa)"
+depth_m = 20                       # residential land in vị trí 1: the part deeper than 20 m ...
+depth_factor = 0.8                 # ... at 80 % of the price
+depth_codes = ["ONT", "ODT"]
+
+[costs.support]
+job_multiple = 3                   # ≤ 5; the province sets it (3 is illustrative)
+job_cap_m2 = 30000                 # the agricultural land allocation limit (3 ha in the Mekong Delta)
+job_legal_basis = "Luật Đất đai 2024 Đ.109; Nghị định 88/2024/NĐ-CP Đ.20 (bội số minh họa)"
+life_share_bands = [0.3, 0.7]      # 30–70 % of the farmland in the commune taken, and over 70 %
+life_months_stay = [6, 12]
+life_months_move = [12, 24]        # households that must move
+rice_kg_per_person_month = 30
+rice_price_vnd_kg = 15000          # illustrative local rice price
+persons_per_household = 4          # where nhan_khau is empty
+persons_column = "nhan_khau"
+life_legal_basis = "Nghị định 88/2024/NĐ-CP Đ.19, sửa đổi bởi Nghị định 226/2025/NĐ-CP (giá gạo minh họa)"
+
+[costs.conversion]                 # tiền bảo vệ, phát triển đất trồng lúa
+codes = ["LUC"]
+share = 0.6                        # the province's percentage (60 % is illustrative)
+exempt_projects = []               # e.g. public investment
+legal_basis = "Nghị định 112/2024/NĐ-CP (tỷ lệ do HĐND tỉnh quyết định; 60 % là minh họa)"
+
+[costs.resettlement]
+codes = ["ONT", "ODT"]
+plots_per_household = 1
+plot_m2 = 100                      # illustrative plot size
+legal_basis = "Luật Đất đai 2024 Đ.111 (suất tái định cư minh họa)"
 '''
 
 

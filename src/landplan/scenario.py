@@ -19,6 +19,7 @@ from .raster import LandcoverClass, LandcoverSpec
 from .tolerance import Tolerance
 
 if TYPE_CHECKING:
+    from .rules.settings import CostSettings
     from .scale.partitions import Partition
 
 Lang = Literal["vi", "en"]
@@ -189,6 +190,8 @@ class Scenario:
     tolerance: Tolerance = field(default_factory=Tolerance)
     checks: Checks = field(default_factory=lambda: Checks())
     outputs: OutputSettings = field(default_factory=OutputSettings)
+    #: the cost estimate's rules and tables (``[costs]``, :mod:`landplan.rules.settings`), when asked for
+    costs: CostSettings | None = None
 
     def input_files(self) -> list[Path]:
         """Every distinct input file the scenario reads."""
@@ -198,10 +201,12 @@ class Scenario:
             seen.setdefault(r.path, None)
         if self.landcover is not None:
             seen.setdefault(self.landcover.path, None)
+        for p in self.costs.files() if self.costs is not None else []:
+            seen.setdefault(p, None)
         return list(seen)
 
 
-_TOP_KEYS = {"scenario", "parcels", "admin", "projects", "rules", "landcover", "tolerance", "checks", "outputs"}
+_TOP_KEYS = {"scenario", "parcels", "admin", "projects", "rules", "landcover", "tolerance", "checks", "outputs", "costs"}
 _TOLERANCE_KEYS = {"sliver_m2", "sliver_width_m", "decimals_m2"}
 _CHECK_KEYS = {"layer_offset", "offset_alarm_m"}
 _LANDCOVER_KEYS = {"path", "band", "nodata", "classes", "memory_mb"}
@@ -490,6 +495,11 @@ def parse_scenario(data: dict[str, Any], *, base: Path, path: Path | None = None
     tolerance = _parse_tolerance(ck, data.get("tolerance", {}))
     checks = _parse_checks(ck, data.get("checks", {}))
     outputs = _parse_outputs(ck, data.get("outputs", {}), [a.key for a in admins])
+    costs = None
+    if "costs" in data:  # the cost estimate (its own module reads it: landplan.rules.settings)
+        from .rules.settings import parse_costs
+
+        costs = parse_costs(ck, data["costs"], admin_keys=[a.key for a in admins], project_ids=[p.id for p in projects], parcels=parcels)
 
     if rules is not None and rules.parcel_overlap_rule == "register_area" and parcels is not None and parcels.register_area_column is None:
         ck.add("rules.parcel_overlap_rule", "the register_area rule needs the register area: add register_area = \"<column>\" to [parcels]")
@@ -500,7 +510,7 @@ def parse_scenario(data: dict[str, Any], *, base: Path, path: Path | None = None
         path=(path.resolve() if path else base), name=name, crs=crs, lang=lang,
         parcels=parcels, admin=tuple(admins), projects=tuple(projects), rules=rules, landcover=landcover,
         tolerance=tolerance, checks=checks,
-        outputs=outputs,
+        outputs=outputs, costs=costs,
     )
 
 

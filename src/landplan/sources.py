@@ -184,6 +184,88 @@ def read(path: Path, layer: str, *, columns: list[str] | None, where: str | None
         raise SourceError(first_line(exc)) from exc
 
 
+#: Features read by FID in one query, for drivers whose SQL limits it (GDAL's OGRSQL: 4,997).
+FIDS_PER_QUERY = 4_000
+
+
+def read_column(path: Path, layer: str, column: str, *, where: str | None) -> tuple[np.ndarray, Any]:
+    """One attribute column of every feature (no geometry): the features' numbers (FIDs; row numbers
+    for GeoParquet) and the values as a pyarrow array. With :func:`read_features`, an attribute filter
+    (not a spatial one) whose comparison is the caller's, so text can be compared as the caller
+    normalises it (legacy encodings, Unicode forms)."""
+    try:
+        if is_parquet(path):
+            return _parquet_column(path, column, where=where)
+        meta, table = pyogrio.read_arrow(path, layer=layer, columns=[column], read_geometry=False, return_fids=True,
+                                         where=where, **_enc(path))
+        fid_col = meta.get("fid_column") or "fid"
+        return np.asarray(table.column(fid_col).to_numpy(zero_copy_only=False), dtype="int64"), table.column(column).combine_chunks()
+    except SourceError:
+        raise
+    except Exception as exc:
+        raise SourceError(first_line(exc)) from exc
+
+
+def read_features(path: Path, layer: str, numbers: np.ndarray, *, columns: list[str] | None) -> gpd.GeoDataFrame:
+    """The features numbered ``numbers`` (as :func:`read_column` numbers them), with ``columns`` and
+    geometry; index = the numbers."""
+    try:
+        numbers = np.asarray(numbers, dtype="int64")
+        if is_parquet(path):
+            return _parquet_rows_at(path, numbers, columns)
+        # GDAL's own SQL (shapefiles, GeoJSON …) takes at most 4,997 FIDs a query; SQLite (GeoPackage) any number
+        step = len(numbers) if path.suffix.lower() == ".gpkg" or len(numbers) <= FIDS_PER_QUERY else FIDS_PER_QUERY
+        parts = [_frame(path, layer=layer, columns=columns, fids=numbers[k:k + step], use_arrow=_USE_ARROW, **_enc(path))
+                 for k in range(0, max(len(numbers), 1), max(step, 1))]
+        return parts[0] if len(parts) == 1 else pd.concat(parts)
+    except SourceError:
+        raise
+    except Exception as exc:
+        raise SourceError(first_line(exc)) from exc
+
+
+def _parquet_column(path: Path, column: str, *, where: str | None) -> tuple[np.ndarray, Any]:
+    """:func:`read_column` for GeoParquet (the ``where`` filter of the form column = 'value')."""
+    import pyarrow as pa
+    import pyarrow.compute as pc
+    import pyarrow.parquet as pq
+
+    m = None
+    if where:
+        m = _WHERE.match(where)
+        if not m:
+            raise SourceError(f"GeoParquet layers take only filters of the form column = 'value', got {where!r}")
+    need = [column] + ([m.group(1)] if m and m.group(1) != column else [])
+    table = pq.read_table(path, columns=need)
+    rows = np.arange(table.num_rows, dtype="int64")
+    values = table.column(column).combine_chunks()
+    if m:
+        keep = np.asarray(pc.equal(table.column(m.group(1)).cast(pa.string()), m.group(2).replace("''", "'")).fill_null(False))
+        rows, values = rows[keep], values.filter(pa.array(keep))
+    return rows, values
+
+
+def _parquet_rows_at(path: Path, rows: np.ndarray, columns: list[str] | None) -> gpd.GeoDataFrame:
+    """Rows of a GeoParquet file by number, reading only the row groups that hold them."""
+    import pyarrow.parquet as pq
+
+    geo = _parquet_geo(path)
+    cols = None if columns is None else [*columns, geo["primary_column"]]
+    pf = pq.ParquetFile(path)
+    sizes = np.array([pf.metadata.row_group(i).num_rows for i in range(pf.metadata.num_row_groups)], dtype="int64")
+    starts = np.concatenate([[0], np.cumsum(sizes)])
+    rows = np.sort(rows)
+    group = np.searchsorted(starts, rows, side="right") - 1
+    parts, got = [], []
+    for g in np.unique(group):
+        local = rows[group == g] - starts[g]
+        parts.append(pf.read_row_group(int(g), columns=cols).take(local))
+        got.append(rows[group == g])
+    gdf = _parquet_frame(path, geo, parts, cols)
+    gdf.index = pd.Index(np.concatenate(got) if got else np.zeros(0, dtype="int64"))
+    return gdf
+
+
 #: Column naming what was mended while reading a feature (an unclosed ring closed), "" for none.
 REPAIRED_ON_READ = "_read_repair"
 

@@ -67,6 +67,11 @@ LABELS: dict[str, dict[str, str]] = {
         "offline": "Không tải được bản đồ nền trực tuyến (không có mạng?): đang dùng nền trơn.",
         "water": "Sông, kênh, mặt nước", "roads": "Đường giao thông", "public": "Bản công khai: không có tên người sử dụng đất.",
         "page": "Bản đồ thu hồi đất",
+        "estimate": "Ước tính chi phí", "illustrative": "MINH HỌA: bảng giá giả định, không phải bảng giá của tỉnh, thành phố",
+        "position": "Vị trí (khoảng cách tới đường)", "unit_price": "Đơn giá bồi thường (đồng/m²)",
+        "legal_take": "Diện tích thu hồi pháp lý (m²)", "compensation": "Bồi thường về đất (đồng)", "support": "Hỗ trợ (đồng)",
+        "conversion": "Tiền bảo vệ, phát triển đất trồng lúa (đồng)", "cost_total": "Tổng ước tính (đồng)",
+        "candidate": "Phần còn lại có thể thu hồi theo đề nghị (đồng, không cộng vào tổng)",
     },
     "en": {
         "plain": "Plain background (no network)", "osm": "OpenStreetMap", "satellite": "Satellite imagery",
@@ -92,6 +97,10 @@ LABELS: dict[str, dict[str, str]] = {
         "offline": "The online base map cannot be reached (no network?): showing the plain background.",
         "water": "Rivers, canals, water", "roads": "Roads", "public": "Public copy: land users' names left out.",
         "page": "Land acquisition map",
+        "estimate": "Cost estimate", "illustrative": "ILLUSTRATIVE: an invented price table, not a province's",
+        "position": "Position (distance to the road)", "unit_price": "Unit price (VND/m²)", "legal_take": "Legal area taken (m²)",
+        "compensation": "Land compensation (VND)", "support": "Support (VND)", "conversion": "Rice-land conversion payment (VND)",
+        "cost_total": "Estimated total (VND)", "candidate": "Remnant that may be acquired on request (VND, not in the total)",
     },
 }
 
@@ -308,6 +317,7 @@ def _own_data(result: Result, sub: ResultView, *, lang: str, public: bool) -> di
             "fraction": _plain(per["take_fraction"]), "rest": _plain(per["remnant_m2"]), "flag": _plain(per["remnant_flag"].fillna("")),
             "unit": [_units_of(pts, u).tolist() for u in units.values()],
             **({} if public else {"owner": _plain(aff["owner"].fillna("").astype(str))}),
+            **(_cost_columns(per) if result.costs is not None else {}),
         }
     # land taken, one feature per parcel and project
     tk = sub.pieces
@@ -326,7 +336,9 @@ def _own_data(result: Result, sub: ResultView, *, lang: str, public: bool) -> di
     by_parcel = {"parcel_id": "id", "owner": "owner", "parcel_area_m2": "area", "counted_area_m2": "counted"}
     table: dict[str, Any] = {"columns": columns, "parcel": [parcel_index[p] for p in rows["parcel_id"]],
                              "project": [project_index[p] for p in rows["project"]],
-                             "parcelColumns": {c: k for c, k in by_parcel.items() if c in columns}}
+                             "parcelColumns": {c: k for c, k in by_parcel.items() if c in columns},
+                             # written as Python writes floats, 25.0 not 25, so a download is parcels.csv's text
+                             "floats": [c for c in columns if pd.api.types.is_float_dtype(rows[c])]}
     table.update({c: _plain(rows[c]) for c in columns if c not in by_parcel and c not in ("project", "landuse")})
 
     # footprints and the hub (drawn as outlines with hover text), and each project's bounds for "zoom to"
@@ -355,7 +367,21 @@ def _own_data(result: Result, sub: ResultView, *, lang: str, public: bool) -> di
         "palette": palette.MAP_STYLE, "projects": projects, "admin": admin, "layers": layers, "rows": table,
         "summaryTable": {"columns": list(appr.columns), "rows": [list(r) for r in zip(*(_plain(appr[c]) for c in appr.columns))]},
         "files": DOWNLOADS[lang], "public": public, "_pack": pack, "_codes": codes,
+        "costs": None if result.costs is None else {"illustrative": bool(result.costs.settings.illustrative()),
+                                                    "farthest": (list(result.costs.settings.positions.bands_m) or [0.0])[-1]},
     }
+
+
+#: The estimate's columns a popup shows, by the page's short names (see ``web/landplan.js``).
+COST_COLUMNS: dict[str, str] = {"position": "position", "road": "road", "roadDistance": "road_distance_m",
+                                "unitPrice": "unit_price_per_m2_vnd", "k": "k", "legal": "legal_take_m2",
+                                "comp": "land_compensation_vnd", "job": "job_support_vnd", "life": "life_support_vnd",
+                                "conv": "conversion_vnd", "total": "total_vnd", "cand": "remnant_candidate_vnd"}
+
+
+def _cost_columns(per: pd.DataFrame) -> dict[str, Any]:
+    """The estimate of each parcel for its popup (the records' columns, as the tables give them)."""
+    return {key: _plain(per[col]) for key, col in COST_COLUMNS.items()}
 
 
 def _admin_units(result: Result, sub: ResultView) -> dict[str, gpd.GeoDataFrame]:
@@ -473,6 +499,7 @@ def _summary_html(result: Result, sub: ResultView, *, lab: dict[str, str], lang:
         rows = [(lab["taken_ha"], num(t.get("TOTAL", 0.0) / landuse.M2_PER_HA)), (lab["rice_ha"], num(t.get("RICE", 0.0) / landuse.M2_PER_HA)),
                 (lab["luc_ha"], num(t.get("LUC", 0.0) / landuse.M2_PER_HA)), (lab["luk_ha"], num(t.get("LUK", 0.0) / landuse.M2_PER_HA)),
                 (lab["parcels_n"], num(len(per), 0)), (lab["remnants_n"], num(int((per["remnant_flag"] != "").sum()), 0))]
+        rows += _budget_rows(result, None, lab, lang)
         parts.append(f'<div class="lp-total" data-project="__all__"><b>{escape_html(lab["all"])}</b>{table(rows)}'
                      f'<div class="lp-note">{escape_html(lab["all_note"])}</div></div>')
     single = len(sub.approvals) == 1
@@ -491,12 +518,24 @@ def _summary_html(result: Result, sub: ResultView, *, lab: dict[str, str], lang:
             rows += [(lab["declared"], num(declared)),
                      (lab["diff"], f"{format_number(r['rice_diff_ha'], 2, lang, sign=True)} ({format_number(r['rice_diff_pct'], 1, lang, sign=True)} %)")]
         rows.append((lab["approval"], str(r["approval_authority"])))
+        rows += _budget_rows(result, str(r["project"]), lab, lang)
         parts.append(f'<details class="landplan-project" data-project="{escape_html(r["project"])}"{" open" if single else ""}>'
                      f'<summary>{escape_html(names.get(r["project"], r["project"]))}</summary>'
                      f'<button type="button" class="lp-zoom" data-index="{k}">{escape_html(lab["zoom"])}</button>{table(rows)}</details>')
     if not len(sub.pieces):
         parts.insert(0, f'<p class="lp-empty">{escape_html(lab["empty"])}</p>')
+    if result.costs is not None and result.costs.settings.illustrative():
+        parts.append(f'<p class="lp-note lp-illustrative">{escape_html(lab["estimate"])}: {escape_html(lab["illustrative"])}</p>')
     return f'<section id="landplan-summary" aria-label="{escape_html(lab["summary"])}"><h3>{escape_html(lab["summary"])}</h3>{"".join(parts)}</section>'
+
+
+def _budget_rows(result: Result, project: str | None, lab: dict[str, str], lang: str) -> list[tuple[str, str]]:
+    """A project's (or all projects') budget lines for the panel (:func:`landplan.rules.compensation.budget_lines`)."""
+    if result.costs is None:
+        return []
+    from .rules.compensation import budget_lines
+
+    return budget_lines(result.costs, project, lang)
 
 
 # ------------------------------------------------------------------------------------------------

@@ -9,6 +9,7 @@ import numpy as np
 import pandas as pd
 
 from . import landuse, tables
+from .numfmt import format_number
 
 if TYPE_CHECKING:
     from .pipeline import Result
@@ -20,6 +21,8 @@ M2 = "#,##0.00"
 HA = "#,##0.0000"
 PCT = "0.00%"
 INT = "#,##0"
+#: Money: whole đồng with thousands separators.
+VND = "#,##0"
 
 # column → (Vietnamese header, English header, number format or None)
 HEADERS: dict[str, tuple[str, str, str | None]] = {
@@ -80,6 +83,48 @@ HEADERS: dict[str, tuple[str, str, str | None]] = {
     "diff_pct": ("Chênh lệch (%)", "Difference (%)", "0.00"),
     "raster_rice_m2": ("Raster: đất lúa trong phần thu hồi (m²)", "Raster rice in the take (m²)", M2),
     "raster_rice_share": ("Raster: tỷ lệ lúa trong phần thu hồi", "Raster rice share of the take", PCT),
+    # the cost estimate
+    "price_unit": ("Đơn vị áp giá", "Unit priced in", None),
+    "position": ("Vị trí", "Position", INT),
+    "road": ("Đường", "Road", None),
+    "road_distance_m": ("Khoảng cách tới đường (m)", "Distance to the road (m)", "#,##0.0"),
+    "price_per_m2_vnd": ("Giá trong bảng giá (đồng/m²)", "Table price (VND/m²)", VND),
+    "price_line": ("Dòng bảng giá", "Price table line", None),
+    "k": ("Hệ số K", "Coefficient K", "0.00"),
+    "k_line": ("Dòng bảng hệ số K", "K table line", None),
+    "unit_price_per_m2_vnd": ("Đơn giá bồi thường (đồng/m²)", "Unit price (VND/m²)", VND),
+    "price_factor": ("Hệ số theo chiều sâu", "Depth factor", "0.000"),
+    "register_area_m2": ("Diện tích theo sổ địa chính (m²)", "Register area (m²)", M2),
+    "register_differs": ("Lệch sổ địa chính quá ngưỡng", "Differs from the register", None),
+    "legal_take_m2": ("Diện tích thu hồi pháp lý (m²)", "Legal area taken (m²)", M2),
+    "legal_area_m2": ("Diện tích pháp lý (m²)", "Legal area (m²)", M2),
+    "land_compensation_vnd": ("Bồi thường về đất (đồng)", "Land compensation (VND)", VND),
+    "job_support_vnd": ("Hỗ trợ đào tạo, chuyển đổi nghề (đồng)", "Job-change support (VND)", VND),
+    "life_support_vnd": ("Hỗ trợ ổn định đời sống (đồng)", "Life-stabilisation support (VND)", VND),
+    "support_vnd": ("Hỗ trợ (đồng)", "Support (VND)", VND),
+    "conversion_vnd": ("Tiền bảo vệ, phát triển đất trồng lúa (đồng)", "Rice-land conversion payment (VND)", VND),
+    "total_vnd": ("Tổng cộng (đồng)", "Total (VND)", VND),
+    "remnant_candidate": ("Phần còn lại có thể thu hồi theo đề nghị", "Remnant acquisition candidate", None),
+    "remnant_candidate_m2": ("Diện tích phần còn lại đó (m²)", "Its area (m²)", M2),
+    "remnant_candidate_vnd": ("Giá trị phần còn lại đó (đồng, không cộng vào tổng)", "Its value (VND, not in the total)", VND),
+    "remnant_candidates_m2": ("Phần còn lại có thể thu hồi (m²)", "Remnant candidates (m²)", M2),
+    "remnant_candidates_vnd": ("Giá trị phần còn lại có thể thu hồi (đồng, không cộng vào tổng)", "Remnant candidates (VND, not in the total)", VND),
+    "cost_note": ("Ghi chú áp giá", "Pricing note", None),
+    "persons": ("Nhân khẩu", "Persons", INT),
+    "farmland_m2": ("Đất nông nghiệp trong xã (m²)", "Farmland in the commune (m²)", M2),
+    "farmland_taken_m2": ("Đất nông nghiệp bị thu hồi (m²)", "Farmland taken (m²)", M2),
+    "farmland_taken_share": ("Tỷ lệ đất nông nghiệp bị thu hồi", "Share of farmland taken", PCT),
+    "share_band": ("Nhóm tỷ lệ", "Share band", None),
+    "residential_m2": ("Đất ở trong xã (m²)", "Residential land in the commune (m²)", M2),
+    "residential_taken_m2": ("Đất ở bị thu hồi (m²)", "Residential land taken (m²)", M2),
+    "residential_left_m2": ("Đất ở còn lại sử dụng được (m²)", "Usable residential land left (m²)", M2),
+    "resettle": ("Phải tái định cư", "Must resettle", None),
+    "plots": ("Số suất tái định cư", "Resettlement plots", "0.##"),
+    "life_months": ("Số tháng hỗ trợ ổn định đời sống", "Months of life support", "0.##"),
+    "households": ("Số hộ bị ảnh hưởng", "Households affected", INT),
+    "households_resettled": ("Số hộ phải tái định cư", "Households resettled", INT),
+    "plots_needed": ("Số suất tái định cư", "Plots needed", "0.##"),
+    "plots_m2": ("Diện tích đất tái định cư (m²)", "Resettlement land (m²)", M2),
 }
 
 SHEETS = {
@@ -91,6 +136,8 @@ SHEETS = {
     "overlaps": ("Chồng lấn", "Overlaps"),
     "landcover": ("Lớp phủ (raster)", "Land cover (raster)"),
     "landcover_compare": ("So sánh thửa – raster", "Parcels vs raster"),
+    "costs": ("Chi phí", "Costs"),
+    "households": ("Hộ gia đình", "Households"),
 }
 
 #: Values written in words: booleans, totals rows, land-use groups, overlap kinds.
@@ -111,7 +158,7 @@ WORDS: dict[str, dict[str, str]] = {
 #: Number formats in Vietnamese mode carry the Vietnamese locale (LCID 042A): 1.234,56.
 VI_LOCALE = "[$-42A]"
 #: Columns holding true/false, written as Có/Không (Yes/No).
-BOOL_COLUMNS = ("is_rice", "remnant_small", "remnant_narrow", "hub", "luc_obligation")
+BOOL_COLUMNS = ("is_rice", "remnant_small", "remnant_narrow", "hub", "luc_obligation", "register_differs", "remnant_candidate", "resettle")
 
 
 def band_name(band: int, thresholds: tuple[float, ...] | list[float], lang: str = "vi") -> str:
@@ -183,6 +230,11 @@ def _frames(result: Result, lang: str) -> dict[str, pd.DataFrame]:
     if result.landcover is not None and result.landcover_compare is not None:
         frames["landcover"] = readable(rounded_table(result.landcover, tol))
         frames["landcover_compare"] = readable(rounded_table(result.landcover_compare, tol))
+    if result.costs is not None:
+        from .rules.compensation import ALL
+
+        names[ALL] = w["all_once"]
+        frames["households"] = readable(rounded_table(result.costs.households, tol))
     return frames
 
 
@@ -242,7 +294,146 @@ def scenario_rows(result: Result, lang: str = "vi") -> list[tuple[str, str]]:
          "converting LUC: topsoil reuse plan and payment for the lost rice land"),
     ]
     rows += [(f"{'Văn bản' if vi else 'Instrument'}: {k}", v) for k, v in instruments]
+    if result.costs is not None:
+        rows += [(f"{'Dự toán chi phí' if vi else 'Cost estimate'}: {k}", v) for k, v in cost_rows(result, lang)]
     return rows
+
+
+#: The cost sheet's words.
+COST_WORDS: dict[str, dict[str, str]] = {
+    "vi": {"title": "Dự toán kinh phí bồi thường, hỗ trợ, tái định cư (ước tính sơ bộ)",
+           "illustrative": "MINH HỌA: bảng giá, hệ số K và các mức hỗ trợ là giả định, không phải của tỉnh, thành phố; "
+                           "số liệu chỉ cho thấy cách tính",
+           "prices": "Bảng giá đất", "coefficients": "Bảng hệ số K", "valid": "hiệu lực {a} đến {b}", "date": "Ngày định giá",
+           "basis": "căn cứ", "sum_unit": "Cộng", "sum_project": "Cộng dự án", "candidates": "Phần còn lại có thể thu hồi theo đề nghị "
+           "(đồng, không cộng vào tổng)", "note": "Đơn vị tiền: đồng. Diện tích pháp lý: theo sổ địa chính khi có. "
+           "Tổng cộng các dự án tính đất chồng lấn một lần."},
+    "en": {"title": "Indicative cost estimate: compensation, support and resettlement",
+           "illustrative": "ILLUSTRATIVE: the price table, K and the support settings are invented, not a province's; the figures "
+                           "only show how the estimate works",
+           "prices": "Price table", "coefficients": "Coefficient table (K)", "valid": "in force {a} to {b}", "date": "Valuation date",
+           "basis": "basis", "sum_unit": "Subtotal", "sum_project": "Project total", "candidates": "Remnants that may be acquired on "
+           "request (VND, not in the total)", "note": "Amounts in VND. Legal area: the register area where there is one. "
+           "All projects together count overlapping land once."},
+}
+#: Columns of the cost sheet (from ``costs.csv``), in order.
+COST_SHEET_COLUMNS = ["area_m2", "legal_area_m2", "land_compensation_vnd", "job_support_vnd", "life_support_vnd", "conversion_vnd",
+                      "total_vnd", "households", "households_resettled", "plots_needed", "remnant_candidates_vnd"]
+
+
+def cost_rows(result: Result, lang: str = "vi") -> list[tuple[str, str]]:
+    """What the scenario and cost sheets say of the estimate: each table's instrument, validity and
+    basis, the valuation date, and each rule with its legal basis."""
+    cs = result.costs.settings
+    vi = lang != "en"
+    cw = COST_WORDS["vi" if vi else "en"]
+    rows = [(cw["date"], cs.date.isoformat())]
+    for key, spec in (("prices", cs.prices), ("coefficients", cs.coefficients)):
+        rows.append((cw[key], f"{spec.instrument}; {cw['valid'].format(a=spec.valid_from.isoformat(), b=spec.valid_to.isoformat())}; "
+                              f"{cw['basis']}: {spec.legal_basis}; {spec.path.name}"))
+    p, sup, c, r = cs.positions, cs.support, cs.conversion, cs.resettlement
+
+    def n(v: float) -> str:  # a setting as the language writes numbers: 0,8 and 30.000 in Vietnamese
+        return format_number(v, 0 if v == round(v) else 1 if v * 10 == round(v * 10) else 2, lang)
+
+    bands = ", ".join(f"{n(b)} m" for b in p.bands_m)
+    if vi:
+        rows += [
+            ("Vị trí", f"theo khoảng cách tới đường ({p.roads.label()}): {bands}"
+                       + (f"; đất {', '.join(p.depth_codes)} vị trí 1 sâu quá {n(p.depth_m)} m tính {n(p.depth_factor)} × giá" if p.depth_m else "")
+                       + f"; căn cứ: {p.legal_basis}"),
+            ("Bồi thường về đất", "diện tích pháp lý × giá trong bảng giá × K" + ("; giá thấp hơn bảng giá lấy bằng bảng giá" if cs.floor_at_table_price
+                                                                               else "") + f"; căn cứ: {cs.prices.legal_basis}"),
+            ("Không bồi thường về đất", f"{', '.join(cs.not_compensated)}: {cs.not_compensated_basis}"),
+            ("Hỗ trợ đào tạo, chuyển đổi nghề", f"{n(sup.job_multiple)} × giá đất nông nghiệp × diện tích thu hồi, tối đa {n(sup.job_cap_m2)} m²/hộ"
+                                                 f"; căn cứ: {sup.job_legal_basis}"),
+            ("Hỗ trợ ổn định đời sống", f"thu hồi {sup.life_share_bands[0]:.0%}–{sup.life_share_bands[1]:.0%} đất nông nghiệp trong xã: "
+                                        f"{sup.life_months_stay[0]:g} tháng ({sup.life_months_move[0]:g} nếu phải di chuyển); trên "
+                                        f"{sup.life_share_bands[1]:.0%}: {sup.life_months_stay[1]:g} ({sup.life_months_move[1]:g}); "
+                                        f"{n(sup.rice_kg_per_person_month)} kg gạo/người/tháng × {n(sup.rice_price_vnd_kg)} đồng/kg"
+                                        f"; căn cứ: {sup.life_legal_basis}"),
+            ("Tiền bảo vệ, phát triển đất trồng lúa", f"{', '.join(c.codes)}: {c.share:.0%} × giá đất lúa × diện tích"
+                                                       + (f"; miễn: {', '.join(c.exempt_projects)}" if c.exempt_projects else "")
+                                                       + f"; căn cứ: {c.legal_basis}"),
+            ("Tái định cư", f"đất {', '.join(r.codes)} bị thu hồi hết hoặc còn lại dưới mức tối thiểu: {r.plots_per_household:g} suất "
+                            f"{r.plot_m2:g} m²/hộ; căn cứ: {r.legal_basis}"),
+            ("Phần còn lại dưới mức tối thiểu", "liệt kê kèm giá trị, có thể thu hồi nếu người sử dụng đất đề nghị; không cộng vào tổng"
+             if cs.remnants == "list" else "không liệt kê"),
+        ]
+    else:
+        rows += [
+            ("Positions", f"by distance to the roads ({p.roads.label()}): {bands}"
+                          + (f"; {', '.join(p.depth_codes)} in position 1 deeper than {n(p.depth_m)} m at {n(p.depth_factor)} × the price"
+                             if p.depth_m else "") + f"; basis: {p.legal_basis}"),
+            ("Land compensation", "legal area × table price × K" + ("; never below the table price" if cs.floor_at_table_price else "")
+             + f"; basis: {cs.prices.legal_basis}"),
+            ("Not compensated", f"{', '.join(cs.not_compensated)}: {cs.not_compensated_basis}"),
+            ("Job-change support", f"{n(sup.job_multiple)} × farmland price × area taken, at most {n(sup.job_cap_m2)} m² a household; "
+                                   f"basis: {sup.job_legal_basis}"),
+            ("Life-stabilisation support", f"{sup.life_share_bands[0]:.0%}–{sup.life_share_bands[1]:.0%} of the farmland in the commune taken: "
+                                           f"{sup.life_months_stay[0]:g} months ({sup.life_months_move[0]:g} if moving); over "
+                                           f"{sup.life_share_bands[1]:.0%}: {sup.life_months_stay[1]:g} ({sup.life_months_move[1]:g}); "
+                                           f"{n(sup.rice_kg_per_person_month)} kg of rice a person a month × {n(sup.rice_price_vnd_kg)} VND/kg; "
+                                           f"basis: {sup.life_legal_basis}"),
+            ("Rice-land conversion payment", f"{', '.join(c.codes)}: {c.share:.0%} × rice-land price × area"
+                                             + (f"; exempt: {', '.join(c.exempt_projects)}" if c.exempt_projects else "") + f"; basis: {c.legal_basis}"),
+            ("Resettlement", f"{', '.join(r.codes)} wholly taken or left below the minimum: {r.plots_per_household:g} plot(s) of "
+                             f"{r.plot_m2:g} m² a household; basis: {r.legal_basis}"),
+            ("Remnants below the minimum", "listed with their value, acquired on the owner's request; not in the totals"
+             if cs.remnants == "list" else "not listed"),
+        ]
+    return rows
+
+
+def _cost_sheet(wb: Any, result: Result, lang: str, *, head: Any, cell: Any, bold: Any, big: Any) -> None:
+    """The cost sheet a report can paste: the tables' instruments, then per project each unit's land uses,
+    the unit's subtotal, the project's total, and all projects together (overlapping land once)."""
+    from openpyxl.styles import Font
+    from openpyxl.utils import get_column_letter
+
+    from .outputs import rounded_table
+    from .rules.compensation import ALL, TOTAL
+
+    cw = COST_WORDS["en" if lang == "en" else "vi"]
+    w = WORDS[lang]
+    ws = wb.create_sheet(SHEETS["costs"][0 if lang == "vi" else 1])
+    n_head = 0
+
+    def line(values: list[Any]) -> None:
+        nonlocal n_head
+        ws.append(values)
+        n_head += 1
+
+    line([cell(ws, cw["title"], font=big)])
+    if result.costs.settings.illustrative():
+        line([cell(ws, cw["illustrative"], font=Font(bold=True, color="C00000"))])
+    for k, v in cost_rows(result, lang)[:3]:
+        line([cell(ws, k, font=bold), cell(ws, v)])
+    line([cell(ws, cw["note"])])
+    line([])
+    cols = COST_SHEET_COLUMNS
+    headers = [w["project"], w["unit"], HEADERS["landuse"][0 if lang == "vi" else 1]] + [
+        cw["candidates"] if c == "remnant_candidates_vnd" else HEADERS[c][0 if lang == "vi" else 1] for c in cols]
+    line([head(ws, h) for h in headers])
+    ws.freeze_panes = f"D{n_head + 1}"
+    _print_setup(ws, f"{n_head}:{n_head}")
+    ws.column_dimensions["A"].width = 40
+    ws.column_dimensions["B"].width = 26
+    ws.column_dimensions["C"].width = 12
+    for j in range(len(cols)):
+        ws.column_dimensions[get_column_letter(4 + j)].width = 19
+    names = {p.id: p.name(lang) for p in result.scenario.projects}
+    names[ALL] = w["all_once"]
+    table = rounded_table(result.costs.table, result.scenario.tolerance)
+    fmts = [HEADERS[c][2] for c in cols]
+    for r in table.to_dict("records"):
+        unit_total, project_total = r["landuse"] == TOTAL and r["admin_unit"] != TOTAL, r["admin_unit"] == TOTAL
+        font = bold if unit_total or project_total else None
+        unit = cw["sum_project"] if project_total else r["admin_unit"]
+        code = cw["sum_unit"] if unit_total else "" if project_total else f"{r['landuse']} – {landuse.name(r['landuse'], lang)}"
+        values = [None if (v is None or (isinstance(v, float) and v != v) or v is pd.NA) else v for v in (r[c] for c in cols)]
+        ws.append([cell(ws, names.get(r["project"], r["project"]), font=font), cell(ws, unit, font=font), cell(ws, code, font=font),
+                   *[cell(ws, v, f, font) for v, f in zip(values, fmts)]])
 
 
 def _fmt(fmt: str | None, lang: str) -> str | None:
@@ -354,6 +545,9 @@ def write_workbook(result: Result, path: Path, *, lang: str = "vi") -> Path:
         once_vals = [float(once_by_group.get(g, 0.0)) for g in tables.GROUP_ORDER]
         ws.append([cell(ws, w["all_once"], font=bold), cell(ws, ""), *[cell(ws, v / landuse.M2_PER_HA, HA, bold) for v in once_vals],
                    cell(ws, sum(once_vals) / landuse.M2_PER_HA, HA, bold)])
+
+    if result.costs is not None:
+        _cost_sheet(wb, result, lang, head=head, cell=cell, bold=bold, big=big)
 
     # the tables
     for key, df in _frames(result, lang).items():

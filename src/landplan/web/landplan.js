@@ -509,7 +509,24 @@
         });
       }
       if (P.flag[i]) row(t, lab.flag, P.flag[i], 'lp-bad');
+      if (P.total) costRows(t, i);
       return el('div', {className: 'lp-popup'}, [el('div', {className: 'lp-popup-title', text: lab.parcel + ' ' + P.id[i]}), t]);
+    }
+
+    /** The parcel's cost estimate: position, unit price and K, legal area, each line and the total (all as text). */
+    function costRows(t, i) {
+      t.appendChild(el('tr', {className: 'lp-cost-head'}, [el('th', {colspan: '2', text: lab.estimate + (data.costs && data.costs.illustrative ? ' – ' + lab.illustrative : '')})]));
+      if (P.position[i] !== null) {  // a parcel beyond the last distance band has no road measured
+        var near = P.road[i] ? ' – ' + P.road[i] + ' (' + fmt(P.roadDistance[i], 0) + ' m)' : ' (> ' + fmt(data.costs.farthest, 0) + ' m)';
+        row(t, lab.position, String(P.position[i]) + near, 'lp-cost');
+      }
+      if (P.unitPrice[i]) row(t, lab.unit_price, fmt(P.unitPrice[i], 0) + ' (K = ' + fmt(P.k[i], 2) + ')', 'lp-cost');
+      row(t, lab.legal_take, fmt(P.legal[i], 1), 'lp-cost');
+      row(t, lab.compensation, fmt(P.comp[i], 0), 'lp-cost');
+      row(t, lab.support, fmt(P.job[i] + P.life[i], 0), 'lp-cost');
+      if (P.conv[i]) row(t, lab.conversion, fmt(P.conv[i], 0), 'lp-cost');
+      row(t, lab.cost_total, fmt(P.total[i], 0), 'lp-cost lp-cost-total');
+      if (P.cand[i]) row(t, lab.candidate, fmt(P.cand[i], 0), 'lp-cost lp-bad');
     }
 
     var highlight = L.layerGroup().addTo(map), hlRenderer = svgRenderer('lp-highlight');
@@ -767,15 +784,17 @@
       new Ctl().addTo(map);
     }
 
-    function csvCell(v) {
+    function csvCell(v, isFloat) {
       if (v === null || v === undefined) return '';
       if (typeof v === 'boolean') return v ? 'True' : 'False';
       var s = String(v);
+      if (isFloat && typeof v === 'number' && Number.isInteger(v) && Math.abs(v) < 1e16) s += '.0';  // as the CSV files write floats
       return /[",\r\n]/.test(s) ? '"' + s.replace(/"/g, '""') + '"' : s;
     }
-    function download(name, columns, records) {
-      var lines = [columns.map(csvCell).join(',')];
-      records.forEach(function (r) { lines.push(r.map(csvCell).join(',')); });
+    function download(name, columns, records, floats) {
+      var isFloat = columns.map(function (c) { return (floats || []).indexOf(c) >= 0; });
+      var lines = [columns.map(function (c) { return csvCell(c); }).join(',')];
+      records.forEach(function (r) { lines.push(r.map(function (v, j) { return csvCell(v, isFloat[j]); }).join(',')); });
       var blob = new Blob(['\ufeff' + lines.join('\n') + '\n'], {type: 'text/csv;charset=utf-8'});
       var a = el('a', {href: URL.createObjectURL(blob), download: name});
       document.body.appendChild(a); a.click();
@@ -801,7 +820,7 @@
       });
       return out;
     }
-    function downloadView() { download(data.files.view, rows.columns, viewRecords()); }
+    function downloadView() { download(data.files.view, rows.columns, viewRecords(), rows.floats); }
     app.viewRecords = viewRecords;
 
     // ---------------------------------------------------------- layout: resize, print, narrow screens
