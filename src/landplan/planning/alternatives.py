@@ -493,7 +493,7 @@ def write_sheet(table: pd.DataFrame, path: Path, *, lang: str = "vi", title: str
         head = HEADERS.get(col, (col, col))[i]
         if col == "cost" and price_unit:
             head = f"{head} ({price_unit})"
-        values = []
+        values: list[Any] = []
         for v in table[col]:
             if isinstance(v, (float, np.floating)) and not np.isfinite(v):
                 values.append(None)

@@ -129,7 +129,7 @@ def results_map(results: Mapping[str, Result], table: pd.DataFrame, *, lang: str
     same order; :func:`~landplan.planning.alternatives.compare_results`)."""
     import folium
 
-    from ..webmap import _after_map, _macro, _planner_map, _PLAIN_TILE, _raw, escape_html, script_json
+    from ..webmap import _PLAIN_TILE, _after_map, _macro, _planner_map, _raw, escape_html, script_json
 
     lang = "en" if lang == "en" else "vi"
     w = WORDS[lang]

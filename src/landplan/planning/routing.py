@@ -15,6 +15,7 @@ project (:func:`landplan.planning.alternatives.compare`).
 
 from __future__ import annotations
 
+import itertools
 import logging
 import math
 from collections.abc import Sequence
@@ -207,7 +208,7 @@ def smooth(points: np.ndarray, radius_m: float, *, tolerance_m: float, fixed: Se
     cuts = sorted({0, len(p) - 1, *[int(i) for i in fixed]})
     parts: list[np.ndarray] = []
     fixed_out: list[int] = []
-    for a, b in zip(cuts[:-1], cuts[1:]):
+    for a, b in itertools.pairwise(cuts):
         piece = shapely.get_coordinates(shapely.simplify(LineString(p[a:b + 1]), tolerance_m, preserve_topology=False))
         if parts:
             fixed_out.append(sum(len(x) for x in parts) - 1)
@@ -375,7 +376,7 @@ def search_routes(parcels: gpd.GeoDataFrame, points: Sequence[tuple[float, float
             raise RouteError(f"{names[k]} {_fmt_xy(pts[k])} lies in an area to avoid (within its clearance plus half the right-of-way); "
                              f"move it or lower the clearance")
     # the ends of a road meet the land around them: near each end and via point, only areas to avoid block
-    ends = cs.near_mask(grid, shapely.points(arr), settings.width_m)
+    ends = cs.near_mask(grid, np.asarray(shapely.points(arr), dtype=object), settings.width_m)
     blocked = surface.blocked & ~(ends & ~surface.reasons.get("avoid", np.zeros(grid.shape, dtype=bool)))
 
     def paths(penalty: float) -> RouteCandidate | None:
@@ -482,7 +483,7 @@ def project_ends(scenario: Scenario, project: str) -> tuple[list[tuple[float, fl
         raise RouteError(f"project {project!r}: its centreline is not one connected line; give --from and --to")
     xy = shapely.get_coordinates(merged)
     width = spec.width_m if spec.width_m is not None else float(gdf[spec.width_column].astype(float).max())
-    return [tuple(xy[0]), tuple(xy[-1])], float(width)  # type: ignore[list-item]
+    return [(float(xy[0][0]), float(xy[0][1])), (float(xy[-1][0]), float(xy[-1][1]))], float(width)
 
 
 def route(scenario: Scenario | str | Path, points: Sequence[tuple[float, float]] | None = None, *,
