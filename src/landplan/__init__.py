@@ -8,8 +8,8 @@ from typing import TYPE_CHECKING, Any
 from .errors import LandplanError
 
 if TYPE_CHECKING:
-    from .planning.alternatives import compare_map, compare_results
     from .pipeline import Result, run
+    from .planning.alternatives import compare_map, compare_results
     from .scenario import Scenario, load_scenario
 
 logging.getLogger("landplan").addHandler(logging.NullHandler())

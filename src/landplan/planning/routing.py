@@ -18,7 +18,7 @@ from __future__ import annotations
 import itertools
 import logging
 import math
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING
@@ -135,13 +135,16 @@ def _deflections(p: np.ndarray) -> np.ndarray:
     return turn
 
 
-def fit_radius(points: np.ndarray, radius_m: float, *, fixed: Sequence[int] = ()) -> np.ndarray:
+def fit_radius(points: np.ndarray, radius_m: float, *, fixed: Sequence[int] = (),
+               chord_ok: Callable[[np.ndarray, np.ndarray], bool] | None = None) -> np.ndarray:
     """Drop vertices of polyline ``points`` until every bend can be rounded by an arc of ``radius_m``.
 
     A bend of angle Δ at a vertex needs a tangent length T = R·tan(Δ/2) along both its segments; a
     segment must hold the tangents of both its ends (T_i + T_{i+1} ≤ its length). While some segment
     cannot, the interior vertex at its ends that lies nearest the chord of its neighbours (the one
-    whose removal moves the line least) is removed; the end points and ``fixed`` vertices stay.
+    whose removal moves the line least) is removed; the end points and ``fixed`` vertices stay. With
+    ``chord_ok(a, b)``, a vertex is removed only where the new segment a → b is acceptable (it crosses
+    no impassable land); :class:`RouteError` when no vertex can be.
     """
     p = np.asarray(points, dtype=float)
     keep_fixed = set(int(i) for i in fixed) | {0, len(p) - 1}
@@ -163,7 +166,12 @@ def fit_radius(points: np.ndarray, radius_m: float, *, fixed: Sequence[int] = ()
         a, m, b = q[[c - 1 for c in cand]], q[cand], q[[c + 1 for c in cand]]
         chord = b - a
         dist = np.abs(chord[:, 0] * (m - a)[:, 1] - chord[:, 1] * (m - a)[:, 0]) / np.maximum(np.hypot(*chord.T), 1e-12)
-        del idx[cand[int(np.argmin(dist))]]
+        for k in np.argsort(dist, kind="stable"):
+            if chord_ok is None or chord_ok(a[k], b[k]):
+                del idx[cand[int(k)]]
+                break
+        else:
+            raise RouteError(f"the path leaves no room for bends of radius {radius_m:,.0f} m without crossing impassable land")
     return p[idx]
 
 
@@ -200,7 +208,8 @@ def round_bends(points: np.ndarray, radius_m: float, *, sagitta_m: float = ARC_S
     return q[keep]
 
 
-def smooth(points: np.ndarray, radius_m: float, *, tolerance_m: float, fixed: Sequence[int] = ()) -> LineString:
+def smooth(points: np.ndarray, radius_m: float, *, tolerance_m: float, fixed: Sequence[int] = (),
+           chord_ok: Callable[[np.ndarray, np.ndarray], bool] | None = None) -> LineString:
     """A lattice path made a road: simplified (Douglas–Peucker, ``tolerance_m``) piece by piece between the
     ``fixed`` vertices (via points), the vertices that leave no room for the bends dropped
     (:func:`fit_radius`), every bend then rounded by an arc of ``radius_m`` (:func:`round_bends`)."""
@@ -215,7 +224,7 @@ def smooth(points: np.ndarray, radius_m: float, *, tolerance_m: float, fixed: Se
             piece = piece[1:]
         parts.append(piece)
     q = np.vstack(parts) if parts else p
-    q = fit_radius(q, radius_m, fixed=fixed_out)
+    q = fit_radius(q, radius_m, fixed=fixed_out, chord_ok=chord_ok)
     return LineString(round_bends(q, radius_m))
 
 
@@ -272,7 +281,11 @@ def pull_taut(xy: np.ndarray, costs: np.ndarray, grid: cs.Grid) -> np.ndarray:
     n = len(p)
     if n < 3:
         return p
-    step = np.array([_segment_costs(costs, grid, p[k], p[k + 1]) for k in range(n - 1)])
+    r = np.clip(np.floor((grid.y0 - p[:, 1]) / grid.res_m).astype(int), 0, grid.rows - 1)
+    c = np.clip(np.floor((p[:, 0] - grid.x0) / grid.res_m).astype(int), 0, grid.cols - 1)
+    v = costs[r, c]
+    v = np.where(np.isfinite(v), v, np.nanmax(np.where(np.isfinite(v), v, np.nan)))  # the end points' own cells
+    step = np.hypot(*np.diff(p, axis=0).T) * (v[:-1] + v[1:]) / 2.0  # as MCP_Geometric counts a move
     cum = np.concatenate([[0.0], np.cumsum(step)])
 
     def ok(i: int, j: int) -> bool:
@@ -379,7 +392,23 @@ def search_routes(parcels: gpd.GeoDataFrame, points: Sequence[tuple[float, float
     ends = cs.near_mask(grid, np.asarray(shapely.points(arr), dtype=object), settings.width_m)
     blocked = surface.blocked & ~(ends & ~surface.reasons.get("avoid", np.zeros(grid.shape, dtype=bool)))
 
+    # a smoothed line may clip the corner of an impassable cell, as a lattice path's diagonal step does: only
+    # cells inside impassable land (all eight neighbours impassable too) refuse it
+    from scipy.ndimage import binary_erosion
+
+    solid = binary_erosion(blocked, structure=np.ones((3, 3), dtype=bool), border_value=1)
+
+    # the path is searched keeping a margin of two cells from impassable land (where a way remains), so that
+    # bends can be rounded without cutting into it
+    from scipy.ndimage import binary_dilation
+
+    margin = binary_dilation(blocked, structure=np.ones((3, 3), dtype=bool), iterations=2) if settings.min_radius_m > 0 else blocked
+    margin &= ~(ends & ~surface.reasons.get("avoid", np.zeros(grid.shape, dtype=bool)))
+
     def paths(penalty: float) -> RouteCandidate | None:
+        return _paths(penalty, margin) or (_paths(penalty, blocked) if margin is not blocked else None)
+
+    def _paths(penalty: float, blocked: np.ndarray) -> RouteCandidate | None:
         costs = surface.cost + penalty + 1e-6 * settings.width_m
         costs = np.where(blocked, np.inf, costs)
         line: list[np.ndarray] = []
@@ -398,8 +427,13 @@ def search_routes(parcels: gpd.GeoDataFrame, points: Sequence[tuple[float, float
                 xy = xy[1:]
             line.append(xy)
         raw = np.vstack(line)
-        smooth_line = smooth(raw, settings.min_radius_m, tolerance_m=grid.res_m, fixed=fixed)
-        if _crosses(blocked, grid, smooth_line):
+        try:
+            smooth_line = smooth(raw, settings.min_radius_m, tolerance_m=grid.res_m / 2.0, fixed=fixed,
+                                 chord_ok=lambda a, b: not _crosses(solid, grid, LineString([a, b])))
+        except RouteError as exc:
+            log.info("route: λ = %.3g m²/m: %s; dropped", penalty, exc)
+            return None
+        if _crosses(solid, grid, smooth_line):
             log.info("route: the smoothed path for λ = %.3g m²/m cuts through impassable land; dropped", penalty)
             return None
         return RouteCandidate(smooth_line, penalty, float(smooth_line.length), _along(surface.rice, grid, smooth_line),
