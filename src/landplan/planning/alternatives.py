@@ -88,7 +88,7 @@ HEADERS: dict[str, tuple[str, str]] = {
     "estimated_rice_ha": ("Đất lúa ước tính khi tìm kiếm (ha)", "Rice estimated by the search (ha)"),
 }
 for _g, (_vi, _en) in landuse.GROUP_NAMES.items():
-    HEADERS[f"{_g}_ha"] = (f"{_vi} (ha)", f"{_en} (ha)")
+    HEADERS.setdefault(f"{_g}_ha", (f"{_vi} (ha)", f"{_en} (ha)"))  # rice_ha keeps its own
 
 
 @dataclass(frozen=True)
@@ -210,18 +210,20 @@ def load_alternatives(path: str | Path, scenario: Scenario) -> Alternatives:
             continue
         table = {k: a[k] for k in ("kind", "layer", "where", "width_m", "width_column") if k in a}
         table.setdefault("kind", (base or {}).get("kind", "centreline"))
+        ok = True
+        p = (path.parent / str(a["path"])).resolve()
+        if not p.exists():
+            problems.append(f"{key}.path: file {p} does not exist; paths are relative to the alternatives file")
+            ok = False
         if table["kind"] == "centreline" and "width_m" not in table and "width_column" not in table:
             if base is not None and ("width_m" in base or "width_column" in base):
                 table.update({k: base[k] for k in ("width_m", "width_column") if k in base})
             else:
                 problems.append(f"{key}.width_m: a centreline needs its full right-of-way width in metres")
-                continue
-        p = (path.parent / str(a["path"])).resolve()
-        if not p.exists():
-            problems.append(f"{key}.path: file {p} does not exist; paths are relative to the alternatives file")
-            continue
-        table["path"] = str(p)
-        items.append(Alternative(aid, name, name_en, table))
+                ok = False
+        if ok:
+            table["path"] = str(p)
+            items.append(Alternative(aid, name, name_en, table))
     if problems:
         raise ScenarioError(label, problems)
     return Alternatives(tuple(items), base_id, prices, unit)
@@ -488,7 +490,7 @@ def write_sheet(table: pd.DataFrame, path: Path, *, lang: str = "vi", title: str
     ws.append([HEADERS["alternative"][i], *[f"{a} – {n}" if n != a else str(a) for a, n in zip(table["alternative"], names)]])
     for c in ws[2]:
         c.font, c.fill, c.alignment = bold, fill, Alignment(wrap_text=True, vertical="top")
-    skip = {"alternative", "name", "name_en"}
+    skip = {"alternative", "name", "name_en", "project"}
     for col in [c for c in table.columns if c not in skip]:
         head = HEADERS.get(col, (col, col))[i]
         if col == "cost" and price_unit:

@@ -40,6 +40,8 @@ log = logging.getLogger("landplan")
 #: Length penalties tried, as multiples of the right-of-way width (λ = k × width_m, m² per m): from
 #: "length hardly matters" to "a metre of length costs a full-width metre of land".
 LAMBDA_STEPS: tuple[float, ...] = (0.003, 0.01, 0.03, 0.1, 0.3, 1.0, 3.0)
+#: With a minimum radius, paths are also searched this many cells clear of impassable land (room for the bends).
+MARGIN_CELLS: tuple[int, ...] = (3,)
 #: Arcs are drawn with chords that stray at most this far from the true arc (m).
 ARC_SAGITTA_M = 0.05
 
@@ -171,7 +173,8 @@ def fit_radius(points: np.ndarray, radius_m: float, *, fixed: Sequence[int] = ()
                 del idx[cand[int(k)]]
                 break
         else:
-            raise RouteError(f"the path leaves no room for bends of radius {radius_m:,.0f} m without crossing impassable land")
+            raise RouteError(f"the path leaves no room for bends of radius {radius_m:,.0f} m without crossing impassable land "
+                             f"near ({q[cand[0]][0]:,.0f}, {q[cand[0]][1]:,.0f})")
     return p[idx]
 
 
@@ -388,8 +391,9 @@ def search_routes(parcels: gpd.GeoDataFrame, points: Sequence[tuple[float, float
         if surface.reasons["avoid"][r, c] if "avoid" in surface.reasons else False:
             raise RouteError(f"{names[k]} {_fmt_xy(pts[k])} lies in an area to avoid (within its clearance plus half the right-of-way); "
                              f"move it or lower the clearance")
-    # the ends of a road meet the land around them: near each end and via point, only areas to avoid block
-    ends = cs.near_mask(grid, np.asarray(shapely.points(arr), dtype=object), settings.width_m)
+    # the ends of a road meet the land around them: near each end and via point (within the width or the
+    # minimum radius), only areas to avoid block
+    ends = cs.near_mask(grid, np.asarray(shapely.points(arr), dtype=object), max(settings.width_m, settings.min_radius_m))
     blocked = surface.blocked & ~(ends & ~surface.reasons.get("avoid", np.zeros(grid.shape, dtype=bool)))
 
     # a smoothed line may clip the corner of an impassable cell, as a lattice path's diagonal step does: only
@@ -402,11 +406,17 @@ def search_routes(parcels: gpd.GeoDataFrame, points: Sequence[tuple[float, float
     # bends can be rounded without cutting into it
     from scipy.ndimage import binary_dilation
 
-    margin = binary_dilation(blocked, structure=np.ones((3, 3), dtype=bool), iterations=2) if settings.min_radius_m > 0 else blocked
-    margin &= ~(ends & ~surface.reasons.get("avoid", np.zeros(grid.shape, dtype=bool)))
+    free_ends = ends & ~surface.reasons.get("avoid", np.zeros(grid.shape, dtype=bool))
+    margins = [blocked]
+    if settings.min_radius_m > 0:  # wider margins first: they leave the most room for the bends
+        margins = [binary_dilation(blocked, structure=np.ones((3, 3), dtype=bool), iterations=k) & ~free_ends
+                   for k in MARGIN_CELLS] + margins
 
     def paths(penalty: float) -> RouteCandidate | None:
-        return _paths(penalty, margin) or (_paths(penalty, blocked) if margin is not blocked else None)
+        """The least-cost path for ``penalty``, smoothed (with a minimum radius: searched with each margin,
+        the one of least estimated cost kept), or ``None``."""
+        found = [c for c in (_paths(penalty, m) for m in margins) if c is not None]
+        return min(found, key=lambda c: c.estimated_cost_m2 + penalty * c.length_m) if found else None
 
     def _paths(penalty: float, blocked: np.ndarray) -> RouteCandidate | None:
         costs = surface.cost + penalty + 1e-6 * settings.width_m
@@ -448,6 +458,11 @@ def search_routes(parcels: gpd.GeoDataFrame, points: Sequence[tuple[float, float
             found.append(cand)
     if not found:
         if paths(1e6 * w) is None:
+            if lmax is not None:
+                raise RouteError(f"impossible length limit: no route of at most {lmax:,.0f} m ({settings.max_length_ratio:g} × the straight "
+                                 f"line of {straight:,.0f} m) gets round the impassable land (a corridor more than "
+                                 f"{settings.max_residential_share:.0%} residential, land outside the parcels, or an area to avoid); "
+                                 f"raise max_length_ratio, or relax the areas to avoid")
             raise RouteError("no passable way between the end points: every route would cross impassable land (a corridor more than "
                              f"{settings.max_residential_share:.0%} residential, land outside the parcels, or an area to avoid); "
                              "raise max_residential_share, shrink the clearances or move the points")
