@@ -376,7 +376,11 @@ def search_routes(parcels: gpd.GeoDataFrame, points: Sequence[tuple[float, float
         raise RouteError("; ".join(f"{names[k]} {_fmt_xy(pts[k])} lies outside every parcel of {parcels_label}" for k in off)
                          + ": a route is searched over the land the parcel layer describes; put the points on parcels "
                          "(coordinates in the scenario's working CRS)")
-    grid = cs.grid_for(search_area(pts, settings), settings.resolution_m)
+    reach = np.asarray(search_area(pts, settings))
+    known = np.asarray(parcels.total_bounds)  # beyond the parcels every cell is impassable: no need to grid it
+    pad = settings.width_m + 2 * settings.resolution_m
+    grid = cs.grid_for((max(reach[0], known[0] - pad), max(reach[1], known[1] - pad), min(reach[2], known[2] + pad),
+                        min(reach[3], known[3] + pad)), settings.resolution_m)
     log.info("route: cost surface %d × %d cells of %g m over %s parcels …", grid.rows, grid.cols, grid.res_m, f"{len(parcels):,}")
     shares = cs.rasterise_shares(parcels, grid, supersample=settings.supersample)
     avoid_mask = np.zeros(grid.shape, dtype=bool)
