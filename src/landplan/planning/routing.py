@@ -314,6 +314,25 @@ def pull_taut(xy: np.ndarray, costs: np.ndarray, grid: cs.Grid) -> np.ndarray:
             break
         keep.append(good)
         i = good
+    # each kept vertex then slides along the lattice path to where the two segments beside it cost least,
+    # or goes where one straight segment costs less still (the greedy jump stops at the lattice's own turns)
+    for _ in range(2):
+        t = 1
+        while t < len(keep) - 1:
+            a, b = keep[t - 1], keep[t + 1]
+            best, best_cost = keep[t], _segment_costs(costs, grid, p[a], p[keep[t]]) + _segment_costs(costs, grid, p[keep[t]], p[b])
+            for v in range(a + 1, b):
+                c = _segment_costs(costs, grid, p[a], p[v])
+                if c >= best_cost:
+                    continue
+                c += _segment_costs(costs, grid, p[v], p[b])
+                if c < best_cost - 1e-9:
+                    best, best_cost = v, c
+            if _segment_costs(costs, grid, p[a], p[b]) <= best_cost:
+                del keep[t]
+                continue
+            keep[t] = best
+            t += 1
     return p[keep]
 
 
