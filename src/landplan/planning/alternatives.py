@@ -465,7 +465,7 @@ def _ha_formatter(lang: str) -> Any:
 
     from .. import printing
 
-    return FuncFormatter(lambda v, _pos: printing.fmt_number(v, 0 if abs(v) >= 10 else 1, lang))
+    return FuncFormatter(lambda v, _pos: printing.fmt_number(v, 0 if abs(v) >= 10 or v == 0 else 1, lang))
 
 
 def write_sheet(table: pd.DataFrame, path: Path, *, lang: str = "vi", title: str = "", price_unit: str = "") -> Path:

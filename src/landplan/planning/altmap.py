@@ -103,13 +103,13 @@ def _table_html(table: pd.DataFrame, labels: list[str], colors: list[str], *, la
 
 _CSS = """
 html, body { margin: 0; height: 100%; font-family: "DejaVu Sans", Arial, sans-serif; }
-.folium-map { position: absolute; top: 0; bottom: 0; left: 0; right: 420px; }
-#lp-alt-panel { position: absolute; top: 0; bottom: 0; right: 0; width: 420px; overflow: auto; background: #fff;
+.folium-map { position: absolute; top: 0; bottom: 0; left: 0; right: min(680px, 50vw); }
+#lp-alt-panel { position: absolute; top: 0; bottom: 0; right: 0; width: min(680px, 50vw); overflow: auto; background: #fff;
   border-left: 1px solid #999; padding: 8px 10px; box-sizing: border-box; font-size: 13px; }
 #lp-alt-panel h1 { font-size: 16px; margin: 4px 0 8px; }
 .lp-alt-table { border-collapse: collapse; width: 100%; }
 .lp-alt-table th, .lp-alt-table td { border-bottom: 1px solid #ddd; padding: 3px 4px; text-align: right; vertical-align: top; }
-.lp-alt-table th[scope=row] { text-align: left; font-weight: normal; }
+.lp-alt-table th[scope=row] { text-align: left; font-weight: normal; min-width: 11em; }
 .lp-alt-table td.lp-on, .lp-alt-table th.lp-on { background: #fff6d5; font-weight: bold; }
 .lp-alt-btn { font: inherit; font-size: 12px; padding: 3px 5px; cursor: pointer; background: #f4f4f4; border: 1px solid #999; border-radius: 3px; }
 .lp-alt-btn[aria-pressed=true] { background: #ffe58a; border-color: #7a5b00; }

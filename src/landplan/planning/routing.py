@@ -275,6 +275,22 @@ def _segment_costs(costs: np.ndarray, grid: cs.Grid, a: np.ndarray, b: np.ndarra
     return float(length * (v[:-1] + v[1:]).sum() / (2.0 * (n - 1)))
 
 
+def _segment_costs_many(costs: np.ndarray, grid: cs.Grid, a: np.ndarray, b: np.ndarray) -> np.ndarray:
+    """:func:`_segment_costs` of many segments a[i] → b[i] at once (the same number of samples on each, at
+    most a quarter cell apart on the longest)."""
+    length = np.hypot(*(b - a).T)
+    n = max(2, math.ceil(float(length.max(initial=0.0)) / (grid.res_m / 4.0)) + 1)
+    t = np.linspace(0.0, 1.0, n)
+    x = a[:, :1] + t[None, :] * (b[:, :1] - a[:, :1])
+    y = a[:, 1:] + t[None, :] * (b[:, 1:] - a[:, 1:])
+    r = np.floor((grid.y0 - y) / grid.res_m).astype(int)
+    c = np.floor((x - grid.x0) / grid.res_m).astype(int)
+    off = ((r < 0) | (r >= grid.rows) | (c < 0) | (c >= grid.cols)).any(axis=1)
+    v = costs[np.clip(r, 0, grid.rows - 1), np.clip(c, 0, grid.cols - 1)]
+    out = length * (v[:, :-1] + v[:, 1:]).sum(axis=1) / (2.0 * (n - 1))
+    return np.where(off, np.inf, out)
+
+
 def pull_taut(xy: np.ndarray, costs: np.ndarray, grid: cs.Grid) -> np.ndarray:
     """Straighten a lattice path (any-angle): from each kept vertex, jump to the farthest later vertex that a
     straight segment reaches at no more cost than the path between them (``costs`` per m, inf where
@@ -320,18 +336,15 @@ def pull_taut(xy: np.ndarray, costs: np.ndarray, grid: cs.Grid) -> np.ndarray:
         t = 1
         while t < len(keep) - 1:
             a, b = keep[t - 1], keep[t + 1]
-            best, best_cost = keep[t], _segment_costs(costs, grid, p[a], p[keep[t]]) + _segment_costs(costs, grid, p[keep[t]], p[b])
-            for v in range(a + 1, b):
-                c = _segment_costs(costs, grid, p[a], p[v])
-                if c >= best_cost:
-                    continue
-                c += _segment_costs(costs, grid, p[v], p[b])
-                if c < best_cost - 1e-9:
-                    best, best_cost = v, c
-            if _segment_costs(costs, grid, p[a], p[b]) <= best_cost:
+            vs = np.arange(a + 1, b)
+            c = (_segment_costs_many(costs, grid, np.repeat(p[a][None], len(vs), axis=0), p[vs])
+                 + _segment_costs_many(costs, grid, p[vs], np.repeat(p[b][None], len(vs), axis=0)))
+            k = int(np.argmin(c))
+            if _segment_costs(costs, grid, p[a], p[b]) <= c[k] + 1e-9:
                 del keep[t]
                 continue
-            keep[t] = best
+            if c[k] < c[vs == keep[t]][0] - 1e-9:
+                keep[t] = int(vs[k])
             t += 1
     return p[keep]
 
@@ -436,10 +449,13 @@ def search_routes(parcels: gpd.GeoDataFrame, points: Sequence[tuple[float, float
                    for k in MARGIN_CELLS] + margins
 
     def paths(penalty: float) -> RouteCandidate | None:
-        """The least-cost path for ``penalty``, smoothed (with a minimum radius: searched with each margin,
-        the one of least estimated cost kept), or ``None``."""
-        found = [c for c in (_paths(penalty, m) for m in margins) if c is not None]
-        return min(found, key=lambda c: c.estimated_cost_m2 + penalty * c.length_m) if found else None
+        """The least-cost path for ``penalty``, smoothed (with a minimum radius and when the plain path leaves
+        no room for its bends, searched again clear of impassable land), or ``None``."""
+        for m in margins[::-1]:  # the plain path first; with a margin only where it cannot be smoothed
+            found = _paths(penalty, m)
+            if found is not None:
+                return found
+        return None
 
     def _paths(penalty: float, blocked: np.ndarray) -> RouteCandidate | None:
         costs = surface.cost + penalty + 1e-6 * settings.width_m
