@@ -59,7 +59,8 @@ def make_cadastre(seed: int = 7) -> Path:
         by = 0.0
         while by < H_M:
             bh = min(rng.uniform(350, 450), H_M - by)
-            boxes.append((bx, by, bx + bw, by + 10)); codes.append("SON")  # canal along the block's south side
+            boxes.append((bx, by, bx + bw, by + 10))  # canal along the block's south side
+            codes.append("SON")
             y_mid = by + 10 + (bh - 10) / 2
             for y_lo, y_hi, front in ((by + 10, y_mid, by + 10), (y_mid, by + bh, by + bh)):
                 x = bx
@@ -67,7 +68,8 @@ def make_cadastre(seed: int = 7) -> Path:
                     sw = min(rng.uniform(12, 45), bx + bw - x)
                     near = np.min(np.hypot(villages[:, 0] - (x + sw / 2), villages[:, 1] - y_mid)) < 400
                     if near and rng.random() < 0.7:
-                        boxes.append((x, y_lo, x + sw, y_hi)); codes.append("ONT")
+                        boxes.append((x, y_lo, x + sw, y_hi))
+                        codes.append("ONT")
                     elif rng.random() < 0.33:
                         depth = 30.0
                         if front == y_lo:
@@ -76,7 +78,8 @@ def make_cadastre(seed: int = 7) -> Path:
                             boxes += [(x, y_hi - depth, x + sw, y_hi), (x, y_lo, x + sw, y_hi - depth)]
                         codes += ["ONT", str(rng.choice(["LUC", "LUC", "CLN"]))]
                     else:
-                        boxes.append((x, y_lo, x + sw, y_hi)); codes.append(str(rng.choice(["LUC"] * 6 + ["LUK", "CLN", "NTS"])))
+                        boxes.append((x, y_lo, x + sw, y_hi))
+                        codes.append(str(rng.choice(["LUC"] * 6 + ["LUK", "CLN", "NTS"])))
                     x += sw
             by += bh
         bx += bw
@@ -165,7 +168,7 @@ def main() -> None:
 
     # the exact measurement of one candidate: landplan.run on its scenario file
     from landplan import run
-    from landplan.planning.alternatives import Alternative, Alternatives, alternative_scenario, write_candidates
+    from landplan.planning.alternatives import Alternative, alternative_scenario, write_candidates
 
     measure_s = []
     with tempfile.TemporaryDirectory() as tmp:
@@ -177,7 +180,6 @@ def main() -> None:
         alt = Alternative("route_1", "r1", "r1", {"kind": "centreline", "path": str(folder / "candidates.gpkg"), "layer": "route_1",
                                                   "width_m": 80.0})
         path = alternative_scenario(sc, alt, folder)
-        Alternatives((alt,))
         for _ in range(args.repeats):
             t = time.perf_counter()
             res = run(path)

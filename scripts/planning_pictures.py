@@ -16,12 +16,12 @@ sys.path.insert(0, str(ROOT))
 
 def main() -> None:
     from playwright.sync_api import sync_playwright
+    from tests.browser import ARGS, CHROMIUM
 
     from landplan import printing
     from landplan.planning import routing
     from landplan.sample import write_sample_scenario
     from landplan.webmap import save_map
-    from tests.browser import ARGS, CHROMIUM
 
     docs = ROOT / "docs"
     with tempfile.TemporaryDirectory() as tmp:

@@ -82,7 +82,7 @@ def test_bad_input_one_message_each():
     parcels = detour_world().rename(columns={"lu": "landuse"})
     with pytest.raises(RouteError, match=r"end point \(.*\) lies outside every parcel"):
         search_routes(parcels, _pts((0, 300), (3000, 300)), RouteSettings(width_m=20))
-    with pytest.raises(RouteError, match="impossible length limit: 0.9 × the straight line"):
+    with pytest.raises(RouteError, match=r"impossible length limit: 0\.9 × the straight line"):
         search_routes(parcels, _pts((0, 300), (1000, 300)), RouteSettings(width_m=20, max_length_ratio=0.9))
     with pytest.raises(RouteError, match="impossible length limit: no route of at most 1,050 m"):
         search_routes(gap_world().rename(columns={"lu": "landuse"}), _pts((0, 300), (1000, 300)),
