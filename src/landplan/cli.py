@@ -227,10 +227,14 @@ def _cmd_sort(args: argparse.Namespace) -> int:
 
 
 def _cmd_compare(args: argparse.Namespace) -> int:
+    from .outfolder import output_folder
     from .planning.alternatives import compare
+    from .scenario import load_scenario
 
-    comparison = compare(args.scenario, args.alternatives)
-    out = comparison.write(args.out, overwrite=args.overwrite, lang=args.lang, self_contained=args.self_contained)
+    sc = load_scenario(args.scenario)
+    with output_folder(args.out, overwrite=args.overwrite, inputs=sc.input_files()) as folder:
+        comparison = compare(sc, args.alternatives)
+        out = comparison.write(folder.path, overwrite=args.overwrite, lang=args.lang, self_contained=args.self_contained, folder=folder)
     _report_planning(comparison.table, out, args.lang or comparison.scenario.lang)
     return EXIT_OK
 
@@ -265,8 +269,11 @@ def _cmd_route(args: argparse.Namespace) -> int:
     settings = RouteSettings(width_m=width, max_length_ratio=args.max_length_ratio or None, length_penalty=args.length_penalty,
                              min_radius_m=args.min_radius, resolution_m=args.resolution, candidates=args.candidates,
                              max_residential_share=args.max_residential_share, avoid=tuple(avoid))
-    comparison = route(sc, points, settings=settings, project=args.project)
-    out = comparison.write(args.out, overwrite=args.overwrite, lang=args.lang, self_contained=args.self_contained)
+    from .outfolder import output_folder
+
+    with output_folder(args.out, overwrite=args.overwrite, inputs=sc.input_files()) as folder:
+        comparison = route(sc, points, settings=settings, project=args.project)
+        out = comparison.write(folder.path, overwrite=args.overwrite, lang=args.lang, self_contained=args.self_contained, folder=folder)
     _report_planning(comparison.table, out, args.lang or sc.lang)
     return EXIT_OK
 
@@ -296,8 +303,11 @@ def _cmd_site(args: argparse.Namespace) -> int:
     settings = SiteSettings(area_m2=args.area_ha * 10_000.0, aspect=args.aspect, shape=shape, orientations_deg=orientations,
                             resolution_m=args.resolution, max_residential_share=args.max_residential_share,
                             clearance_m=args.clearance, candidates=args.candidates)
-    comparison = site(sc, area, settings=settings, road_project=args.road_project, project=args.project)
-    out = comparison.write(args.out, overwrite=args.overwrite, lang=args.lang, self_contained=args.self_contained)
+    from .outfolder import output_folder
+
+    with output_folder(args.out, overwrite=args.overwrite, inputs=sc.input_files()) as folder:
+        comparison = site(sc, area, settings=settings, road_project=args.road_project, project=args.project)
+        out = comparison.write(folder.path, overwrite=args.overwrite, lang=args.lang, self_contained=args.self_contained, folder=folder)
     _report_planning(comparison.table, out, args.lang or sc.lang)
     return EXIT_OK
 

@@ -56,6 +56,7 @@ if TYPE_CHECKING:
     import folium
     from matplotlib.figure import Figure
 
+    from ..outfolder import OutputFolder
     from ..pipeline import Result
     from ..scenario import Scenario
 
@@ -358,9 +359,11 @@ class Comparison:
 
         return comparison_map(self, lang=lang or self.scenario.lang, self_contained=self_contained)
 
-    def write(self, out: str | Path, *, overwrite: bool = False, lang: str | None = None, self_contained: bool = False) -> Path:
+    def write(self, out: str | Path, *, overwrite: bool = False, lang: str | None = None, self_contained: bool = False,
+              folder: OutputFolder | None = None) -> Path:
         """Write the comparison into ``out`` (see :func:`write_comparison`)."""
-        return write_comparison(self, Path(out), overwrite=overwrite, lang=lang or self.scenario.lang, self_contained=self_contained)
+        return write_comparison(self, Path(out), overwrite=overwrite, lang=lang or self.scenario.lang, self_contained=self_contained,
+                                folder=folder)
 
 
 def compare(scenario: Scenario | str | Path, alternatives: Alternatives | str | Path | Sequence[Alternative], *,
@@ -524,7 +527,7 @@ def write_sheet(table: pd.DataFrame, path: Path, *, lang: str = "vi", title: str
 
 
 def write_comparison(comparison: Comparison, out: Path, *, overwrite: bool = False, lang: str = "vi",
-                     self_contained: bool = False) -> Path:
+                     self_contained: bool = False, folder: OutputFolder | None = None) -> Path:
     """Write a comparison into ``out``: ``alternatives.csv`` (the table, areas rounded as every CSV),
     ``alternatives.xlsx`` (the sheet), ``alternatives_chart.png/svg/pdf``, ``alternatives_map.html``,
     ``scenarios/<id>.toml`` (one scenario file per alternative: ``landplan run`` measures it the same)
@@ -551,29 +554,33 @@ def write_comparison(comparison: Comparison, out: Path, *, overwrite: bool = Fal
             shutil.copytree(comparison.folder / SCENARIOS_DIR, tmp / SCENARIOS_DIR)
 
     return write_folder(out, body, own=(*COMPARE_FILES, SCENARIOS_DIR), overwrite=overwrite,
-                        inputs=comparison.scenario.input_files())
+                        inputs=comparison.scenario.input_files(), folder=folder)
 
 
-def write_folder(out: Path, body: Any, *, own: Sequence[str], overwrite: bool, inputs: Sequence[Path] = ()) -> Path:
+def write_folder(out: Path, body: Any, *, own: Sequence[str], overwrite: bool, inputs: Sequence[Path] = (),
+                 folder: OutputFolder | None = None) -> Path:
     """Run ``body(tmp)`` to write files into a temporary folder beside ``out``, then swap it in place, as a
     run's outputs are (:mod:`landplan.outfolder`: the folder checked, locked and recovered first; only
-    ``own`` replaced, the user's other files kept). A folder that is not empty is refused unless ``overwrite``."""
+    ``own`` replaced, the user's other files kept). A folder that is not empty is refused unless
+    ``overwrite``. Pass ``folder`` when the caller already holds it (the command line does, before it searches)."""
     import shutil
 
     from ..outfolder import disk_error, output_folder
 
-    with output_folder(out, overwrite=overwrite, inputs=inputs) as held:
-        tmp = held.new_temporary()
-        try:
-            body(tmp)
-            held.swap_in(tmp, own)
-        except OSError as exc:
-            shutil.rmtree(tmp, ignore_errors=True)
-            raise disk_error(exc, held.path) from exc
-        except BaseException:
-            shutil.rmtree(tmp, ignore_errors=True)
-            raise
-        return held.path
+    if folder is None:
+        with output_folder(out, overwrite=overwrite, inputs=inputs) as held:
+            return write_folder(held.path, body, own=own, overwrite=overwrite, folder=held)
+    tmp = folder.new_temporary()
+    try:
+        body(tmp)
+        folder.swap_in(tmp, own)
+    except OSError as exc:
+        shutil.rmtree(tmp, ignore_errors=True)
+        raise disk_error(exc, folder.path) from exc
+    except BaseException:
+        shutil.rmtree(tmp, ignore_errors=True)
+        raise
+    return folder.path
 
 
 def compare_map(results: Mapping[str, Result], *, lang: str = "vi", self_contained: bool = False) -> folium.Map:
