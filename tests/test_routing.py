@@ -207,3 +207,27 @@ def test_route_command_line(tmp_path: Path, capsys):
     err = capsys.readouterr().err
     assert code == 2 and err.startswith("landplan: error:") and "lies outside every parcel" in err
     assert not (tmp_path / "out2").exists()
+
+
+def test_via_point_is_passed():
+    """A via point north of the rice block: every candidate passes through it (it is a fixed vertex)."""
+    via = (500.0, 600.0)
+    found = search_routes(detour_world().rename(columns={"lu": "landuse"}), _pts((0, 300), via, (1000, 300)),
+                          RouteSettings(width_m=20, resolution_m=5, max_length_ratio=1.2))
+    assert found.straight_m == pytest.approx(2 * math.hypot(500, 300))
+    for c in found.candidates:
+        assert _local(c.line).distance(shapely.Point(via)) < 1e-6
+        assert c.estimated_rice_m2 < 50.0  # north of the block, no need to cross it
+
+
+def test_length_penalty_marks_its_best(detour_route, tmp_path: Path):
+    """With a penalty of 10 m² per m, the detour (106 m longer, 4,000 m² less rice) is worth it: it is
+    the candidate marked best; with 100 m² per m the straight line is."""
+    sc, _, _ = detour_route
+    for penalty, want_rice in ((10.0, 0.0), (100.0, 0.4)):
+        comparison = route(sc, project="road", settings=RouteSettings(width_m=20, resolution_m=5, candidates=4, length_penalty=penalty),
+                           folder=tmp_path / f"p{penalty:g}")
+        t = comparison.table
+        best = t[t["best_for_penalty"]]
+        assert len(best) == 1 and best["alternative"].iloc[0].startswith("route_")
+        assert float(best["rice_ha"].iloc[0]) == pytest.approx(want_rice, abs=1e-4)
