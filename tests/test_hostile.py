@@ -40,6 +40,7 @@ class Case:
     message: str  # a fragment of the error (REFUSE) or of a warning (WARN); for OK, what is checked
     build: Callable[[Path], Path]  # writes the inputs into a folder; returns the scenario path
     rice: float | None = None  # where the run computes: the east–west road's rice land, m² (exact: 4,000 when nothing is lost)
+    command: tuple[str, ...] = ()  # another command than `run`: its name and options (the scenario and --out are added)
 
 
 def _tiny(folder: Path, *, layers=None, scenario: str = SCENARIO) -> Path:
@@ -421,6 +422,17 @@ CASES: list[Case] = [
     Case("scenario-not-toml", "scenario", "a scenario that is not TOML", REFUSE, "is not valid TOML",
          lambda f: (_tiny(f), (f / "tiny.toml").write_text("[scenario\nname=", encoding="utf-8"), f / "tiny.toml")[2]),
     Case("scenario-unknown-key", "scenario", "a misspelt key", REFUSE, "unknown key", _scenario('landuse = "lu"', 'landuse = "lu"\nlanduse_col = "lu"')),
+    # planning: routes and sites (the tiny world's parcels span [0, 300] × [0, 150] from (X0, Y0))
+    Case("route-end-outside", "planning", "a route whose end point lies outside the parcels", REFUSE,
+         "end point (580,800.0, 1,110,050.0) lies outside every parcel", _tiny,
+         command=("route", "--from", f"{X0 + 10},{Y0 + 50}", "--to", f"{X0 + 800},{Y0 + 50}", "--width", "20")),
+    Case("route-impossible-length", "planning", "a route limited to 0.9 × the straight line", REFUSE,
+         "impossible length limit: 0.9 × the straight line is 252 m", _tiny,
+         command=("route", "--from", f"{X0 + 10},{Y0 + 50}", "--to", f"{X0 + 290},{Y0 + 50}", "--width", "20",
+                  "--max-length-ratio", "0.9")),
+    Case("site-hub-too-large", "planning", "a 500 ha hub in a 230 ha district", REFUSE,
+         "the hub (500.0 ha) is larger than the search area (230.0 ha)", _tiny,
+         command=("site", "--within", "district=Quận A", "--area-ha", "500")),
     Case("formula-owner", "outputs", "owner names that look like spreadsheet formulas", OK,
          "stored as text in the workbook, apostrophe-prefixed in the CSVs",
          _with_parcels(lambda p: p.assign(chu=["=1+1", "=HYPERLINK(\"http://x\",\"y\")", "-2", "@SUM(A1)"]))),
@@ -494,7 +506,10 @@ def test_hostile_case(case: Case, tmp_path: Path, capsys):
     scenario = case.build(inputs)
     before = _tree(inputs)
     out = tmp_path / "out"
-    code = main(["-q", "run", str(scenario), "--out", str(out), "--no-exports"])
+    if case.command:
+        code = main(["-q", case.command[0], str(scenario), *case.command[1:], "--out", str(out)])
+    else:
+        code = main(["-q", "run", str(scenario), "--out", str(out), "--no-exports"])
     err = capsys.readouterr().err
     assert "Traceback" not in err
     assert _tree(inputs) == before, "inputs changed or files appeared beside them"
@@ -552,7 +567,8 @@ def write_table() -> None:
 @pytest.mark.parametrize("case", CASES, ids=[c.id for c in CASES])
 def test_validate_says_what_run_says(case: Case, tmp_path: Path, capsys):
     """``landplan validate`` runs every check a run makes before measuring: it refuses, with the same
-    message, each case a run refuses, and passes the others (writing nothing anywhere)."""
+    message, each case a run refuses, and passes the others (writing nothing anywhere). Cases of other
+    commands (routes, sites) refuse their options, not the scenario: `validate` passes them."""
     inputs = tmp_path / "inputs"
     inputs.mkdir()
     (inputs / "somefolder").mkdir() if case.id == "directory-for-file" else None
@@ -562,7 +578,7 @@ def test_validate_says_what_run_says(case: Case, tmp_path: Path, capsys):
     err = capsys.readouterr().err
     assert "Traceback" not in err
     assert _tree(inputs) == before
-    if case.outcome == REFUSE:
+    if case.outcome == REFUSE and not case.command:
         assert code == 2 and case.message in err, err
     else:
         assert code == 0, err

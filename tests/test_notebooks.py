@@ -10,9 +10,10 @@ import pytest
 NOTEBOOKS = sorted((Path(__file__).parents[1] / "notebooks").glob("*.ipynb"))
 
 
-def test_there_are_five_notebooks_in_order():
+def test_there_are_six_notebooks_in_order():
     assert [p.name for p in NOTEBOOKS] == ["01_quickstart.ipynb", "02_bring_your_own_layers.ipynb",
-                                           "03_rice_from_raster.ipynb", "04_compare_alignments.ipynb", "05_price_tables.ipynb"]
+                                           "03_rice_from_raster.ipynb", "04_compare_alignments.ipynb", "05_price_tables.ipynb",
+                                           "06_least_rice_alignment_and_site.ipynb"]
 
 
 @pytest.mark.parametrize("path", NOTEBOOKS, ids=[p.stem for p in NOTEBOOKS])

@@ -8,15 +8,15 @@ from typing import TYPE_CHECKING, Any
 from .errors import LandplanError
 
 if TYPE_CHECKING:
-    from .compare import compare_map, compare_results
     from .pipeline import Result, run
+    from .planning.alternatives import compare_map, compare_results
     from .scenario import Scenario, load_scenario
 
 logging.getLogger("landplan").addHandler(logging.NullHandler())
 
 # The verbs load their modules (geopandas, shapely, GDAL) on first use, so that ``import landplan`` and
 # the command line start at once (a Ctrl-C at start-up meets the command's own handler, not an import).
-_LAZY = {"compare_map": "compare", "compare_results": "compare", "Result": "pipeline", "run": "pipeline",
+_LAZY = {"compare_map": "planning.alternatives", "compare_results": "planning.alternatives", "Result": "pipeline", "run": "pipeline",
          "Scenario": "scenario", "load_scenario": "scenario"}
 
 

@@ -30,6 +30,12 @@ whose parcels, what remains of each parcel, and who must approve it.
                                     approvals.csv, landplan.gpkg, map.html, manifest.json
   landplan run SCENARIO.toml --out DIR --engine dask [--scheduler ADDRESS]
                                     the same, each parcel source measured on dask.distributed
+  landplan compare SCENARIO.toml --alternatives ALT.toml --out DIR
+                                    alternatives of a project measured side by side (table, chart, map)
+  landplan route SCENARIO.toml --project ID --out DIR
+                                    alignments that take the least rice land, each measured exactly
+  landplan site SCENARIO.toml --within ward="Xã Giai Xuân" --area-ha 250 --out DIR
+                                    where a hub takes the least rice land near a road, measured exactly
 """
 
 
@@ -93,6 +99,55 @@ def _parser() -> argparse.ArgumentParser:
                        description="Report every problem in SCENARIO at once; exit 0 when it is ready to run.")
     v.add_argument("scenario", type=Path, help="scenario file (.toml)")
 
+    plan_opts = argparse.ArgumentParser(add_help=False)
+    plan_opts.add_argument("scenario", type=Path, help="scenario file (.toml)")
+    plan_opts.add_argument("--out", "-o", type=Path, required=True, help="output folder (created if missing)")
+    plan_opts.add_argument("--overwrite", action="store_true", help="replace landplan's own files in an output folder that is not empty")
+    plan_opts.add_argument("--lang", choices=["vi", "en"], default=None, help="language of the table, chart and map (default: the scenario's)")
+    plan_opts.add_argument("--self-contained", action="store_true", help="a map that needs no internet at all (plain background only)")
+
+    c = sub.add_parser("compare", parents=[plan_opts], help="measure alternatives of a project side by side",
+                       description="Measure each alternative in ALT.toml with the engine and write alternatives.csv, "
+                                   "alternatives.xlsx, alternatives_chart.png/svg/pdf, alternatives_map.html and a scenario "
+                                   "file per alternative (scenarios/) into DIR.")
+    c.add_argument("--alternatives", "-a", type=Path, required=True, help="alternatives file (.toml; see the README)")
+
+    ro = sub.add_parser("route", parents=[plan_opts], help="alignments that take the least rice land",
+                        description="Search least-impact alignments between two end points on a cost surface made from the "
+                                    "parcels, smooth them to a minimum curve radius, and measure each exactly like any project. "
+                                    "Coordinates X,Y are in the scenario's working CRS (metres).")
+    ro.add_argument("--project", help="a centreline project: its end points and width, measured first for comparison")
+    ro.add_argument("--from", dest="start", type=_xy, help="start point X,Y")
+    ro.add_argument("--to", dest="end", type=_xy, help="end point X,Y")
+    ro.add_argument("--via", type=_xy, action="append", default=[], help="a via point X,Y (repeatable, in order)")
+    ro.add_argument("--width", type=float, help="full right-of-way width (m; default: the project's)")
+    ro.add_argument("--max-length-ratio", type=float, default=1.15, help="longest route as a multiple of the straight line (default 1.15; 0: none)")
+    ro.add_argument("--length-penalty", type=float, default=None, help="m² of land a metre of extra length is worth (marks the best candidate)")
+    ro.add_argument("--min-radius", type=float, default=0.0, help="smallest curve radius (m; default 0)")
+    ro.add_argument("--resolution", type=float, default=10.0, help="cell of the cost surface (m; default 10)")
+    ro.add_argument("--candidates", type=int, default=5, help="routes to measure (default 5)")
+    ro.add_argument("--max-residential-share", type=float, default=0.25,
+                    help="impassable where the right-of-way would be more than this share residential (default 0.25)")
+    ro.add_argument("--avoid", action="append", default=[], metavar="FILE[:LAYER]", help="features to keep away from (repeatable)")
+    ro.add_argument("--avoid-where", default=None, help="attribute filter of the --avoid layers (e.g. \"name = 'Chùa'\")")
+    ro.add_argument("--avoid-buffer", type=float, default=0.0, help="clearance from the --avoid features to the corridor's edge (m)")
+
+    si = sub.add_parser("site", parents=[plan_opts], help="where a hub takes the least rice land near a road",
+                        description="Evaluate every placement of a hub inside the named units on a grid, keep the Pareto front "
+                                    "of rice land vs distance to the road, and measure the best placements exactly.")
+    si.add_argument("--within", required=True, metavar="KEY=NAME[;NAME…]",
+                    help="the search area: named units of an administrative layer (the hub stays inside them)")
+    si.add_argument("--area-ha", type=float, default=250.0, help="the hub's area (ha; default 250)")
+    si.add_argument("--aspect", type=float, default=1.5, help="length ÷ depth of the rectangle (default 1.5)")
+    si.add_argument("--shape", type=Path, default=None, help="a polygon file whose (first) polygon is the hub's shape, instead of a rectangle")
+    si.add_argument("--orientations", default="0,45,90,135", help="turns tried, degrees (default 0,45,90,135)")
+    si.add_argument("--road-project", default=None, help="the project whose centreline is the road to be near")
+    si.add_argument("--project", default=None, help="the scenario's own hub, measured first for comparison")
+    si.add_argument("--clearance", type=float, default=0.0, help="distance the hub keeps from the road (m; e.g. half its right-of-way)")
+    si.add_argument("--max-residential-share", type=float, default=0.05, help="largest share of residential land (default 0.05)")
+    si.add_argument("--resolution", type=float, default=10.0, help="grid cell (m; default 10)")
+    si.add_argument("--candidates", type=int, default=4, help="placements to measure (default 4)")
+
     s = sub.add_parser("sample", help="write the synthetic Cần Thơ sample layers",
                        description="Write can_tho_sample.gpkg (deterministic: same seed, same bytes) into DIR.")
     s.add_argument("--out", "-o", type=Path, default=Path("layers"), help="folder for the layers (default: ./layers)")
@@ -105,6 +160,15 @@ def _parser() -> argparse.ArgumentParser:
     o.add_argument("--layer", help="the layer, when SOURCE holds several")
     o.add_argument("--row-group-size", type=int, default=10_000, help="rows per row group (default: 10000)")
     return p
+
+
+def _xy(text: str) -> tuple[float, float]:
+    """``X,Y`` → a point (working CRS, m)."""
+    try:
+        x, y = (float(v) for v in text.split(","))
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"expected X,Y in metres of the working CRS, got {text!r}") from None
+    return x, y
 
 
 def _cache_dir() -> Path:
@@ -182,6 +246,108 @@ def _cmd_sort(args: argparse.Namespace) -> int:
     return EXIT_OK
 
 
+def _cmd_compare(args: argparse.Namespace) -> int:
+    from .outfolder import output_folder
+    from .planning.alternatives import compare
+    from .scenario import load_scenario
+
+    sc = load_scenario(args.scenario)
+    with output_folder(args.out, overwrite=args.overwrite, inputs=sc.input_files()) as folder:
+        comparison = compare(sc, args.alternatives)
+        out = comparison.write(folder.path, overwrite=args.overwrite, lang=args.lang, self_contained=args.self_contained, folder=folder)
+    _report_planning(comparison.table, out, args.lang or comparison.scenario.lang)
+    return EXIT_OK
+
+
+def _cmd_route(args: argparse.Namespace) -> int:
+    from .planning.routing import AvoidSpec, RouteError, RouteSettings, project_ends, route
+    from .scenario import LayerRef, load_scenario
+
+    sc = load_scenario(args.scenario)
+    points = None
+    if args.start is not None or args.end is not None:
+        if args.start is None or args.end is None:
+            raise RouteError("give both --from and --to (or neither, with --project)")
+        points = [args.start, *args.via, args.end]
+    elif args.via and args.project:
+        ends, _ = project_ends(sc, args.project)
+        points = [ends[0], *args.via, ends[1]]
+    width = args.width
+    if width is None:
+        if args.project is None:
+            raise RouteError("give the right-of-way width (--width) or a centreline project (--project)")
+        width = project_ends(sc, args.project)[1]
+    avoid = []
+    for spec in args.avoid:
+        path_s, _, layer = spec.partition(":")
+        path = Path(path_s).resolve()
+        if not path.exists():
+            raise RouteError(f"--avoid: file {path} does not exist")
+        from .sources import list_layers
+
+        avoid.append(AvoidSpec(LayerRef(path, layer or list_layers(path)[0], args.avoid_where), args.avoid_buffer))
+    settings = RouteSettings(width_m=width, max_length_ratio=args.max_length_ratio or None, length_penalty=args.length_penalty,
+                             min_radius_m=args.min_radius, resolution_m=args.resolution, candidates=args.candidates,
+                             max_residential_share=args.max_residential_share, avoid=tuple(avoid))
+    from .outfolder import output_folder
+
+    with output_folder(args.out, overwrite=args.overwrite, inputs=sc.input_files()) as folder:
+        comparison = route(sc, points, settings=settings, project=args.project)
+        out = comparison.write(folder.path, overwrite=args.overwrite, lang=args.lang, self_contained=args.self_contained, folder=folder)
+    _report_planning(comparison.table, out, args.lang or sc.lang)
+    return EXIT_OK
+
+
+def _cmd_site(args: argparse.Namespace) -> int:
+    from .planning.siting import SiteError, SiteSettings, site, units_area
+    from .scenario import load_scenario
+
+    sc = load_scenario(args.scenario)
+    key, eq, names = args.within.partition("=")
+    if not eq or not names.strip():
+        raise SiteError(f"--within: expected KEY=NAME[;NAME…] (an administrative layer's key and unit names), got {args.within!r}")
+    area = units_area(sc, key.strip(), [n for n in names.split(";") if n.strip()])
+    try:
+        orientations = tuple(float(v) for v in args.orientations.split(","))
+    except ValueError:
+        raise SiteError(f"--orientations: expected degrees separated by commas, got {args.orientations!r}") from None
+    shape = None
+    if args.shape is not None:
+        import geopandas as gpd
+
+        from .errors import InputFileError
+
+        if not args.shape.exists():
+            raise InputFileError(f"--shape: file {args.shape} does not exist")
+        shape = gpd.read_file(args.shape).to_crs(sc.crs).geometry.iloc[0]
+    settings = SiteSettings(area_m2=args.area_ha * 10_000.0, aspect=args.aspect, shape=shape, orientations_deg=orientations,
+                            resolution_m=args.resolution, max_residential_share=args.max_residential_share,
+                            clearance_m=args.clearance, candidates=args.candidates)
+    from .outfolder import output_folder
+
+    with output_folder(args.out, overwrite=args.overwrite, inputs=sc.input_files()) as folder:
+        comparison = site(sc, area, settings=settings, road_project=args.road_project, project=args.project)
+        out = comparison.write(folder.path, overwrite=args.overwrite, lang=args.lang, self_contained=args.self_contained, folder=folder)
+    _report_planning(comparison.table, out, args.lang or sc.lang)
+    return EXIT_OK
+
+
+def _report_planning(table: object, out: Path, lang: str) -> None:
+    """One line per alternative: rice land, length or distance, parcels."""
+    import pandas as pd
+
+    assert isinstance(table, pd.DataFrame)
+    vi = lang == "vi"
+    print(f"{'Phương án' if vi else 'Alternative':<28} {'đất lúa (ha)' if vi else 'rice (ha)':>12} {'dài (m)' if vi else 'length (m)':>10} "
+          f"{'cách đường (m)' if vi else 'to road (m)':>14} {'số thửa' if vi else 'parcels':>8}")
+    dist = table["distance_road_m"] if "distance_road_m" in table else [float("nan")] * len(table)
+    for alt, rice, length, d, n in zip(table["alternative"], table["rice_ha"], table["length_m"], dist, table["parcels_affected"]):
+        ln = "" if length != length else f"{length:,.0f}"
+        ds = "" if d != d else f"{d:,.0f}"
+        print(f"{alt:<28} {rice:>12.2f} {ln:>10} {ds:>14} {n:>8}")
+    print(f"outputs in {out}/ (map: {out / 'alternatives_map.html'})")
+
+
 def _report(result: object, out: Path) -> None:
     from .pipeline import Result
 
@@ -196,7 +362,8 @@ def _report(result: object, out: Path) -> None:
     print(f"outputs in {out}/ (map: {out / 'map.html'})")
 
 
-_COMMANDS = {"run": _cmd_run, "demo": _cmd_demo, "validate": _cmd_validate, "sample": _cmd_sample, "sort": _cmd_sort}
+_COMMANDS = {"run": _cmd_run, "demo": _cmd_demo, "validate": _cmd_validate, "sample": _cmd_sample, "sort": _cmd_sort, "compare": _cmd_compare,
+             "route": _cmd_route, "site": _cmd_site}
 
 
 def main(argv: Sequence[str] | None = None) -> int:
