@@ -16,8 +16,8 @@ whole layer as one path with the non-zero rule: holes stay open and features tha
 from __future__ import annotations
 
 import base64
-from functools import lru_cache
 from dataclasses import dataclass
+from functools import lru_cache
 
 import numpy as np
 import pyproj
