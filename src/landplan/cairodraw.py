@@ -422,3 +422,65 @@ class Raster:
     def write_png(self, path: Path) -> None:
         """Write the image as a PNG (:func:`landplan.printing.write_png`)."""
         printing.write_png(self.pixels(), path, dpi=self.dpi)
+
+
+# --- matplotlib figures, drawn once and written in every format -------------------------------------------
+
+
+def record_figure(fig: Any) -> tuple[Any, float, float]:
+    """Draw a matplotlib figure once onto a cairo recording surface (matplotlib's own cairo renderer,
+    in points); return the surface and the page size (pt). :func:`write_recording` then writes it as
+    PDF, SVG or PNG without drawing the figure again."""
+    import cairocffi
+    from matplotlib.backends.backend_cairo import RendererCairo
+
+    font_family()  # landplan's font known to fontconfig, so cairo sets text in it
+    w_pt, h_pt = (float(v) * printing.PT_PER_INCH for v in fig.get_size_inches())
+    surface = cairocffi.RecordingSurface(cairocffi.CONTENT_COLOR_ALPHA, (0, 0, w_pt, h_pt))
+    renderer = RendererCairo(printing.PT_PER_INCH)
+    renderer.gc.ctx = cairocffi.Context(surface)  # what RendererCairo.set_context does for a surface of known size
+    renderer.width, renderer.height = w_pt, h_pt
+    dpi = fig.dpi
+    fig.dpi = printing.PT_PER_INCH
+    try:
+        fig.draw(renderer)
+    finally:
+        fig.dpi = dpi
+    return surface, w_pt, h_pt
+
+
+def write_recording(recording: tuple[Any, float, float], path: Path, fmt: str, *, dpi: float = 300, title: str = "") -> Path:
+    """Write a recorded drawing (:func:`record_figure`) as ``fmt``: ``pdf`` (fonts embedded as subsets,
+    text searchable), ``svg`` (text as glyph outlines, so it renders without the font) or ``png`` (RGB
+    at ``dpi``, :func:`landplan.printing.write_png`)."""
+    import cairocffi
+
+    surface, w_pt, h_pt = recording
+    if fmt == "png":
+        k = dpi / printing.PT_PER_INCH
+        image = cairocffi.ImageSurface(cairocffi.FORMAT_RGB24, round(w_pt * k), round(h_pt * k))
+        ctx = cairocffi.Context(image)
+        ctx.set_source_rgb(1, 1, 1)
+        ctx.paint()
+        ctx.scale(k, k)
+        ctx.set_source_surface(surface)
+        ctx.paint()
+        image.flush()
+        px = np.ndarray((image.get_height(), image.get_stride() // 4, 4), dtype=np.uint8, buffer=image.get_data())
+        printing.write_png(px[:, :image.get_width(), 2::-1], path, dpi=dpi)
+        return path
+    if fmt == "pdf":
+        out = cairocffi.PDFSurface(str(path), w_pt, h_pt)
+        for key, value in ((cairocffi.PDF_METADATA_TITLE, title), (cairocffi.PDF_METADATA_CREATOR, "landplan"),
+                           (cairocffi.PDF_METADATA_CREATE_DATE, "")):  # no date: the same results give the same file
+            out.set_metadata(key, value)
+    elif fmt == "svg":
+        out = cairocffi.SVGSurface(str(path), w_pt, h_pt)
+    else:
+        raise ValueError(f"format must be png, svg or pdf, got {fmt!r}")
+    ctx = cairocffi.Context(out)
+    ctx.set_source_surface(surface)
+    ctx.paint()
+    ctx.show_page()
+    out.finish()
+    return path

@@ -45,6 +45,8 @@ FONT_CHARS: frozenset[int] = frozenset(
     [*range(0x20, 0x7F), *range(0xA0, 0x250), *range(0x300, 0x324), *range(0x1EA0, 0x1F00),
      *(ord(c) for c in "–—‘’“”…·•‰′″←↑→↓−≤≥×÷±°²³µ∅√∞≈≠")]
 )
+#: Version of the cut (:func:`font_files`): a new cut gets a new file name, so no older one is reused.
+FONT_CUT = 2
 #: Smallest printed text (points): a figure in report mode never prints smaller.
 MIN_FONT_PT = 7.0
 
@@ -75,7 +77,7 @@ def font_files() -> list[Path]:
     out = []
     for style, name in (("Regular", "DejaVuSans.ttf"), ("Bold", "DejaVuSans-Bold.ttf")):
         src = src_dir / name
-        stamp = f"{src.stat().st_size}-{int(src.stat().st_mtime)}-{version}"
+        stamp = f"{src.stat().st_size}-{int(src.stat().st_mtime)}-{version}-{FONT_CUT}"
         for folder in (_cache_dir(), Path(tempfile.gettempdir()) / "landplan-fonts"):
             target = folder / f"landplan-sans-vi-{style.lower()}-{stamp}.ttf"
             if target.is_file():
@@ -85,7 +87,7 @@ def font_files() -> list[Path]:
                 font = TTFont(src)
                 options = subset.Options(glyph_names=True, recommended_glyphs=True, layout_features=["*"], name_IDs=["*"],
                                          notdef_outline=True)
-                options.drop_tables += ["FFTM"]
+                options.drop_tables += ["FFTM", "GSUB", "MATH"]  # kept: GPOS (kerning, marks), which matplotlib applies
                 sub = subset.Subsetter(options)
                 sub.populate(unicodes=FONT_CHARS)
                 sub.subset(font)
@@ -163,7 +165,7 @@ def metadata(fmt: str, title: str) -> dict[str, Any]:
     return {}
 
 
-def _deflate(data: bytes, level: int) -> bytes:
+def _deflate(data: bytes | memoryview, level: int) -> bytes:
     """zlib-wrapped deflate of ``data``: ISA-L's (``isal``, several times faster than zlib) or zlib's."""
     try:
         from isal import isal_zlib
@@ -184,11 +186,11 @@ def png_bytes(pixels: np.ndarray, *, dpi: float, software: str = "landplan") -> 
     import struct
     import zlib
 
-    rgb = np.ascontiguousarray(np.asarray(pixels, dtype=np.uint8)[..., :3])
-    h, w = rgb.shape[:2]
+    px = np.asarray(pixels, dtype=np.uint8)
+    h, w = px.shape[:2]
     rows = np.empty((h, 1 + 3 * w), dtype=np.uint8)
     rows[:, 0] = 0  # filter type 0 (none) on every row
-    rows[:, 1:] = rgb.reshape(h, 3 * w)
+    rows[:, 1:].reshape(h, w, 3)[...] = px[..., :3]  # one copy, straight from the (RGBA) buffer
 
     def chunk(kind: bytes, data: bytes) -> bytes:
         return struct.pack(">I", len(data)) + kind + data + struct.pack(">I", zlib.crc32(data, zlib.crc32(kind)) & 0xFFFFFFFF)
@@ -199,7 +201,7 @@ def png_bytes(pixels: np.ndarray, *, dpi: float, software: str = "landplan") -> 
         chunk(b"IHDR", struct.pack(">IIBBBBB", w, h, 8, 2, 0, 0, 0)),  # 8-bit RGB, deflate, no interlace
         chunk(b"pHYs", struct.pack(">IIB", ppm, ppm, 1)),  # pixels per metre
         chunk(b"tEXt", b"Software\x00" + software.encode("latin-1")),
-        chunk(b"IDAT", _deflate(rows.tobytes(), PNG_COMPRESS_LEVEL)),
+        chunk(b"IDAT", _deflate(memoryview(rows).cast("B"), PNG_COMPRESS_LEVEL)),
         chunk(b"IEND", b""),
     ])
 
@@ -212,17 +214,18 @@ def write_png(pixels: np.ndarray, path: Path, *, dpi: float) -> None:
 def save(fig: Figure, stem: Path, formats: Sequence[str], *, dpi: float = 300, title: str | None = None) -> list[Path]:
     """Save a figure built once in each of ``formats`` (``png``, ``svg``, ``pdf``); return the paths.
 
-    PNG is drawn on the Agg canvas at ``dpi`` and written by :func:`write_png`.
+    The figure is drawn once, by matplotlib's cairo renderer onto a recording surface
+    (:func:`landplan.cairodraw.record_figure`), and that drawing is written in each format by cairo:
+    the PDF embeds a subset of the font, the SVG holds text as glyph outlines, the PNG is rendered at
+    ``dpi`` and written by :func:`write_png`.
     """
+    from . import cairodraw
+
+    recording = cairodraw.record_figure(fig)
     paths = []
     for fmt in formats:
         path = stem.with_name(f"{stem.name}.{fmt}")
-        if fmt == "png":
-            fig.set_dpi(dpi)
-            fig.canvas.draw()
-            write_png(np.asarray(fig.canvas.buffer_rgba()), path, dpi=dpi)  # type: ignore[attr-defined]
-        else:
-            fig.savefig(path, format=fmt, metadata=metadata(fmt, title or stem.name))
+        cairodraw.write_recording(recording, path, fmt, dpi=dpi, title=title or stem.name)
         paths.append(path)
     return paths
 
