@@ -177,7 +177,8 @@ def _deflate(data: bytes | memoryview, level: int) -> bytes:
 
 
 def png_bytes(pixels: np.ndarray, *, dpi: float, software: str = "landplan") -> bytes:
-    """An RGB(A) pixel array (rows × columns × 3 or 4, uint8) as an RGB PNG file's bytes.
+    """An RGB(A) pixel array (rows × columns × 3 or 4, uint8; any strides, so a view of a BGRA buffer
+    with its channels reversed will do) as an RGB PNG file's bytes.
 
     The alpha channel, if any, is dropped (opaque maps need none). Rows are stored unfiltered (filter 0)
     and deflated at :data:`PNG_COMPRESS_LEVEL` (:func:`_deflate`); the file says ``dpi`` (``pHYs``, in
@@ -190,7 +191,9 @@ def png_bytes(pixels: np.ndarray, *, dpi: float, software: str = "landplan") -> 
     h, w = px.shape[:2]
     rows = np.empty((h, 1 + 3 * w), dtype=np.uint8)
     rows[:, 0] = 0  # filter type 0 (none) on every row
-    rows[:, 1:].reshape(h, w, 3)[...] = px[..., :3]  # one copy, straight from the (RGBA) buffer
+    channels = rows[:, 1:].reshape(h, w, 3)
+    for c in range(3):  # channel by channel: numpy copies single bytes with a stride far faster than 3-byte groups
+        channels[..., c] = px[..., c]
 
     def chunk(kind: bytes, data: bytes) -> bytes:
         return struct.pack(">I", len(data)) + kind + data + struct.pack(">I", zlib.crc32(data, zlib.crc32(kind)) & 0xFFFFFFFF)
