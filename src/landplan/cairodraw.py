@@ -432,12 +432,11 @@ def record_figure(fig: Any) -> tuple[Any, float, float]:
     in points); return the surface and the page size (pt). :func:`write_recording` then writes it as
     PDF, SVG or PNG without drawing the figure again."""
     import cairocffi
-    from matplotlib.backends.backend_cairo import RendererCairo
 
     font_family()  # landplan's font known to fontconfig, so cairo sets text in it
     w_pt, h_pt = (float(v) * printing.PT_PER_INCH for v in fig.get_size_inches())
     surface = cairocffi.RecordingSurface(cairocffi.CONTENT_COLOR_ALPHA, (0, 0, w_pt, h_pt))
-    renderer = RendererCairo(printing.PT_PER_INCH)
+    renderer = _renderer_class()(printing.PT_PER_INCH)
     renderer.gc.ctx = cairocffi.Context(surface)  # what RendererCairo.set_context does for a surface of known size
     renderer.width, renderer.height = w_pt, h_pt
     dpi = fig.dpi
@@ -484,3 +483,101 @@ def write_recording(recording: tuple[Any, float, float], path: Path, fmt: str, *
     ctx.show_page()
     out.finish()
     return path
+
+
+@cache
+def _renderer_class() -> type:
+    """matplotlib's cairo renderer, drawing a collection of plain polygons or lines (no per-path
+    transforms or offsets, no hatch, no curves: what landplan's maps hold) in one vectorised pass:
+    every path's vertices transformed at once and handed to cairo as path data, then each path filled
+    and stroked in order, as the base renderer does path by path. Anything else goes to the base."""
+    from matplotlib.backends.backend_cairo import RendererCairo
+    from matplotlib.path import Path as MplPath
+    from matplotlib.transforms import Affine2D
+
+    class Renderer(RendererCairo):  # type: ignore[misc]
+        def draw_path_collection(self, gc: Any, master_transform: Any, paths: Any, all_transforms: Any, offsets: Any,
+                                 offset_trans: Any, facecolors: Any, edgecolors: Any, linewidths: Any, linestyles: Any,
+                                 antialiaseds: Any, urls: Any, offset_position: Any, **kwargs: Any) -> None:
+            offsets = np.asarray(offsets).reshape(-1, 2)
+            plain = (len(paths) > 8 and not len(all_transforms) and not (offsets != 0).any() and gc.get_hatch() is None
+                     and len(linestyles) <= 1 and len(linewidths) <= 1 and not any(u for u in urls if u))
+            if plain:
+                codes = [p.codes for p in paths]
+                plain = all(c is None or not np.isin(c, (MplPath.CURVE3, MplPath.CURVE4)).any() for c in codes)
+            if not plain:
+                super().draw_path_collection(gc, master_transform, paths, all_transforms, offsets, offset_trans, facecolors,
+                                             edgecolors, linewidths, linestyles, antialiaseds, urls, offset_position, **kwargs)
+                return
+            _draw_plain_collection(self, gc, master_transform + Affine2D().scale(1, -1).translate(0, self.height), paths, codes,
+                                   np.asarray(facecolors).reshape(-1, 4), np.asarray(edgecolors).reshape(-1, 4),
+                                   float(linewidths[0]) if len(linewidths) else 0.0, linestyles[0] if len(linestyles) else (0, None))
+
+    return Renderer
+
+
+def _draw_plain_collection(renderer: Any, gc: Any, transform: Any, paths: Any, codes: list[Any], faces: np.ndarray,
+                           edges: np.ndarray, lw_pt: float, linestyle: Any) -> None:
+    """Fill and stroke each of ``paths`` (after ``transform``, to the surface's points) on ``gc``'s context."""
+    import cairocffi
+    from matplotlib.path import Path as MplPath
+
+    ctx = gc.ctx
+    n = len(paths)
+    counts = np.fromiter((len(p.vertices) for p in paths), dtype=np.int64, count=n)
+    xy = transform.transform(np.concatenate([p.vertices for p in paths])) if counts.sum() else np.zeros((0, 2))
+    code = np.concatenate([c if c is not None else _line_codes(len(p.vertices)) for p, c in zip(paths, codes)]).astype(np.int64)
+    code[_starts(counts)] = MplPath.MOVETO  # every path starts afresh
+    keep = code != MplPath.STOP
+    closing = code == MplPath.CLOSEPOLY
+    rows = np.where(keep, np.where(closing, 1, 2), 0)  # a CLOSE_PATH is one row, a point two
+    data = np.zeros((int(rows.sum()), 2), dtype=np.float64)
+    head = data.view(np.int32).reshape(-1, 4)
+    at = _starts(rows)
+    move = keep & (code == MplPath.MOVETO)
+    line = keep & ~closing & ~move
+    head[at[move], 0], head[at[line], 0], head[at[closing], 0] = _MOVE_TO, _LINE_TO, _CLOSE_PATH
+    head[at[move | line], 1] = 2
+    head[at[closing], 1] = 1
+    data[at[move | line] + 1] = xy[move | line]
+    path_rows = np.bincount(np.repeat(np.arange(n), counts), weights=rows, minlength=n).astype(np.int64)
+    path_start = _starts(path_rows)
+    lib, ffi = cairocffi.cairo, cairocffi.ffi
+    ptr = ctx._pointer
+    base = ffi.cast("cairo_path_data_t *", ffi.from_buffer(data))
+    cpath = ffi.new("cairo_path_t *")
+    forced = gc.get_forced_alpha()
+    alpha = gc.get_alpha()
+    lw = renderer.points_to_pixels(lw_pt)
+    offset, dashes = linestyle
+    ctx.set_line_width(lw)
+    ctx.set_dash([] if dashes is None else list(renderer.points_to_pixels(np.asarray(dashes))), offset or 0)
+    nf, ne = len(faces), len(edges)
+    draw_face = nf > 0 and (faces[:, 3] > 0).any()
+    draw_edge = ne > 0 and lw > 0 and (edges[:, 3] > 0).any()
+    for i in range(n):
+        if not path_rows[i]:
+            continue
+        lib.cairo_new_path(ptr)
+        cpath.status, cpath.data, cpath.num_data = 0, base + int(path_start[i]), int(path_rows[i])
+        lib.cairo_append_path(ptr, cpath)
+        if draw_face:
+            r, g, b, a = faces[i % nf]
+            if a > 0:
+                lib.cairo_set_source_rgba(ptr, r, g, b, alpha if forced else a)
+                lib.cairo_fill_preserve(ptr)
+        if draw_edge:
+            r, g, b, a = edges[i % ne]
+            if a > 0:
+                lib.cairo_set_source_rgba(ptr, r, g, b, alpha if forced else a)
+                lib.cairo_stroke_preserve(ptr)
+    lib.cairo_new_path(ptr)
+
+
+def _line_codes(n: int) -> np.ndarray:
+    """Codes of a path given without them: a move, then lines."""
+    from matplotlib.path import Path as MplPath
+
+    c = np.full(n, MplPath.LINETO, dtype=np.int64)
+    c[:1] = MplPath.MOVETO
+    return c
