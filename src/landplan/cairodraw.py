@@ -219,7 +219,7 @@ class Pen:
             lib.cairo_stroke(ptr)
             return
         for k in range(len(idx)):
-            f = fill[k] if per_feature else fill  # type: ignore[index]
+            f: Any = fill[k] if per_feature else fill  # type: ignore[index]
             lib.cairo_new_path(ptr)
             self._append(base, starts[k], counts[k])
             if f is not None:
@@ -495,21 +495,22 @@ def _renderer_class() -> type:
     from matplotlib.path import Path as MplPath
     from matplotlib.transforms import Affine2D
 
-    class Renderer(RendererCairo):  # type: ignore[misc]
+    class Renderer(RendererCairo):
         def draw_path_collection(self, gc: Any, master_transform: Any, paths: Any, all_transforms: Any, offsets: Any,
                                  offset_trans: Any, facecolors: Any, edgecolors: Any, linewidths: Any, linestyles: Any,
                                  antialiaseds: Any, urls: Any, offset_position: Any, **kwargs: Any) -> None:
             offsets = np.asarray(offsets).reshape(-1, 2)
             plain = (len(paths) > 8 and not len(all_transforms) and not (offsets != 0).any() and gc.get_hatch() is None
                      and len(linestyles) <= 1 and len(linewidths) <= 1 and not any(u for u in urls if u))
+            codes = [p.codes for p in paths] if plain else []
             if plain:
-                codes = [p.codes for p in paths]
-                plain = all(c is None or not np.isin(c, (MplPath.CURVE3, MplPath.CURVE4)).any() for c in codes)
+                given = [c for c in codes if c is not None]
+                plain = not given or not np.isin(np.concatenate(given), (MplPath.CURVE3, MplPath.CURVE4)).any()
             if not plain:
                 super().draw_path_collection(gc, master_transform, paths, all_transforms, offsets, offset_trans, facecolors,
                                              edgecolors, linewidths, linestyles, antialiaseds, urls, offset_position, **kwargs)
                 return
-            _draw_plain_collection(self, gc, master_transform + Affine2D().scale(1, -1).translate(0, self.height), paths, codes,
+            _draw_plain_collection(self, gc, master_transform + Affine2D().scale(1, -1).translate(0, float(self.height or 0.0)), paths, codes,
                                    np.asarray(facecolors).reshape(-1, 4), np.asarray(edgecolors).reshape(-1, 4),
                                    float(linewidths[0]) if len(linewidths) else 0.0, linestyles[0] if len(linestyles) else (0, None))
 
@@ -581,3 +582,12 @@ def _line_codes(n: int) -> np.ndarray:
     c = np.full(n, MplPath.LINETO, dtype=np.int64)
     c[:1] = MplPath.MOVETO
     return c
+
+
+@cache
+def measurer() -> Pen:
+    """A pen on a 1 × 1 image, to measure text (:meth:`Pen.width`) in the font pages are set in."""
+    import cairocffi
+
+    ctx = cairocffi.Context(cairocffi.ImageSurface(cairocffi.FORMAT_RGB24, 1, 1))
+    return Pen(ctx)

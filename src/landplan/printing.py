@@ -204,7 +204,7 @@ def png_bytes(pixels: np.ndarray, *, dpi: float, software: str = "landplan") -> 
         chunk(b"IHDR", struct.pack(">IIBBBBB", w, h, 8, 2, 0, 0, 0)),  # 8-bit RGB, deflate, no interlace
         chunk(b"pHYs", struct.pack(">IIB", ppm, ppm, 1)),  # pixels per metre
         chunk(b"tEXt", b"Software\x00" + software.encode("latin-1")),
-        chunk(b"IDAT", _deflate(memoryview(rows).cast("B"), PNG_COMPRESS_LEVEL)),
+        chunk(b"IDAT", _deflate(memoryview(rows.reshape(-1)), PNG_COMPRESS_LEVEL)),  # type: ignore[arg-type]
         chunk(b"IEND", b""),
     ])
 
@@ -541,29 +541,10 @@ def legend_grid(fig: Figure, handles: Sequence[Any], rect_mm: tuple[float, float
 def wrap_to_width(text: str, width_mm: float, fontsize: float, *, bold: bool = False) -> str:
     """Break ``text`` into lines (at spaces) none wider than ``width_mm`` when printed at ``fontsize`` pt.
 
-    Widths are measured with the font's own metrics (matplotlib's text-to-path engine), not guessed
-    from a character count; a single word wider than the width stays on its own line.
+    Widths are the font's own advances (measured by cairo, which sets the text of every export:
+    :meth:`landplan.cairodraw.Pen.wrap`), not guessed from a character count; a single word wider
+    than the width stays on its own line.
     """
-    from matplotlib.font_manager import FontProperties
-    from matplotlib.textpath import TextToPath
+    from .cairodraw import measurer
 
-    _register_font()
-    prop = FontProperties(family=[FONT_FAMILY, "DejaVu Sans"], size=fontsize, weight="bold" if bold else "normal")
-    engine = TextToPath()
-    limit_pt = width_mm / MM_PER_INCH * PT_PER_INCH
-
-    def width(s: str) -> float:
-        return float(engine.get_text_width_height_descent(s, prop, ismath=False)[0])
-
-    out: list[str] = []
-    for para in text.split("\n"):
-        line = ""
-        for word in para.split():
-            trial = f"{line} {word}" if line else word
-            if line and width(trial) > limit_pt:
-                out.append(line)
-                line = word
-            else:
-                line = trial
-        out.append(line)
-    return "\n".join(out)
+    return measurer().wrap(text, width_mm, fontsize, bold=bold)
