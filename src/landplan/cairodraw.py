@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import ctypes
 import ctypes.util
+import itertools
 import math
 from collections.abc import Sequence
 from dataclasses import dataclass
@@ -202,35 +203,43 @@ class Pen:
 
     def features(self, shapes: Shapes, idx: np.ndarray, frame: GroundFrame, *, fill: Color | np.ndarray | None = None,
                  edge: Color | None = None, lw_pt: float = 0.5, dash_pt: Sequence[float] | None = None) -> None:
-        """Draw features ``idx`` of ``shapes``, each filled (one colour, or a row of ``fill`` per feature)
-        and then outlined, in order, as matplotlib draws a collection."""
+        """Draw features ``idx`` of ``shapes``: filled (one colour, or a row of ``fill`` per feature), then
+        all outlined.
+
+        The features of one fill colour are filled as one path (the non-zero rule: a feature's holes stay
+        open), so a page costs a few cairo calls per colour rather than several per feature; then their
+        outlines are stroked as one path, above every fill. Features of a layer do not overlap (parcels,
+        pieces, remnants), so this draws what filling and stroking each in turn would.
+        """
         if not len(idx):
             return
+        idx = np.asarray(idx, dtype=np.int64)
+        groups: list[tuple[Any, int, int]] = []  # (colour, first feature, end) over the features in drawing order
+        if isinstance(fill, np.ndarray):
+            colours, which = np.unique(np.asarray(fill, dtype=float).reshape(len(idx), -1), axis=0, return_inverse=True)
+            order = np.argsort(which.reshape(-1), kind="stable")
+            idx, which = idx[order], which.reshape(-1)[order]
+            cuts = np.flatnonzero(np.diff(which)) + 1
+            bounds = np.r_[0, cuts, len(idx)]
+            groups = [(colours[which[a]], int(a), int(b)) for a, b in itertools.pairwise(bounds)]
+        elif fill is not None:
+            groups = [(fill, 0, len(idx))]
         data, starts, counts = shapes.on_page(idx, frame)
         base = self._base(data)
         lib, ptr = self.lib, self.ptr
-        self.ctx.set_line_width(lw_pt * MM_PER_PT)
-        self._dash(dash_pt)
-        per_feature = isinstance(fill, np.ndarray)
-        if fill is None and edge is not None:  # outlines only: one path, one stroke
+        for colour, a, b in groups:
+            end = int(starts[b - 1] + counts[b - 1])
+            lib.cairo_new_path(ptr)
+            self._append(base, int(starts[a]), end - int(starts[a]))
+            lib.cairo_set_source_rgba(ptr, float(colour[0]), float(colour[1]), float(colour[2]), float(colour[3]))
+            lib.cairo_fill(ptr)
+        if edge is not None:
+            self.ctx.set_line_width(lw_pt * MM_PER_PT)
+            self._dash(dash_pt)
             lib.cairo_new_path(ptr)
             self._append(base, 0, len(data))
             lib.cairo_set_source_rgba(ptr, *edge)
             lib.cairo_stroke(ptr)
-            return
-        for k in range(len(idx)):
-            f: Any = fill[k] if per_feature else fill  # type: ignore[index]
-            lib.cairo_new_path(ptr)
-            self._append(base, starts[k], counts[k])
-            if f is not None:
-                lib.cairo_set_source_rgba(ptr, float(f[0]), float(f[1]), float(f[2]), float(f[3]))
-                if edge is not None:
-                    lib.cairo_fill_preserve(ptr)
-                else:
-                    lib.cairo_fill(ptr)
-            if edge is not None:
-                lib.cairo_set_source_rgba(ptr, *edge)
-                lib.cairo_stroke(ptr)
         lib.cairo_new_path(ptr)
 
     def polygon(self, pts_mm: np.ndarray | Sequence[Sequence[float]], *, fill: Color | None = None, edge: Color | None = None,
