@@ -344,7 +344,9 @@ class _Sheet:
         unit_geoms = np.asarray(self.units.geometry.values) if self.units is not None else np.zeros(0, dtype=object)
         # (name, geometries, as lines, fill: one colour or one per feature, edge, line width pt, dash pt)
         specs: list[tuple[str, np.ndarray, bool, Any, Any, float, tuple[float, ...] | None]] = [
-            ("parcels", self.parcel_geoms, False, np.array([cd.rgba(landuse.color(c), 0.30) for c in parcels["landuse"]]).reshape(-1, 4),
+            # the parcels are the first layer, on white paper: their 30 % tint is mixed with white once (an opaque
+            # colour fills far faster than a transparent one, and prints without transparency)
+            ("parcels", self.parcel_geoms, False, np.array([_on_white(landuse.color(c), 0.30) for c in parcels["landuse"]]).reshape(-1, 4),
              cd.rgba(PARCEL_LINE), 0.35, None),
             ("pieces", np.asarray(pieces.geometry.values), False, np.array([cd.rgba(landuse.color(c)) for c in pieces["landuse"]]).reshape(-1, 4),
              cd.rgba("#333333"), 0.25, None),
@@ -556,6 +558,15 @@ class _Sheet:
             for p_i, w_i in zip(pi[order][first], wi[order][first]):
                 best[int(p_i)] = self.pages[int(w_i)].number
         return np.array([best.get(int(i)) == page.number for i in idx], dtype=bool)
+
+
+def _on_white(color: str, alpha: float) -> tuple[float, float, float, float]:
+    """``color`` at ``alpha`` over white paper, as an opaque colour."""
+    from . import cairodraw as cd
+
+    rgba = cd.rgba(color)
+    assert rgba is not None
+    return (*(alpha * c + (1 - alpha) for c in rgba[:3]), 1.0)  # type: ignore[return-value]
 
 
 #: The key map on a strip-map page: left, bottom, width, height (mm from the page's lower left).
