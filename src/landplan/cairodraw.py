@@ -75,6 +75,18 @@ def _faces() -> tuple[Any, Any]:
             cairocffi.ToyFontFace(family, cairocffi.FONT_SLANT_NORMAL, cairocffi.FONT_WEIGHT_BOLD))
 
 
+@cache
+def _unhinted() -> Any:
+    """Font options with glyph metrics and outlines unhinted (cairo's default on images and recordings
+    rounds each advance to a whole device unit)."""
+    import cairocffi
+
+    opts = cairocffi.FontOptions()
+    opts.set_hint_metrics(cairocffi.HINT_METRICS_OFF)
+    opts.set_hint_style(cairocffi.HINT_STYLE_NONE)
+    return opts
+
+
 def _starts(counts: np.ndarray) -> np.ndarray:
     """Where each run of ``counts`` starts in their concatenation."""
     counts = np.asarray(counts, dtype=np.int64)
@@ -180,6 +192,7 @@ class Pen:
         self.ptr = ctx._pointer
         self._path = self.ffi.new("cairo_path_t *")
         self.regular, self.bold = _faces()
+        ctx.set_font_options(_unhinted())  # glyph advances as the font has them, on paper and on screen alike
         self._extents: dict[tuple[str, float, bool], float] = {}
 
     # --- shapes -----------------------------------------------------------------------------------------
@@ -505,6 +518,30 @@ def _renderer_class() -> type:
     from matplotlib.transforms import Affine2D
 
     class Renderer(RendererCairo):
+        def __init__(self, dpi: float) -> None:
+            super().__init__(dpi)
+            self.text_ctx.set_font_options(_unhinted())  # measured as drawn
+
+        def draw_text(self, gc: Any, x: float, y: float, s: str, prop: Any, angle: float, ismath: Any = False, mtext: Any = None) -> None:
+            """matplotlib's cairo text, with glyph advances unrounded: a recording surface is in points, and
+            cairo's default there rounds each advance to a whole point (uneven letter spacing)."""
+            if ismath:
+                super().draw_text(gc, x, y, s, prop, angle, ismath, mtext)
+                return
+            from matplotlib.backends.backend_cairo import _cairo_font_args_from_font_prop
+
+            ctx = gc.ctx
+            ctx.new_path()
+            ctx.move_to(x, y)
+            ctx.save()
+            ctx.select_font_face(*_cairo_font_args_from_font_prop(prop))
+            ctx.set_font_size(self.points_to_pixels(prop.get_size_in_points()))
+            ctx.set_font_options(_unhinted())
+            if angle:
+                ctx.rotate(np.deg2rad(-angle))
+            ctx.show_text(s)
+            ctx.restore()
+
         def draw_path_collection(self, gc: Any, master_transform: Any, paths: Any, all_transforms: Any, offsets: Any,
                                  offset_trans: Any, facecolors: Any, edgecolors: Any, linewidths: Any, linestyles: Any,
                                  antialiaseds: Any, urls: Any, offset_position: Any, **kwargs: Any) -> None:
