@@ -449,10 +449,11 @@ class Raster:
 # --- matplotlib figures, drawn once and written in every format -------------------------------------------
 
 
-def record_figure(fig: Any) -> tuple[Any, float, float]:
+def record_figure(fig: Any) -> tuple[Any, float, float, bool]:
     """Draw a matplotlib figure once onto a cairo recording surface (matplotlib's own cairo renderer,
-    in points); return the surface and the page size (pt). :func:`write_recording` then writes it as
-    PDF, SVG or PNG without drawing the figure again."""
+    in points); return the surface, the page size (pt) and whether the figure's own background is
+    opaque (it then covers the whole page). :func:`write_recording` then writes it as PDF, SVG or PNG
+    without drawing the figure again."""
     import cairocffi
 
     font_family()  # landplan's font known to fontconfig, so cairo sets text in it
@@ -467,22 +468,25 @@ def record_figure(fig: Any) -> tuple[Any, float, float]:
         fig.draw(renderer)
     finally:
         fig.dpi = dpi
-    return surface, w_pt, h_pt
+    patch = fig.patch
+    opaque = bool(patch.get_visible() and patch.get_facecolor()[3] >= 1.0 and (patch.get_alpha() is None or patch.get_alpha() >= 1.0))
+    return surface, w_pt, h_pt, opaque
 
 
-def write_recording(recording: tuple[Any, float, float], path: Path, fmt: str, *, dpi: float = 300, title: str = "") -> Path:
+def write_recording(recording: tuple[Any, float, float, bool], path: Path, fmt: str, *, dpi: float = 300, title: str = "") -> Path:
     """Write a recorded drawing (:func:`record_figure`) as ``fmt``: ``pdf`` (fonts embedded as subsets,
     text searchable), ``svg`` (text as glyph outlines, so it renders without the font) or ``png`` (RGB
     at ``dpi``, :func:`landplan.printing.write_png`)."""
     import cairocffi
 
-    surface, w_pt, h_pt = recording
+    surface, w_pt, h_pt, opaque = recording
     if fmt == "png":
         k = dpi / printing.PT_PER_INCH
         image = cairocffi.ImageSurface(cairocffi.FORMAT_RGB24, round(w_pt * k), round(h_pt * k))
         ctx = cairocffi.Context(image)
-        ctx.set_source_rgb(1, 1, 1)
-        ctx.paint()
+        if not opaque:  # a figure whose own background does not cover the page is put on white paper
+            ctx.set_source_rgb(1, 1, 1)
+            ctx.paint()
         ctx.scale(k, k)
         ctx.set_source_surface(surface)
         ctx.paint()
