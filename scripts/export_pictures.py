@@ -15,7 +15,7 @@ sys.path.insert(0, str(ROOT / "src"))
 
 def main() -> None:
     import landplan
-    from landplan import atlas, exports, printing
+    from landplan import atlas, cairodraw, exports, printing
     from landplan.sample import write_sample_scenario
 
     docs = ROOT / "docs"
@@ -24,12 +24,13 @@ def main() -> None:
         pages = atlas.atlas_pages(result)["cao_toc_ct_cm"]
         written = atlas.render_project(result, "cao_toc_ct_cm", pages, Path(tmp), pdf=False, numbers=[2], dpi=110)
         (docs / "strip_map_page.png").write_bytes(written[0].read_bytes())
+        # drawn as the exports are (cairo, printing.save), at a lower resolution for the page
         fig, _ = exports.report_figure(result, project="trung_tam_nong_nghiep")
         with printing.drawing():
-            fig.savefig(docs / "report_figure.png", dpi=120, pil_kwargs={"compress_level": 9})
+            cairodraw.write_recording(cairodraw.record_figure(fig), docs / "report_figure.png", "png", dpi=120)
         fig, _ = exports.map_figure(result, project="trung_tam_nong_nghiep", paper="A4")
         with printing.drawing():
-            fig.savefig(docs / "export_hub_A4.png", dpi=100, pil_kwargs={"compress_level": 9})
+            cairodraw.write_recording(cairodraw.record_figure(fig), docs / "export_hub_A4.png", "png", dpi=100)
     print("wrote docs/strip_map_page.png, docs/report_figure.png, docs/export_hub_A4.png")
 
 

@@ -309,66 +309,52 @@ def pages_frame(pages: dict[str, list[Page]], crs: Any, *, lang: str = "vi", nam
 
 # --- drawing ------------------------------------------------------------------------------------------------
 
+#: Fill of a remaining piece below a minimum on a strip map (the palette's red, half transparent).
+BAD_FILL = (0.906, 0.298, 0.235, 0.45)
+#: Chainage, centreline and page-number red.
+RED = "#c0392b"
 
-class _Canvas:
-    """One project's atlas figure: static layers built once, then moved, subset and relabelled per page."""
+
+class _Sheet:
+    """One project's strip maps drawn with cairo (:mod:`landplan.cairodraw`): layers converted to path
+    data and indexed once, then each page picks what its window shows, turned and placed at its scale.
+
+    The page is A3 landscape (:data:`PAGE_MM`): title band above the map frame (:data:`MAP_MM`); below
+    it the key map, the legend, the notes and the administrative units of the page.
+    """
 
     def __init__(self, result: Result, project: ProjectSpec, pages: list[Page], *, lang: str) -> None:
-        from matplotlib.patches import Patch, Rectangle
-        from matplotlib.patches import Polygon as MplPolygon
-        from matplotlib.transforms import Affine2D
+        from . import cairodraw as cd
 
         self.result, self.project, self.pages, self.lang = result, project, pages, lang
         t = self.t = TEXT["en" if lang == "en" else "vi"]
         sc = result.scenario
         view = result.view(project.id)
-        colors = project_colors([(p.id, p.hub) for p in sc.projects])
-        W, H = PAGE_MM
-        fig = self.fig = printing.new_figure(W, H)
-        mx, my, mw, mh = MAP_MM
-        ax = self.ax = fig.add_axes((mx / W, my / H, mw / W, mh / H))
-        page0 = pages[0]
-        ax.set_xlim(-page0.width_m / 2, page0.width_m / 2)
-        ax.set_ylim(-page0.height_m / 2, page0.height_m / 2)
-        ax.set_aspect("auto")
-        ax.set_xticks([])
-        ax.set_yticks([])
-        for spine in ax.spines.values():
-            spine.set_linewidth(0.8)
-        self.rot = Affine2D()
-        tf = self.rot + ax.transData
-
+        self.colors = project_colors([(p.id, p.hub) for p in sc.projects])
+        self.color = cd.rgba(self.colors[project.id])
         parcels = view.affected
         pieces = view.pieces
         self.parcel_geoms = np.asarray(parcels.geometry.values)
         self.parcel_ids = parcels["parcel_id"].astype(str).to_numpy()
-        self.parcel_tree = shapely.STRtree(self.parcel_geoms)
-        self.piece_geoms = np.asarray(pieces.geometry.values)
-        self.piece_tree = shapely.STRtree(self.piece_geoms)
-        tint = np.array([_rgba(landuse.color(c), 0.30) for c in parcels["landuse"]]).reshape(-1, 4)
-        full = np.array([_rgba(landuse.color(c), 1.0) for c in pieces["landuse"]]).reshape(-1, 4)
-        self.layers: list[tuple[Any, list[Any], np.ndarray | None, str]] = []
-        self._layer(printing.polygons(ax, self.parcel_geoms, facecolor=tint, edgecolor=PARCEL_LINE, linewidth=0.35, zorder=2,
-                                      transform=tf), self.parcel_geoms, tint, "parcels")
-        self._layer(printing.polygons(ax, self.piece_geoms, facecolor=full, edgecolor="#333333", linewidth=0.25, zorder=3,
-                                      transform=tf), self.piece_geoms, full, "pieces")
         rem = view.remnants[view.remnants["flag"] != ""]  # what remains of a parcel below a minimum
-        bad_geoms = np.asarray(rem.geometry.values)
-        self._layer(printing.polygons(ax, bad_geoms, facecolor=(0.906, 0.298, 0.235, 0.45), edgecolor=REMNANT_BAD, linewidth=0.8,
-                                      zorder=4, transform=tf), bad_geoms, None, "bad")
         others = result.footprints[result.footprints["project"] != project.id]
-        other_geoms = np.asarray(others.geometry.values)
-        self._layer(printing.polygons(ax, other_geoms, edgecolor="#7f7f7f", linewidth=0.8, linestyle=(0, (5, 3)), zorder=5,
-                                      transform=tf), other_geoms, None, "others")
         fp_geoms = np.asarray(view.footprints.geometry.values)
-        self._layer(printing.polygons(ax, fp_geoms, edgecolor=colors[project.id], linewidth=1.4, zorder=6, transform=tf), fp_geoms,
-                    None, "footprint")
         key = sc.outputs.label_layer(list(result.admin))
         self.units = result.admin.get(key) if key else None
-        if self.units is not None:
-            ug = np.asarray(self.units.geometry.values)
-            self._layer(printing.lines(ax, ug, color=ADMIN_LINE, linewidth=0.9, linestyle=(0, (8, 3, 2, 3)), zorder=5.5, transform=tf),
-                        ug, None, "admin")
+        unit_geoms = np.asarray(self.units.geometry.values) if self.units is not None else np.zeros(0, dtype=object)
+        # (name, geometries, as lines, fill: one colour or one per feature, edge, line width pt, dash pt)
+        specs: list[tuple[str, np.ndarray, bool, Any, Any, float, tuple[float, ...] | None]] = [
+            # the parcels are the first layer, on white paper: their 30 % tint is mixed with white once (an opaque
+            # colour fills far faster than a transparent one, and prints without transparency)
+            ("parcels", self.parcel_geoms, False, np.array([_on_white(landuse.color(c), 0.30) for c in parcels["landuse"]]).reshape(-1, 4),
+             cd.rgba(PARCEL_LINE), 0.35, None),
+            ("pieces", np.asarray(pieces.geometry.values), False, np.array([cd.rgba(landuse.color(c)) for c in pieces["landuse"]]).reshape(-1, 4),
+             cd.rgba("#333333"), 0.25, None),
+            ("bad", np.asarray(rem.geometry.values), False, BAD_FILL, cd.rgba(REMNANT_BAD), 0.8, None),
+            ("others", np.asarray(others.geometry.values), True, None, cd.rgba("#7f7f7f"), 0.8, (4.0, 2.4)),
+            ("admin", unit_geoms, True, None, cd.rgba(ADMIN_LINE), 0.9, (7.2, 2.7, 1.8, 2.7)),
+            ("footprint", fp_geoms, True, None, self.color, 1.4, None),
+        ]
         self.parts: list[LineString] = []
         self.ticks: list[tuple[float, float, float, float]] = []
         if project.kind == "centreline":
@@ -379,181 +365,194 @@ class _Canvas:
             for part in self.parts:
                 self.ticks += chainage_ticks(part, start_m=start)
                 start += part.length
-            pg = np.asarray(self.parts, dtype=object)
-            printing.lines(ax, pg, color="#c0392b", linewidth=0.6, linestyle=(0, (12, 3, 2, 3)), zorder=7, transform=tf)
-        from matplotlib.collections import LineCollection
+            specs.append(("centre", np.asarray(self.parts, dtype=object), True, None, cd.rgba(RED), 0.6, (7.2, 1.8, 1.2, 1.8)))
+        self.layers = [(name, cd.Shapes(geoms, lines=as_lines), shapely.STRtree(geoms) if len(geoms) else None, fill, edge, lw, dash)
+                       for name, geoms, as_lines, fill, edge, lw, dash in specs]
+        self.parcel_tree = self.layers[0][2]
+        self.tick_tree = shapely.STRtree(shapely.points([(x, y) for _, x, y, _ in self.ticks])) if self.ticks else None
 
-        self.tick_coll = LineCollection([], colors="#c0392b", linewidths=0.8, zorder=7, transform=ax.transData)
-        ax.add_collection(self.tick_coll)
-        ax.add_patch(Rectangle((0, 0), 1, 1, transform=ax.transAxes, fill=False, edgecolor="black", linewidth=0.8, zorder=30))
-
-        # title band and furniture that stay on every page
-        name = project.name(lang)
-        title = t["sheet" if project.kind != "centreline" else "title"].format(name=name)
-        self.title = fig.text(mx / W, (my + mh + 3) / H, printing.wrap_to_width(title, mw - 70, 12, bold=True), fontsize=12,
-                              fontweight="bold", va="bottom", ha="left")
-        self.page_text = fig.text((mx + mw) / W, (my + mh + 3) / H, "", fontsize=11, fontweight="bold", ha="right", va="bottom")
-        self.sub_text = fig.text((mx + mw) / W, (my + mh + 9) / H, "", fontsize=8, ha="right", va="bottom", color="#333333")
-        self.bar = printing.scale_bar(ax, scale=page0.scale, lang=lang, loc=(0.012, 0.02))
-        self.scale = page0.scale
-
-        # key map: the whole project with every page outlined; the current page is filled
-        kax = self.kax = fig.add_axes((mx / W, 10 / H, 110 / W, 44 / H))
-        kax.set_xticks([])
-        kax.set_yticks([])
-        kax.set_title(t["key"], fontsize=7, loc="left", pad=2)
-        printing.polygons(kax, fp_geoms, facecolor=_rgba(colors[project.id], 0.25), edgecolor=colors[project.id], linewidth=0.6)
-        wins = [p.window() for p in pages]
-        printing.polygons(kax, np.asarray(wins, dtype=object), edgecolor="#555555", linewidth=0.4, zorder=3)
-        if self.units is not None:
-            printing.lines(kax, np.asarray(self.units.geometry.values), color="#bbbbbb", linewidth=0.3, zorder=1)
-        allb = shapely.union_all(np.asarray([*wins, *fp_geoms], dtype=object)).bounds
-        kw, kh = 110.0, 44.0
-        cx, cy = (allb[0] + allb[2]) / 2, (allb[1] + allb[3]) / 2
+        # key map: the whole project, every page outlined, the current one filled
+        self.windows = [p.window() for p in pages]
+        self.key_fp = cd.Shapes(fp_geoms)
+        self.key_windows = cd.Shapes(np.asarray(self.windows, dtype=object), lines=True)
+        self.key_units = cd.Shapes(unit_geoms, lines=True)
+        allb = shapely.union_all(np.asarray([*self.windows, *fp_geoms], dtype=object)).bounds
+        kw, kh = KEY_MM[2], KEY_MM[3]
         span = max((allb[2] - allb[0]) / kw, (allb[3] - allb[1]) / kh) * 1.08
-        kax.set_xlim(cx - span * kw / 2, cx + span * kw / 2)
-        kax.set_ylim(cy - span * kh / 2, cy + span * kh / 2)
-        self.key_patch = MplPolygon(np.zeros((4, 2)), closed=True, facecolor=(0.86, 0.1, 0.1, 0.55), edgecolor="#b00000",
-                                    linewidth=0.8, zorder=4)
-        kax.add_patch(self.key_patch)
-        self.key_label = kax.text(0, 0, "", fontsize=7, color="#b00000", fontweight="bold", zorder=5, ha="left", va="bottom")
+        H = PAGE_MM[1]
+        self.key_frame = cd.GroundFrame(((allb[0] + allb[2]) / 2, (allb[1] + allb[3]) / 2),
+                                        (KEY_MM[0] + kw / 2, H - KEY_MM[1] - kh / 2), span * 1000.0)
 
-        # legend
+        # legend entries: (swatch fill, edge, line width pt, dash pt, label)
         codes = sorted(set(pieces["landuse"])) if len(pieces) else []
-        handles: list[Any] = [Patch(facecolor=landuse.color(c), edgecolor="#333333", linewidth=0.4,
-                                    label=t["taken"].format(code=f"{c} – {landuse.name(c, lang)}")) for c in codes]
-        handles += [Patch(facecolor=_rgba("#bbbbbb", 0.35), edgecolor=PARCEL_LINE, linewidth=0.4, label=t["rest"]),
-                    Patch(facecolor=(0.906, 0.298, 0.235, 0.45), edgecolor=REMNANT_BAD, linewidth=0.8, label=t["bad"]),
-                    Patch(facecolor="none", edgecolor=colors[project.id], linewidth=1.4, label=t["footprint"])]
+        entries: list[tuple[Any, Any, float, tuple[float, ...] | None, str]] = [
+            (cd.rgba(landuse.color(c)), cd.rgba("#333333"), 0.4, None, t["taken"].format(code=f"{c} – {landuse.name(c, lang)}"))
+            for c in codes]
+        entries += [(cd.rgba("#bbbbbb", 0.35), cd.rgba(PARCEL_LINE), 0.4, None, t["rest"]),
+                    (BAD_FILL, cd.rgba(REMNANT_BAD), 0.8, None, t["bad"]),
+                    (None, self.color, 1.4, None, t["footprint"])]
         if project.kind == "centreline":
-            handles.append(Patch(facecolor="none", edgecolor="#c0392b", linewidth=0.8, linestyle=(0, (6, 2, 1, 2)), label=t["centre"]))
+            entries.append((None, cd.rgba(RED), 0.8, (4.8, 1.6, 0.8, 1.6), t["centre"]))
         if len(others):
-            handles.append(Patch(facecolor="none", edgecolor="#7f7f7f", linestyle="--", linewidth=0.8, label=t["other"]))
+            entries.append((None, cd.rgba("#7f7f7f"), 0.8, (2.96, 1.28), t["other"]))
         if self.units is not None:
-            handles.append(Patch(facecolor="none", edgecolor=ADMIN_LINE, linestyle="-.", linewidth=0.8, label=t["admin"]))
-        # laid out once by hand: matplotlib's legend re-measures every entry on every page it is drawn
-        printing.legend_grid(fig, handles, (128.0, 10.0, 150.0, 44.0), title=t["legend"], ncols=2, fontsize=7)
+            entries.append((None, cd.rgba(ADMIN_LINE), 0.8, (5.12, 1.28, 0.8, 1.28), t["admin"]))
+        self.entries = entries
 
-        # notes: CRS, source, ids; the units on the page change per page
         from . import __version__
 
+        name = project.name(lang)
+        self.title = t["sheet" if project.kind != "centreline" else "title"].format(name=name)
         files = ", ".join(sorted({p.name for p in sc.input_files()}))
-        note = (f"{t['crs'].format(crs=f'{sc.crs.name} ({sc.crs.to_string()})')}. {t['ids']}. "
-                f"{files}. {t['made'].format(version=__version__)}.")
-        fig.text(285 / W, 54 / H, printing.wrap_to_width(note, 125, 7), fontsize=7, va="top", ha="left", color="#333333")
-        self.units_text = fig.text(285 / W, 12 / H, "", fontsize=7, va="bottom", ha="left", color="#333333")
-        self.page_artists: list[Any] = []
-        #: what changes from page to page; everything else is the page's static background
-        self.dynamic: list[Any] = [self.ax, self.page_text, self.sub_text, self.units_text, self.key_patch, self.key_label]
-        self._background: Any = None
+        self.note = (f"{t['crs'].format(crs=f'{sc.crs.name} ({sc.crs.to_string()})')}. {t['ids']}. "
+                     f"{files}. {t['made'].format(version=__version__)}.")
+        self._best: dict[int, int] = {}
 
-    def png(self, page: Page, path: Path, *, dpi: float) -> None:
-        """Write ``page`` as a PNG, drawing only what changes onto the static background drawn once.
+    # --- one page -----------------------------------------------------------------------------------------
 
-        The first call draws the legend, notes, key map and frames once (the page's artists hidden)
-        and keeps the pixels; each page then restores them and draws the map, its labels and texts.
-        """
-        canvas = self.fig.canvas
-        if self._background is None or self.fig.dpi != dpi:
-            self.fig.set_dpi(dpi)
-            for a in self.dynamic:
-                a.set_animated(True)
-            canvas.draw()
-            self._background = canvas.copy_from_bbox(self.fig.bbox)  # type: ignore[attr-defined]
-        self.show(page)
-        canvas.restore_region(self._background)  # type: ignore[attr-defined]
-        for a in self.dynamic:
-            self.fig.draw_artist(a)
-        printing.write_png(np.asarray(canvas.buffer_rgba()), path, dpi=dpi)  # type: ignore[attr-defined]
+    def draw(self, pen: Any, page: Page, *, furniture: bool = True, map_: bool = True) -> None:
+        """Draw ``page``: its map and texts (``map_``) and the furniture every page shares (``furniture``)."""
+        if furniture:
+            self._furniture(pen)
+        if map_:
+            self._map(pen, page)
+            self._texts(pen, page)
 
-    def vector(self) -> None:
-        """Back to drawing everything (for the PDF)."""
-        for a in self.dynamic:
-            a.set_animated(False)
-        self._background = None
+    def _furniture(self, pen: Any) -> None:
+        """What every page of the project shows alike: the title, the legend, the notes, the key map's base."""
+        from . import cairodraw as cd
 
-    def _layer(self, coll: Any, geoms: np.ndarray, colors: np.ndarray | None, name: str) -> None:
-        self.layers.append((coll, list(coll.get_paths()), colors, name))
-        self.__dict__.setdefault("_trees", {})[name] = shapely.STRtree(geoms) if len(geoms) else None
+        H = PAGE_MM[1]
+        mx, my, mw, mh = MAP_MM
+        pen.text(mx, H - (my + mh + 3), pen.wrap(self.title, mw - 70, 12, bold=True), size_pt=12, bold=True, va="bottom")
+        # legend: entries fill two columns top to bottom, labels wrapped to the column
+        left, bottom, width, height = LEGEND_MM
+        size = 7.0
+        line_mm = size * 1.35 * cd.MM_PER_PT
+        pen.text(left, H - (bottom + height), self.t["legend"], size_pt=size + 1, bold=True, va="top")
+        col_w = width / 2
+        sw, sh = 5.5, size * 0.9 * cd.MM_PER_PT
+        per_col = -(-len(self.entries) // 2)
+        y = 0.0
+        for k, (fill, edge, lw, dash, label) in enumerate(self.entries):
+            col, row = divmod(k, per_col)
+            if row == 0:
+                y = bottom + height - line_mm * 1.6
+            x = left + col * col_w
+            text = pen.wrap(label, col_w - sw - 3, size)
+            pen.rect(x, H - y - sh / 2, sw, sh, fill=fill, edge=edge, lw_pt=lw, dash_pt=dash)
+            pen.text(x + sw + 1.5, H - (y + sh / 2) if "\n" in text else H - y, text, size_pt=size,
+                     va="top" if "\n" in text else "center")
+            y -= line_mm * (text.count("\n") + 1) + 0.6
+        grey = cd.rgba("#333333")
+        pen.text(285, H - 54, pen.wrap(self.note, 125, 7), size_pt=7, va="top", color=grey)
+        # key map: units, the footprint, every page outlined
+        kx, ky, kw, kh = KEY_MM
+        top = H - ky - kh
+        pen.text(kx, top - 0.7, self.t["key"], size_pt=7, va="bottom")
+        pen.clip(kx, top, kw, kh)
+        frame = self.key_frame
+        pen.features(self.key_units, np.arange(self.key_units.n), frame, edge=cd.rgba("#bbbbbb"), lw_pt=0.3)
+        pen.features(self.key_fp, np.arange(self.key_fp.n), frame, fill=cd.rgba(self.colors[self.project.id], 0.25), edge=self.color,
+                     lw_pt=0.6)
+        pen.features(self.key_windows, np.arange(self.key_windows.n), frame, edge=cd.rgba("#555555"), lw_pt=0.4)
+        pen.unclip()
+        pen.rect(kx, top, kw, kh, edge=cd.rgba("#000000"), lw_pt=0.6)
 
-    def show(self, page: Page) -> None:
-        """Move the map to ``page``: rotation, visible features, labels, ticks, key map and texts."""
-        from matplotlib.transforms import Affine2D
+    def _map(self, pen: Any, page: Page) -> None:
+        """The page's window of the map: layers, parcel ids, chainage pegs, north arrow, scale bar, frame."""
+        from . import cairodraw as cd
 
-        t = self.t
-        for a in self.page_artists:
-            a.remove()
-        self.page_artists = []
-        a = math.radians(page.angle_deg)
-        self.rot.set_matrix(Affine2D().translate(-page.centre[0], -page.centre[1]).rotate(-a).get_matrix())
+        H = PAGE_MM[1]
+        mx, my, mw, mh = MAP_MM
+        top = H - my - mh
+        frame = cd.GroundFrame(page.centre, (mx + mw / 2, top + mh / 2), page.scale, page.angle_deg)
         win = page.window()
-        for coll, paths, colors, name in self.layers:
-            tree = self.__dict__["_trees"].get(name)
-            idx = np.sort(tree.query(win, predicate="intersects")) if tree is not None else np.zeros(0, dtype=int)
-            coll.set_paths([paths[i] for i in idx])
-            if colors is not None:
-                coll.set_facecolor(colors[idx] if len(idx) else "none")
-        ax = self.ax
+        pen.clip(mx, top, mw, mh)
+        for _name, shapes, tree, fill, edge, lw, dash in self.layers:
+            if tree is None:
+                continue
+            idx = np.sort(tree.query(win, predicate="intersects"))
+            f = fill[idx] if isinstance(fill, np.ndarray) else fill
+            pen.features(shapes, idx, frame, fill=f, edge=edge, lw_pt=lw, dash_pt=dash)
         # parcel ids at a point of each parcel's visible part (each parcel labelled on the page that shows most of it)
-        idx = np.sort(self.parcel_tree.query(win, predicate="intersects"))
+        tree = self.parcel_tree
+        idx = np.sort(tree.query(win, predicate="intersects")) if tree is not None else np.zeros(0, dtype=np.int64)
         inner = shapely.box(-page.width_m / 2, -page.height_m / 2, page.width_m / 2, page.height_m / 2)
         if len(idx):
             parts = shapely.intersection(self.parcel_geoms[idx], win)
             areas = shapely.area(parts)
             best = self._best_page_of(idx, areas, page)
             pts = shapely.get_coordinates(shapely.point_on_surface(parts))
-            local = page.to_page(pts)
+            inside = shapely.contains_xy(inner, *page.to_page(pts).T)
             min_m2 = (6.0 / 1000 * page.scale) ** 2  # at least 6 × 6 mm on paper, or the parcel's best page
-            for k, (x, y) in enumerate(local):
-                if areas[k] <= 0 or not (areas[k] >= min_m2 or best[k]):
-                    continue
-                if not inner.contains(shapely.Point(x, y)):
-                    continue
-                self.page_artists.append(ax.text(x, y, self.parcel_ids[idx[k]], fontsize=7, ha="center", va="center", zorder=9,
-                                                 color="#111111", clip_on=True))
+            mm = frame.to_mm(pts)
+            dark = cd.rgba("#111111")
+            for k in np.flatnonzero((areas > 0) & ((areas >= min_m2) | best) & inside):
+                pen.text(float(mm[k, 0]), float(mm[k, 1]), self.parcel_ids[idx[k]], size_pt=7, ha="center", va="center", color=dark)
         # chainage pegs with Km+m labels, drawn across the centreline
+        red = cd.rgba(RED)
         segs = []
-        tick_mm = 2.5 / 1000 * page.scale
-        for ch, x, y, d in self.ticks:
-            lx, ly = page.to_page(np.array([[x, y]]))[0]
-            if abs(lx) > page.width_m / 2 or abs(ly) > page.height_m / 2:
-                continue
-            dd = math.radians(d - page.angle_deg)
-            nx, ny = -math.sin(dd), math.cos(dd)
-            major = abs(ch / 1000 - round(ch / 1000)) < 1e-9
-            half = tick_mm * (1.8 if major else 1.0)
-            segs.append([(lx - nx * half, ly - ny * half), (lx + nx * half, ly + ny * half)])
-            rot = math.degrees(math.atan2(ny, nx))
-            rot = rot - 180 if rot > 90 else rot + 180 if rot < -90 else rot
-            self.page_artists.append(ax.text(lx + nx * half * 1.15, ly + ny * half * 1.15, chainage_label(ch), fontsize=7,
-                                             fontweight="bold" if major else "normal", color="#c0392b", rotation=rot,
-                                             rotation_mode="anchor", ha="left", va="center", zorder=10, clip_on=True))
-        self.tick_coll.set_segments(segs)
-        printing_north = _north(ax, page, self.lang)
-        self.page_artists += printing_north
-        # texts and key map
-        self.page_text.set_text(t["page"].format(n=page.number, total=page.total))
+        tick_mm = 2.5  # half a peg on paper (mm); a kilometre peg 1.8 times as long
+        if self.tick_tree is not None:
+            for i in np.sort(self.tick_tree.query(win)):
+                ch, x, y, d = self.ticks[int(i)]
+                lx, ly = page.to_page(np.array([[x, y]]))[0]
+                if abs(lx) > page.width_m / 2 or abs(ly) > page.height_m / 2:
+                    continue
+                dd = math.radians(d - page.angle_deg)
+                nx, ny = -math.sin(dd), math.cos(dd)  # across the line, page axes (y up)
+                major = abs(ch / 1000 - round(ch / 1000)) < 1e-9
+                half = tick_mm * (1.8 if major else 1.0)
+                (px, py), = frame.to_mm(np.array([[x, y]]))
+                segs.append(((px - nx * half, py + ny * half), (px + nx * half, py - ny * half)))
+                rot = math.degrees(math.atan2(ny, nx))
+                rot = rot - 180 if rot > 90 else rot + 180 if rot < -90 else rot
+                pen.text(px + nx * half * 1.15, py - ny * half * 1.15, chainage_label(ch), size_pt=7, bold=major, color=red,
+                         va="center", rotation_deg=rot)
+        if segs:
+            pen.segments(segs, edge=red, lw_pt=0.8)
+        pen.unclip()
+        _north_arrow(pen, (mx + 0.965 * mw, top + (1 - 0.87) * mh), rotation_deg=-page.angle_deg, lang=self.lang)
+        _scale_bar(pen, (mx + 0.012 * mw, top + (1 - 0.02) * mh), scale=page.scale, width_m=page.width_m, lang=self.lang)
+        pen.rect(mx, top, mw, mh, edge=cd.rgba("#000000"), lw_pt=0.8)
+        # the current page on the key map
+        kx, ky, kw, kh = KEY_MM
+        ktop = H - ky - kh
+        pen.clip(kx, ktop, kw, kh)
+        pts = self.key_frame.to_mm(np.asarray(win.exterior.coords))
+        pen.polygon(pts, fill=(0.86, 0.1, 0.1, 0.55), edge=cd.rgba("#b00000"), lw_pt=0.8)
+        (cx, cy), = self.key_frame.to_mm(np.array([[win.centroid.x, win.centroid.y]]))
+        pen.text(cx, cy, str(page.number), size_pt=7, bold=True, color=cd.rgba("#b00000"), va="bottom")
+        pen.unclip()
+
+    def _texts(self, pen: Any, page: Page) -> None:
+        """The page number, scale and chainage above the map; the administrative units the page covers."""
+        from . import cairodraw as cd
+
+        H = PAGE_MM[1]
+        mx, my, mw, mh = MAP_MM
+        t = self.t
+        pen.text(mx + mw, H - (my + mh + 3), t["page"].format(n=page.number, total=page.total), size_pt=11, bold=True, ha="right",
+                 va="bottom")
         ratio = t["scale"].format(ratio=printing.fmt_scale(page.scale, self.lang))
         stretch = page.chainage_m
-        self.sub_text.set_text(ratio + (f" · {t['chainage'].format(a=chainage_label(stretch[0]), b=chainage_label(stretch[1]))}"
-                                        if stretch else ""))
-        self.key_patch.set_xy(np.asarray(win.exterior.coords))
-        c = win.centroid
-        self.key_label.set_position((c.x, c.y))
-        self.key_label.set_text(str(page.number))
+        sub = ratio + (f" · {t['chainage'].format(a=chainage_label(stretch[0]), b=chainage_label(stretch[1]))}" if stretch else "")
+        grey = cd.rgba("#333333")
+        pen.text(mx + mw, H - (my + mh + 9), sub, size_pt=8, ha="right", va="bottom", color=grey)
         names: list[str] = []
         if self.units is not None:
-            hit = self.units[self.units.intersects(win)]
-            names = [str(n) for n in hit["admin_unit"]]
-        self.units_text.set_text(printing.wrap_to_width(t["units"].format(names=", ".join(names) or "–"), 125, 7))
+            hit = shapely.intersects(np.asarray(self.units.geometry.values), page.window())
+            names = [str(n) for n in self.units["admin_unit"].to_numpy()[hit]]
+        pen.text(285, H - 12, pen.wrap(t["units"].format(names=", ".join(names) or "–"), 125, 7), size_pt=7, va="bottom", color=grey)
 
     def _best_page_of(self, idx: np.ndarray, areas: np.ndarray, page: Page) -> np.ndarray:
         """True for parcels whose largest visible part is on ``page`` (so each is labelled at least once)."""
-        best = self.__dict__.setdefault("_best", {})
+        best = self._best
         if not best:
-            wins = [p.window() for p in self.pages]
-            pi, wi = shapely.STRtree(np.asarray(wins, dtype=object)).query(self.parcel_geoms, predicate="intersects")
-            ar = shapely.area(shapely.intersection(self.parcel_geoms[pi], np.asarray(wins, dtype=object)[wi]))
+            wins = np.asarray(self.windows, dtype=object)
+            pi, wi = shapely.STRtree(wins).query(self.parcel_geoms, predicate="intersects")
+            ar = shapely.area(shapely.intersection(self.parcel_geoms[pi], wins[wi]))
             order = np.lexsort((-ar, pi))
             first = np.r_[True, np.diff(pi[order]) != 0]
             for p_i, w_i in zip(pi[order][first], wi[order][first]):
@@ -561,44 +560,102 @@ class _Canvas:
         return np.array([best.get(int(i)) == page.number for i in idx], dtype=bool)
 
 
-def _north(ax: Any, page: Page, lang: str) -> list[Any]:
-    return printing.north_arrow(ax, rotation_deg=-page.angle_deg, xy=(0.965, 0.87), lang=lang)
+def _on_white(color: str, alpha: float) -> tuple[float, float, float, float]:
+    """``color`` at ``alpha`` over white paper, as an opaque colour."""
+    from . import cairodraw as cd
+
+    rgba = cd.rgba(color)
+    assert rgba is not None
+    return (*(alpha * c + (1 - alpha) for c in rgba[:3]), 1.0)  # type: ignore[return-value]
 
 
-def _rgba(hex_color: str, alpha: float) -> tuple[float, float, float, float]:
-    h = hex_color.lstrip("#")
-    return (int(h[0:2], 16) / 255, int(h[2:4], 16) / 255, int(h[4:6], 16) / 255, alpha)
+#: The key map on a strip-map page: left, bottom, width, height (mm from the page's lower left).
+KEY_MM: tuple[float, float, float, float] = (10.0, 10.0, 110.0, 44.0)
+#: The legend on a strip-map page: left, bottom, width, height (mm from the page's lower left).
+LEGEND_MM: tuple[float, float, float, float] = (128.0, 10.0, 150.0, 44.0)
+
+
+def _north_arrow(pen: Any, at_mm: tuple[float, float], *, rotation_deg: float, lang: str, size_mm: float = 9.0) -> None:
+    """A north arrow centred at ``at_mm`` pointing to grid north on a page turned by ``rotation_deg``."""
+    from . import cairodraw as cd
+
+    s = size_mm / 2
+    a = math.radians(rotation_deg)
+    c, sn = math.cos(a), math.sin(a)
+
+    def place(pts: list[tuple[float, float]]) -> np.ndarray:  # arrow units (y up) → page mm (y down)
+        p = np.asarray(pts, dtype=float) * s
+        return np.column_stack([at_mm[0] + c * p[:, 0] - sn * p[:, 1], at_mm[1] - (sn * p[:, 0] + c * p[:, 1])])
+
+    black = cd.rgba("#000000")
+    for side, face in ((-1, black), (1, cd.rgba("#ffffff"))):
+        pen.polygon(place([(0, 1), (side * 0.38, -0.8), (0, -0.45)]), fill=face, edge=black, lw_pt=0.5)
+    (tx, ty), = place([(0, 1.45)])
+    pen.text(tx, ty, "B" if lang == "vi" else "N", size_pt=9, bold=True, ha="center", va="center")
+
+
+def _scale_bar(pen: Any, at_mm: tuple[float, float], *, scale: float, width_m: float, lang: str, size: float = 7.0) -> None:
+    """A scale bar whose left end is at ``at_mm`` (its lower edge), four segments of a round length,
+    ``0`` and the length above it and the ratio (``Tỷ lệ 1:2.000``) to its right, on a white box."""
+    from . import cairodraw as cd
+
+    length = printing.nice_length_m(width_m)
+    k = 1000.0 / scale  # mm per ground metre
+    bx, by = at_mm
+    h, pad = 1.2, 2.0
+    label_h = size * cd.MM_PER_PT
+    ratio = f"{'Tỷ lệ' if lang == 'vi' else 'Scale'} {printing.fmt_scale(scale, lang)}"
+    ratio_w = pen.width(ratio, size, bold=True)
+    bar = length * k
+    pen.rect(bx - pad, by + pad - (h + label_h + 3 * pad), bar + 3 * pad + ratio_w + 2 * pad, h + label_h + 3 * pad,
+             fill=(1.0, 1.0, 1.0, 0.85))
+    black, white = cd.rgba("#000000"), cd.rgba("#ffffff")
+    for i in range(4):
+        pen.rect(bx + i * bar / 4, by - h, bar / 4, h, fill=black if i % 2 == 0 else white, edge=black, lw_pt=0.4)
+    unit = "km" if length >= 1000 else "m"
+    shown = length / 1000 if length >= 1000 else length
+    for x, text in ((bx, "0"), (bx + bar, f"{printing.fmt_number(shown, 0 if shown == int(shown) else 1, lang)} {unit}")):
+        pen.text(x, by - h - pad / 2, text, size_pt=size, ha="center", va="bottom")
+    pen.text(bx + bar + 3 * pad, by - h / 2, ratio, size_pt=size, bold=True, va="center")
 
 
 def render_project(result: Result, project_id: str, pages: list[Page], folder: Path, *, lang: str = "vi",
                    numbers: list[int] | None = None, pdf: bool = True, png: bool = True, dpi: float = PNG_DPI) -> list[Path]:
     """Draw a project's pages: a multi-page PDF ``<folder>/strip_<project>.pdf`` and/or a PNG per page
     (``strip_<project>_p001.png`` …). ``numbers`` limits the PNGs to those pages (to share a long
-    project between processes); the PDF always holds every page. Returns the written paths."""
-    from matplotlib.backends.backend_pdf import PdfPages
+    project between processes); the PDF always holds every page. Returns the written paths.
+
+    Drawn with cairo (:mod:`landplan.cairodraw`): the PDF embeds its font once; the PNGs share one
+    background (title, legend, notes, key map) drawn once, each page adding its map and texts.
+    """
+    from . import cairodraw as cd
 
     project = next(p for p in result.scenario.projects if p.id == project_id)
     folder.mkdir(parents=True, exist_ok=True)
     written: list[Path] = []
     if not pages:
         return written
-    with printing.drawing():
-        canvas = _Canvas(result, project, pages, lang=lang)
-        stem = f"strip_{project_id}"
-        if pdf:
-            canvas.vector()
-            path = folder / f"{stem}.pdf"
-            meta = printing.metadata("pdf", canvas.title.get_text().replace("\n", " "))
-            with PdfPages(path, metadata=meta) as doc:
-                for page in pages:
-                    canvas.show(page)
-                    doc.savefig(canvas.fig)
-            written.append(path)
-        if png:
+    sheet = _Sheet(result, project, pages, lang=lang)
+    stem = f"strip_{project_id}"
+    if pdf:
+        path = folder / f"{stem}.pdf"
+        doc = cd.PdfDocument(path, *PAGE_MM, title=sheet.title)
+        try:
             for page in pages:
-                if numbers is not None and page.number not in numbers:
-                    continue
+                sheet.draw(doc.page(), page)
+        finally:
+            doc.close()
+        written.append(path)
+    if png:
+        chosen = [p for p in pages if numbers is None or p.number in numbers]
+        if chosen:
+            background = cd.Raster(*PAGE_MM, dpi)
+            sheet.draw(background.pen, chosen[0], map_=False)
+            image = cd.Raster(*PAGE_MM, dpi)
+            for page in chosen:
+                image.paste(background)
+                sheet.draw(image.pen, page, furniture=False)
                 path = folder / f"{stem}_p{page.number:03d}.png"
-                canvas.png(page, path, dpi=dpi)
+                image.write_png(path)
                 written.append(path)
     return written

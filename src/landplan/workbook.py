@@ -8,7 +8,7 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 import pandas as pd
 
-from . import landuse, tables
+from . import landuse, tables, xlsxrows
 from .numfmt import format_number
 
 if TYPE_CHECKING:
@@ -470,7 +470,8 @@ def write_workbook(result: Result, path: Path, *, lang: str = "vi") -> Path:
     overlaps, land cover). Vietnamese (or English) headers with units, values in words (Có/Không,
     land-use groups, approval bands named), Vietnamese number formats in Vietnamese mode, frozen
     headers, autofilter, print setup (A4 landscape, header rows repeated, fitted to the width). Text
-    that looks like a formula stays text. Written in openpyxl's streaming mode.
+    that looks like a formula stays text. Written in openpyxl's streaming mode, the tables' rows as text
+    (:mod:`landplan.xlsxrows`).
     """
     from openpyxl import Workbook
     from openpyxl.cell import WriteOnlyCell
@@ -550,6 +551,7 @@ def write_workbook(result: Result, path: Path, *, lang: str = "vi") -> Path:
         _cost_sheet(wb, result, lang, head=head, cell=cell, bold=bold, big=big)
 
     # the tables
+    rows: list[tuple[Any, str]] = []
     for key, df in _frames(result, lang).items():
         ws = wb.create_sheet(SHEETS[key][0 if lang == "vi" else 1])
         cols = list(df.columns)
@@ -567,9 +569,12 @@ def write_workbook(result: Result, path: Path, *, lang: str = "vi") -> Path:
         if len(df):
             ws.auto_filter.ref = f"A1:{get_column_letter(len(cols))}{len(df) + 1}"
         ws.append([head(ws, h) for h in headers])
-        for row in df.itertuples(index=False, name=None):
-            ws.append([cell(ws, v, f) for v, f in zip(row, fmts)])
+        # the data rows are written as text into the saved file (xlsxrows: openpyxl's per-cell objects
+        # cost seconds on a large run); each column's number format is the style openpyxl registers for it
+        styles = [cell(ws, 0.0, f).style_id if f else None for f in fmts]
+        rows.append((ws, xlsxrows.rows_xml(df, styles)))
     wb.properties.creator = "landplan"
     wb.properties.language = "vi-VN" if lang == "vi" else "en"
     wb.save(path)
+    xlsxrows.insert_rows(path, {ws.path.lstrip("/"): text for ws, text in rows})  # a sheet's part is named when saved
     return path
