@@ -257,8 +257,9 @@ h[h["project"] == "ALL"].sort_values("total_vnd", ascending=False).head(10)'''),
                 "legal_take_m2", "land_compensation_vnd", "job_support_vnd", "total_vnd", "cost_note"]].head(10)'''),
         new_code_cell('''out = result.write(WORK / "05_price_tables", overwrite=True, exports=False)
 sorted(p.name for p in out.iterdir())'''),
+    ],
     "06_least_rice_alignment_and_site.ipynb": [
-        new_markdown_cell("# 05 · Tuyến và vị trí ít chiếm đất lúa nhất / The alignment and the site that take the least rice land\n\n"
+        new_markdown_cell("# 06 · Tuyến và vị trí ít chiếm đất lúa nhất / The alignment and the site that take the least rice land\n\n"
                           "`landplan route` and `landplan site` search a cost surface made from the parcels, then measure every "
                           "candidate exactly with the engine, as `landplan run` measures any project. On the sample: the Western "
                           "Ring Road between its real end points, and the 250 ha hub in Long Tuyền and Giai Xuân."),
