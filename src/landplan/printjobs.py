@@ -17,7 +17,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Literal
 
-from . import atlas, exports, printing
+from . import atlas, cairodraw, exports, printing
 from .parallel import workers
 
 if TYPE_CHECKING:
@@ -101,19 +101,32 @@ def plan(result: Result, mode: ExportMode, *, papers: tuple[str, ...] = ("A4", "
     return sorted(jobs, key=lambda j: -j.cost)
 
 
+@dataclass
+class Kept:
+    """What one process keeps from job to job: each project's :meth:`Result.view` (for its figures of other
+    papers and kinds) and the pixels PNGs are rendered on (:class:`landplan.cairodraw.Canvas`)."""
+
+    views: dict[str | None, ResultView] = field(default_factory=dict)
+    canvas: cairodraw.Canvas | None = None
+
+    def view(self, result: Result, project: str | None) -> ResultView:
+        """``result.view(project)``, built once."""
+        if project not in self.views:
+            self.views[project] = result.view(project)
+        return self.views[project]
+
+
 def run_job(result: Result, job: Job, folder: Path, *, lang: str, pages: dict[str, list[atlas.Page]] | None = None,
-            views: dict[str | None, ResultView] | None = None) -> list[Path]:
-    """Draw one job into ``folder`` (exports/); return the files written. ``views`` keeps each project's
-    :meth:`Result.view` for the next job of the same process (its figures of other papers and kinds)."""
+            kept: Kept | None = None) -> list[Path]:
+    """Draw one job into ``folder`` (exports/); return the files written. ``kept``: what this process
+    keeps for its next jobs (:class:`Kept`)."""
     if job.kind in ("atlas_pdf", "atlas_png"):
         assert job.project is not None
         plist = (pages or atlas.atlas_pages(result))[job.project]
         return atlas.render_project(result, job.project, plist, folder / atlas.ATLAS_DIR, lang=lang,
                                     numbers=list(job.pages), pdf=job.kind == "atlas_pdf", png=job.kind == "atlas_png")
-    views = views if views is not None else {}
-    if job.project not in views:
-        views[job.project] = result.view(job.project)
-    view = views[job.project]
+    kept = kept if kept is not None else Kept()
+    view = kept.view(result, job.project)
     if job.kind == "sheet":
         assert job.project is not None
         fig = exports.sheet_figure(result, job.project, lang=lang, view=view)
@@ -122,7 +135,7 @@ def run_job(result: Result, job: Job, folder: Path, *, lang: str, pages: dict[st
     else:
         fig, _ = exports.map_figure(result, project=job.project, lang=lang, paper=job.paper, view=view)
     with printing.drawing():
-        return printing.save(fig, folder / _stem(job), job.formats, dpi=exports.DPI)
+        return printing.save(fig, folder / _stem(job), job.formats, dpi=exports.DPI, canvas=kept.canvas)
 
 
 @dataclass
@@ -133,7 +146,7 @@ class _Shared:
     folder: Path | None = None
     lang: str = "vi"
     pages: dict[str, list[atlas.Page]] = field(default_factory=dict)
-    views: dict[str | None, ResultView] = field(default_factory=dict)  # each worker's own, filled as it draws
+    kept: Kept = field(default_factory=Kept)  # each worker's own, filled as it draws
 
 
 _SHARED = _Shared()
@@ -168,7 +181,6 @@ def warm_up(jobs: list[Job]) -> None:
     """Load once, before the workers fork, what every worker's first job would otherwise load again:
     the drawing modules, the fonts (matplotlib's and fontconfig's) and cairo's font faces. Only caches
     are filled; no setting of the process changes."""
-    from . import cairodraw
 
     printing.font_files()
     cairodraw.font_family()
@@ -188,7 +200,7 @@ def warm_up(jobs: list[Job]) -> None:
 
 def _work(job: Job) -> list[Path]:
     assert _SHARED.result is not None and _SHARED.folder is not None
-    return run_job(_SHARED.result, job, _SHARED.folder, lang=_SHARED.lang, pages=_SHARED.pages, views=_SHARED.views)
+    return run_job(_SHARED.result, job, _SHARED.folder, lang=_SHARED.lang, pages=_SHARED.pages, kept=_SHARED.kept)
 
 
 class Exports:
@@ -215,7 +227,7 @@ class Exports:
         warm_up(self.jobs)  # once, before the workers fork
         if self.processes > 0 and "fork" in multiprocessing.get_all_start_methods():
             _SHARED.result, _SHARED.folder, _SHARED.lang, _SHARED.pages = self.result, self.folder, self.lang, self.pages
-            _SHARED.views = {}
+            _SHARED.kept = Kept(canvas=cairodraw.Canvas())
             self.pool = ProcessPoolExecutor(min(self.processes, len(self.jobs)), mp_context=multiprocessing.get_context("fork"),
                                             initializer=_start_worker)
             for job in self.jobs:
@@ -236,9 +248,9 @@ class Exports:
         """Wait for every job (or run them here); raise the first job's error."""
         written: list[Path] = []
         if self.pool is None:
-            views: dict[str | None, ResultView] = {}
+            kept = Kept(canvas=cairodraw.Canvas())
             for job in self.jobs:
-                written += run_job(self.result, job, self.folder, lang=self.lang, pages=self.pages, views=views)
+                written += run_job(self.result, job, self.folder, lang=self.lang, pages=self.pages, kept=kept)
                 self.done += 1
                 log.info("exports [%d/%d] %s (%.1f s)", self.done, len(self.jobs), job.label(), time.perf_counter() - self.t0)
             return written
@@ -250,4 +262,4 @@ class Exports:
         if self.pool is not None:
             self.pool.shutdown(wait=True, cancel_futures=True)
             self.pool = None
-        _SHARED.result, _SHARED.folder, _SHARED.pages, _SHARED.views = None, None, {}, {}
+        _SHARED.result, _SHARED.folder, _SHARED.pages, _SHARED.kept = None, None, {}, Kept()
