@@ -403,15 +403,16 @@ class PdfDocument:
 
 
 class Raster:
-    """An opaque white RGB image of a page at ``dpi``; :attr:`pen` draws on it in mm."""
+    """An opaque white RGB image of a page at ``dpi``; :attr:`pen` draws on it in mm. On ``canvas`` (a
+    :class:`Canvas` the caller keeps, valid until the canvas gives another image) when given."""
 
-    def __init__(self, width_mm: float, height_mm: float, dpi: float) -> None:
+    def __init__(self, width_mm: float, height_mm: float, dpi: float, *, canvas: Canvas | None = None) -> None:
         import cairocffi
 
         k = dpi / printing.MM_PER_INCH
         self.dpi = dpi
         self.size = (round(width_mm * k), round(height_mm * k))
-        self.surface = cairocffi.ImageSurface(cairocffi.FORMAT_RGB24, *self.size)
+        self.surface = canvas.image(*self.size) if canvas is not None else cairocffi.ImageSurface(cairocffi.FORMAT_RGB24, *self.size)
         self.ctx = cairocffi.Context(self.surface)
         self.ctx.scale(k, k)
         self.pen = Pen(self.ctx)

@@ -15,7 +15,7 @@ from collections.abc import Callable
 from concurrent.futures import Future, ProcessPoolExecutor
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import TYPE_CHECKING, Literal
+from typing import TYPE_CHECKING, Any, Literal
 
 from . import atlas, cairodraw, exports, printing
 from .parallel import workers
@@ -108,6 +108,7 @@ class Kept:
 
     views: dict[str | None, ResultView] = field(default_factory=dict)
     canvas: cairodraw.Canvas | None = None
+    atlas: dict[Any, Any] = field(default_factory=dict)  # each project's strip-map layers and the pages' pixels
 
     def view(self, result: Result, project: str | None) -> ResultView:
         """``result.view(project)``, built once."""
@@ -124,7 +125,8 @@ def run_job(result: Result, job: Job, folder: Path, *, lang: str, pages: dict[st
         assert job.project is not None
         plist = (pages or atlas.atlas_pages(result))[job.project]
         return atlas.render_project(result, job.project, plist, folder / atlas.ATLAS_DIR, lang=lang,
-                                    numbers=list(job.pages), pdf=job.kind == "atlas_pdf", png=job.kind == "atlas_png")
+                                    numbers=list(job.pages), pdf=job.kind == "atlas_pdf", png=job.kind == "atlas_png",
+                                    kept=kept.atlas if kept is not None else None)
     kept = kept if kept is not None else Kept()
     view = kept.view(result, job.project)
     if job.kind == "sheet":
