@@ -151,7 +151,7 @@ def draw_map(ax: Axes, result: Result, *, project: str | None = None, lang: str 
     if units is not None:
         printing.lines(ax, np.asarray(units.geometry.values), color=ADMIN_LINE, linewidth=0.6, linestyle=(0, (4, 2)), zorder=1)
     if len(pieces):
-        printing.polygons(ax, np.asarray(pieces.geometry.values), facecolor=[landuse.color(c) for c in pieces["landuse"]],
+        printing.polygons(ax, np.asarray(pieces.geometry.values), facecolor=_landuse_rgba(pieces["landuse"].to_numpy()),
                           edgecolor="#555555", linewidth=0.1, zorder=2)
         if scale <= OUTLINE_MAX_SCALE:  # parcel outlines only where they read as outlines, not as hatching
             printing.polygons(ax, np.asarray(parcels.geometry.values), edgecolor=PARCEL_LINE, linewidth=0.15, zorder=3)
@@ -220,6 +220,14 @@ def draw_map(ax: Axes, result: Result, *, project: str | None = None, lang: str 
     return {"extent": extent, "scale": scale, "scale_m": bar["length_m"], "ratio": bar["ratio"], "inset_box": inset_box,
             "data": data, "handles": _legend_handles(result, view, lang), "n_pieces": len(pieces), "label_layer": key,
             "bar_box": bar["box"]}
+
+
+def _landuse_rgba(codes: np.ndarray) -> np.ndarray:
+    """Each land-use code's colour as RGBA rows (0–1), converted once per code, not once per piece."""
+    from matplotlib.colors import to_rgba_array
+
+    uniq, inverse = np.unique(np.asarray(codes).astype(str), return_inverse=True)
+    return to_rgba_array([landuse.color(str(c)) for c in uniq])[inverse.reshape(-1)]
 
 
 def _axes_fraction(box: tuple[float, float, float, float], extent: tuple[float, float, float, float]) -> tuple[float, float, float, float]:
@@ -305,9 +313,8 @@ def map_figure(result: Result, *, project: str | None = None, lang: str = "vi", 
         map_top = top - title_h - 0.045
         ax = fig.add_axes((0.02, 0.07, 0.70, map_top - 0.07))
         facts = draw_map(ax, result, project=project, lang=lang, grid=grid, view=view)
-        lax = fig.add_axes((0.74, 0.07, 0.25, map_top - 0.07))
-        lax.axis("off")
-        lax.legend(handles=facts["handles"], loc="upper left", fontsize=7.5, title=_t(lang)["legend"], title_fontsize=9, frameon=False)
+        fig.legend(handles=facts["handles"], loc="upper left", bbox_to_anchor=(0.74, 0.07, 0.25, map_top - 0.07), fontsize=7.5,
+                   title=_t(lang)["legend"], title_fontsize=9, frameon=False)  # beside the map (no axes of its own: cheaper)
         if facts["inset_box"] is None and facts["data"] is not None:
             _, units = label_units(result)
             if units is not None and len(units):
