@@ -70,8 +70,7 @@ def font_files() -> list[Path]:
         The regular and the bold font file, family :data:`FONT_FAMILY`.
     """
     import matplotlib
-    from fontTools import subset, version
-    from fontTools.ttLib import TTFont
+    from fontTools import version
 
     src_dir = Path(matplotlib.get_data_path()) / "fonts" / "ttf"
     out = []
@@ -83,6 +82,9 @@ def font_files() -> list[Path]:
             if target.is_file():
                 break
             try:
+                from fontTools import subset  # only to cut the font: a cut already made costs no import
+                from fontTools.ttLib import TTFont
+
                 folder.mkdir(parents=True, exist_ok=True)
                 font = TTFont(src)
                 options = subset.Options(glyph_names=True, recommended_glyphs=True, layout_features=["*"], name_IDs=["*"],
