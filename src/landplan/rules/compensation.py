@@ -49,6 +49,7 @@ from .. import landuse
 from ..errors import PriceError
 from . import households as _hh
 from . import positions as _pos
+from .holdings import read_land
 from .prices import check_units
 from .settings import CostSettings
 
@@ -165,7 +166,7 @@ def budget_lines(est: Estimate, project: str | None, lang: str) -> list[tuple[st
 @dataclass
 class Placed:
     """What the estimate needs from geometry, computed once: the roads, each parcel's unit and road
-    distance (``place``), and every parcel of the owners (``land``, :func:`landplan.rules.households.read_land`)."""
+    distance (``place``), and every parcel of the owners (``land``, :func:`landplan.rules.holdings.read_land`)."""
 
     roads: gpd.GeoDataFrame
     place: pd.DataFrame
@@ -196,7 +197,7 @@ def prepare(scenario: Any, parcels: gpd.GeoDataFrame, admin: dict[str, gpd.GeoDa
     owners = {o for o in main["owner"].astype(str) if o} if "owner" in main else set()
     if isinstance(scanned, Future):
         scanned = scanned.result()
-    return Placed(roads, placed, _hh.read_land(scenario, owners, units, placed=placed, scanned=scanned))
+    return Placed(roads, placed, read_land(scenario, owners, units, placed=placed, scanned=scanned))
 
 
 def _thread(fn: Any, *args: Any, **kwargs: Any) -> Future[Any]:

@@ -2,8 +2,7 @@
 
 Support depends on a household's **whole** farmland in the commune, not only on the parcels a
 corridor crosses, so every parcel of those owners is read **by attribute** (the owner column),
-wherever it lies (:func:`landplan.layers.read_where_in`), and placed in its unit like the affected
-parcels (:func:`landplan.rules.positions.unit_of`). A household is an owner (the parcel layer's
+wherever it lies, and placed in its unit (:mod:`landplan.rules.holdings`). A household is an owner (the parcel layer's
 ``owner`` column) × a unit of the ``[costs] admin`` layer.
 
 Notes
@@ -44,65 +43,6 @@ HOUSEHOLD_COLUMNS = ["project", "owner", "admin_unit", "persons", "parcels_affec
                      "farmland_taken_share", "share_band", "residential_m2", "residential_taken_m2", "residential_left_m2",
                      "resettle", "plots", "land_compensation_vnd", "job_support_vnd", "life_months", "life_support_vnd",
                      "total_vnd"]
-
-
-def read_land(scenario: object, owners: set[str], units: object, *, placed: pd.DataFrame | None = None,
-              scanned: object = None) -> pd.DataFrame:
-    """Every parcel of ``owners`` in the parcel layer, read by attribute: ``parcel_id``, ``owner``,
-    ``landuse``, ``admin_unit`` (the unit holding most of it; taken from ``placed``, ``parcel_id`` →
-    ``price_unit``, for the parcels already placed), ``area_m2`` (legal: the register area where the
-    layer has one, else the area as drawn, after any repair) and ``persons`` (NaN when the scenario
-    names no persons column or the cell is empty). ``scanned`` is the owner column already read
-    (:func:`landplan.layers.text_column`)."""
-    from .. import layers
-    from ..report import RunReport
-    from .positions import unit_of
-
-    sc = scenario
-    spec = sc.parcels  # type: ignore[attr-defined]
-    cs: CostSettings = sc.costs  # type: ignore[attr-defined]
-    cols = [spec.id_column, spec.landuse_column]
-    if spec.register_area_column:
-        cols.append(spec.register_area_column)
-    persons_col = cs.support.persons_column
-    if persons_col:
-        cols.append(persons_col)
-    empty = pd.DataFrame({"parcel_id": pd.Series(dtype=object), "owner": pd.Series(dtype=object), "landuse": pd.Series(dtype=object),
-                          "admin_unit": pd.Series(dtype=object), "area_m2": pd.Series(dtype="float64"),
-                          "persons": pd.Series(dtype="float64")})
-    if not owners or spec.owner_column is None:
-        return empty
-    raw = layers.read_where_in(spec.source, sc.crs, spec.owner_column, owners, columns=cols, scanned=scanned)  # type: ignore[attr-defined,arg-type]
-    if raw.empty:
-        return empty
-    raw = raw.assign(parcel_id=layers._nfc(raw[spec.id_column]))
-    raw = raw.drop_duplicates("parcel_id")  # a row repeated in the file counts once (the run reports it)
-    raw = layers.repair_polygons(raw, layer=spec.source.label(), id_column="parcel_id", report=RunReport(quiet=True))
-    geoms = np.asarray(raw.geometry.values)
-    import shapely
-
-    drawn = np.asarray(shapely.area(geoms), dtype="float64")
-    if spec.register_area_column:
-        reg = pd.to_numeric(raw[spec.register_area_column], errors="coerce").to_numpy(dtype="float64")
-        area = np.where(np.isfinite(reg) & (reg > 0), reg, drawn)
-    else:
-        area = drawn
-    persons = (pd.to_numeric(raw[persons_col], errors="coerce").to_numpy(dtype="float64") if persons_col
-               else np.full(len(raw), np.nan))
-    ids = raw["parcel_id"].to_numpy(dtype=object)
-    unit = np.full(len(ids), "", dtype=object)
-    known = np.zeros(len(ids), dtype=bool)
-    if placed is not None and len(placed):
-        at = pd.Index(placed["parcel_id"].to_numpy(dtype=object)).get_indexer(ids)
-        known = at >= 0
-        unit[known] = placed["price_unit"].to_numpy(dtype=object)[at[known]]
-    unit[~known] = unit_of(geoms[~known], units)
-    codes = raw[spec.landuse_column].to_numpy(dtype=object)
-    norm = {c: landuse.normalize_code(c) for c in pd.unique(codes)}
-    return pd.DataFrame({
-        "parcel_id": ids, "owner": raw[spec.owner_column].to_numpy(dtype=object),
-        "landuse": np.array([norm[c] for c in codes], dtype=object), "admin_unit": unit, "area_m2": area, "persons": persons,
-    })
 
 
 def band_labels(bands: tuple[float, ...]) -> list[str]:
@@ -164,7 +104,7 @@ def households(lines: pd.DataFrame, land: pd.DataFrame, cs: CostSettings, *, min
     ``lines`` are records with ``project`` (the scope: a project, or all projects), ``parcel_id``,
     ``owner``, ``admin_unit``, ``landuse``, ``legal_take_m2``, ``usable_left_m2`` (the legal area of
     the untouched parts and of the remaining pieces meeting every minimum); ``land`` is
-    :func:`read_land`'s. Returns ``project``, ``owner``, ``admin_unit``, ``persons``,
+    :func:`landplan.rules.holdings.read_land`'s. Returns ``project``, ``owner``, ``admin_unit``, ``persons``,
     ``parcels_affected``, farmland and residential areas, the share and its band, ``resettle``,
     ``plots``, ``life_months``, ``job_factor`` (the cap's scaling) and ``life_support_vnd``, sorted by
     scope, owner and unit.
