@@ -650,6 +650,14 @@ def check_inputs(scenario: Any, admin: dict[str, gpd.GeoDataFrame]) -> None:
     _pos.read_roads(cs.positions.roads, cs.positions.name_column, scenario.crs)
 
 
+def attach(result: Result, *, report: RunReport | None = None, prepared: Placed | Future[Placed] | None = None) -> None:
+    """Make a run's estimate (:func:`estimate`) and put it in ``result``: ``result.costs``, and the cost
+    columns beside each parcel record (``result.parcels``, ``result.parcel_totals``)."""
+    result.costs = estimate(result, report=report, prepared=prepared)
+    result.parcels = with_costs(result.parcels, result.costs.parcels, ["parcel_id", "project"])
+    result.parcel_totals = with_costs(result.parcel_totals, result.costs.parcel_totals, ["parcel_id"])
+
+
 def with_costs(records: pd.DataFrame, lines: pd.DataFrame, keys: list[str]) -> pd.DataFrame:
     """``records`` (parcel records) with the estimate's :data:`PARCEL_COLUMNS` beside them, matched on ``keys``
     (the estimate keeps the records' order: then they are put side by side)."""

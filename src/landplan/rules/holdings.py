@@ -76,6 +76,8 @@ def read_land(scenario: Any, owners: set[str], units: Any, *, placed: pd.DataFra
                           "persons": pd.Series(dtype="float64")})
     if not owners or spec.owner_column is None:
         return empty
+    if getattr(spec, "partitions", ()):
+        return _read_partitions(scenario, owners, units, placed=placed)
     ref = spec.source
     src_crs = layers.layer_crs(ref)
     if src_crs is None:
@@ -150,6 +152,28 @@ def read_land(scenario: Any, owners: set[str], units: Any, *, placed: pd.DataFra
         "parcel_id": raw["parcel_id"].to_numpy(dtype=object), "owner": raw["_owner"].to_numpy(dtype=object),
         "landuse": np.array([norm[c] for c in codes], dtype=object), "admin_unit": unit, "area_m2": area, "persons": persons,
     })
+
+
+def _read_partitions(scenario: Any, owners: set[str], units: Any, *, placed: pd.DataFrame | None) -> pd.DataFrame:
+    """:func:`read_land` over a parcel layer of several sources (:mod:`landplan.scale.partitions`): each
+    source read, measured and placed in the CRS its parcels were measured in (the units brought there,
+    densified first), a parcel found in two sources counted once (the first)."""
+    from dataclasses import replace
+
+    from ..scale.engine import DENSIFY_M
+    from ..scale.partitions import measuring_crs
+
+    spec = scenario.parcels
+    parts = []
+    for part in spec.partitions:
+        crs = measuring_crs(part, scenario.crs)
+        sub = replace(scenario, crs=crs, parcels=replace(spec, source=part.source, partitions=()))
+        there = units
+        if not crs.equals(scenario.crs):
+            there = units.set_geometry(shapely.segmentize(np.asarray(units.geometry.values), DENSIFY_M), crs=units.crs).to_crs(crs)
+        parts.append(read_land(sub, owners, there, placed=placed))
+    out = pd.concat(parts, ignore_index=True)
+    return out[~out["parcel_id"].duplicated().to_numpy()].reset_index(drop=True)
 
 
 def _placed_units(ids: np.ndarray, placed: pd.DataFrame | None) -> tuple[np.ndarray, np.ndarray]:
