@@ -194,7 +194,7 @@ def prepare(scenario: Any, parcels: gpd.GeoDataFrame, admin: dict[str, gpd.GeoDa
     roads = _pos.read_roads(cs.positions.roads, cs.positions.name_column, scenario.crs)
     main = parcels[~parcels["neighbour"].to_numpy(dtype=bool)] if "neighbour" in parcels else parcels
     placed = place(main, units, roads, cs, scenario.tolerance)
-    owners = {o for o in main["owner"].astype(str) if o} if "owner" in main else set()
+    owners = {str(o) for o in pd.unique(main["owner"].to_numpy(dtype=object)) if o} if "owner" in main else set()
     if isinstance(scanned, Future):
         scanned = scanned.result()
     return Placed(roads, placed, read_land(scenario, owners, units, placed=placed, scanned=scanned))
@@ -362,8 +362,8 @@ def facts_of(facts: pd.DataFrame, land: pd.DataFrame, cs: CostSettings) -> Facts
 
 def _sorted_codes(values: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     """Each text's number into the sorted distinct texts (code-point order, as pandas sorts text), and those texts."""
-    names, codes = np.unique(np.asarray(values, dtype=object).astype(str), return_inverse=True)
-    return codes.reshape(-1).astype("int64"), names.astype(object)
+    codes, names = pd.factorize(np.asarray(values, dtype=object), sort=True)
+    return np.asarray(codes, dtype="int64"), np.asarray(names, dtype=object)
 
 
 #: Columns of :func:`price_facts`' frame each record carries into ``parcels.csv``.

@@ -138,7 +138,7 @@ def holdings(owner: np.ndarray, unit: np.ndarray, land: pd.DataFrame, cs: CostSe
 
 def _text_rank(values: np.ndarray) -> np.ndarray:
     """Each text's place in code-point order (as pandas sorts text)."""
-    return np.unique(np.asarray(values, dtype=object).astype(str), return_inverse=True)[1].reshape(-1)
+    return np.asarray(pd.factorize(np.asarray(values, dtype=object), sort=True)[0], dtype="int64")
 
 
 def households(scope: np.ndarray, household: np.ndarray, held: Holdings, *, scopes: list[str], take_m2: np.ndarray,
