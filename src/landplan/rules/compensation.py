@@ -335,6 +335,10 @@ class Facts:
     depth: np.ndarray
     #: legal area of the parcel where it is residential land of its owner (as read with the owner's land)
     residential_parcel_m2: np.ndarray
+    #: each parcel's nearest road (a row of the roads layer, -1 beyond the last band)
+    road_row: np.ndarray
+    #: each household's unit as a number into ``unit_names`` (-1 for a unit no affected parcel lies in)
+    held_unit: np.ndarray
 
 
 def facts_of(facts: pd.DataFrame, land: pd.DataFrame, cs: CostSettings) -> Facts:
@@ -357,7 +361,8 @@ def facts_of(facts: pd.DataFrame, land: pd.DataFrame, cs: CostSettings) -> Facts
         compensated=compensated, floored=facts["floored"].to_numpy(dtype=bool),
         has_register=np.isfinite(facts["register_area_m2"].to_numpy(dtype="float64")),
         farm=is_code["farm"] & compensated, farm_code=is_code["farm"], residential=is_code["res"], conversion=is_code["conv"] & compensated,
-        depth=is_code["depth"], residential_parcel_m2=res_parcel)
+        depth=is_code["depth"], residential_parcel_m2=res_parcel, road_row=facts["road_row"].to_numpy(dtype="int64"),
+        held_unit=np.asarray(pd.Index(unit_names).get_indexer(pd.Index(held.unit)), dtype="int64"))
 
 
 def _sorted_codes(values: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
@@ -384,17 +389,16 @@ class Lines:
     household_row: np.ndarray
 
 
-def scope_lines(records: pd.DataFrame, f: Facts, cs: CostSettings, *, scopes: list[str], front: np.ndarray,
-                remnant_pieces: pd.DataFrame, per_project_conversion: np.ndarray | None = None, min_residential_m2: float,
-                tolerance: Any) -> Lines:
+def scope_lines(records: pd.DataFrame, f: Facts, cs: CostSettings, *, scopes: list[str], pieces: gpd.GeoDataFrame,
+                roads: gpd.GeoDataFrame, remnant_pieces: pd.DataFrame, per_project_conversion: np.ndarray | None = None,
+                min_residential_m2: float, tolerance: Any) -> Lines:
     """The money of each record of one scope, with its households (see the module notes).
 
     ``records`` are parcel records (``parcel_id``, ``take_m2``, ``untouched_m2``): with ``project``,
     each project's own (``parcels.csv``); without, all projects together (:data:`ALL`), whose
     conversion payment is the sum over projects (``per_project_conversion``, by row of ``f``) at
-    most once the land. ``front`` is the share of each record's take within the depth of its road (1
-    where the depth rule does not apply); ``remnant_pieces`` the scope's remaining pieces
-    (``small``/``narrow``, ``area_m2``).
+    most once the land. ``pieces`` are the run's takes (the depth rule measures them against
+    ``roads``); ``remnant_pieces`` the scope's remaining pieces (``small``/``narrow``, ``area_m2``).
     """
     n = len(records)
     fi = np.asarray(f.ids.get_indexer(pd.Index(records["parcel_id"])), dtype="int64")
@@ -404,6 +408,7 @@ def scope_lines(records: pd.DataFrame, f: Facts, cs: CostSettings, *, scopes: li
         scope = np.full(n, scopes.index(ALL), dtype="int64")
     take = records["take_m2"].to_numpy(dtype="float64")
     legal = take * f.legal_ratio[fi]
+    front = _front_shares(fi, scope if "project" in records else None, pieces, f, roads, cs, scopes=scopes)
     comp_ok, price = f.compensated[fi], f.price[fi]
     depth = cs.positions
     deep = f.depth[fi] & (f.position[fi] == 1) & (depth.depth_m is not None)
@@ -503,11 +508,11 @@ def cost_table(lines: list[Lines], f: Facts, cs: CostSettings, scopes: list[str]
     unit, code = f.unit[fi], f.code[fi]
     values = {k: np.concatenate([ln.values[k] for ln in lines]).astype("float64") for k in lines[0].values}
     values["support_vnd"] = values["job_support_vnd"] + values["life_support_vnd"]
-    hh = pd.concat([ln.households for ln in lines], ignore_index=True)
-    h_scope = np.asarray(pd.Index(scopes).get_indexer(pd.Index(hh["project"].to_numpy(dtype=object))), dtype="int64")
-    h_unit = np.asarray(pd.Index(f.unit_names).get_indexer(pd.Index(hh["admin_unit"].to_numpy(dtype=object))), dtype="int64")
-    counts = {"households": np.ones(len(hh)), "households_resettled": hh["resettle"].to_numpy(dtype="float64"),
-              "plots_needed": hh["plots"].to_numpy(dtype="float64")}
+    h_scope = np.concatenate([ln.households["_scope"].to_numpy(dtype="int64") for ln in lines])
+    h_unit = f.held_unit[np.concatenate([ln.households["_household"].to_numpy(dtype="int64") for ln in lines])]
+    counts = {"households": np.ones(len(h_scope)),
+              "households_resettled": np.concatenate([ln.households["resettle"].to_numpy(dtype="float64") for ln in lines]),
+              "plots_needed": np.concatenate([ln.households["plots"].to_numpy(dtype="float64") for ln in lines])}
     n_u, n_c = len(f.unit_names), len(f.code_names)
     parts = []
     for kind in (0, 1, 2):
@@ -523,7 +528,7 @@ def cost_table(lines: list[Lines], f: Facts, cs: CostSettings, scopes: list[str]
             part[name] = np.bincount(g, weights=v, minlength=len(keys))
         h_key = h_scope * n_u + h_unit if kind == 1 else h_scope
         at = np.minimum(np.searchsorted(keys, h_key), max(len(keys) - 1, 0))
-        mine = (keys[at] == h_key) if len(keys) else np.zeros(len(hh), dtype=bool)
+        mine = (keys[at] == h_key) if len(keys) else np.zeros(len(h_key), dtype=bool)
         for name, v in counts.items():
             part[name] = np.bincount(at[mine], weights=v[mine], minlength=len(keys)) if kind > 0 else np.nan
         # the tables' order: scope, its units (then its total), within a unit its land uses (then the unit's subtotal)
@@ -546,37 +551,35 @@ def cost_table(lines: list[Lines], f: Facts, cs: CostSettings, scopes: list[str]
 # the whole estimate
 
 
-def _front_shares(records: pd.DataFrame, pieces: gpd.GeoDataFrame, facts: pd.DataFrame, roads: gpd.GeoDataFrame,
-                  cs: CostSettings, *, by_project: bool) -> np.ndarray:
-    """For each record, the share of its take within ``depth_m`` of its road (1 where the depth rule
-    does not apply): only residential records in position 1 are measured."""
+def _front_shares(fi: np.ndarray, scope: np.ndarray | None, pieces: gpd.GeoDataFrame, f: Facts, roads: gpd.GeoDataFrame,
+                  cs: CostSettings, *, scopes: list[str]) -> np.ndarray:
+    """For each record (its row ``fi`` of ``f``, and its project's number in ``scopes``, or ``None`` for all
+    projects together), the share of its take within ``depth_m`` of its road (1 where the depth rule
+    does not apply): only residential records in position 1 are measured. A project's record's take
+    is its piece; all projects' is the union of the parcel's pieces (most parcels have one)."""
     p = cs.positions
-    out = np.ones(len(records))
+    out = np.ones(len(fi))
     if p.depth_m is None or not p.depth_codes:
         return out
-    fx = facts.set_index("parcel_id")
-    pos1 = fx["position"].reindex(records["parcel_id"]).to_numpy() == 1
-    want = np.flatnonzero(_hh.member(records["landuse"].to_numpy(dtype=object), list(p.depth_codes)) & pos1)
+    want = np.flatnonzero(f.depth[fi] & (f.position[fi] == 1))
     if len(want) == 0:
         return out
-    rec = records.iloc[want]
-    rid = rec["parcel_id"].to_numpy(dtype=object)
-    pid = pieces["parcel_id"].to_numpy(dtype=object)
+    pf = np.asarray(f.ids.get_indexer(pd.Index(pieces["parcel_id"])), dtype="int64")
     geoms = np.asarray(pieces.geometry.values)
-    if by_project:  # a record's take is its piece
-        code, _ = _hh.keys(np.concatenate([pid, rid]), np.concatenate([pieces["project"].to_numpy(dtype=object),
-                                                                       rec["project"].to_numpy(dtype=object)]))
-        takes = geoms[pd.Index(code[:len(pid)]).get_indexer(code[len(pid):])]
-    else:  # all projects: the union of the parcel's pieces (most parcels have one)
-        sel = np.flatnonzero(_hh.member(pid, rid))
-        order = sel[np.argsort(pid[sel], kind="stable")]
-        ids, start, count = np.unique(pid[order], return_index=True, return_counts=True)
+    if scope is not None:
+        width = len(f.ids) + 1
+        pk = np.asarray(pd.Index(scopes).get_indexer(pd.Index(pieces["project"])), dtype="int64") * width + pf
+        order = np.argsort(pk, kind="stable")
+        at = order[np.searchsorted(pk[order], scope[want] * width + fi[want])]
+        takes = geoms[at]
+    else:
+        sel = np.flatnonzero(np.isin(pf, fi[want]))
+        order = sel[np.argsort(pf[sel], kind="stable")]
+        ids, start, count = np.unique(pf[order], return_index=True, return_counts=True)
         union = np.array([geoms[order[a]] if c == 1 else shapely.union_all(geoms[order[a:a + c]]) for a, c in zip(start, count)],
                          dtype=object)
-        takes = union[pd.Index(ids).get_indexer(rid)]
-    rows = fx["road_row"].reindex(rec["parcel_id"]).to_numpy()
-    road_geoms = np.asarray(roads.geometry.values)[rows]
-    out[want] = _pos.front_share(takes, road_geoms, p.depth_m)
+        takes = union[np.searchsorted(ids, fi[want])]
+    out[want] = _pos.front_share(takes, np.asarray(roads.geometry.values)[f.road_row[fi[want]]], p.depth_m)
     return out
 
 
@@ -602,14 +605,13 @@ def estimate(result: Result, *, report: RunReport | None = None, prepared: Place
     min_res = max((float(sc.rules.min_remnant_m2.get(g, 0.0)) for g in res_groups), default=0.0)
     f = facts_of(facts, land, cs)
     order = [p.id for p in sc.projects] + [ALL]
-    front_pp = _front_shares(result.parcels, result.pieces, facts, roads, cs, by_project=True)
-    pp = scope_lines(result.parcels.reset_index(drop=True), f, cs, front=front_pp, remnant_pieces=result.project_remnants, scopes=order,
+    pp = scope_lines(result.parcels.reset_index(drop=True), f, cs, pieces=result.pieces, roads=roads,
+                     remnant_pieces=result.project_remnants, scopes=order,
                      min_residential_m2=min_res, tolerance=tol)
     # all projects: the conversion payment summed over projects, at most once the land
     conv_pp = np.bincount(pp.fact, weights=pp.values["conversion_vnd"].astype("float64"), minlength=len(f.ids))
     totals = result.parcel_totals.reset_index(drop=True)
-    front_all = _front_shares(totals, result.pieces, facts, roads, cs, by_project=False)
-    all_lines = scope_lines(totals, f, cs, front=front_all, remnant_pieces=result.remnants, per_project_conversion=conv_pp,
+    all_lines = scope_lines(totals, f, cs, pieces=result.pieces, roads=roads, remnant_pieces=result.remnants, per_project_conversion=conv_pp,
                             scopes=order, min_residential_m2=min_res, tolerance=tol)
     table = cost_table([pp, all_lines], f, cs, order)
     households = pd.concat([pp.households, all_lines.households], ignore_index=True)[_hh.HOUSEHOLD_COLUMNS]

@@ -153,8 +153,8 @@ def households(scope: np.ndarray, household: np.ndarray, held: Holdings, *, scop
     residential land of the owner). Returns the households (``project``, ``owner``, ``admin_unit``,
     ``persons``, ``parcels_affected``, farmland and residential areas, the share and its band,
     ``resettle``, ``plots``, ``life_months``, ``job_factor`` (the cap's scaling) and
-    ``life_support_vnd``), in the order of ``scopes``, then owner and unit; and each record's row
-    among them (-1 for none).
+    ``life_support_vnd``; ``_scope`` and ``_household``, their numbers), in the order of ``scopes``,
+    then owner and unit; and each record's row among them (-1 for none).
     """
     scope, household = np.asarray(scope, dtype="int64"), np.asarray(household, dtype="int64")
     mine = np.flatnonzero(household >= 0)
@@ -174,7 +174,8 @@ def households(scope: np.ndarray, household: np.ndarray, held: Holdings, *, scop
 
     farm, res = np.asarray(is_farm, dtype=bool), np.asarray(is_res, dtype=bool)
     take = np.asarray(take_m2, dtype="float64")
-    hh = pd.DataFrame({"project": np.asarray(scopes, dtype=object)[uniq // max(n_h, 1)], "owner": held.owner[h], "admin_unit": held.unit[h]})
+    hh = pd.DataFrame({"project": np.asarray(scopes, dtype=object)[uniq // max(n_h, 1)], "owner": held.owner[h], "admin_unit": held.unit[h],
+                       "_scope": uniq // max(n_h, 1), "_household": h})
     hh["parcels_affected"] = np.bincount(g, minlength=n).astype("int64")
     farm_taken = total(np.where(farm, take, 0.0))
     res_taken = total(np.where(res, take, 0.0))
