@@ -130,6 +130,11 @@ def scenario_data(scenario: Scenario) -> dict[str, Any]:
         data["landcover"]["path"] = str(scenario.landcover.path)
     for table, p in zip(data.get("projects", []), scenario.projects):
         table["path"] = str(p.source.path)
+    if scenario.costs is not None:  # the price and coefficient tables and the roads layer
+        c = data["costs"]
+        c["prices"]["path"] = str(scenario.costs.prices.path)
+        c["coefficients"]["path"] = str(scenario.costs.coefficients.path)
+        c["positions"]["path"] = str(scenario.costs.positions.roads.path)
     return data
 
 
