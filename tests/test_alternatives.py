@@ -178,3 +178,16 @@ def test_scenario_written_elsewhere_keeps_the_cost_tables(sample_scenario, tmp_p
     elsewhere.parent.mkdir()
     elsewhere.write_text(tomli_w.dumps(data), encoding="utf-8")
     assert load_scenario(elsewhere).costs == sc.costs
+
+
+def test_cost_column_is_the_scenarios_estimate(sample_result):
+    """Without a price table in the alternatives file, an alternative's cost is its scenario's [costs] total."""
+    from landplan.planning.alternatives import compare_results
+
+    table = compare_results({"A": sample_result})
+    assert sample_result.costs is not None
+    for pid, cost in zip(table["project"], table["cost"]):
+        assert cost == sample_result.costs.budget(pid)["total_vnd"] > 0
+    priced = compare_results({"A": sample_result}, prices={"LUC": 1.0})
+    luc = sample_result.pieces[sample_result.pieces["landuse"] == "LUC"].groupby("project")["take_m2"].sum()
+    assert priced.set_index("project")["cost"].to_dict() == pytest.approx({p: float(luc.get(p, 0.0)) for p in priced["project"]})
