@@ -835,6 +835,14 @@ def _rows_meeting(xmin: np.ndarray, ymin: np.ndarray, xmax: np.ndarray, ymax: np
     A row group of a spatially sorted file lies near few of the mask's boxes: those are compared
     with every row in numpy, box by box. Against many boxes an index of them is quicker.
     """
+    if len(boxes) > 1 and len(xmin) > 4 * len(boxes):
+        # first the rows that meet the boxes' envelope (four comparisons a row): in a file in no spatial
+        # order that is a small share of each row group, and only those are compared box by box
+        with np.errstate(invalid="ignore"):
+            env = np.flatnonzero((xmax >= boxes[:, 0].min()) & (xmin <= boxes[:, 2].max())
+                                 & (ymax >= boxes[:, 1].min()) & (ymin <= boxes[:, 3].max()))
+        if len(env) < len(xmin):
+            return env[_rows_meeting(xmin[env], ymin[env], xmax[env], ymax[env], boxes)]
     if len(boxes) <= 64:
         hit = np.zeros(len(xmin), dtype=bool)
         for bx0, by0, bx1, by1 in boxes:
