@@ -36,6 +36,7 @@ import shapely
 
 from .. import approvals as _approvals
 from .. import layers, pipeline, tables, takes
+from ..arrays import unique
 from ..crs import DATUM_SHIFT_ALARM_M, datum_shift_m
 from ..errors import LayerError
 from ..footprints import polygonal
@@ -481,7 +482,7 @@ def check_partitioned(scenario: Scenario) -> RunReport:
             if len(parcels) and len(tiles):  # the parcels whose interior meets a footprint: those a run measures
                 g = np.asarray(parcels.geometry.values)
                 qi, ti = shapely.STRtree(tiles).query(g, predicate="intersects")
-                parcels = parcels.iloc[np.unique(qi[shapely.relate_pattern(g[qi], tiles[ti], "T********")])]
+                parcels = parcels.iloc[unique(qi[shapely.relate_pattern(g[qi], tiles[ti], "T********")])]
             read.append((t.name, parcels.to_crs(scenario.crs) if len(parcels) else parcels))
             reports.append(r)
         check_disjoint(read, scenario.tolerance)
