@@ -375,9 +375,7 @@ def _run(scenario: Scenario, *, footprints: gpd.GeoDataFrame | None = None) -> R
         from .rules import compensation
 
         with steps("costs"):
-            result.costs = compensation.estimate(result, report=report, prepared=costs_geometry)
-            result.parcels = compensation.with_costs(result.parcels, result.costs.parcels, ["parcel_id", "project"])
-            result.parcel_totals = compensation.with_costs(result.parcel_totals, result.costs.parcel_totals, ["parcel_id"])
+            compensation.attach(result, report=report, prepared=costs_geometry)
     return result
 
 

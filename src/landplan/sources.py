@@ -237,7 +237,7 @@ def _parquet_column(path: Path, column: str, *, where: str | None) -> tuple[np.n
         if not m:
             raise SourceError(f"GeoParquet layers take only filters of the form column = 'value', got {where!r}")
     need = [column] + ([m.group(1)] if m and m.group(1) != column else [])
-    table = pq.read_table(path, columns=need)
+    table = pq.ParquetFile(path).read(columns=need)  # not pq.read_table: it imports pyarrow.dataset (0.15 s of CPU)
     rows = np.arange(table.num_rows, dtype="int64")
     values = table.column(column).combine_chunks()
     if m:
