@@ -10,11 +10,11 @@ price table for every commune, land use and position (4 positions) and a K table
 Both scenarios read the same file with the same columns; one has ``[costs]``. Each runs in a fresh
 process (imports excluded), the two interleaved, ``--repeat`` times each; the table gives the medians
 and the ratio of the medians, the median ratio of the back-to-back pairs (and their range), the
-process's CPU time (all threads: the work added, less sensitive to other jobs than wall time) and
-the estimate's own step (``costs`` in ``Result.timings_s``: what remains after the work done on
+process's CPU time (all threads: the work added, less sensitive to other jobs than wall time; the
+work added is the median of the pairs' differences) and the estimate's own step (``costs`` in ``Result.timings_s``: what remains after the work done on
 threads while the run measures). The estimate of both formats must be the same to the đồng. The
 machine is shared (2 cores, other developers' jobs): figures move from run to run, hence the
-interleaving and the medians.
+interleaving and the medians; the load average at the start and the end is printed.
 
     .venv/bin/python benchmarks/bench_costs.py                 # 1M parcels, GeoPackage and GeoParquet (a few minutes)
     .venv/bin/python benchmarks/bench_costs.py --sizes 100000  # a quick look
@@ -26,6 +26,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import os
 import statistics
 import subprocess
 import sys
@@ -157,6 +158,7 @@ def main() -> None:
     ap.add_argument("--repeat", type=int, default=5)
     args = ap.parse_args()
     rows = []
+    load = [os.getloadavg()[0]]
     for n in args.sizes:
         paths = make_costs_layers(n)
         totals: set[float] = set()
@@ -177,22 +179,25 @@ def main() -> None:
             cpu_with = statistics.median(g["cpu_s"] for g in got[True])
             # each pair was run back to back: the ratio of each pair, then the median of the ratios
             pairs = sorted(b["seconds"] / a["seconds"] - 1 for a, b in zip(got[False], got[True]))
+            cpu_added = statistics.median(b["cpu_s"] - a["cpu_s"] for a, b in zip(got[False], got[True]))
             step = statistics.median(g["costs_s"] for g in got[True])
             totals.add(got[True][-1]["total_vnd"])
             last = got[True][-1]
             rows.append((n, fmt, int(last["parcels"]), int(last.get("households", 0)), base, with_costs, with_costs / base - 1,
-                         statistics.median(pairs), pairs[0], pairs[-1], cpu_base, cpu_with, step))
+                         statistics.median(pairs), pairs[0], pairs[-1], cpu_base, cpu_with, cpu_added, step))
             print(f"{n:,} {fmt}: without {base:.2f} s, with {with_costs:.2f} s (+{with_costs / base - 1:.0%}; pairs "
                   f"{', '.join(f'{p:+.0%}' for p in pairs)}); CPU {cpu_base:.2f} → {cpu_with:.2f} s; the costs step {step:.2f} s",
                   flush=True)
         assert len(totals) == 1, f"the estimate differs between formats: {totals}"
+    load.append(os.getloadavg()[0])
+    print(f"\nload average (1 min) at the start and the end: {load[0]:.1f}, {load[1]:.1f} on {os.cpu_count()} cores")
     print("\n| parcels | format | affected parcels | households | measurement | with the estimate | added (medians) "
-          "| added (median of pairs, range) | CPU time without → with | the estimate's step |")
+          "| added (median of pairs, range) | CPU time without → with (added: median of pairs) | the estimate's step |")
     print("|---|---|---|---|---|---|---|---|---|---|")
-    for n, fmt, parcels, hh, base, with_costs, added, pair, lo, hi, cpu_base, cpu_with, step in rows:
+    for n, fmt, parcels, hh, base, with_costs, added, pair, lo, hi, cpu_base, cpu_with, cpu_added, step in rows:
         print(f"| {n:,} | {'GeoPackage' if fmt == 'gpkg' else 'GeoParquet'} | {parcels:,} | {hh:,} | {base:.2f} s | {with_costs:.2f} s | "
               f"**{added:+.0%}** | {pair:+.0%} ({lo:+.0%} to {hi:+.0%}) | {cpu_base:.2f} → {cpu_with:.2f} s "
-              f"({cpu_with / cpu_base - 1:+.0%}) | {step:.2f} s |")
+              f"(+{cpu_added:.2f} s, {cpu_added / cpu_base:+.0%}) | {step:.2f} s |")
 
 
 if __name__ == "__main__":

@@ -159,3 +159,35 @@ def test_lazy_verbs_still_work(sample_result):
     table = landplan.compare_results({"A": sample_result})
     assert set(table["project"]) == {p.id for p in sample_result.scenario.projects}
     assert landplan.compare_map({"A": sample_result}) is not None
+
+
+def test_scenario_written_elsewhere_keeps_the_cost_tables(sample_scenario, tmp_path: Path):
+    """An alternative's scenario is written in another folder: the price and coefficient tables and the
+    roads layer of ``[costs]`` must still be found (their paths made absolute), and it loads."""
+    import tomli_w
+
+    from landplan.planning.alternatives import scenario_data
+    from landplan.scenario import load_scenario
+
+    sc = load_scenario(sample_scenario)
+    assert sc.costs is not None
+    data = scenario_data(sc)
+    for key in ("prices", "coefficients", "positions"):
+        assert Path(data["costs"][key]["path"]).is_absolute() and Path(data["costs"][key]["path"]).is_file()
+    elsewhere = tmp_path / "elsewhere" / "alt.toml"
+    elsewhere.parent.mkdir()
+    elsewhere.write_text(tomli_w.dumps(data), encoding="utf-8")
+    assert load_scenario(elsewhere).costs == sc.costs
+
+
+def test_cost_column_is_the_scenarios_estimate(sample_result):
+    """Without a price table in the alternatives file, an alternative's cost is its scenario's [costs] total."""
+    from landplan.planning.alternatives import compare_results
+
+    table = compare_results({"A": sample_result})
+    assert sample_result.costs is not None
+    for pid, cost in zip(table["project"], table["cost"]):
+        assert cost == sample_result.costs.budget(pid)["total_vnd"] > 0
+    priced = compare_results({"A": sample_result}, prices={"LUC": 1.0})
+    luc = sample_result.pieces[sample_result.pieces["landuse"] == "LUC"].groupby("project")["take_m2"].sum()
+    assert priced.set_index("project")["cost"].to_dict() == pytest.approx({p: float(luc.get(p, 0.0)) for p in priced["project"]})

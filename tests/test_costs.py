@@ -544,3 +544,62 @@ def test_read_by_owner_in_every_format(tmp_path, monkeypatch, fmt):
     assert set(got["pid"]) == want and len(got) == len(want)
     assert set(got["chu"]) == {"Nguyễn Văn An", "Lê Văn Cường"}  # read as the parcels' own read reads text: NFC, stripped
     assert got.geometry.notna().all()
+
+
+# ------------------------------------------------------------------------------------------------
+# a parcel layer of several sources (landplan.scale)
+
+
+@pytest.mark.parametrize("east_crs", [None, "EPSG:3405"])
+def test_partitioned_parcel_layer_gives_the_single_layer_estimate(tmp_path, east_crs):
+    """The same parcels as two sources: the estimate is made once, on the partitions' records together, so
+    a household whose land lies in both sources has all of it, and every figure is the single layer's (with
+    a source in another CRS (VN-2000 / UTM 48N), its parcels measured there: the same legal areas, read from
+    the register)."""
+    import geopandas as gpd
+
+    from landplan.pipeline import check
+    from landplan.rules.compensation import PARCEL_COLUMNS
+    from tests.costs_world import X0
+
+    parcels = [
+        P("C1", "LUC", "Hộ Cường", (0, 10, 100, 110), register=10_000.0),   # west: a takes 5,000, a and b 7,500
+        P("C2", "LUC", "Hộ Cường", (300, 800, 400, 900), register=10_000.0),  # east, far from the corridor
+        P("D1", "ONT", "Hộ Dung", (120, 10, 140, 40), register=600.0),       # west: residential, wholly taken
+        P("D2", "LUC", "Hộ Dung", (260, 10, 360, 110), register=10_000.0),   # east
+    ]
+    projects = {"a": (-10, 10, 600, 60), "b": (50, 10, 150, 110)}
+    r1 = run(world(tmp_path / "one", parcels, projects, register=True))
+    scenario = world(tmp_path / "two", parcels, projects, register=True)
+    gdf = gpd.read_file(scenario.parent / "w.gpkg", layer="parcels")
+    west = (gdf.geometry.bounds["minx"] < X0 + 250).to_numpy()
+    for name, part in (("west", gdf[west]), ("east", gdf[~west] if east_crs is None else gdf[~west].to_crs(east_crs))):
+        part.to_file(scenario.parent / f"{name}.gpkg", layer="parcels", promote_to_multi=True)
+    sources = "".join(f'[[parcels.sources]]\nname = "{n}"\npath = "{n}.gpkg"\nlayer = "parcels"\n' for n in ("west", "east"))
+    text = scenario.read_text(encoding="utf-8").replace('path = "w.gpkg"\nlayer = "parcels"\nid', "id", 1)
+    scenario.write_text(text.replace("\n[[admin]]", sources + "\n[[admin]]", 1), encoding="utf-8")
+    check(scenario)  # the estimate's checks run for a layer of several sources too
+    r2 = run(scenario)
+    assert r2.scenario.parcels.partitions and len(r2.scenario.parcels.partitions) == 2
+    pairs = [(r2.costs.table, r1.costs.table), (r2.costs.households, r1.costs.households)]
+    for got, want in ((r2.parcels, r1.parcels), (r2.parcel_totals, r1.parcel_totals)):
+        keys = [k for k in ("project", "parcel_id") if k in want]
+        pairs.append((got.sort_values(keys)[keys + PARCEL_COLUMNS].reset_index(drop=True),
+                      want.sort_values(keys)[keys + PARCEL_COLUMNS].reset_index(drop=True)))
+    for got, want in pairs:
+        if east_crs is None:
+            pd.testing.assert_frame_equal(got, want)
+            continue
+        # measured in UTM: the drawn areas differ by its scale (0.9997), the legal areas and the money do not
+        assert got.columns.tolist() == want.columns.tolist()
+        for col in got.columns.drop(["area_m2"], errors="ignore"):
+            a, b = got[col].to_numpy(), want[col].to_numpy()
+            if col.endswith("_vnd"):
+                assert np.abs(a.astype("float64") - b.astype("float64")).max() <= 1, col  # one đồng of rounding at most
+            elif a.dtype.kind == "f":
+                np.testing.assert_allclose(a, b, rtol=1e-9, atol=1e-6, err_msg=col)
+            else:
+                assert (pd.Series(a).fillna(-1).to_numpy() == pd.Series(b).fillna(-1).to_numpy()).all(), col
+    c = house(r2, "Hộ Cường", "ALL")  # its land in the east source counts: 7,500 of 20,000, not of 10,000
+    assert (c["farmland_m2"], c["farmland_taken_m2"], c["share_band"]) == (20_000, 7_500, "30–70 %")
+    assert house(r2, "Hộ Dung", "ALL")["resettle"]

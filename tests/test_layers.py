@@ -5,6 +5,7 @@ from __future__ import annotations
 from pathlib import Path
 
 import geopandas as gpd
+import numpy as np
 import pyogrio
 import pytest
 
@@ -269,3 +270,25 @@ def test_mask_boxes_cover_the_mask():
     lb = shapely.total_bounds(line)
     assert (np.maximum(boxes[:, 2] - boxes[:, 0], boxes[:, 3] - boxes[:, 1]) <= max(lb[2] - lb[0], lb[3] - lb[1]) * MASK_BOX_MIN_FRACTION).all()
     assert _mask_boxes(np.array([], dtype=object)) == []
+
+
+@pytest.mark.parametrize("n_boxes", [1, 5, 64, 65, 300])
+def test_rows_meeting_boxes_equal_brute_force(n_boxes):
+    """The rows whose bbox meets (or touches) one of the boxes, found through the boxes' envelope first,
+    are exactly those a row-by-box comparison finds; rows without a box (NaN) meet nothing."""
+    from landplan.sources import _rows_meeting
+
+    rng = np.random.default_rng(n_boxes)
+    lo = rng.uniform(0, 1000, size=(5000, 2))
+    rows = np.column_stack([lo, lo + rng.uniform(0, 20, size=(5000, 2))])
+    rows[::97] = np.nan
+    rows[1] = [100.0, 100.0, 110.0, 110.0]
+    b0 = rng.uniform(0, 300, size=(n_boxes, 2))  # the boxes in one corner, as a corridor's in a big layer
+    boxes = np.column_stack([b0, b0 + rng.uniform(1, 30, size=(n_boxes, 2))])
+    boxes[0] = [110.0, 90.0, 120.0, 100.0]  # touches row 1 at a corner only: it meets
+    with np.errstate(invalid="ignore"):
+        want = np.flatnonzero(((rows[:, None, 2] >= boxes[None, :, 0]) & (rows[:, None, 0] <= boxes[None, :, 2])
+                               & (rows[:, None, 3] >= boxes[None, :, 1]) & (rows[:, None, 1] <= boxes[None, :, 3])).any(axis=1))
+    got = _rows_meeting(rows[:, 0], rows[:, 1], rows[:, 2], rows[:, 3], boxes)
+    assert 1 in got
+    np.testing.assert_array_equal(np.sort(got), want)

@@ -35,6 +35,15 @@ def corridor(lines: gpd.GeoDataFrame, *, width_m: float | None = None, width_col
     -----
     A 100 m centreline with an 80 m right-of-way gives a 100 × 80 = 8,000 m² rectangle.
     """
+    widths = corridor_widths(lines, width_m=width_m, width_column=width_column, source=source)
+    polys = corridor_polygons(np.asarray(lines.geometry.values), widths, lines.index.to_numpy(), source=source)
+    return gpd.GeoSeries(polys, index=lines.index, crs=lines.crs)
+
+
+def corridor_widths(lines: pd.DataFrame, *, width_m: float | None = None, width_column: str | None = None,
+                    source: str = "centrelines") -> np.ndarray:
+    """Each feature's full right-of-way width in metres (``width_m`` for all, or ``width_column``), checked:
+    a missing, non-numeric, zero or negative width is a :class:`LayerError` naming the features."""
     if width_m is None and width_column is None:
         raise LayerError(f"{source}: a centreline needs a right-of-way width (width_m or width_column)")
     if width_m is not None:
@@ -49,24 +58,29 @@ def corridor(lines: gpd.GeoDataFrame, *, width_m: float | None = None, width_col
         more = f" … ({int(bad.sum())} features in all)" if bad.sum() > 5 else ""
         raise LayerError(f"{source}: right-of-way widths must be positive numbers of metres; " + "; ".join(said) + more
                          + (f"; fix column {width_column!r}" if width_column else ""))
-    geoms = lines.geometry.values
+    return widths
+
+
+def corridor_polygons(geoms: np.ndarray, widths_m: np.ndarray, fids: np.ndarray, *, source: str = "centrelines") -> np.ndarray:
+    """The corridor polygons of centrelines ``geoms`` (flat ends, mitred joins), ``widths_m / 2`` each side;
+    the lines are checked first (no geometry, not a line, zero length: a :class:`LayerError` naming the
+    features by ``fids``)."""
     missing = shapely.is_missing(geoms) | shapely.is_empty(geoms)
     if missing.any():
-        ids = ", ".join(_fid(lines.index[i]) for i in np.flatnonzero(missing)[:5])
+        ids = ", ".join(_fid(fids[i]) for i in np.flatnonzero(missing)[:5])
         raise LayerError(f"{source}: feature(s) {ids} have no geometry (or one that cannot be built, such as a line of a "
                          f"single point); fix or delete them in the layer")
     types = shapely.get_type_id(geoms)
     if not np.isin(types, [1, 5]).all():  # LineString, MultiLineString
         i = int(np.flatnonzero(~np.isin(types, [1, 5]))[0])
         kind = {0: "a point", 3: "a polygon", 4: "points", 6: "polygons", 7: "a geometry collection"}.get(int(types[i]), "not a line")
-        raise LayerError(f"{source}: feature {_fid(lines.index[i])} is {kind}, not a line; "
+        raise LayerError(f"{source}: feature {_fid(fids[i])} is {kind}, not a line; "
                          f"use kind = \"polygon\" for acquisition boundaries")
     zero = shapely.length(geoms) <= 0
     if zero.any():
-        ids = ", ".join(_fid(lines.index[i]) for i in np.flatnonzero(zero)[:5])
+        ids = ", ".join(_fid(fids[i]) for i in np.flatnonzero(zero)[:5])
         raise LayerError(f"{source}: feature(s) {ids}: a zero-length centreline (all its points at one place); remove it or fix its vertices")
-    polys = shapely.buffer(geoms, widths / 2.0, cap_style="flat", join_style="mitre", mitre_limit=5.0)
-    return gpd.GeoSeries(polys, index=lines.index, crs=lines.crs)
+    return np.asarray(shapely.buffer(geoms, widths_m / 2.0, cap_style="flat", join_style="mitre", mitre_limit=5.0), dtype=object)
 
 
 def _fid(v: object) -> str:
@@ -103,13 +117,27 @@ def merge_segments(lines: gpd.GeoDataFrame, *, width_column: str | None) -> gpd.
     """
     if len(lines) < 2:
         return lines
-    key = lines[width_column] if width_column else pd.Series(0, index=lines.index)
-    rows = []
-    for w, grp in lines.groupby(key, sort=False):
-        merged = shapely.line_merge(shapely.union_all(grp.geometry.values))
-        for part in shapely.get_parts(merged):
-            rows.append({**({width_column: w} if width_column else {}), "geometry": part})
-    return gpd.GeoDataFrame(rows, geometry="geometry", crs=lines.crs)
+    key = lines[width_column].to_numpy() if width_column else None
+    geoms, keys = merge_lines(np.asarray(lines.geometry.values), key)
+    data = {width_column: keys} if width_column else {}
+    return gpd.GeoDataFrame(data, geometry=geoms, crs=lines.crs)
+
+
+def merge_lines(geoms: np.ndarray, keys: np.ndarray | None = None) -> tuple[np.ndarray, np.ndarray | None]:
+    """:func:`merge_segments` on arrays: the lines of each key (width) joined where they meet, in the
+    order keys first appear; returns the joined lines and their keys (``None`` when no keys)."""
+    if len(geoms) < 2:
+        return geoms, keys
+    if keys is None:
+        merged = shapely.get_parts(shapely.line_merge(shapely.union_all(geoms)))
+        return np.asarray(merged, dtype=object), None
+    codes, first = pd.factorize(keys, sort=False)[0], pd.unique(keys)
+    out, out_keys = [], []
+    for k in range(len(first)):
+        parts = shapely.get_parts(shapely.line_merge(shapely.union_all(geoms[codes == k])))
+        out.append(parts)
+        out_keys.append(np.repeat(first[k:k + 1], len(parts)))
+    return np.asarray(np.concatenate(out), dtype=object), np.concatenate(out_keys)
 
 
 def dissolve_footprints(pieces: gpd.GeoDataFrame, *, crs: pyproj.CRS) -> gpd.GeoDataFrame:

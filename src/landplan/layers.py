@@ -16,6 +16,7 @@ import pyproj
 import shapely
 
 from . import landuse, sources
+from .arrays import unique
 from .crs import to_working
 from .errors import InputFileError, LayerError
 from .parallel import geos_map
@@ -500,7 +501,7 @@ def _overlapping_neighbours_only(parcels: gpd.GeoDataFrame) -> gpd.GeoDataFrame:
     qi, mi = tree.query(geoms[nb_idx], predicate="intersects")
     real = shapely.relate_pattern(geoms[nb_idx[qi]], geoms[main_idx[mi]], "T********")
     keep = ~nb
-    keep[nb_idx[np.unique(qi[real])]] = True
+    keep[nb_idx[unique(qi[real])]] = True
     return parcels[keep]
 
 
@@ -534,6 +535,8 @@ def read_projects(specs: list[ProjectSpec] | tuple[ProjectSpec, ...], crs: pypro
             found = {p.id: read_layer(p.source, crs, columns=cols)}
         else:
             whole = read_layer(LayerRef(path, layer), crs, columns=cols)
+            fid_order = np.argsort(whole.index.to_numpy(), kind="stable")
+            sorted_fids = whole.index.to_numpy()[fid_order]
             found = {}
             for p in group:
                 if p.source.where:
@@ -541,7 +544,9 @@ def read_projects(specs: list[ProjectSpec] | tuple[ProjectSpec, ...], crs: pypro
                         fids = sources.where_fids(path, layer, p.source.where)
                     except sources.SourceError as exc:
                         raise InputFileError(f"{p.source.label()}: cannot be read ({exc}); check the `where` filter") from exc
-                    found[p.id] = whole.loc[whole.index.intersection(fids)]
+                    at = np.searchsorted(sorted_fids, fids).clip(0, max(len(sorted_fids) - 1, 0))
+                    hit = sorted_fids[at] == fids if len(sorted_fids) else np.zeros(len(fids), dtype=bool)
+                    found[p.id] = whole.iloc[np.sort(fid_order[at[hit]])]  # in the layer's order, as drawn
                 else:
                     found[p.id] = whole
         for p in group:

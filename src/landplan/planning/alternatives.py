@@ -130,6 +130,11 @@ def scenario_data(scenario: Scenario) -> dict[str, Any]:
         data["landcover"]["path"] = str(scenario.landcover.path)
     for table, p in zip(data.get("projects", []), scenario.projects):
         table["path"] = str(p.source.path)
+    if scenario.costs is not None:  # the price and coefficient tables and the roads layer
+        c = data["costs"]
+        c["prices"]["path"] = str(scenario.costs.prices.path)
+        c["coefficients"]["path"] = str(scenario.costs.coefficients.path)
+        c["positions"]["path"] = str(scenario.costs.positions.roads.path)
     return data
 
 
@@ -292,7 +297,8 @@ def _length_m(result: Result) -> float:
 def compare_results(results: Mapping[str, Result], *, prices: Mapping[str, float] | None = None) -> pd.DataFrame:
     """One row per alternative and project: footprint, land taken by land-use group, rice (LUC/LUK),
     parcels and land users affected, remnants flagged, approval authority, centreline length and,
-    with ``prices`` (per m² taken, by land-use code or group), the estimated cost.
+    with ``prices`` (per m² taken, by land-use code or group), the estimated cost; without them, where the
+    scenario has a ``[costs]`` estimate, the cost is its total (compensation, support and conversion, VND).
 
     ``results`` maps an alternative's label (e.g. "Tuyến A") to its :class:`~landplan.Result`.
     Areas in ha, lengths in m.
@@ -319,7 +325,9 @@ def compare_results(results: Mapping[str, Result], *, prices: Mapping[str, float
                 "parcels_affected": int(a["parcels_affected"]), "households_affected": int(owners.get(pid, 0)),
                 "remnants_flagged": int(flagged.get(pid, 0)), "approval_authority": a["approval_authority"],
             })
-            if prices:
+            if not prices and getattr(r, "costs", None) is not None:  # the scenario's [costs] estimate: its total
+                row["cost"] = float(r.costs.budget(pid)["total_vnd"])
+            elif prices:
                 mine = pieces[pieces["project"] == pid]
                 unit = [prices.get(c, prices.get(g, 0.0)) for c, g in zip(mine["landuse"], mine["group"])]
                 row["cost"] = float(np.dot(mine["take_m2"].to_numpy(dtype=float), np.asarray(unit, dtype=float)))
@@ -388,6 +396,10 @@ def compare(scenario: Scenario | str | Path, alternatives: Alternatives | str | 
         alts = Alternatives(tuple(alternatives))
     if not alts.items:
         raise LandplanError("no alternatives to compare")
+    if not alts.prices and sc.costs is not None and not alts.price_unit:  # the cost column is the scenario's estimate
+        from dataclasses import replace as _replace
+
+        alts = _replace(alts, price_unit="VND")
     tmp = None
     if folder is None:
         tmp = tempfile.TemporaryDirectory(prefix="landplan-compare-")

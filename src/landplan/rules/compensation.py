@@ -49,6 +49,7 @@ from .. import landuse
 from ..errors import PriceError
 from . import households as _hh
 from . import positions as _pos
+from .holdings import read_land
 from .prices import check_units
 from .settings import CostSettings
 
@@ -165,7 +166,7 @@ def budget_lines(est: Estimate, project: str | None, lang: str) -> list[tuple[st
 @dataclass
 class Placed:
     """What the estimate needs from geometry, computed once: the roads, each parcel's unit and road
-    distance (``place``), and every parcel of the owners (``land``, :func:`landplan.rules.households.read_land`)."""
+    distance (``place``), and every parcel of the owners (``land``, :func:`landplan.rules.holdings.read_land`)."""
 
     roads: gpd.GeoDataFrame
     place: pd.DataFrame
@@ -193,10 +194,10 @@ def prepare(scenario: Any, parcels: gpd.GeoDataFrame, admin: dict[str, gpd.GeoDa
     roads = _pos.read_roads(cs.positions.roads, cs.positions.name_column, scenario.crs)
     main = parcels[~parcels["neighbour"].to_numpy(dtype=bool)] if "neighbour" in parcels else parcels
     placed = place(main, units, roads, cs, scenario.tolerance)
-    owners = {o for o in main["owner"].astype(str) if o} if "owner" in main else set()
+    owners = {str(o) for o in pd.unique(main["owner"].to_numpy(dtype=object)) if o} if "owner" in main else set()
     if isinstance(scanned, Future):
         scanned = scanned.result()
-    return Placed(roads, placed, _hh.read_land(scenario, owners, units, placed=placed, scanned=scanned))
+    return Placed(roads, placed, read_land(scenario, owners, units, placed=placed, scanned=scanned))
 
 
 def _thread(fn: Any, *args: Any, **kwargs: Any) -> Future[Any]:
@@ -304,153 +305,239 @@ def _missing_message(rows: pd.DataFrame, no_price: np.ndarray, no_k: np.ndarray,
 # table maths on the parcel records
 
 
-def record_lines(records: pd.DataFrame, facts: pd.DataFrame, cs: CostSettings, *, front: np.ndarray | None = None,
-                 per_project_conversion: pd.Series | None = None) -> pd.DataFrame:
-    """The money of each record before the household rules.
+@dataclass(frozen=True)
+class Facts:
+    """What the table maths of every scope reads of the affected parcels, made once (:func:`facts_of`):
+    :func:`price_facts`' frame, and by its row, arrays of codes and flags, and the households' land."""
 
-    ``records`` are parcel records (``parcel_id``, ``take_m2``, ``untouched_m2`` …): with ``project``,
+    frame: pd.DataFrame
+    ids: pd.Index
+    #: each parcel's household (-1 without an owner) and the households' land
+    household: np.ndarray
+    held: _hh.Holdings
+    #: each parcel's unit and land use as numbers into ``unit_names`` and ``code_names`` (sorted: the tables' order)
+    unit: np.ndarray
+    unit_names: np.ndarray
+    code: np.ndarray
+    code_names: np.ndarray
+    legal_ratio: np.ndarray
+    price: np.ndarray
+    unit_price: np.ndarray
+    position: np.ndarray
+    compensated: np.ndarray
+    floored: np.ndarray
+    has_register: np.ndarray
+    #: farmland (and compensated), farmland by its code alone, residential land (the resettlement codes)
+    farm: np.ndarray
+    farm_code: np.ndarray
+    residential: np.ndarray
+    conversion: np.ndarray
+    depth: np.ndarray
+    #: legal area of the parcel where it is residential land of its owner (as read with the owner's land)
+    residential_parcel_m2: np.ndarray
+    #: each parcel's nearest road (a row of the roads layer, -1 beyond the last band)
+    road_row: np.ndarray
+    #: each household's unit as a number into ``unit_names`` (-1 for a unit no affected parcel lies in)
+    held_unit: np.ndarray
+
+
+def facts_of(facts: pd.DataFrame, land: pd.DataFrame, cs: CostSettings) -> Facts:
+    """:class:`Facts` from :func:`price_facts`' frame and the owners' land (:func:`landplan.rules.holdings.read_land`)."""
+    units, unit_names = _sorted_codes(facts["price_unit"].to_numpy(dtype=object))
+    codes, code_names = _sorted_codes(facts["landuse"].to_numpy(dtype=object))
+    held, household = _hh.holdings(facts["owner"].to_numpy(dtype=object), facts["price_unit"].to_numpy(dtype=object), land, cs)
+    is_code = {name: np.asarray([c in set(among) for c in code_names] + [False], dtype=bool)[codes]
+               for name, among in (("farm", _hh.farmland_codes(cs)), ("res", cs.resettlement.codes), ("conv", cs.conversion.codes),
+                                   ("depth", cs.positions.depth_codes))}
+    compensated = facts["compensated"].to_numpy(dtype=bool)
+    ids = pd.Index(facts["parcel_id"].to_numpy(dtype=object))
+    at = pd.Index(land["parcel_id"].to_numpy(dtype=object)).get_indexer(ids) if len(land) else np.full(len(ids), -1)
+    l_area = land["area_m2"].to_numpy(dtype="float64")
+    res_parcel = np.where(is_code["res"] & (at >= 0), l_area[np.maximum(at, 0)] if len(land) else 0.0, 0.0)
+    return Facts(
+        frame=facts, ids=ids, household=household, held=held, unit=units, unit_names=unit_names, code=codes, code_names=code_names,
+        legal_ratio=facts["legal_ratio"].to_numpy(dtype="float64"), price=facts["price_per_m2_vnd"].to_numpy(dtype="float64"),
+        unit_price=facts["unit_price_per_m2_vnd"].to_numpy(dtype="float64"), position=facts["position"].to_numpy(dtype="int64"),
+        compensated=compensated, floored=facts["floored"].to_numpy(dtype=bool),
+        has_register=np.isfinite(facts["register_area_m2"].to_numpy(dtype="float64")),
+        farm=is_code["farm"] & compensated, farm_code=is_code["farm"], residential=is_code["res"], conversion=is_code["conv"] & compensated,
+        depth=is_code["depth"], residential_parcel_m2=res_parcel, road_row=facts["road_row"].to_numpy(dtype="int64"),
+        held_unit=np.asarray(pd.Index(unit_names).get_indexer(pd.Index(held.unit)), dtype="int64"))
+
+
+def _sorted_codes(values: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Each text's number into the sorted distinct texts (code-point order, as pandas sorts text), and those texts."""
+    codes, names = pd.factorize(np.asarray(values, dtype=object), sort=True)
+    return np.asarray(codes, dtype="int64"), np.asarray(names, dtype=object)
+
+
+#: Columns of :func:`price_facts`' frame each record carries into ``parcels.csv``.
+FACT_COLUMNS = ["parcel_id", "price_unit", "position", "road", "road_distance_m", "price_per_m2_vnd", "price_line", "k", "k_line",
+                "unit_price_per_m2_vnd", "register_area_m2", "register_differs"]
+
+
+@dataclass
+class Lines:
+    """One scope's records with their money: ``frame`` (``parcel_id``, ``project`` and
+    :data:`PARCEL_COLUMNS`), and by record, arrays the cost table sums."""
+
+    frame: pd.DataFrame
+    scope: np.ndarray
+    fact: np.ndarray
+    values: dict[str, np.ndarray]
+    households: pd.DataFrame
+    household_row: np.ndarray
+
+
+def scope_lines(records: pd.DataFrame, f: Facts, cs: CostSettings, *, scopes: list[str], pieces: gpd.GeoDataFrame,
+                roads: gpd.GeoDataFrame, remnant_pieces: pd.DataFrame, per_project_conversion: np.ndarray | None = None,
+                min_residential_m2: float, tolerance: Any) -> Lines:
+    """The money of each record of one scope, with its households (see the module notes).
+
+    ``records`` are parcel records (``parcel_id``, ``take_m2``, ``untouched_m2``): with ``project``,
     each project's own (``parcels.csv``); without, all projects together (:data:`ALL`), whose
-    conversion payment is the sum over projects (``per_project_conversion``, by parcel id) at most
-    once the land. ``facts`` come from :func:`price_facts`; ``front`` is the share of each record's
-    take within the depth of its road (1 where the depth rule does not apply). Returns one row per
-    record with the facts, ``project``, ``legal_take_m2``, ``price_factor``, ``land_compensation_vnd``,
-    ``job_raw_vnd`` (before the cap) and ``conversion_vnd``.
+    conversion payment is the sum over projects (``per_project_conversion``, by row of ``f``) at
+    most once the land. ``pieces`` are the run's takes (the depth rule measures them against
+    ``roads``); ``remnant_pieces`` the scope's remaining pieces (``small``/``narrow``, ``area_m2``).
     """
-    at = pd.Index(facts["parcel_id"]).get_indexer(records["parcel_id"])
-    f = facts.iloc[at].reset_index(drop=True)
-    scope = records["project"].to_numpy(dtype=object) if "project" in records else np.full(len(records), ALL, dtype=object)
-    code = f["landuse"].to_numpy(dtype=object)
-    comp_ok = f["compensated"].to_numpy(dtype=bool)
-    price = f["price_per_m2_vnd"].to_numpy(dtype="float64")
-    take = records["take_m2"].to_numpy(dtype="float64")
-    legal = take * f["legal_ratio"].to_numpy(dtype="float64")
-    depth = cs.positions
-    if front is None:
-        front = np.ones(len(records))
-    deep = _hh.member(code, list(depth.depth_codes)) & (f["position"].to_numpy() == 1) & (depth.depth_m is not None)
-    factor = np.where(deep, front + (1.0 - front) * depth.depth_factor, 1.0)
-    comp = np.where(comp_ok, np.round(legal * f["unit_price_per_m2_vnd"].to_numpy(dtype="float64") * factor), 0.0)
-    farm = _hh.member(code, list(_hh.farmland_codes(cs))) & comp_ok
-    job_raw = np.where(farm, cs.support.job_multiple * price * legal, 0.0)
-    once = np.round(np.where(_hh.member(code, list(cs.conversion.codes)) & comp_ok, cs.conversion.share * price * legal, 0.0))
+    n = len(records)
+    fi = np.asarray(f.ids.get_indexer(pd.Index(records["parcel_id"])), dtype="int64")
     if "project" in records:
-        conv = np.where(_hh.member(scope, list(cs.conversion.exempt_projects)), 0.0, once)
+        scope = np.asarray(pd.Index(scopes).get_indexer(pd.Index(records["project"])), dtype="int64")
     else:
-        summed = per_project_conversion.reindex(f["parcel_id"]).fillna(0.0).to_numpy() if per_project_conversion is not None else once
-        conv = np.minimum(summed, once)
-    untouched = records["untouched_m2"].to_numpy(dtype="float64") if "untouched_m2" in records else np.zeros(len(records))
-    return f.assign(project=scope, take_m2=take, legal_take_m2=legal, price_factor=factor, land_compensation_vnd=comp.astype("int64"),
-                    job_raw_vnd=job_raw, conversion_vnd=conv.astype("int64"), farm=farm, untouched_m2=untouched)
-
-
-def _remnant_pieces(pieces: gpd.GeoDataFrame | pd.DataFrame, ratio: pd.Series) -> pd.DataFrame:
-    """Per parcel (and project, when ``pieces`` has one): the legal area of the pieces below a minimum
-    (candidates) and of the others (usable)."""
-    keys = ["project", "parcel_id"] if "project" in pieces else ["parcel_id"]
-    if len(pieces) == 0:
-        return pd.DataFrame({**{k: pd.Series(dtype=object) for k in keys}, "candidate_m2": pd.Series(dtype="float64"),
-                             "usable_m2": pd.Series(dtype="float64")})
-    bad = (pieces["small"].to_numpy(dtype=bool) | pieces["narrow"].to_numpy(dtype=bool))
-    legal = pieces["area_m2"].to_numpy(dtype="float64") * ratio.reindex(pieces["parcel_id"]).fillna(1.0).to_numpy()
-    df = pd.DataFrame({**{k: pieces[k].to_numpy() for k in keys}, "candidate_m2": np.where(bad, legal, 0.0),
-                       "usable_m2": np.where(bad, 0.0, legal)})
-    return df.groupby(keys, sort=False).sum().reset_index()
-
-
-#: The keys of a household within a scope.
-HOUSEHOLD_KEYS = ["project", "owner", "admin_unit"]
-
-
-def finish_lines(lines: pd.DataFrame, hh: pd.DataFrame, cs: CostSettings) -> pd.DataFrame:
-    """Job support after the household cap, life support shared among the household's farmland records,
-    remnant candidates valued, totals and the note of the rules that set each line; ``hh`` gains what
-    each household's parcels receive (land compensation, job and life support, their total)."""
-    key = pd.MultiIndex.from_arrays([lines["project"].astype(str), lines["owner"].astype(str), lines["price_unit"].astype(str)])
-    hkey = pd.MultiIndex.from_arrays([hh[k].astype(str) for k in HOUSEHOLD_KEYS])
-    at = np.asarray(hkey.get_indexer(key), dtype="int64") if len(hh) else np.full(len(lines), -1, dtype="int64")
-    has = at >= 0
-    factor = np.where(has, hh["job_factor"].to_numpy(dtype="float64")[np.maximum(at, 0)], 0.0) if len(hh) else np.zeros(len(lines))
-    job = np.round(lines["job_raw_vnd"].to_numpy() * factor).astype("int64")
-    life_total = (np.where(has, hh["life_support_vnd"].to_numpy(dtype="int64")[np.maximum(at, 0)], 0) if len(hh)
-                  else np.zeros(len(lines), dtype="int64"))
-    weight = np.where(lines["farm"].to_numpy(dtype=bool), lines["legal_take_m2"].to_numpy(dtype="float64"), 0.0)
-    life = np.zeros(len(lines), dtype="int64")
+        scope = np.full(n, scopes.index(ALL), dtype="int64")
+    take = records["take_m2"].to_numpy(dtype="float64")
+    legal = take * f.legal_ratio[fi]
+    front = _front_shares(fi, scope if "project" in records else None, pieces, f, roads, cs, scopes=scopes)
+    comp_ok, price = f.compensated[fi], f.price[fi]
+    depth = cs.positions
+    deep = f.depth[fi] & (f.position[fi] == 1) & (depth.depth_m is not None)
+    factor = np.where(deep, front + (1.0 - front) * depth.depth_factor, 1.0)
+    comp = np.where(comp_ok, np.round(legal * f.unit_price[fi] * factor), 0.0).astype("int64")
+    farm = f.farm[fi]
+    job_raw = np.where(farm, cs.support.job_multiple * price * legal, 0.0)
+    once = np.round(np.where(f.conversion[fi], cs.conversion.share * price * legal, 0.0))
+    exempt_scope = np.asarray([s in set(cs.conversion.exempt_projects) for s in scopes], dtype=bool)
+    if "project" in records:
+        conv = np.where(exempt_scope[scope], 0.0, once)
+    else:
+        conv = np.minimum(per_project_conversion[fi], once) if per_project_conversion is not None else once
+    conv = conv.astype("int64")
+    untouched = records["untouched_m2"].to_numpy(dtype="float64") if "untouched_m2" in records else np.zeros(n)
+    candidate, usable = _remnant_areas(remnant_pieces, f, scopes, scope, fi)
+    usable_left = usable + untouched * f.legal_ratio[fi]
+    hh, row = _hh.households(scope, f.household[fi], f.held, scopes=scopes, take_m2=legal, usable_left_m2=usable_left,
+                             is_farm=f.farm_code[fi], is_res=f.residential[fi], res_parcel_m2=f.residential_parcel_m2[fi], cs=cs,
+                             min_residential_m2=min_residential_m2, tolerance=tolerance)
+    # the household rules: job support after the cap, life support shared among the household's farmland records
+    has = row >= 0
+    job_factor = np.where(has, hh["job_factor"].to_numpy(dtype="float64")[np.maximum(row, 0)], 0.0) if len(hh) else np.zeros(n)
+    job = np.round(job_raw * job_factor).astype("int64")
+    life = np.zeros(n, dtype="int64")
     if has.any():
         idx = np.flatnonzero(has)
-        life[idx] = _hh.apportion(life_total[idx], weight[idx], at[idx])
-    out = lines.assign(job_support_vnd=job, life_support_vnd=life)
-    out["total_vnd"] = out["land_compensation_vnd"] + out["job_support_vnd"] + out["life_support_vnd"] + out["conversion_vnd"]
-    # what each household's parcels receive
-    if len(hh):
-        idx = np.flatnonzero(has)
-        for col in ("land_compensation_vnd", "job_support_vnd", "life_support_vnd"):
-            hh[col] = np.bincount(at[idx], weights=out[col].to_numpy(dtype="float64")[idx], minlength=len(hh)).round().astype("int64")
-        hh["total_vnd"] = hh["land_compensation_vnd"] + hh["job_support_vnd"] + hh["life_support_vnd"]
-    cand = out["candidate_m2"].to_numpy(dtype="float64") if cs.remnants == "list" else np.zeros(len(out))
-    listed = (cand > 0) & out["compensated"].to_numpy(dtype=bool)
-    out["remnant_candidate"] = listed
-    out["remnant_candidate_m2"] = np.where(listed, cand, 0.0)
-    out["remnant_candidate_vnd"] = np.where(listed, np.round(cand * out["unit_price_per_m2_vnd"].to_numpy()), 0.0).astype("int64")
-    out["cost_note"] = _notes(out, cs)
-    return out
+        life_total = hh["life_support_vnd"].to_numpy(dtype="int64")[row[idx]]
+        life[idx] = _hh.apportion(life_total, np.where(farm, legal, 0.0)[idx], row[idx])
+    total = comp + job + life + conv
+    idx = np.flatnonzero(has)  # what each household's parcels receive
+    for col, v in (("land_compensation_vnd", comp), ("job_support_vnd", job), ("life_support_vnd", life)):
+        hh[col] = np.bincount(row[idx], weights=v[idx].astype("float64"), minlength=len(hh)).round().astype("int64")
+    hh["total_vnd"] = hh["land_compensation_vnd"] + hh["job_support_vnd"] + hh["life_support_vnd"]
+    listed = (candidate > 0) & comp_ok if cs.remnants == "list" else np.zeros(n, dtype=bool)
+    cand_m2 = np.where(listed, candidate, 0.0)
+    cand_vnd = np.where(listed, np.round(candidate * f.unit_price[fi]), 0.0).astype("int64")
+    frame = f.frame[FACT_COLUMNS].iloc[fi].reset_index(drop=True)
+    frame["project"] = np.asarray(scopes, dtype=object)[scope]
+    for col, v in (("price_factor", factor), ("legal_take_m2", legal), ("land_compensation_vnd", comp), ("job_support_vnd", job), ("life_support_vnd", life),
+                   ("conversion_vnd", conv), ("total_vnd", total), ("remnant_candidate", listed), ("remnant_candidate_m2", cand_m2),
+                   ("remnant_candidate_vnd", cand_vnd)):
+        frame[col] = v
+    exempt = f.conversion[fi] & exempt_scope[scope]
+    frame["cost_note"] = _notes([~comp_ok, f.floored[fi], factor < 1, f.has_register[fi], exempt, listed], cs)
+    values = {"area_m2": take, "legal_area_m2": legal, "remnant_candidates_m2": cand_m2, "land_compensation_vnd": comp,
+              "job_support_vnd": job, "life_support_vnd": life, "conversion_vnd": conv, "total_vnd": total,
+              "remnant_candidates_vnd": cand_vnd}
+    return Lines(frame[["parcel_id", "project", *PARCEL_COLUMNS]], scope, fi, values, hh, row)
 
 
-def _notes(lines: pd.DataFrame, cs: CostSettings) -> np.ndarray:
-    """For each line, the rules that set it beyond the plain formula (Vietnamese, as the tables' users read them)."""
+def _remnant_areas(pieces: pd.DataFrame, f: Facts, scopes: list[str], scope: np.ndarray, fi: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """For each record (``scope``, fact row ``fi``): the legal area of its parcel's remaining pieces below
+    a minimum (candidates) and of the others (usable), in the record's scope."""
+    n = len(scope)
+    if len(pieces) == 0:
+        return np.zeros(n), np.zeros(n)
+    pf = np.asarray(f.ids.get_indexer(pd.Index(pieces["parcel_id"])), dtype="int64")
+    ps = (np.asarray(pd.Index(scopes).get_indexer(pd.Index(pieces["project"])), dtype="int64") if "project" in pieces
+          else np.full(len(pieces), scopes.index(ALL), dtype="int64"))
+    bad = pieces["small"].to_numpy(dtype=bool) | pieces["narrow"].to_numpy(dtype=bool)
+    legal = pieces["area_m2"].to_numpy(dtype="float64") * np.where(pf >= 0, f.legal_ratio[np.maximum(pf, 0)], 1.0)
+    width = len(f.ids) + 1
+    keys, group = np.unique(ps * width + (pf + 1), return_inverse=True)
+    group = group.reshape(-1)
+    cand = np.bincount(group, weights=np.where(bad, legal, 0.0), minlength=len(keys))
+    usable = np.bincount(group, weights=np.where(bad, 0.0, legal), minlength=len(keys))
+    want = scope * width + (fi + 1)
+    at = np.minimum(np.searchsorted(keys, want), len(keys) - 1)
+    found = keys[at] == want
+    return np.where(found, cand[at], 0.0), np.where(found, usable[at], 0.0)
+
+
+def _notes(masks: list[np.ndarray], cs: CostSettings) -> np.ndarray:
+    """For each line, the rules that set it beyond the plain formula (Vietnamese, as the tables' users read
+    them): ``masks`` say where each applies (not compensated, raised to the table price, deeper than
+    the front, register area, exempt from the conversion payment, remnant candidate)."""
     p = cs.positions
-    has_reg = np.isfinite(lines["register_area_m2"].to_numpy(dtype="float64"))
-    exempt = (_hh.member(lines["landuse"].to_numpy(dtype=object), list(cs.conversion.codes))
-              & _hh.member(lines["project"].to_numpy(dtype=object), list(cs.conversion.exempt_projects)))
-    parts = [
-        (~lines["compensated"].to_numpy(dtype=bool), f"không bồi thường về đất ({cs.not_compensated_basis})"),
-        (lines["floored"].to_numpy(dtype=bool), "đơn giá nâng bằng giá trong bảng giá (K < 1)"),
-        (lines["price_factor"].to_numpy(dtype="float64") < 1, f"phần sâu quá {p.depth_m or 0:g} m tính {p.depth_factor:g} × giá"),
-        (has_reg, "diện tích pháp lý theo sổ địa chính"),
-        (exempt & lines["compensated"].to_numpy(dtype=bool), "miễn tiền bảo vệ, phát triển đất trồng lúa"),
-        (lines["remnant_candidate"].to_numpy(dtype=bool),
-         "phần còn lại dưới mức tối thiểu: có thể thu hồi nếu người sử dụng đất đề nghị (không cộng vào tổng)"),
-    ]
-    notes = np.full(len(lines), "", dtype=object)
-    for mask, text in parts:
-        notes[mask] = np.where(notes[mask] == "", text, notes[mask] + "; " + text)
-    return notes
+    texts = [f"không bồi thường về đất ({cs.not_compensated_basis})", "đơn giá nâng bằng giá trong bảng giá (K < 1)",
+             f"phần sâu quá {p.depth_m or 0:g} m tính {p.depth_factor:g} × giá", "diện tích pháp lý theo sổ địa chính",
+             "miễn tiền bảo vệ, phát triển đất trồng lúa",
+             "phần còn lại dưới mức tối thiểu: có thể thu hồi nếu người sử dụng đất đề nghị (không cộng vào tổng)"]
+    bits = np.zeros(len(masks[0]) if masks else 0, dtype="int64")
+    for k, m in enumerate(masks):
+        bits |= np.asarray(m, dtype=bool).astype("int64") << k
+    combos, at = np.unique(bits, return_inverse=True)
+    text = np.array(["; ".join(t for k, t in enumerate(texts) if c >> k & 1) for c in combos], dtype=object)
+    return text[at.reshape(-1)] if len(bits) else np.zeros(0, dtype=object)
 
 
-def cost_table(lines: pd.DataFrame, hh: pd.DataFrame, cs: CostSettings, order: list[str]) -> pd.DataFrame:
-    """``costs.csv``: per scope (``project``, in ``order``), unit and land use; a subtotal per unit
+def cost_table(lines: list[Lines], f: Facts, cs: CostSettings, scopes: list[str]) -> pd.DataFrame:
+    """``costs.csv``: per scope (in ``scopes``' order), unit and land use; a subtotal per unit
     (``landuse = TOTAL``, with its households, those resettled and the plots needed), and the scope's
     total (``admin_unit = landuse = TOTAL``)."""
-    scope, unit = lines["project"].to_numpy(dtype=object), lines["price_unit"].to_numpy(dtype=object)
-    code = lines["landuse"].to_numpy(dtype=object)
-    values = {"area_m2": lines["take_m2"].to_numpy(dtype="float64"), "legal_area_m2": lines["legal_take_m2"].to_numpy(dtype="float64"),
-              "remnant_candidates_m2": lines["remnant_candidate_m2"].to_numpy(dtype="float64"),
-              **{m: lines[m].to_numpy(dtype="float64") for m in ("land_compensation_vnd", "job_support_vnd", "life_support_vnd",
-                                                                 "conversion_vnd", "total_vnd")},
-              "remnant_candidates_vnd": lines["remnant_candidate_vnd"].to_numpy(dtype="float64")}
+    scope = np.concatenate([ln.scope for ln in lines])
+    fi = np.concatenate([ln.fact for ln in lines])
+    unit, code = f.unit[fi], f.code[fi]
+    values = {k: np.concatenate([ln.values[k] for ln in lines]).astype("float64") for k in lines[0].values}
     values["support_vnd"] = values["job_support_vnd"] + values["life_support_vnd"]
-    h_scope, h_unit = hh["project"].to_numpy(dtype=object), hh["admin_unit"].to_numpy(dtype=object)
-    counts = {"households": np.ones(len(hh)), "households_resettled": hh["resettle"].to_numpy(dtype="float64"),
-              "plots_needed": hh["plots"].to_numpy(dtype="float64")}
-    n_lines = len(lines)
+    h_scope = np.concatenate([ln.households["_scope"].to_numpy(dtype="int64") for ln in lines])
+    h_unit = f.held_unit[np.concatenate([ln.households["_household"].to_numpy(dtype="int64") for ln in lines])]
+    counts = {"households": np.ones(len(h_scope)),
+              "households_resettled": np.concatenate([ln.households["resettle"].to_numpy(dtype="float64") for ln in lines]),
+              "plots_needed": np.concatenate([ln.households["plots"].to_numpy(dtype="float64") for ln in lines])}
+    n_u, n_c = len(f.unit_names), len(f.code_names)
     parts = []
-    for kind, cols in ((0, (scope, unit, code)), (1, (scope, unit)), (2, (scope,))):
-        h_cols = (h_scope, h_unit, np.full(len(hh), "", dtype=object))[:len(cols)]
-        g, n = _hh.keys(*(np.concatenate([c, hc]) for c, hc in zip(cols, h_cols)))
-        gl, gh = g[:n_lines], g[n_lines:]
-        first = np.full(n, -1, dtype="int64")
-        first[gl[::-1]] = np.arange(n_lines)[::-1]
-        keep = first >= 0  # groups the lines hold
-        part = pd.DataFrame({"project": scope[first[keep]], "admin_unit": unit[first[keep]] if kind < 2 else TOTAL,
-                             "landuse": code[first[keep]] if kind == 0 else TOTAL})
+    for kind in (0, 1, 2):
+        key = (scope * n_u + unit) * n_c + code if kind == 0 else scope * n_u + unit if kind == 1 else scope
+        keys, g = np.unique(key, return_inverse=True)
+        g = g.reshape(-1)
+        s = keys // (n_u * n_c) if kind == 0 else keys // n_u if kind == 1 else keys
+        u = (keys // n_c) % n_u if kind == 0 else keys % n_u if kind == 1 else np.zeros(len(keys), dtype="int64")
+        part = pd.DataFrame({"project": np.asarray(scopes, dtype=object)[s],
+                             "admin_unit": f.unit_names[u] if kind < 2 else np.full(len(keys), TOTAL, dtype=object),
+                             "landuse": f.code_names[keys % n_c] if kind == 0 else np.full(len(keys), TOTAL, dtype=object)})
         for name, v in values.items():
-            part[name] = np.bincount(gl, weights=v, minlength=n)[keep]
+            part[name] = np.bincount(g, weights=v, minlength=len(keys))
+        h_key = h_scope * n_u + h_unit if kind == 1 else h_scope
+        at = np.minimum(np.searchsorted(keys, h_key), max(len(keys) - 1, 0))
+        mine = (keys[at] == h_key) if len(keys) else np.zeros(len(h_key), dtype=bool)
         for name, v in counts.items():
-            part[name] = np.bincount(gh, weights=v, minlength=n)[keep] if kind > 0 else np.nan
-        parts.append(part.assign(_k=kind))
+            part[name] = np.bincount(at[mine], weights=v[mine], minlength=len(keys)) if kind > 0 else np.nan
+        # the tables' order: scope, its units (then its total), within a unit its land uses (then the unit's subtotal)
+        lu = keys % n_c if kind == 0 else np.zeros(len(keys), dtype="int64")
+        part["_o"] = list(zip(s, np.full(len(keys), kind == 2), u, np.full(len(keys), kind), lu))
+        parts.append(part)
     table = pd.concat(parts, ignore_index=True)
-    table["_p"] = table["project"].map({p: i for i, p in enumerate(order)})
-    table["_u"] = (table["_k"] == 2).astype(int)
-    table = table.sort_values(["_p", "_u", "admin_unit", "_k", "landuse"], kind="stable").drop(columns=["_k", "_p", "_u"])
+    order = sorted(range(len(table)), key=table["_o"].__getitem__)
+    table = table.iloc[order].drop(columns="_o")
     table["plots_m2"] = table["plots_needed"].to_numpy(dtype="float64") * cs.resettlement.plot_m2
     for c in ("land_compensation_vnd", "job_support_vnd", "life_support_vnd", "support_vnd", "conversion_vnd", "total_vnd",
               "remnant_candidates_vnd"):
@@ -460,49 +547,39 @@ def cost_table(lines: pd.DataFrame, hh: pd.DataFrame, cs: CostSettings, order: l
     return table[COST_COLUMNS].reset_index(drop=True)
 
 
-def _household_rows(hh: pd.DataFrame, order: list[str]) -> pd.DataFrame:
-    """``households.csv``: the households (with what their parcels receive, :func:`finish_lines`), scopes in ``order``."""
-    if hh.empty:
-        return pd.DataFrame(columns=_hh.HOUSEHOLD_COLUMNS)
-    out = hh.assign(_p=hh["project"].map({p: i for i, p in enumerate(order)}))
-    return out.sort_values(["_p", "owner", "admin_unit"], kind="stable")[_hh.HOUSEHOLD_COLUMNS].reset_index(drop=True)
-
-
 # ------------------------------------------------------------------------------------------------
 # the whole estimate
 
 
-def _front_shares(records: pd.DataFrame, pieces: gpd.GeoDataFrame, facts: pd.DataFrame, roads: gpd.GeoDataFrame,
-                  cs: CostSettings, *, by_project: bool) -> np.ndarray:
-    """For each record, the share of its take within ``depth_m`` of its road (1 where the depth rule
-    does not apply): only residential records in position 1 are measured."""
+def _front_shares(fi: np.ndarray, scope: np.ndarray | None, pieces: gpd.GeoDataFrame, f: Facts, roads: gpd.GeoDataFrame,
+                  cs: CostSettings, *, scopes: list[str]) -> np.ndarray:
+    """For each record (its row ``fi`` of ``f``, and its project's number in ``scopes``, or ``None`` for all
+    projects together), the share of its take within ``depth_m`` of its road (1 where the depth rule
+    does not apply): only residential records in position 1 are measured. A project's record's take
+    is its piece; all projects' is the union of the parcel's pieces (most parcels have one)."""
     p = cs.positions
-    out = np.ones(len(records))
+    out = np.ones(len(fi))
     if p.depth_m is None or not p.depth_codes:
         return out
-    fx = facts.set_index("parcel_id")
-    pos1 = fx["position"].reindex(records["parcel_id"]).to_numpy() == 1
-    want = np.flatnonzero(_hh.member(records["landuse"].to_numpy(dtype=object), list(p.depth_codes)) & pos1)
+    want = np.flatnonzero(f.depth[fi] & (f.position[fi] == 1))
     if len(want) == 0:
         return out
-    rec = records.iloc[want]
-    rid = rec["parcel_id"].to_numpy(dtype=object)
-    pid = pieces["parcel_id"].to_numpy(dtype=object)
+    pf = np.asarray(f.ids.get_indexer(pd.Index(pieces["parcel_id"])), dtype="int64")
     geoms = np.asarray(pieces.geometry.values)
-    if by_project:  # a record's take is its piece
-        code, _ = _hh.keys(np.concatenate([pid, rid]), np.concatenate([pieces["project"].to_numpy(dtype=object),
-                                                                       rec["project"].to_numpy(dtype=object)]))
-        takes = geoms[pd.Index(code[:len(pid)]).get_indexer(code[len(pid):])]
-    else:  # all projects: the union of the parcel's pieces (most parcels have one)
-        sel = np.flatnonzero(_hh.member(pid, rid))
-        order = sel[np.argsort(pid[sel], kind="stable")]
-        ids, start, count = np.unique(pid[order], return_index=True, return_counts=True)
+    if scope is not None:
+        width = len(f.ids) + 1
+        pk = np.asarray(pd.Index(scopes).get_indexer(pd.Index(pieces["project"])), dtype="int64") * width + pf
+        order = np.argsort(pk, kind="stable")
+        at = order[np.searchsorted(pk[order], scope[want] * width + fi[want])]
+        takes = geoms[at]
+    else:
+        sel = np.flatnonzero(np.isin(pf, fi[want]))
+        order = sel[np.argsort(pf[sel], kind="stable")]
+        ids, start, count = np.unique(pf[order], return_index=True, return_counts=True)
         union = np.array([geoms[order[a]] if c == 1 else shapely.union_all(geoms[order[a:a + c]]) for a, c in zip(start, count)],
                          dtype=object)
-        takes = union[pd.Index(ids).get_indexer(rid)]
-    rows = fx["road_row"].reindex(rec["parcel_id"]).to_numpy()
-    road_geoms = np.asarray(roads.geometry.values)[rows]
-    out[want] = _pos.front_share(takes, road_geoms, p.depth_m)
+        takes = union[np.searchsorted(ids, fi[want])]
+    out[want] = _pos.front_share(takes, np.asarray(roads.geometry.values)[f.road_row[fi[want]]], p.depth_m)
     return out
 
 
@@ -526,34 +603,18 @@ def estimate(result: Result, *, report: RunReport | None = None, prepared: Place
     facts = price_facts(parcel_facts(result.affected, prepared.place, result.admin[cs.admin], roads, cs, tol), cs)
     res_groups = {landuse.group(c) for c in cs.resettlement.codes}
     min_res = max((float(sc.rules.min_remnant_m2.get(g, 0.0)) for g in res_groups), default=0.0)
-    ratio = facts.set_index("parcel_id")["legal_ratio"]
-    fcols = ["parcel_id", "price_unit", "position", "road", "road_distance_m", "price_per_m2_vnd", "price_line", "k", "k_line",
-             "unit_price_per_m2_vnd", "register_area_m2", "register_differs"]
-
-    def scope_lines(records: pd.DataFrame, pieces_left: pd.DataFrame, front: np.ndarray,
-                    conv: pd.Series | None = None) -> tuple[pd.DataFrame, pd.DataFrame]:
-        lines = record_lines(records, facts, cs, front=front, per_project_conversion=conv)
-        keys = ["project", "parcel_id"] if "project" in pieces_left else ["parcel_id"]
-        left = pieces_left.set_index(keys)
-        at = left.index.get_indexer(pd.MultiIndex.from_frame(lines[keys]) if len(keys) > 1 else pd.Index(lines["parcel_id"]))
-        found = at >= 0
-        lines["candidate_m2"] = np.where(found, left["candidate_m2"].to_numpy(dtype="float64")[np.maximum(at, 0)], 0.0) if len(left) else 0.0
-        usable = np.where(found, left["usable_m2"].to_numpy(dtype="float64")[np.maximum(at, 0)], 0.0) if len(left) else np.zeros(len(lines))
-        lines["usable_left_m2"] = usable + lines["untouched_m2"].to_numpy() * lines["legal_ratio"].to_numpy()
-        hh = _hh.households(lines.rename(columns={"price_unit": "admin_unit"}), land, cs, min_residential_m2=min_res, tolerance=tol)
-        return finish_lines(lines, hh, cs), hh
-
+    f = facts_of(facts, land, cs)
     order = [p.id for p in sc.projects] + [ALL]
-    front_pp = _front_shares(result.parcels, result.pieces, facts, roads, cs, by_project=True)
-    pp, pp_hh = scope_lines(result.parcels.reset_index(drop=True), _remnant_pieces(result.project_remnants, ratio), front_pp)
-    conv_pp = pp.groupby("parcel_id")["conversion_vnd"].sum() if len(pp) else pd.Series(dtype="float64")
+    pp = scope_lines(result.parcels.reset_index(drop=True), f, cs, pieces=result.pieces, roads=roads,
+                     remnant_pieces=result.project_remnants, scopes=order,
+                     min_residential_m2=min_res, tolerance=tol)
+    # all projects: the conversion payment summed over projects, at most once the land
+    conv_pp = np.bincount(pp.fact, weights=pp.values["conversion_vnd"].astype("float64"), minlength=len(f.ids))
     totals = result.parcel_totals.reset_index(drop=True)
-    front_all = _front_shares(totals, result.pieces, facts, roads, cs, by_project=False)
-    all_lines, all_hh = scope_lines(totals, _remnant_pieces(result.remnants, ratio), front_all, conv_pp)
-    lines = pd.concat([pp, all_lines], ignore_index=True)
-    hh = pd.concat([pp_hh, all_hh], ignore_index=True)
-    table = cost_table(lines, hh, cs, order)
-    households = _household_rows(hh, order)
+    all_lines = scope_lines(totals, f, cs, pieces=result.pieces, roads=roads, remnant_pieces=result.remnants, per_project_conversion=conv_pp,
+                            scopes=order, min_residential_m2=min_res, tolerance=tol)
+    table = cost_table([pp, all_lines], f, cs, order)
+    households = pd.concat([pp.households, all_lines.households], ignore_index=True)[_hh.HOUSEHOLD_COLUMNS]
     notes = []
     differs = facts[facts["register_differs"]]
     if len(differs) and report is not None:
@@ -567,9 +628,8 @@ def estimate(result: Result, *, report: RunReport | None = None, prepared: Place
                      "how the estimate works, not what the land costs")
     for msg in notes:
         log.info("costs: %s", msg)
-    return Estimate(settings=cs, facts=facts[[*fcols, "landuse", "owner", "legal_ratio", "compensated"]],
-                    parcels=pp[["parcel_id", "project", *PARCEL_COLUMNS]].reset_index(drop=True),
-                    parcel_totals=all_lines[["parcel_id", *PARCEL_COLUMNS]].reset_index(drop=True),
+    return Estimate(settings=cs, facts=facts[[*FACT_COLUMNS, "landuse", "owner", "legal_ratio", "compensated"]],
+                    parcels=pp.frame, parcel_totals=all_lines.frame.drop(columns="project"),
                     households=households, table=table, notes=notes)
 
 
@@ -590,6 +650,14 @@ def check_inputs(scenario: Any, admin: dict[str, gpd.GeoDataFrame]) -> None:
     if problems:
         raise ScenarioError(str(scenario.path), problems)
     _pos.read_roads(cs.positions.roads, cs.positions.name_column, scenario.crs)
+
+
+def attach(result: Result, *, report: RunReport | None = None, prepared: Placed | Future[Placed] | None = None) -> None:
+    """Make a run's estimate (:func:`estimate`) and put it in ``result``: ``result.costs``, and the cost
+    columns beside each parcel record (``result.parcels``, ``result.parcel_totals``)."""
+    result.costs = estimate(result, report=report, prepared=prepared)
+    result.parcels = with_costs(result.parcels, result.costs.parcels, ["parcel_id", "project"])
+    result.parcel_totals = with_costs(result.parcel_totals, result.costs.parcel_totals, ["parcel_id"])
 
 
 def with_costs(records: pd.DataFrame, lines: pd.DataFrame, keys: list[str]) -> pd.DataFrame:

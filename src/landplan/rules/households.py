@@ -2,8 +2,7 @@
 
 Support depends on a household's **whole** farmland in the commune, not only on the parcels a
 corridor crosses, so every parcel of those owners is read **by attribute** (the owner column),
-wherever it lies (:func:`landplan.layers.read_where_in`), and placed in its unit like the affected
-parcels (:func:`landplan.rules.positions.unit_of`). A household is an owner (the parcel layer's
+wherever it lies, and placed in its unit (:mod:`landplan.rules.holdings`). A household is an owner (the parcel layer's
 ``owner`` column) × a unit of the ``[costs] admin`` layer.
 
 Notes
@@ -31,6 +30,7 @@ two counted once):
 from __future__ import annotations
 
 import itertools
+from dataclasses import dataclass
 
 import numpy as np
 import pandas as pd
@@ -44,65 +44,6 @@ HOUSEHOLD_COLUMNS = ["project", "owner", "admin_unit", "persons", "parcels_affec
                      "farmland_taken_share", "share_band", "residential_m2", "residential_taken_m2", "residential_left_m2",
                      "resettle", "plots", "land_compensation_vnd", "job_support_vnd", "life_months", "life_support_vnd",
                      "total_vnd"]
-
-
-def read_land(scenario: object, owners: set[str], units: object, *, placed: pd.DataFrame | None = None,
-              scanned: object = None) -> pd.DataFrame:
-    """Every parcel of ``owners`` in the parcel layer, read by attribute: ``parcel_id``, ``owner``,
-    ``landuse``, ``admin_unit`` (the unit holding most of it; taken from ``placed``, ``parcel_id`` →
-    ``price_unit``, for the parcels already placed), ``area_m2`` (legal: the register area where the
-    layer has one, else the area as drawn, after any repair) and ``persons`` (NaN when the scenario
-    names no persons column or the cell is empty). ``scanned`` is the owner column already read
-    (:func:`landplan.layers.text_column`)."""
-    from .. import layers
-    from ..report import RunReport
-    from .positions import unit_of
-
-    sc = scenario
-    spec = sc.parcels  # type: ignore[attr-defined]
-    cs: CostSettings = sc.costs  # type: ignore[attr-defined]
-    cols = [spec.id_column, spec.landuse_column]
-    if spec.register_area_column:
-        cols.append(spec.register_area_column)
-    persons_col = cs.support.persons_column
-    if persons_col:
-        cols.append(persons_col)
-    empty = pd.DataFrame({"parcel_id": pd.Series(dtype=object), "owner": pd.Series(dtype=object), "landuse": pd.Series(dtype=object),
-                          "admin_unit": pd.Series(dtype=object), "area_m2": pd.Series(dtype="float64"),
-                          "persons": pd.Series(dtype="float64")})
-    if not owners or spec.owner_column is None:
-        return empty
-    raw = layers.read_where_in(spec.source, sc.crs, spec.owner_column, owners, columns=cols, scanned=scanned)  # type: ignore[attr-defined,arg-type]
-    if raw.empty:
-        return empty
-    raw = raw.assign(parcel_id=layers._nfc(raw[spec.id_column]))
-    raw = raw.drop_duplicates("parcel_id")  # a row repeated in the file counts once (the run reports it)
-    raw = layers.repair_polygons(raw, layer=spec.source.label(), id_column="parcel_id", report=RunReport(quiet=True))
-    geoms = np.asarray(raw.geometry.values)
-    import shapely
-
-    drawn = np.asarray(shapely.area(geoms), dtype="float64")
-    if spec.register_area_column:
-        reg = pd.to_numeric(raw[spec.register_area_column], errors="coerce").to_numpy(dtype="float64")
-        area = np.where(np.isfinite(reg) & (reg > 0), reg, drawn)
-    else:
-        area = drawn
-    persons = (pd.to_numeric(raw[persons_col], errors="coerce").to_numpy(dtype="float64") if persons_col
-               else np.full(len(raw), np.nan))
-    ids = raw["parcel_id"].to_numpy(dtype=object)
-    unit = np.full(len(ids), "", dtype=object)
-    known = np.zeros(len(ids), dtype=bool)
-    if placed is not None and len(placed):
-        at = pd.Index(placed["parcel_id"].to_numpy(dtype=object)).get_indexer(ids)
-        known = at >= 0
-        unit[known] = placed["price_unit"].to_numpy(dtype=object)[at[known]]
-    unit[~known] = unit_of(geoms[~known], units)
-    codes = raw[spec.landuse_column].to_numpy(dtype=object)
-    norm = {c: landuse.normalize_code(c) for c in pd.unique(codes)}
-    return pd.DataFrame({
-        "parcel_id": ids, "owner": raw[spec.owner_column].to_numpy(dtype=object),
-        "landuse": np.array([norm[c] for c in codes], dtype=object), "admin_unit": unit, "area_m2": area, "persons": persons,
-    })
 
 
 def band_labels(bands: tuple[float, ...]) -> list[str]:
@@ -157,76 +98,112 @@ def keys(*columns: np.ndarray) -> tuple[np.ndarray, int]:
     return out, len(uniq)
 
 
-def households(lines: pd.DataFrame, land: pd.DataFrame, cs: CostSettings, *, min_residential_m2: float,
-               tolerance: Tolerance) -> pd.DataFrame:
-    """One row per household (owner × unit) and scope that the records touch, before money (see the module notes).
+@dataclass(frozen=True)
+class Holdings:
+    """The land each household (an owner in a unit) holds, computed once for every scope: arrays by
+    household number (:func:`holdings`)."""
 
-    ``lines`` are records with ``project`` (the scope: a project, or all projects), ``parcel_id``,
-    ``owner``, ``admin_unit``, ``landuse``, ``legal_take_m2``, ``usable_left_m2`` (the legal area of
-    the untouched parts and of the remaining pieces meeting every minimum); ``land`` is
-    :func:`read_land`'s. Returns ``project``, ``owner``, ``admin_unit``, ``persons``,
-    ``parcels_affected``, farmland and residential areas, the share and its band, ``resettle``,
-    ``plots``, ``life_months``, ``job_factor`` (the cap's scaling) and ``life_support_vnd``, sorted by
-    scope, owner and unit.
-    """
-    farm, res_codes = list(farmland_codes(cs)), list(cs.resettlement.codes)
-    owner = lines["owner"].to_numpy(dtype=object)
-    mine = np.flatnonzero(owner != "")
-    scope, owner = lines["project"].to_numpy(dtype=object)[mine], owner[mine]
-    unit = lines["admin_unit"].to_numpy(dtype=object)[mine]
-    code = lines["landuse"].to_numpy(dtype=object)[mine]
-    is_farm, is_res = member(code, farm), member(code, res_codes)
-    take = lines["legal_take_m2"].to_numpy(dtype="float64")[mine]
-    pid = lines["parcel_id"].to_numpy(dtype=object)[mine]
-    # the owners' land: per (owner, unit), and each parcel's legal area (an affected residential parcel's is not untouched)
+    owner: np.ndarray
+    unit: np.ndarray
+    #: each household's place in (owner, unit) order
+    rank: np.ndarray
+    #: legal area held (m²): farmland, residential land
+    farmland_m2: np.ndarray
+    residential_m2: np.ndarray
+    #: members (the largest count of its parcels; NaN where none says)
+    persons: np.ndarray
+
+
+def holdings(owner: np.ndarray, unit: np.ndarray, land: pd.DataFrame, cs: CostSettings) -> tuple[Holdings, np.ndarray]:
+    """The households of the affected parcels (``owner``, ``unit``: one per parcel) and what each holds
+    in its unit (``land``: :func:`landplan.rules.holdings.read_land`'s); and each parcel's household
+    number (-1 for a parcel without an owner)."""
+    owner, unit = np.asarray(owner, dtype=object), np.asarray(unit, dtype=object)
     l_owner, l_unit = land["owner"].to_numpy(dtype=object), land["admin_unit"].to_numpy(dtype=object)
+    both, n = keys(np.concatenate([owner, l_owner]), np.concatenate([unit, l_unit]))
+    h_parcel, h_land = both[:len(owner)], both[len(owner):]
+    names_o, names_u = np.empty(n, dtype=object), np.empty(n, dtype=object)
+    names_o[both], names_u[both] = np.concatenate([owner, l_owner]), np.concatenate([unit, l_unit])
     l_code, l_area = land["landuse"].to_numpy(dtype=object), land["area_m2"].to_numpy(dtype="float64")
-    both, n_both = keys(np.concatenate([owner, l_owner]), np.concatenate([unit, l_unit]))
-    hk_line, hk_land = both[:len(owner)], both[len(owner):]
-    farm_held = np.bincount(hk_land, weights=np.where(member(l_code, farm), l_area, 0.0), minlength=n_both)
-    res_held = np.bincount(hk_land, weights=np.where(member(l_code, res_codes), l_area, 0.0), minlength=n_both)
-    persons_held = np.full(n_both, np.nan)
+    farm = np.bincount(h_land, weights=np.where(member(l_code, farmland_codes(cs)), l_area, 0.0), minlength=n)
+    res = np.bincount(h_land, weights=np.where(member(l_code, cs.resettlement.codes), l_area, 0.0), minlength=n)
+    persons = np.full(n, np.nan)
     pers = land["persons"].to_numpy(dtype="float64")
     ok = np.isfinite(pers)
-    np.fmax.at(persons_held, hk_land[ok], pers[ok])
-    at = pd.Index(land["parcel_id"].to_numpy(dtype=object)).get_indexer(pid) if len(land) else np.full(len(pid), -1)
-    res_affected = np.where(is_res & (at >= 0), l_area[np.maximum(at, 0)] if len(land) else 0.0, 0.0)
-    # one row per scope and household
-    g, n = keys(scope, owner, unit)
-    first = np.full(n, -1, dtype="int64")
-    first[g[::-1]] = np.arange(len(g))[::-1]
-    hh = pd.DataFrame({"project": scope[first], "owner": owner[first], "admin_unit": unit[first]})
+    np.fmax.at(persons, h_land[ok], pers[ok])
+    rank = np.empty(n, dtype="int64")
+    rank[np.lexsort((_text_rank(names_u), _text_rank(names_o)))] = np.arange(n)
+    return Holdings(names_o, names_u, rank, farm, res, persons), np.where(owner != "", h_parcel, -1)
+
+
+def _text_rank(values: np.ndarray) -> np.ndarray:
+    """Each text's place in code-point order (as pandas sorts text)."""
+    return np.asarray(pd.factorize(np.asarray(values, dtype=object), sort=True)[0], dtype="int64")
+
+
+def households(scope: np.ndarray, household: np.ndarray, held: Holdings, *, scopes: list[str], take_m2: np.ndarray,
+               usable_left_m2: np.ndarray, is_farm: np.ndarray, is_res: np.ndarray, res_parcel_m2: np.ndarray, cs: CostSettings,
+               min_residential_m2: float, tolerance: Tolerance) -> tuple[pd.DataFrame, np.ndarray]:
+    """One row per household (owner × unit) and scope that the records touch, before money (see the module notes).
+
+    Per record: ``scope`` (its number in ``scopes``: a project, or all projects), ``household``
+    (:func:`holdings`' number, -1 for none), the legal area taken, ``usable_left_m2`` (the legal
+    area of the untouched parts and of the remaining pieces meeting every minimum), whether its land
+    use is farmland and residential, and ``res_parcel_m2`` (the parcel's legal area where it is
+    residential land of the owner). Returns the households (``project``, ``owner``, ``admin_unit``,
+    ``persons``, ``parcels_affected``, farmland and residential areas, the share and its band,
+    ``resettle``, ``plots``, ``life_months``, ``job_factor`` (the cap's scaling) and
+    ``life_support_vnd``; ``_scope`` and ``_household``, their numbers), in the order of ``scopes``,
+    then owner and unit; and each record's row among them (-1 for none).
+    """
+    scope, household = np.asarray(scope, dtype="int64"), np.asarray(household, dtype="int64")
+    mine = np.flatnonzero(household >= 0)
+    n_h = len(held.rank)
+    # one row per scope and household, in their order
+    sort_key = scope[mine] * max(n_h, 1) + held.rank[household[mine]]
+    uniq, g = np.unique(sort_key, return_inverse=True)
+    g = g.reshape(-1)
+    n = len(uniq)
+    row_of = np.full(len(scope), -1, dtype="int64")
+    row_of[mine] = g
+    h = np.empty(n, dtype="int64")
+    h[g] = household[mine]
 
     def total(w: np.ndarray) -> np.ndarray:
-        return np.bincount(g, weights=w, minlength=n)
+        return np.bincount(g, weights=np.asarray(w, dtype="float64")[mine], minlength=n)
 
+    farm, res = np.asarray(is_farm, dtype=bool), np.asarray(is_res, dtype=bool)
+    take = np.asarray(take_m2, dtype="float64")
+    hh = pd.DataFrame({"project": np.asarray(scopes, dtype=object)[uniq // max(n_h, 1)], "owner": held.owner[h], "admin_unit": held.unit[h],
+                       "_scope": uniq // max(n_h, 1), "_household": h})
     hh["parcels_affected"] = np.bincount(g, minlength=n).astype("int64")
-    hh["farmland_taken_m2"] = total(np.where(is_farm, take, 0.0))
-    hh["residential_taken_m2"] = total(np.where(is_res, take, 0.0))
-    res_left, res_aff = total(np.where(is_res, lines["usable_left_m2"].to_numpy(dtype="float64")[mine], 0.0)), total(res_affected)
-    h = hk_line[first]
+    farm_taken = total(np.where(farm, take, 0.0))
+    res_taken = total(np.where(res, take, 0.0))
+    res_left, res_aff = total(np.where(res, usable_left_m2, 0.0)), total(res_parcel_m2)
     # an affected parcel missing from the owner's land (a where filter, an owner column changed since): held at least what is taken
-    hh["farmland_m2"] = np.maximum(farm_held[h], hh["farmland_taken_m2"].to_numpy())
-    hh["residential_m2"] = np.maximum(res_held[h], hh["residential_taken_m2"].to_numpy())
-    persons = persons_held[h]
+    farm_held = np.maximum(held.farmland_m2[h], farm_taken)
+    res_held = np.maximum(held.residential_m2[h], res_taken)
+    persons = held.persons[h]
     hh["persons"] = np.where(np.isfinite(persons) & (persons > 0), persons, cs.support.persons_per_household)
+    hh["farmland_m2"], hh["farmland_taken_m2"] = farm_held, farm_taken
     tol = tolerance
-    held_r, taken_r = tol.round_m2(hh["farmland_m2"].to_numpy()), tol.round_m2(hh["farmland_taken_m2"].to_numpy())
-    hh["farmland_taken_share"] = np.divide(taken_r, held_r, out=np.zeros(len(hh)), where=held_r > 0).clip(0.0, 1.0)
-    hh["share_band"] = share_band(hh["farmland_taken_share"].to_numpy(), cs.share_bands)
+    held_r, taken_r = tol.round_m2(farm_held), tol.round_m2(farm_taken)
+    share = np.divide(taken_r, held_r, out=np.zeros(n), where=held_r > 0).clip(0.0, 1.0)
+    hh["farmland_taken_share"] = share
+    hh["share_band"] = share_band(share, cs.share_bands)
     # usable residential land left: the untouched residential parcels, and what is usable of the affected ones
-    untouched = np.maximum(hh["residential_m2"].to_numpy() - res_aff, 0.0)
-    hh["residential_left_m2"] = untouched + res_left
-    res_taken = tol.round_m2(hh["residential_taken_m2"].to_numpy()) > 0
-    left = hh["residential_left_m2"].to_numpy()
-    hh["resettle"] = res_taken & ((tol.round_m2(left) <= 0) | tol.below(left, min_residential_m2))
-    hh["plots"] = np.where(hh["resettle"], cs.resettlement.plots_per_household, 0.0)
-    hh["life_months"] = life_months(hh["farmland_taken_share"].to_numpy(), hh["resettle"].to_numpy(), cs)
+    left = np.maximum(res_held - res_aff, 0.0) + res_left
+    hh["residential_m2"], hh["residential_taken_m2"], hh["residential_left_m2"] = res_held, res_taken, left
+    resettle = (tol.round_m2(res_taken) > 0) & ((tol.round_m2(left) <= 0) | tol.below(left, min_residential_m2))
+    hh["resettle"] = resettle
+    hh["plots"] = np.where(resettle, cs.resettlement.plots_per_household, 0.0)
+    months = life_months(share, resettle, cs)
+    hh["life_months"] = months
     sup = cs.support
-    hh["life_support_vnd"] = np.round(hh["life_months"] * hh["persons"] * sup.rice_kg_per_person_month * sup.rice_price_vnd_kg).astype("int64")
-    taken = hh["farmland_taken_m2"].to_numpy(dtype="float64")
-    hh["job_factor"] = np.where(taken > sup.job_cap_m2, sup.job_cap_m2 / np.where(taken > 0, taken, 1.0), 1.0)
-    return hh.sort_values(["project", "owner", "admin_unit"], kind="stable").reset_index(drop=True)
+    hh["life_support_vnd"] = np.round(months * hh["persons"].to_numpy() * sup.rice_kg_per_person_month
+                                      * sup.rice_price_vnd_kg).astype("int64")
+    hh["job_factor"] = np.where(farm_taken > sup.job_cap_m2, sup.job_cap_m2 / np.where(farm_taken > 0, farm_taken, 1.0), 1.0)
+    return hh, row_of
 
 
 def apportion(total: np.ndarray, weights: np.ndarray, group: np.ndarray) -> np.ndarray:

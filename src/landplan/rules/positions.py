@@ -31,7 +31,7 @@ def unit_of(geoms: np.ndarray, units: gpd.GeoDataFrame) -> np.ndarray:
     out = np.full(len(geoms), NO_UNIT, dtype=object)
     if len(geoms) == 0 or len(units) == 0:
         return out
-    ug = np.asarray(units.geometry.values)
+    ug = prepared(units)
     names = units["admin_unit"].to_numpy()
     gi, ui = shapely.STRtree(ug).query(geoms, predicate="intersects")
     if len(gi) == 0:
@@ -52,6 +52,14 @@ def unit_of(geoms: np.ndarray, units: gpd.GeoDataFrame) -> np.ndarray:
     first = np.r_[True, gi[1:] != gi[:-1]]
     out[gi[first]] = names[ui[first]]
     return out
+
+
+def prepared(units: gpd.GeoDataFrame) -> np.ndarray:
+    """Copies of the units' geometries, prepared (GEOS indexes their edges, so testing a parcel against a
+    unit takes microseconds); the caller's geometries are left as they are."""
+    ug = shapely.from_wkb(shapely.to_wkb(np.asarray(units.geometry.values)))
+    shapely.prepare(ug)
+    return np.asarray(ug, dtype=object)
 
 
 def read_roads(ref: LayerRef, name_column: str | None, crs: pyproj.CRS) -> gpd.GeoDataFrame:

@@ -206,7 +206,12 @@ def read_price_table(spec: TableSpec, *, n_positions: int) -> tuple[PriceTable |
     # every unit and land use priced must have every position the bands make (a missing zone)
     gaps = []
     unsure = set(zip(df.loc[~ok, "unit"], df.loc[~ok, "landuse"]))  # a row whose position is missing is reported already
-    for (unit, code), g in checked.groupby(["unit", "landuse"], sort=True):
+    within = checked[(checked["position"] >= 1) & (checked["position"] <= n_positions)]
+    count = within.groupby(["unit", "landuse"])["position"].nunique()
+    complete = set(count.index[count.to_numpy() == n_positions])  # the usual case, found without a loop over the rows
+    pairs = list(zip(checked["unit"], checked["landuse"]))
+    short = checked[[p not in complete for p in pairs]]
+    for (unit, code), g in short.groupby(["unit", "landuse"], sort=True):
         if (unit, code) in unsure:
             continue
         have = set(g["position"])

@@ -36,6 +36,7 @@ import shapely
 
 from .. import approvals as _approvals
 from .. import layers, pipeline, tables, takes
+from ..arrays import unique
 from ..crs import DATUM_SHIFT_ALARM_M, datum_shift_m
 from ..errors import LayerError
 from ..footprints import polygonal
@@ -142,7 +143,8 @@ def plan(scenario: Scenario) -> Plan:
         geoms = np.asarray(fp.geometry.values) if crs.equals(scenario.crs) else _transform(dense, scenario.crs, crs)
         sub_fp = gpd.GeoDataFrame(fp.drop(columns="geometry"), geometry=list(geoms), crs=crs)
         sub_fp["footprint_m2"] = shapely.area(geoms)
-        sub = replace(scenario, crs=crs, landcover=None, parcels=replace(scenario.parcels, source=part.source, partitions=()))
+        # the cost estimate is made once, on all the partitions' records together (reduce)
+        sub = replace(scenario, crs=crs, landcover=None, costs=None, parcels=replace(scenario.parcels, source=part.source, partitions=()))
         tasks.append(PartitionTask(part.name, sub, sub_fp, scenario.crs))
     if skipped:
         log.info("%d of %d parcel sources lie away from every footprint, not read: %s", len(skipped),
@@ -360,13 +362,20 @@ def reduce(p: Plan, parts: Sequence[PartitionResult]) -> Result:
     timings["reduce"] = time.perf_counter() - t0
     overlaps = p.project_overlaps[~p.project_overlaps["noise"]].drop(columns="noise").reset_index(drop=True)
     log.info("measured %d pieces of %d parcels for %d projects in %d partitions", len(pieces), len(affected), len(fp), len(parts))
-    return pipeline.Result(
+    result = pipeline.Result(
         scenario=sc, footprints=fp, pieces=pieces, affected=affected, admin=admin, summary=summary, totals=totals,
         parcels=ptable, approvals=appr, project_overlaps=overlaps, parcel_overlaps=plain("parcel_overlaps"), report=report,
         timings_s=timings, landcover=landcover, landcover_compare=compare, parcel_totals=ttable,
         remnants=frames("remnants", sort=["parcel_id", "piece"]), project_remnants=frames("project_remnants", sort=["project", "parcel_id", "piece"]),
         slivers=slivers, inputs_read=p.stamps,
     )
+    if sc.costs is not None:  # the estimate on the partitions' records together: households across sources (landplan.rules)
+        from ..rules import compensation
+
+        t1 = time.perf_counter()
+        compensation.attach(result, report=report)
+        timings["costs"] = time.perf_counter() - t1
+    return result
 
 
 def _empty_pieces(crs: pyproj.CRS) -> gpd.GeoDataFrame:
@@ -473,10 +482,14 @@ def check_partitioned(scenario: Scenario) -> RunReport:
             if len(parcels) and len(tiles):  # the parcels whose interior meets a footprint: those a run measures
                 g = np.asarray(parcels.geometry.values)
                 qi, ti = shapely.STRtree(tiles).query(g, predicate="intersects")
-                parcels = parcels.iloc[np.unique(qi[shapely.relate_pattern(g[qi], tiles[ti], "T********")])]
+                parcels = parcels.iloc[unique(qi[shapely.relate_pattern(g[qi], tiles[ti], "T********")])]
             read.append((t.name, parcels.to_crs(scenario.crs) if len(parcels) else parcels))
             reports.append(r)
         check_disjoint(read, scenario.tolerance)
+        if scenario.costs is not None and p.tasks:  # the tables' units against the admin layer (names: any source's read), the roads
+            from ..rules.compensation import check_inputs
+
+            check_inputs(scenario, inputs.admin)
         if scenario.landcover is not None:
             from ..raster import check_raster
 
