@@ -27,7 +27,7 @@ from . import landuse, printing
 from .palette import ADMIN_LINE, PARCEL_LINE, REMNANT_BAD, project_colors
 
 if TYPE_CHECKING:
-    from .pipeline import Result
+    from .pipeline import Result, ResultView
     from .scenario import ProjectSpec
 
 log = logging.getLogger("landplan")
@@ -323,13 +323,13 @@ class _Sheet:
     it the key map, the legend, the notes and the administrative units of the page.
     """
 
-    def __init__(self, result: Result, project: ProjectSpec, pages: list[Page], *, lang: str) -> None:
+    def __init__(self, result: Result, project: ProjectSpec, pages: list[Page], *, lang: str, view: ResultView | None = None) -> None:
         from . import cairodraw as cd
 
         self.result, self.project, self.pages, self.lang = result, project, pages, lang
         t = self.t = TEXT["en" if lang == "en" else "vi"]
         sc = result.scenario
-        view = result.view(project.id)
+        view = view if view is not None else result.view(project.id)
         self.colors = project_colors([(p.id, p.hub) for p in sc.projects])
         self.color = cd.rgba(self.colors[project.id])
         parcels = view.affected
@@ -621,7 +621,7 @@ def _scale_bar(pen: Any, at_mm: tuple[float, float], *, scale: float, width_m: f
 
 def render_project(result: Result, project_id: str, pages: list[Page], folder: Path, *, lang: str = "vi",
                    numbers: list[int] | None = None, pdf: bool = True, png: bool = True, dpi: float = PNG_DPI,
-                   kept: dict[Any, Any] | None = None) -> list[Path]:
+                   kept: dict[Any, Any] | None = None, view: ResultView | None = None) -> list[Path]:
     """Draw a project's pages: a multi-page PDF ``<folder>/strip_<project>.pdf`` and/or a PNG per page
     (``strip_<project>_p001.png`` …). ``numbers`` limits the PNGs to those pages (to share a long
     project between processes); the PDF always holds every page. Returns the written paths.
@@ -630,6 +630,7 @@ def render_project(result: Result, project_id: str, pages: list[Page], folder: P
     background (title, legend, notes, key map) drawn once, each page adding its map and texts.
     ``kept`` is a dict the caller keeps between calls (a worker drawing several stretches of pages): the
     project's layers, prepared once, and the two images' pixels are kept in it for the next call.
+    ``view`` is ``result.view(project_id)`` when the caller has it already.
     """
     from . import cairodraw as cd
 
@@ -642,7 +643,7 @@ def render_project(result: Result, project_id: str, pages: list[Page], folder: P
     key = (id(result), project_id, lang, tuple((p.number, p.centre, p.angle_deg, p.scale) for p in pages))
     sheet = kept.get(key)
     if sheet is None or sheet.result is not result:
-        sheet = kept[key] = _Sheet(result, project, pages, lang=lang)
+        sheet = kept[key] = _Sheet(result, project, pages, lang=lang, view=view)
     stem = f"strip_{project_id}"
     if pdf:
         path = folder / f"{stem}.pdf"
