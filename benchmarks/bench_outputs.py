@@ -230,8 +230,8 @@ def main() -> None:
         target = {"sample": 3.0, "realistic": 5.0, "million": 2.0}[s]
         print(f"{s:<10} {m:<8} {int(rs[0]['parcels']):>8,} {int(rs[0]['pages']):>5} {statistics.median(r['measure_s'] for r in rs):>7.2f}s "
               f"{statistics.median(r['outputs_s'] for r in rs):>7.1f}s {med:>5.1f}× ({min(ratios):>4.1f}–{max(ratios):>4.1f}×) "
-              f"{cpu:>8.1f}× {int(rs[0]['files']):>5} {rs[0]['mb']:>6.1f}  {'≤' if m == 'all' else ' '}{target:g}× "
-              f"{'met' if med <= target else 'NOT met' if m == 'all' else ''}")
+              f"{cpu:>8.1f}× {int(rs[0]['files']):>5} {rs[0]['mb']:>6.1f}  "
+              f"{(f'≤{target:g}× ' + ('met' if med <= target else 'NOT met')) if m == 'all' else ''}")
 
 
 if __name__ == "__main__":

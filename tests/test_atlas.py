@@ -170,3 +170,16 @@ def test_pages_frame_for_the_qgis_atlas(sample_result):
     assert isinstance(gdf, gpd.GeoDataFrame) and len(gdf) == sum(len(v) for v in pages.values())
     assert set(gdf["project"]) == {p.id for p in sample_result.scenario.projects}
     assert gdf.loc[gdf["project"] == "dt921", "label"].iloc[0].startswith("Tờ 1/")
+
+
+def test_pages_drawn_with_kept_layers_and_pixels_are_the_pages_drawn_afresh(sample_result, tmp_path: Path):
+    pages = atlas.atlas_pages(sample_result)
+    long_one = next(k for k, v in pages.items() if len(v) >= 4)
+    other = next(k for k, v in pages.items() if k != long_one and v)
+    kept: dict = {}
+    atlas.render_project(sample_result, long_one, pages[long_one], tmp_path / "kept", pdf=False, numbers=[1, 2], kept=kept)
+    atlas.render_project(sample_result, other, pages[other], tmp_path / "kept", pdf=False, numbers=[1], kept=kept)  # other pixels between
+    again = atlas.render_project(sample_result, long_one, pages[long_one], tmp_path / "kept", pdf=False, numbers=[3, 4], kept=kept)
+    fresh = atlas.render_project(sample_result, long_one, pages[long_one], tmp_path / "fresh", pdf=False, numbers=[3, 4])
+    assert [p.name for p in again] == [p.name for p in fresh] == [f"strip_{long_one}_p003.png", f"strip_{long_one}_p004.png"]
+    assert all(a.read_bytes() == b.read_bytes() for a, b in zip(again, fresh))

@@ -65,3 +65,26 @@ def test_figure_written_once_in_three_formats(tmp_path: Path):
         assert im.size == (round(100 / 25.4 * 200), round(60 / 25.4 * 200))
         px = np.asarray(im)
     assert ((px == (0xF2, 0xD3, 0x3B)).all(axis=2)).any()  # the polygons' fill drawn in the PNG
+
+
+def _figure(width_mm: float, color: str, text: str):
+    fig = printing.new_figure(width_mm, 40)
+    fig.text(0.1, 0.7, text, fontsize=9)
+    ax = fig.add_axes((0.1, 0.1, 0.6, 0.5))
+    printing.polygons(ax, [Polygon([(0, 0), (1, 0), (1, 1)])] * 12, facecolor=color, edgecolor="#333333")
+    ax.set_xlim(0, 1)
+    ax.set_ylim(0, 1)
+    return fig
+
+
+def test_png_on_a_kept_canvas_is_the_png_on_a_new_image(tmp_path: Path):
+    canvas = cairodraw.Canvas()
+    with printing.drawing():
+        # a wider figure first: the second image lies on the start of the same buffer, with another row stride
+        big, small = _figure(120, "#1f78b4", "Lớn"), _figure(80, "#f2d33b", "Nhỏ – Đất lúa")
+        printing.save(big, tmp_path / "big", ("png",), dpi=150, canvas=canvas)
+        kept = printing.save(small, tmp_path / "kept", ("png",), dpi=150, canvas=canvas)[0]
+        new = printing.save(small, tmp_path / "new", ("png",), dpi=150)[0]
+    with Image.open(kept) as a, Image.open(new) as b:
+        assert a.size == b.size == (round(80 / 25.4 * 150), round(40 / 25.4 * 150))
+        assert (np.asarray(a) == np.asarray(b)).all()

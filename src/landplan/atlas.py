@@ -27,7 +27,7 @@ from . import landuse, printing
 from .palette import ADMIN_LINE, PARCEL_LINE, REMNANT_BAD, project_colors
 
 if TYPE_CHECKING:
-    from .pipeline import Result
+    from .pipeline import Result, ResultView
     from .scenario import ProjectSpec
 
 log = logging.getLogger("landplan")
@@ -323,13 +323,13 @@ class _Sheet:
     it the key map, the legend, the notes and the administrative units of the page.
     """
 
-    def __init__(self, result: Result, project: ProjectSpec, pages: list[Page], *, lang: str) -> None:
+    def __init__(self, result: Result, project: ProjectSpec, pages: list[Page], *, lang: str, view: ResultView | None = None) -> None:
         from . import cairodraw as cd
 
         self.result, self.project, self.pages, self.lang = result, project, pages, lang
         t = self.t = TEXT["en" if lang == "en" else "vi"]
         sc = result.scenario
-        view = result.view(project.id)
+        view = view if view is not None else result.view(project.id)
         self.colors = project_colors([(p.id, p.hub) for p in sc.projects])
         self.color = cd.rgba(self.colors[project.id])
         parcels = view.affected
@@ -620,13 +620,17 @@ def _scale_bar(pen: Any, at_mm: tuple[float, float], *, scale: float, width_m: f
 
 
 def render_project(result: Result, project_id: str, pages: list[Page], folder: Path, *, lang: str = "vi",
-                   numbers: list[int] | None = None, pdf: bool = True, png: bool = True, dpi: float = PNG_DPI) -> list[Path]:
+                   numbers: list[int] | None = None, pdf: bool = True, png: bool = True, dpi: float = PNG_DPI,
+                   kept: dict[Any, Any] | None = None, view: ResultView | None = None) -> list[Path]:
     """Draw a project's pages: a multi-page PDF ``<folder>/strip_<project>.pdf`` and/or a PNG per page
     (``strip_<project>_p001.png`` …). ``numbers`` limits the PNGs to those pages (to share a long
     project between processes); the PDF always holds every page. Returns the written paths.
 
     Drawn with cairo (:mod:`landplan.cairodraw`): the PDF embeds its font once; the PNGs share one
     background (title, legend, notes, key map) drawn once, each page adding its map and texts.
+    ``kept`` is a dict the caller keeps between calls (a worker drawing several stretches of pages): the
+    project's layers, prepared once, and the two images' pixels are kept in it for the next call.
+    ``view`` is ``result.view(project_id)`` when the caller has it already.
     """
     from . import cairodraw as cd
 
@@ -635,7 +639,11 @@ def render_project(result: Result, project_id: str, pages: list[Page], folder: P
     written: list[Path] = []
     if not pages:
         return written
-    sheet = _Sheet(result, project, pages, lang=lang)
+    kept = kept if kept is not None else {}
+    key = (id(result), project_id, lang, tuple((p.number, p.centre, p.angle_deg, p.scale) for p in pages))
+    sheet = kept.get(key)
+    if sheet is None or sheet.result is not result:
+        sheet = kept[key] = _Sheet(result, project, pages, lang=lang, view=view)
     stem = f"strip_{project_id}"
     if pdf:
         path = folder / f"{stem}.pdf"
@@ -649,9 +657,10 @@ def render_project(result: Result, project_id: str, pages: list[Page], folder: P
     if png:
         chosen = [p for p in pages if numbers is None or p.number in numbers]
         if chosen:
-            background = cd.Raster(*PAGE_MM, dpi)
+            canvases = kept.setdefault("canvases", (cd.Canvas(), cd.Canvas()))
+            background = cd.Raster(*PAGE_MM, dpi, canvas=canvases[0])
             sheet.draw(background.pen, chosen[0], map_=False)
-            image = cd.Raster(*PAGE_MM, dpi)
+            image = cd.Raster(*PAGE_MM, dpi, canvas=canvases[1])
             for page in chosen:
                 image.paste(background)
                 sheet.draw(image.pen, page, furniture=False)

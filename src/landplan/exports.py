@@ -28,7 +28,7 @@ if TYPE_CHECKING:
     from matplotlib.axes import Axes
     from matplotlib.figure import Figure
 
-    from .pipeline import Result
+    from .pipeline import Result, ResultView
 
 log = logging.getLogger("landplan")
 
@@ -107,15 +107,15 @@ def label_units(result: Result) -> tuple[str | None, Any]:
     return key, (result.admin.get(key) if key else None)
 
 
-def _data_extent(result: Result, project: str | None) -> tuple[float, float, float, float]:
-    fp = result.view(project).footprints
+def _data_extent(view: ResultView) -> tuple[float, float, float, float]:
+    fp = view.footprints
     xmin, ymin, xmax, ymax = fp.total_bounds
     pad = 0.06 * max(xmax - xmin, ymax - ymin, 200.0)
     return xmin - pad, ymin - pad, xmax + pad, ymax + pad
 
 
 def draw_map(ax: Axes, result: Result, *, project: str | None = None, lang: str = "vi", grid: bool | None = None,
-             inset: bool = True, fontsize: float = 7.0) -> dict[str, Any]:
+             inset: bool = True, fontsize: float = 7.0, view: ResultView | None = None) -> dict[str, Any]:
     """Draw the map of every project (or ``project``) on ``ax`` at a round scale; return facts.
 
     The axes must already have their place on the figure: the extent is widened to the smallest round
@@ -124,7 +124,8 @@ def draw_map(ax: Axes, result: Result, *, project: str | None = None, lang: str 
     the boundaries and names of the labelling admin layer, a scale bar with the ratio beside it, a
     north arrow, and an inset locator in a corner where it hides no data (none when every corner holds
     data; the caller then puts it beside the map with :func:`draw_inset`). ``grid`` adds the working
-    CRS's coordinate grid (default: the scenario's ``[outputs] grid``).
+    CRS's coordinate grid (default: the scenario's ``[outputs] grid``). ``view`` is ``result.view(project)``
+    when the caller has it already (building it costs more than drawing a small map).
 
     Returns
     -------
@@ -133,10 +134,10 @@ def draw_map(ax: Axes, result: Result, *, project: str | None = None, lang: str 
         (map units, or None), ``data`` (the footprints' union), ``handles`` (legend), ``n_pieces``.
     """
     t = _t(lang)
-    view = result.view(project)
+    view = view if view is not None else result.view(project)
     fp, pieces, parcels = view.footprints, view.pieces, view.affected
     colors = project_colors([(p.id, p.hub) for p in result.scenario.projects])
-    x0, y0, x1, y1 = _data_extent(result, project)
+    x0, y0, x1, y1 = _data_extent(view)
     pos = ax.get_position()
     w_paper = pos.width * printing.fig_of(ax).get_figwidth() * MM_PER_INCH / 1000.0
     h_paper = pos.height * printing.fig_of(ax).get_figheight() * MM_PER_INCH / 1000.0
@@ -150,7 +151,7 @@ def draw_map(ax: Axes, result: Result, *, project: str | None = None, lang: str 
     if units is not None:
         printing.lines(ax, np.asarray(units.geometry.values), color=ADMIN_LINE, linewidth=0.6, linestyle=(0, (4, 2)), zorder=1)
     if len(pieces):
-        printing.polygons(ax, np.asarray(pieces.geometry.values), facecolor=[landuse.color(c) for c in pieces["landuse"]],
+        printing.polygons(ax, np.asarray(pieces.geometry.values), facecolor=_landuse_rgba(pieces["landuse"].to_numpy()),
                           edgecolor="#555555", linewidth=0.1, zorder=2)
         if scale <= OUTLINE_MAX_SCALE:  # parcel outlines only where they read as outlines, not as hatching
             printing.polygons(ax, np.asarray(parcels.geometry.values), edgecolor=PARCEL_LINE, linewidth=0.15, zorder=3)
@@ -217,8 +218,16 @@ def draw_map(ax: Axes, result: Result, *, project: str | None = None, lang: str 
         ax.text(0.5, 0.5, printing.wrap_to_width(t["empty"], w_paper * 1000 * 0.8, 10), transform=ax.transAxes, ha="center",
                 va="center", fontsize=10, color="#a00000", bbox={"boxstyle": "round,pad=0.5", "fc": "white", "ec": "#a00000"}, zorder=10)
     return {"extent": extent, "scale": scale, "scale_m": bar["length_m"], "ratio": bar["ratio"], "inset_box": inset_box,
-            "data": data, "handles": _legend_handles(result, project, lang), "n_pieces": len(pieces), "label_layer": key,
+            "data": data, "handles": _legend_handles(result, view, lang), "n_pieces": len(pieces), "label_layer": key,
             "bar_box": bar["box"]}
+
+
+def _landuse_rgba(codes: np.ndarray) -> np.ndarray:
+    """Each land-use code's colour as RGBA rows (0–1), converted once per code, not once per piece."""
+    from matplotlib.colors import to_rgba_array
+
+    uniq, inverse = np.unique(np.asarray(codes).astype(str), return_inverse=True)
+    return to_rgba_array([landuse.color(str(c)) for c in uniq])[inverse.reshape(-1)]
 
 
 def _axes_fraction(box: tuple[float, float, float, float], extent: tuple[float, float, float, float]) -> tuple[float, float, float, float]:
@@ -247,13 +256,12 @@ def draw_inset(iax: Axes, city: Any, extent: tuple[float, float, float, float], 
     iax.set_facecolor("white")
 
 
-def _legend_handles(result: Result, project: str | None, lang: str) -> list[Any]:
+def _legend_handles(result: Result, view: ResultView, lang: str) -> list[Any]:
     import textwrap
 
     from matplotlib.patches import Patch
 
     t = _t(lang)
-    view = result.view(project)
     colors = project_colors([(p.id, p.hub) for p in result.scenario.projects])
     codes = sorted(set(view.pieces["landuse"])) if len(view.pieces) else []
     handles: list[Any] = [Patch(facecolor=landuse.color(c), edgecolor="#555555", label=f"{c} – {landuse.name(c, lang)}") for c in codes]
@@ -285,8 +293,10 @@ def _title(result: Result, project: str | None, lang: str) -> str:
 
 
 def map_figure(result: Result, *, project: str | None = None, lang: str = "vi", paper: str = "A4",
-               grid: bool | None = None) -> tuple[Figure, dict[str, Any]]:
-    """A landscape print map: wrapped title, subtitle, the map, legend and inset beside it, data note."""
+               grid: bool | None = None, view: ResultView | None = None) -> tuple[Figure, dict[str, Any]]:
+    """A landscape print map: wrapped title, subtitle, the map, legend and inset beside it, data note
+    (``view``: ``result.view(project)``, when the caller has it already)."""
+    view = view if view is not None else result.view(project)
     if paper not in PAPERS:
         raise ValueError(f"paper must be one of {', '.join(PAPERS)}, got {paper!r}")
     w, h = PAPERS[paper]
@@ -302,10 +312,9 @@ def map_figure(result: Result, *, project: str | None = None, lang: str = "vi", 
                  va="top")
         map_top = top - title_h - 0.045
         ax = fig.add_axes((0.02, 0.07, 0.70, map_top - 0.07))
-        facts = draw_map(ax, result, project=project, lang=lang, grid=grid)
-        lax = fig.add_axes((0.74, 0.07, 0.25, map_top - 0.07))
-        lax.axis("off")
-        lax.legend(handles=facts["handles"], loc="upper left", fontsize=7.5, title=_t(lang)["legend"], title_fontsize=9, frameon=False)
+        facts = draw_map(ax, result, project=project, lang=lang, grid=grid, view=view)
+        fig.legend(handles=facts["handles"], loc="upper left", bbox_to_anchor=(0.74, 0.07, 0.25, map_top - 0.07), fontsize=7.5,
+                   title=_t(lang)["legend"], title_fontsize=9, frameon=False)  # beside the map (no axes of its own: cheaper)
         if facts["inset_box"] is None and facts["data"] is not None:
             _, units = label_units(result)
             if units is not None and len(units):
@@ -325,20 +334,22 @@ def _legend_height_mm(handles: list[Any], lang: str, width_mm: float, **kwargs: 
 
 
 def report_figure(result: Result, *, project: str | None = None, lang: str = "vi", width_mm: float = REPORT_WIDTH_MM,
-                  grid: bool | None = None) -> tuple[Figure, dict[str, Any]]:
+                  grid: bool | None = None, view: ResultView | None = None) -> tuple[Figure, dict[str, Any]]:
     """A figure for a report's text column: ``width_mm`` wide (16 cm), portrait, fonts ≥ 7 pt printed.
 
     The title wraps to the width; the map's height follows the projects' shape (between 0.55 and 1.25
     of the width); the legend (two columns, its height measured), the data note and, when no corner of
-    the map is free of data, the inset sit below the map, so nothing covers the data.
+    the map is free of data, the inset sit below the map, so nothing covers the data. ``view``:
+    ``result.view(project)``, when the caller has it already.
     """
     t = _t(lang)
     pad = 4.0
-    x0, y0, x1, y1 = _data_extent(result, project)
+    view = view if view is not None else result.view(project)
+    x0, y0, x1, y1 = _data_extent(view)
     ratio = min(max((y1 - y0) / max(x1 - x0, 1.0), 0.55), 1.25)
     map_w = width_mm - 2 * pad
     map_h = map_w * ratio
-    handles = _legend_handles(result, project, lang)
+    handles = _legend_handles(result, view, lang)
     legend_kw = {"fontsize": 7, "title_fontsize": 8, "frameon": False, "ncols": 2, "alignment": "left", "borderaxespad": 0.0,
                  "borderpad": 0.2, "columnspacing": 1.0, "handlelength": 1.6}
     with printing.drawing():
@@ -352,7 +363,7 @@ def report_figure(result: Result, *, project: str | None = None, lang: str = "vi
         tt = fig.text(pad / width_mm, 1 - pad / height, title, fontsize=10, fontweight="bold", va="top", ha="left")
         map_bottom = pad + note_mm + legend_mm + 3
         ax = fig.add_axes((pad / width_mm, map_bottom / height, map_w / width_mm, map_h / height))
-        facts = draw_map(ax, result, project=project, lang=lang, grid=grid)
+        facts = draw_map(ax, result, project=project, lang=lang, grid=grid, view=view)
         fig.legend(handles=handles, loc="upper left", bbox_to_anchor=(pad / width_mm, (map_bottom - 3) / height), title=t["legend"],
                    **legend_kw)
         if facts["inset_box"] is None:
@@ -371,12 +382,13 @@ def _ha(m2: float, lang: str, decimals: int = 2) -> str:
     return printing.fmt_number(m2 / landuse.M2_PER_HA, decimals, lang)
 
 
-def sheet_figure(result: Result, project: str, *, lang: str = "vi") -> Figure:
-    """A one-page A4 portrait sheet: the project's map, key figures, land taken by land use, data note."""
+def sheet_figure(result: Result, project: str, *, lang: str = "vi", view: ResultView | None = None) -> Figure:
+    """A one-page A4 portrait sheet: the project's map, key figures, land taken by land use, data note
+    (``view``: ``result.view(project)``, when the caller has it already)."""
     from matplotlib.patches import Rectangle
 
     t = _t(lang)
-    view = result.view(project)
+    view = view if view is not None else result.view(project)
     a: dict[Any, Any] = view.approvals.iloc[0].to_dict()
     names = {p.id: p.name(lang) for p in result.scenario.projects}
     rows = view.parcels
@@ -409,7 +421,7 @@ def sheet_figure(result: Result, project: str, *, lang: str = "vi") -> Figure:
         title = printing.wrap_to_width(names[project], W * 0.88, 14, bold=True)
         fig.text(0.06, 0.955, title, fontsize=14, fontweight="bold", va="top")
         ax = fig.add_axes((0.06, 0.47, 0.88, 0.42))
-        draw_map(ax, result, project=project, lang=lang)
+        draw_map(ax, result, project=project, lang=lang, view=view)
         fig.text(0.06, 0.445, t["figures"], fontsize=11, fontweight="bold", va="top")
         y = 0.415
         for label, value in zip(labels, values):

@@ -70,8 +70,7 @@ def font_files() -> list[Path]:
         The regular and the bold font file, family :data:`FONT_FAMILY`.
     """
     import matplotlib
-    from fontTools import subset, version
-    from fontTools.ttLib import TTFont
+    from fontTools import version
 
     src_dir = Path(matplotlib.get_data_path()) / "fonts" / "ttf"
     out = []
@@ -83,6 +82,9 @@ def font_files() -> list[Path]:
             if target.is_file():
                 break
             try:
+                from fontTools import subset  # only to cut the font: a cut already made costs no import
+                from fontTools.ttLib import TTFont
+
                 folder.mkdir(parents=True, exist_ok=True)
                 font = TTFont(src)
                 options = subset.Options(glyph_names=True, recommended_glyphs=True, layout_features=["*"], name_IDs=["*"],
@@ -214,13 +216,15 @@ def write_png(pixels: np.ndarray, path: Path, *, dpi: float) -> None:
     Path(path).write_bytes(png_bytes(pixels, dpi=dpi))
 
 
-def save(fig: Figure, stem: Path, formats: Sequence[str], *, dpi: float = 300, title: str | None = None) -> list[Path]:
+def save(fig: Figure, stem: Path, formats: Sequence[str], *, dpi: float = 300, title: str | None = None,
+         canvas: Any = None) -> list[Path]:
     """Save a figure built once in each of ``formats`` (``png``, ``svg``, ``pdf``); return the paths.
 
     The figure is drawn once, by matplotlib's cairo renderer onto a recording surface
     (:func:`landplan.cairodraw.record_figure`), and that drawing is written in each format by cairo:
     the PDF embeds a subset of the font, the SVG holds text as glyph outlines, the PNG is rendered at
-    ``dpi`` and written by :func:`write_png`.
+    ``dpi`` (on ``canvas``, a :class:`landplan.cairodraw.Canvas` kept by the caller, when given) and
+    written by :func:`write_png`.
     """
     from . import cairodraw
 
@@ -228,7 +232,7 @@ def save(fig: Figure, stem: Path, formats: Sequence[str], *, dpi: float = 300, t
     paths = []
     for fmt in formats:
         path = stem.with_name(f"{stem.name}.{fmt}")
-        cairodraw.write_recording(recording, path, fmt, dpi=dpi, title=title or stem.name)
+        cairodraw.write_recording(recording, path, fmt, dpi=dpi, title=title or stem.name, canvas=canvas)
         paths.append(path)
     return paths
 

@@ -62,12 +62,31 @@ def _cells(letter: str, rows: range, values: Sequence[Any], style: int | None) -
     return out
 
 
+def _number_cells(letter: str, rows: range, values: np.ndarray, style: int | None) -> list[str]:
+    """A column of plain numpy numbers (float, int or bool) as :func:`_cells` writes them, without asking
+    each value its type."""
+    s = f' s="{style}"' if style is not None else ""
+    if values.dtype.kind == "b":
+        return [f'<c r="{letter}{r}" t="b"><v>{int(v)}</v></c>' for r, v in zip(rows, values.tolist())]
+    if values.dtype.kind in "iu":
+        return [f'<c r="{letter}{r}"{s} t="n"><v>{v}</v></c>' for r, v in zip(rows, values.tolist())]
+    finite = np.isfinite(values).tolist()
+    return [f'<c r="{letter}{r}"{s} t="n"><v>{v:.16g}</v></c>' if ok else f'<c r="{letter}{r}" t="n"/>'
+            for r, v, ok in zip(rows, values.tolist(), finite)]
+
+
 def rows_xml(df: pd.DataFrame, styles: Sequence[int | None], *, first_row: int = 2) -> str:
     """The rows of ``df`` as a sheet's ``<row>`` elements from ``first_row``: text cells as inline
     strings (never formulas), numbers with ``styles[j]`` (the style index of column j's number format,
     or None), booleans as booleans, missing and non-finite values left empty."""
     rows = range(first_row, first_row + len(df))
-    columns = [_cells(column_letter(j + 1), rows, df.iloc[:, j].astype(object).tolist(), styles[j]) for j in range(df.shape[1])]
+    columns = []
+    for j in range(df.shape[1]):
+        col, letter = df.iloc[:, j], column_letter(j + 1)
+        if isinstance(col.dtype, np.dtype) and col.dtype.kind in "biuf":
+            columns.append(_number_cells(letter, rows, col.to_numpy(), styles[j]))
+        else:
+            columns.append(_cells(letter, rows, col.astype(object).tolist(), styles[j]))
     return "".join(f'<row r="{r}">{"".join(cells)}</row>' for r, cells in zip(rows, zip(*columns)))
 
 
