@@ -43,6 +43,28 @@ def test_position_bands_include_their_upper_edge():
     assert positions.position(np.array([0.0, 30.0, 30.001, 100.0, 100.5, 1e6]), (30.0, 100.0)).tolist() == [1, 1, 2, 2, 3, 3]
 
 
+@pytest.mark.parametrize("order", ["short side first", "long side first"])
+def test_corner_parcel_takes_the_road_that_holds_most_of_it(order):
+    """A 100 × 20 m parcel touching two roads (distance 0 to both): the road along its long side puts all
+    2,000 m² in its 20 m front strip, the road along its short side 400 m², so the long side's road is its
+    road whatever order the layer lists them in; without a depth, the road listed first."""
+    import geopandas as gpd
+    from shapely.geometry import LineString, box
+
+    from landplan.tolerance import DEFAULT_TOLERANCE
+
+    long_side, short_side = LineString([(-50, 0), (150, 0)]), LineString([(100, -50), (100, 70)])
+    lines = [short_side, long_side] if order == "short side first" else [long_side, short_side]
+    roads = gpd.GeoDataFrame({"road": ["short" if g is short_side else "long" for g in lines]}, geometry=lines, crs="EPSG:5897")
+    parcels = np.array([box(0, 0, 100, 20), box(0, 40, 10, 60)], dtype=object)  # a corner parcel, and one 40 m from the long road
+    d, row = positions.road_distance(parcels, roads, DEFAULT_TOLERANCE, depth_m=20.0)
+    assert d[0] == 0.0 and roads["road"].iloc[row[0]] == "long"
+    # the second parcel: 40 m from the long road, 90 m from the short one
+    assert d[1] == 40.0 and roads["road"].iloc[row[1]] == "long"
+    d, row = positions.road_distance(parcels, roads, DEFAULT_TOLERANCE)  # no depth: the first road listed
+    assert d[0] == 0.0 and row[0] == 0
+
+
 def test_zone_by_distance_band(tmp_path):
     # a 20 m strip (x 40–60) crosses five parcels 100 m wide at growing distances from the road (y = 0):
     # P0 5 m (vị trí 1), P1 30 m (1: the band's edge is in it), P2 60 m (2), P3 100 m (2), P4 200 m (3)

@@ -179,7 +179,8 @@ def place(parcels: gpd.GeoDataFrame, units: gpd.GeoDataFrame, roads: gpd.GeoData
     ``road_row`` (-1 there)."""
     geoms = np.asarray(parcels.geometry.values)
     bands = cs.positions.bands_m
-    dist, road_row = _pos.road_distance(geoms, roads, tolerance, max_distance_m=bands[-1] + 1.0 if bands else None)
+    dist, road_row = _pos.road_distance(geoms, roads, tolerance, max_distance_m=bands[-1] + 1.0 if bands else None,
+                                        depth_m=cs.positions.depth_m)
     return pd.DataFrame({"parcel_id": parcels["parcel_id"].to_numpy(), "price_unit": _pos.unit_of(geoms, units),
                          "road_distance_m": dist, "road_row": road_row})
 

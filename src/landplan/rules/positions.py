@@ -94,19 +94,42 @@ def _road_pieces(roads: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
 
 
 def road_distance(geoms: np.ndarray, roads: gpd.GeoDataFrame, tolerance: Tolerance, *,
-                  max_distance_m: float | None = None) -> tuple[np.ndarray, np.ndarray]:
+                  max_distance_m: float | None = None, depth_m: float | None = None) -> tuple[np.ndarray, np.ndarray]:
     """For each geometry, the distance (m, rounded to the width tolerance) to the nearest road and
     that road's row in ``roads``; with ``max_distance_m`` (the last band: farther, the position is
-    the last whatever the distance), geometries farther than it get ``inf`` and row -1."""
+    the last whatever the distance), geometries farther than it get ``inf`` and row -1.
+
+    A parcel equally near two roads (a corner parcel touching both) takes the road whose front strip
+    (``depth_m`` deep) holds the most of it, as a price table prices a parcel on several roads by the
+    one that values it most; then, and without ``depth_m``, the road that comes first in the layer. So
+    the answer never depends on the order a spatial search happens to visit the roads in.
+    """
     geoms = np.asarray(geoms, dtype=object)
     if len(geoms) == 0:
         return np.zeros(0), np.zeros(0, dtype="int64")
-    pieces, of_road = _road_pieces(np.asarray(roads.geometry.values))
+    road_geoms = np.asarray(roads.geometry.values)
+    pieces, of_road = _road_pieces(road_geoms)
     tree = shapely.STRtree(pieces)
-    (gi, ri), dist = tree.query_nearest(geoms, return_distance=True, all_matches=False, max_distance=max_distance_m)
+    (gi, ri), dist = tree.query_nearest(geoms, return_distance=True, all_matches=True, max_distance=max_distance_m)
+    cand = of_road[ri]
+    # equally near pieces of one road are one candidate; several roads: the corner rule above
+    key = np.unique(np.column_stack([gi, cand]), axis=0) if len(gi) else np.zeros((0, 2), dtype="int64")
     d = np.full(len(geoms), np.inf)
     road = np.full(len(geoms), -1, dtype="int64")
-    d[gi], road[gi] = dist, of_road[ri]
+    d[gi] = dist
+    first = np.r_[True, key[1:, 0] != key[:-1, 0]] if len(key) else np.zeros(0, dtype=bool)
+    road[key[first, 0]] = key[first, 1]  # lowest road row of each geometry
+    tied = np.flatnonzero(np.bincount(key[:, 0], minlength=len(geoms)) > 1) if len(key) else np.zeros(0, dtype="int64")
+    if len(tied) and depth_m:
+        rows = np.isin(key[:, 0], tied)
+        kg, kr = key[rows, 0], key[rows, 1]
+        b = shapely.bounds(geoms[kg])
+        near = shapely.intersection(road_geoms[kr], shapely.box(b[:, 0] - depth_m, b[:, 1] - depth_m, b[:, 2] + depth_m, b[:, 3] + depth_m))
+        held = shapely.area(shapely.intersection(geoms[kg], shapely.buffer(near, depth_m)))  # the road near the parcel only
+        order = np.lexsort((kr, -np.round(held, 6), kg))  # most held first, then the road first in the layer
+        kg, kr = kg[order], kr[order]
+        best = np.r_[True, kg[1:] != kg[:-1]]
+        road[kg[best]] = kr[best]
     step = tolerance.sliver_width_m
     if step > 0:
         d = np.round(d / step) * step
