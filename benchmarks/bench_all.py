@@ -46,6 +46,7 @@ DATA = HERE / ".data"
 sys.path.insert(0, str(ROOT))
 
 from benchmarks import bench_engine, bench_raster  # noqa: E402
+from benchmarks.ab_engine import checkout  # noqa: E402  (the base revision's worktree, made once)
 
 CASES = ("endtoend", "corridors", "parquet", "dirty", "raster")
 #: The engine when issue 18 was filed (its "today").
@@ -262,16 +263,6 @@ new, pairs = make_disjoint(g, np.arange(n))
 print(json.dumps({"seconds": time.perf_counter() - t, "overlaps": len(pairs), "area": float(shapely.area(new).sum()),
                   "file": landplan.__file__}))
 """
-
-
-def checkout(rev: str) -> Path:
-    """A worktree of ``rev`` under benchmarks/.data (made once)."""
-    sha = subprocess.run(["git", "rev-parse", "--short", rev], cwd=ROOT, capture_output=True, text=True, check=True).stdout.strip()
-    path = DATA / f"ab-{sha}"
-    if not path.exists():
-        DATA.mkdir(parents=True, exist_ok=True)
-        subprocess.run(["git", "worktree", "add", "--detach", str(path), sha], cwd=ROOT, check=True, capture_output=True)
-    return path
 
 
 def dirty(repeat: int, sizes: list[int], base: str, base_max: int, base_once: int = 60_000) -> None:

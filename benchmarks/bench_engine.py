@@ -221,9 +221,24 @@ def _footprints(scenario: str):
     return gpd.GeoDataFrame(rows, geometry="geometry", crs=CRS), sc["parcels"]["path"]
 
 
-def case_minimal(scenario: str) -> dict[str, float]:
+def _measure(fp, parcels, t: float) -> dict[str, float]:
+    """The peers' common measurement of parcels already read: an STRtree, vectorised intersections, the
+    rice total and the table by project and land use (what landplan's totals give); ``t`` the start."""
     import numpy as np
     import pandas as pd
+    import shapely
+
+    tree = shapely.STRtree(parcels.geometry.values)
+    fi, pi = tree.query(fp.geometry.values, predicate="intersects")
+    area = shapely.area(shapely.intersection(parcels.geometry.values[pi], fp.geometry.values[fi]))
+    df = pd.DataFrame({"project": fp["project"].to_numpy()[fi], "landuse": parcels["landuse"].to_numpy()[pi], "area": area})
+    df = df[df["area"] > 0]
+    rice = float(df.loc[df["landuse"].isin(["LUC", "LUK", "LUN"]), "area"].sum())
+    df.groupby(["project", "landuse"])["area"].sum()
+    return {"seconds": time.perf_counter() - t, "pieces": float(np.count_nonzero(area > 0)), "rice_m2": rice}
+
+
+def case_minimal(scenario: str) -> dict[str, float]:
     import pyogrio
     import shapely
 
@@ -236,56 +251,32 @@ def case_minimal(scenario: str) -> dict[str, float]:
         parcels = gpd.read_parquet(path, bbox=tuple(mask.bounds))
     else:
         parcels = pyogrio.read_dataframe(path, layer="parcels", mask=mask, use_arrow=True)
-    tree = shapely.STRtree(parcels.geometry.values)
-    fi, pi = tree.query(fp.geometry.values, predicate="intersects")
-    area = shapely.area(shapely.intersection(parcels.geometry.values[pi], fp.geometry.values[fi]))
-    df = pd.DataFrame({"project": fp["project"].to_numpy()[fi], "landuse": parcels["landuse"].to_numpy()[pi], "area": area})
-    df = df[df["area"] > 0]
-    rice = float(df.loc[df["landuse"].isin(["LUC", "LUK", "LUN"]), "area"].sum())
-    df.groupby(["project", "landuse"])["area"].sum()
-    return {"seconds": time.perf_counter() - t, "pieces": float(np.count_nonzero(area > 0)), "rice_m2": rice}
+    return _measure(fp, parcels, t)
 
 
 def case_minimal_per_footprint(scenario: str) -> dict[str, float]:
     """The skilled user's hand-written pipeline for many footprints: one Arrow read per footprint with that
     footprint as GDAL's spatial filter, features read twice dropped by FID, an STRtree, vectorised
     intersections."""
-    import numpy as np
     import pandas as pd
     import pyogrio
-    import shapely
 
     t = time.perf_counter()
     fp, path = _footprints(scenario)
     reads = [pyogrio.read_dataframe(path, layer="parcels", mask=g, use_arrow=True, fid_as_index=True) for g in fp.geometry.values]
     parcels = pd.concat(reads)
     parcels = parcels[~parcels.index.duplicated()]
-    tree = shapely.STRtree(parcels.geometry.values)
-    fi, pi = tree.query(fp.geometry.values, predicate="intersects")
-    area = shapely.area(shapely.intersection(parcels.geometry.values[pi], fp.geometry.values[fi]))
-    df = pd.DataFrame({"project": fp["project"].to_numpy()[fi], "landuse": parcels["landuse"].to_numpy()[pi], "area": area})
-    df = df[df["area"] > 0]
-    rice = float(df.loc[df["landuse"].isin(["LUC", "LUK", "LUN"]), "area"].sum())
-    return {"seconds": time.perf_counter() - t, "pieces": float(np.count_nonzero(area > 0)), "rice_m2": rice}
+    return _measure(fp, parcels, t)
 
 
 def case_fullread(scenario: str) -> dict[str, float]:
     """Read the whole layer (Arrow), then an STRtree and vectorised intersections: no spatial filter."""
-    import numpy as np
-    import pandas as pd
     import pyogrio
-    import shapely
 
     t = time.perf_counter()
     fp, path = _footprints(scenario)
     parcels = pyogrio.read_dataframe(path, layer="parcels", use_arrow=True)
-    tree = shapely.STRtree(parcels.geometry.values)
-    fi, pi = tree.query(fp.geometry.values, predicate="intersects")
-    area = shapely.area(shapely.intersection(parcels.geometry.values[pi], fp.geometry.values[fi]))
-    df = pd.DataFrame({"project": fp["project"].to_numpy()[fi], "landuse": parcels["landuse"].to_numpy()[pi], "area": area})
-    df = df[df["area"] > 0]
-    rice = float(df.loc[df["landuse"].isin(["LUC", "LUK", "LUN"]), "area"].sum())
-    return {"seconds": time.perf_counter() - t, "pieces": float(np.count_nonzero(area > 0)), "rice_m2": rice}
+    return _measure(fp, parcels, t)
 
 
 def case_overlay(scenario: str) -> dict[str, float]:
