@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import importlib.util
+import os
 import shutil
 import sqlite3
 import xml.etree.ElementTree as ET
@@ -339,7 +340,9 @@ def _have_qgis() -> bool:
     return QGIS_PYTHON.exists() and subprocess.run([str(QGIS_PYTHON), "-c", "import qgis.core"], capture_output=True).returncode == 0
 
 
-@pytest.mark.skipif(not _have_qgis(), reason="Debian's python3-qgis is not installed (benchmarks/check_qgis.py installs it)")
+# skipped on a developer's machine without QGIS; in CI (.ci/run installs it) a missing QGIS fails the test
+@pytest.mark.skipif(not _have_qgis() and not os.environ.get("CI"),
+                    reason="Debian's python3-qgis is not installed (benchmarks/check_qgis.py installs it)")
 def test_qgis_opens_the_project_with_every_layer_valid_and_styled(sample_result, tmp_path: Path):
     """QGIS itself reads the project: every layer valid and styled, the atlas has one page per strip-map page and exports."""
     import json
