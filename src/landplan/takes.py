@@ -45,7 +45,8 @@ def make_disjoint(geoms: np.ndarray, keys: np.ndarray, tolerance: Tolerance = DE
     lone = np.zeros(len(c_later), dtype=bool)  # a polygon whose box meets one polygon that beats it (most overlaps)
     if len(c_later):
         starts = np.flatnonzero(np.r_[True, c_later[1:] != c_later[:-1]])
-        lone = np.repeat(np.diff(np.r_[starts, len(c_later)]) == 1, np.diff(np.r_[starts, len(c_later)]))
+        sizes = np.diff(np.r_[starts, len(c_later)])
+        lone = np.repeat(sizes == 1, sizes)
     # for those the difference itself says whether interiors meet (it removes area), so no DE-9IM test is
     # run first; a loss too small to tell from rounding is settled by the test. The others are tested
     # (interiors must meet: T********), then grouped and cut below.
