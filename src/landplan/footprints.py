@@ -63,8 +63,19 @@ def corridor_widths(lines: pd.DataFrame, *, width_m: float | None = None, width_
 
 def corridor_polygons(geoms: np.ndarray, widths_m: np.ndarray, fids: np.ndarray, *, source: str = "centrelines") -> np.ndarray:
     """The corridor polygons of centrelines ``geoms`` (flat ends, mitred joins), ``widths_m / 2`` each side;
-    the lines are checked first (no geometry, not a line, zero length: a :class:`LayerError` naming the
-    features by ``fids``)."""
+    the lines are checked first (:func:`check_centrelines`)."""
+    check_centrelines(geoms, fids, source=source)
+    return buffer_centrelines(geoms, widths_m)
+
+
+def buffer_centrelines(geoms: np.ndarray, widths_m: np.ndarray) -> np.ndarray:
+    """Corridors of checked centrelines: ``widths_m / 2`` each side, flat ends, mitred joins."""
+    return np.asarray(shapely.buffer(geoms, widths_m / 2.0, cap_style="flat", join_style="mitre", mitre_limit=5.0), dtype=object)
+
+
+def check_centrelines(geoms: np.ndarray, fids: np.ndarray, *, source: str = "centrelines") -> None:
+    """A :class:`LayerError` naming the features (by ``fids``) that are no centreline: no geometry, not a
+    line, or of zero length."""
     missing = shapely.is_missing(geoms) | shapely.is_empty(geoms)
     if missing.any():
         ids = ", ".join(_fid(fids[i]) for i in np.flatnonzero(missing)[:5])
@@ -80,7 +91,6 @@ def corridor_polygons(geoms: np.ndarray, widths_m: np.ndarray, fids: np.ndarray,
     if zero.any():
         ids = ", ".join(_fid(fids[i]) for i in np.flatnonzero(zero)[:5])
         raise LayerError(f"{source}: feature(s) {ids}: a zero-length centreline (all its points at one place); remove it or fix its vertices")
-    return np.asarray(shapely.buffer(geoms, widths_m / 2.0, cap_style="flat", join_style="mitre", mitre_limit=5.0), dtype=object)
 
 
 def _fid(v: object) -> str:

@@ -20,7 +20,7 @@ from . import approvals as _approvals
 from . import layers, remnants, tables, takes
 from .arrays import unique
 from .errors import LandplanError, LayerError
-from .footprints import corridor_polygons, corridor_widths, dissolve_footprints, merge_lines, polygonal
+from .footprints import buffer_centrelines, check_centrelines, corridor_widths, dissolve_footprints, merge_lines, polygonal
 from .report import RunReport
 from .scenario import Scenario, load_scenario
 from .tolerance import DEFAULT_TOLERANCE, Tolerance
@@ -149,10 +149,9 @@ def build_footprints(scenario: Scenario, *, report: RunReport) -> gpd.GeoDataFra
         if p.kind == "centreline":
             widths = corridor_widths(gdf, width_m=p.width_m, width_column=p.width_column, source=label)
             lines = np.asarray(gdf.geometry.values)
-            corridor_polygons(lines, widths, gdf.index.to_numpy(), source=label)  # checks each feature as drawn
+            check_centrelines(lines, gdf.index.to_numpy(), source=label)  # each feature as drawn
             merged, keys = merge_lines(lines, widths if p.width_column else None)
-            geoms = corridor_polygons(merged, np.asarray(keys, dtype="float64") if keys is not None else np.full(len(merged), widths[0]),
-                                      np.arange(len(merged)), source=label)
+            geoms = buffer_centrelines(merged, np.asarray(keys, dtype="float64") if keys is not None else np.full(len(merged), widths[0]))
         else:
             types = shapely.get_type_id(gdf.geometry.values)
             if not np.isin(types, [3, 6]).all():
