@@ -143,8 +143,7 @@ def draw_map(ax: Axes, result: Result, *, project: str | None = None, lang: str 
     h_paper = pos.height * printing.fig_of(ax).get_figheight() * MM_PER_INCH / 1000.0
     scale = printing.nice_scale(max((x1 - x0) / w_paper, (y1 - y0) / h_paper))
     extent = printing.set_extent_at_scale(ax, (x0 + x1) / 2, (y0 + y1) / 2, scale)
-    ax.set_xticks([])
-    ax.set_yticks([])
+    _no_axis(ax)
     data = shapely.union_all(np.asarray(fp.geometry.values)) if len(fp) else shapely.Point()
 
     key, units = label_units(result)
@@ -222,6 +221,14 @@ def draw_map(ax: Axes, result: Result, *, project: str | None = None, lang: str 
             "bar_box": bar["box"]}
 
 
+def _no_axis(ax: Axes) -> None:
+    """No ticks or tick labels on a map's axes, its frame kept: the axes' x and y axis hidden, which draws
+    what empty tick lists draw without making the ticks matplotlib makes to set them (a third of an
+    axes' cost)."""
+    ax.xaxis.set_visible(False)
+    ax.yaxis.set_visible(False)
+
+
 def _landuse_rgba(codes: np.ndarray) -> np.ndarray:
     """Each land-use code's colour as RGBA rows (0–1), converted once per code, not once per piece."""
     from matplotlib.colors import to_rgba_array
@@ -250,8 +257,7 @@ def draw_inset(iax: Axes, city: Any, extent: tuple[float, float, float, float], 
     iax.add_patch(Rectangle((extent[0], extent[1]), extent[2] - extent[0], extent[3] - extent[1], fill=False, edgecolor="#c00000",
                             linewidth=1.0))
     iax.plot([(extent[0] + extent[2]) / 2], [(extent[1] + extent[3]) / 2], marker="s", markersize=3, color="#c00000")
-    iax.set_xticks([])
-    iax.set_yticks([])
+    _no_axis(iax)
     iax.set_aspect("equal", adjustable="box")
     iax.set_facecolor("white")
 
