@@ -5,6 +5,7 @@ from __future__ import annotations
 from pathlib import Path
 
 import geopandas as gpd
+import numpy as np
 import openpyxl
 import pandas as pd
 import pytest
@@ -93,17 +94,25 @@ def test_inset_hides_no_data(sample_result):
     placed = 0
     for project in [None, *[p.id for p in sample_result.scenario.projects]]:
         for fig, facts in (map_figure(sample_result, project=project, paper="A4"), report_figure(sample_result, project=project)):
+            ax = fig.axes[0]
+            frames = [p for p in ax.patches if p.get_gid() == "inset"]
             if facts["inset_box"] is None:  # no free corner: the inset is beside the map
-                assert any(a not in (fig.axes[0], *fig.axes[0].child_axes) for a in fig.axes if a.get_xlim() != (0.0, 1.0))
+                assert not frames and any(a is not ax for a in fig.axes if a.get_xlim() != (0.0, 1.0))
                 continue
             placed += 1
             assert not box(*facts["inset_box"]).intersects(facts["data"])
-            inset = fig.axes[0].child_axes[0]
             fig.canvas.draw()
-            bb = inset.get_window_extent()
-            inv = fig.axes[0].transData.inverted()
+            (frame,) = frames
+            bb = frame.get_window_extent()
+            inv = ax.transData.inverted()
             (x0, y0), (x1, y1) = inv.transform([(bb.x0, bb.y0), (bb.x1, bb.y1)])
             assert not box(x0, y0, x1, y1).intersects(facts["data"])  # where it is actually drawn
+            content = [c for c in ax.collections if 7 < c.get_zorder() < 8]  # the inset's units, drawn inside its frame
+            assert content
+            for c in content:
+                xy = c.get_transform().transform(np.concatenate([p.vertices for p in c.get_paths()]))
+                assert (xy[:, 0] >= bb.x0 - 0.5).all() and (xy[:, 0] <= bb.x1 + 0.5).all()
+                assert (xy[:, 1] >= bb.y0 - 0.5).all() and (xy[:, 1] <= bb.y1 + 0.5).all()
     assert placed >= 5
 
 
@@ -126,15 +135,20 @@ def test_long_title_wraps_inside_the_page(tmp_path: Path):
 
 def test_report_figure_fits_a_text_column_with_legible_text(sample_result):
     from matplotlib.text import Text
+    from matplotlib.transforms import Bbox
 
-    fig, _ = report_figure(sample_result, project="vanh_dai_tay")
+    fig, facts = report_figure(sample_result, project="vanh_dai_tay")
     assert fig.get_figwidth() * 25.4 == pytest.approx(160.0) and fig.get_figheight() > fig.get_figwidth() * 0.6
     fig.canvas.draw()
+    renderer = fig.canvas.get_renderer()
     texts = [t for t in fig.findobj(Text) if t.get_text().strip() and t.get_visible()]
     assert texts and min(t.get_fontsize() for t in texts) >= printing.MIN_FONT_PT
-    legend = fig.legends[0].get_window_extent()
+    legend = Bbox.union([a.get_window_extent(renderer) for a in facts["legend"]])
+    assert len(facts["legend"]) == 1 + 2 * len(facts["handles"])  # the title, then a swatch and a label per entry
     assert legend.y1 <= fig.axes[0].get_window_extent().y0 + 1  # legend below the map
     assert fig.bbox.x0 <= legend.x0 and legend.x1 <= fig.bbox.x1 + 1 and legend.y0 >= 0
+    note = next(t for t in fig.texts if "landplan" in t.get_text()).get_window_extent(renderer)
+    assert legend.y0 >= note.y1 - 1  # the data note below the legend, not under it
 
 
 def test_labels_follow_the_scenario_admin_layer(sample_scenario, tmp_path: Path):

@@ -174,7 +174,7 @@ def draw_map(ax: Axes, result: Result, *, project: str | None = None, lang: str 
         if corner is not None:
             inset_box = corner[1]
             taken.append(shapely.box(*inset_box))
-            draw_inset(ax.inset_axes(_axes_fraction(inset_box, extent)), city, extent, units)
+            inset_in_map(ax, inset_box, city, extent, units)
     bar_box = None
     probe = printing.free_corner(extent, (0.36, 0.07), data, avoid=taken)
     loc = (0.02, 0.03)
@@ -237,9 +237,43 @@ def _landuse_rgba(codes: np.ndarray) -> np.ndarray:
     return to_rgba_array([landuse.color(str(c)) for c in uniq])[inverse.reshape(-1)]
 
 
-def _axes_fraction(box: tuple[float, float, float, float], extent: tuple[float, float, float, float]) -> tuple[float, float, float, float]:
-    w, h = extent[2] - extent[0], extent[3] - extent[1]
-    return ((box[0] - extent[0]) / w, (box[1] - extent[1]) / h, (box[2] - box[0]) / w, (box[3] - box[1]) / h)
+def _inset_bounds(city: Any, extent: tuple[float, float, float, float]) -> tuple[float, float, float, float]:
+    """What an inset locator shows: the city and the map's extent."""
+    b = city.bounds
+    return min(b[0], extent[0]), min(b[1], extent[1]), max(b[2], extent[2]), max(b[3], extent[3])
+
+
+def inset_in_map(ax: Axes, box: tuple[float, float, float, float], city: Any, extent: tuple[float, float, float, float],
+                 units: Any = None) -> Any:
+    """An inset locator inside the map, in ``box`` (map units): the city (its units outlined) with the
+    map's extent as a red box, at one scale, centred in ``box`` on a white framed ground; return the frame.
+
+    Drawn in the map's own axes through a transform (no axes of its own: an axes costs more to make and
+    draw than the inset's few shapes), as :func:`draw_inset` draws it beside the map.
+    """
+    import matplotlib
+    from matplotlib.lines import Line2D
+    from matplotlib.patches import Rectangle
+    from matplotlib.transforms import Affine2D
+
+    b = _inset_bounds(city, extent)
+    bw, bh = max(b[2] - b[0], 1e-9), max(b[3] - b[1], 1e-9)
+    k = min((box[2] - box[0]) / bw, (box[3] - box[1]) / bh)  # map units of the inset per map unit
+    ox, oy = box[0] + (box[2] - box[0] - k * bw) / 2, box[1] + (box[3] - box[1] - k * bh) / 2
+    to_inset = Affine2D().translate(-b[0], -b[1]).scale(k).translate(ox, oy) + ax.transData
+    frame = Rectangle((ox, oy), k * bw, k * bh, facecolor="white", edgecolor="black", linewidth=matplotlib.rcParams["axes.linewidth"],
+                      zorder=7, gid="inset")
+    ax.add_patch(frame)
+    if units is not None:
+        printing.polygons(ax, np.asarray(units.geometry.values), facecolor="#eeeeee", edgecolor="#9a9a9a", linewidth=0.25, zorder=7.1,
+                          transform=to_inset)
+    else:
+        printing.polygons(ax, [city], facecolor="#eeeeee", edgecolor="#888888", linewidth=0.3, zorder=7.1, transform=to_inset)
+    ax.add_patch(Rectangle((extent[0], extent[1]), extent[2] - extent[0], extent[3] - extent[1], fill=False, edgecolor="#c00000",
+                           linewidth=1.0, transform=to_inset, zorder=7.2))
+    ax.add_line(Line2D([(extent[0] + extent[2]) / 2], [(extent[1] + extent[3]) / 2], marker="s", markersize=3, color="#c00000",
+                       transform=to_inset, zorder=7.3))
+    return frame
 
 
 def draw_inset(iax: Axes, city: Any, extent: tuple[float, float, float, float], units: Any = None) -> None:
@@ -250,8 +284,7 @@ def draw_inset(iax: Axes, city: Any, extent: tuple[float, float, float, float], 
         printing.polygons(iax, np.asarray(units.geometry.values), facecolor="#eeeeee", edgecolor="#9a9a9a", linewidth=0.25)
     else:
         printing.polygons(iax, [city], facecolor="#eeeeee", edgecolor="#888888", linewidth=0.3)
-    b = city.bounds
-    b = (min(b[0], extent[0]), min(b[1], extent[1]), max(b[2], extent[2]), max(b[3], extent[3]))
+    b = _inset_bounds(city, extent)
     iax.set_xlim(b[0], b[2])
     iax.set_ylim(b[1], b[3])
     iax.add_patch(Rectangle((extent[0], extent[1]), extent[2] - extent[0], extent[3] - extent[1], fill=False, edgecolor="#c00000",
@@ -263,8 +296,6 @@ def draw_inset(iax: Axes, city: Any, extent: tuple[float, float, float, float], 
 
 
 def _legend_handles(result: Result, view: ResultView, lang: str) -> list[Any]:
-    import textwrap
-
     from matplotlib.patches import Patch
 
     t = _t(lang)
@@ -276,8 +307,6 @@ def _legend_handles(result: Result, view: ResultView, lang: str) -> list[Any]:
     handles += [Patch(facecolor="none", edgecolor=PARCEL_LINE, linewidth=0.5, label=t["parcels"]),
                 Patch(facecolor=REMNANT_BAD_FILL, edgecolor=REMNANT_BAD, linewidth=1.0, label=t["remnant_bad"]),
                 Patch(facecolor="none", edgecolor=ADMIN_LINE, linestyle="--", linewidth=0.6, label=t["admin"])]
-    for h in handles:
-        h.set_label("\n".join(textwrap.wrap(h.get_label(), 46)))
     return handles
 
 
@@ -319,8 +348,8 @@ def map_figure(result: Result, *, project: str | None = None, lang: str = "vi", 
         map_top = top - title_h - 0.045
         ax = fig.add_axes((0.02, 0.07, 0.70, map_top - 0.07))
         facts = draw_map(ax, result, project=project, lang=lang, grid=grid, view=view)
-        fig.legend(handles=facts["handles"], loc="upper left", bbox_to_anchor=(0.74, 0.07, 0.25, map_top - 0.07), fontsize=7.5,
-                   title=_t(lang)["legend"], title_fontsize=9, frameon=False)  # beside the map (no axes of its own: cheaper)
+        facts["legend"] = printing.legend_grid(fig, facts["handles"], (0.74 * w, 0.07 * h, 0.25 * w, (map_top - 0.07) * h),
+                                               title=_t(lang)["legend"], ncols=1, fontsize=7.5, title_fontsize=9)  # beside the map
         if facts["inset_box"] is None and facts["data"] is not None:
             _, units = label_units(result)
             if units is not None and len(units):
@@ -329,14 +358,6 @@ def map_figure(result: Result, *, project: str | None = None, lang: str = "vi", 
         fig.text(0.02, 0.02, printing.wrap_to_width(data_note(result, lang), w * 0.96, 7), fontsize=7, color="#444444", va="bottom")
         facts["title"] = tt
     return fig, facts
-
-
-def _legend_height_mm(handles: list[Any], lang: str, width_mm: float, **kwargs: Any) -> float:
-    """The printed height of a legend of ``handles`` (measured on a scratch figure)."""
-    fig = printing.new_figure(width_mm, 300)
-    leg = fig.legend(handles=handles, loc="upper left", title=_t(lang)["legend"], **kwargs)
-    bbox = leg.get_window_extent(fig.canvas.get_renderer())  # type: ignore[attr-defined]
-    return float(bbox.height / fig.dpi * MM_PER_INCH)
 
 
 def report_figure(result: Result, *, project: str | None = None, lang: str = "vi", width_mm: float = REPORT_WIDTH_MM,
@@ -356,12 +377,11 @@ def report_figure(result: Result, *, project: str | None = None, lang: str = "vi
     map_w = width_mm - 2 * pad
     map_h = map_w * ratio
     handles = _legend_handles(result, view, lang)
-    legend_kw = {"fontsize": 7, "title_fontsize": 8, "frameon": False, "ncols": 2, "alignment": "left", "borderaxespad": 0.0,
-                 "borderpad": 0.2, "columnspacing": 1.0, "handlelength": 1.6}
+    legend_w = map_w * 0.72  # two columns; the rest of the width kept for an inset that finds no free corner of the map
     with printing.drawing():
         title = printing.wrap_to_width(_title(result, project, lang), width_mm - 2 * pad, 10, bold=True)
         title_mm = (title.count("\n") + 1) * 10 * 1.25 / 72 * MM_PER_INCH + 3
-        legend_mm = _legend_height_mm(handles, lang, width_mm, **legend_kw) + 2
+        legend_mm = printing.legend_height_mm(handles, legend_w, ncols=2, fontsize=7) + 2
         note = printing.wrap_to_width(data_note(result, lang), width_mm - 2 * pad, 7)
         note_mm = (note.count("\n") + 1) * 7 * 1.25 / 72 * MM_PER_INCH + 2
         height = pad + title_mm + map_h + 3 + legend_mm + note_mm + pad
@@ -370,8 +390,8 @@ def report_figure(result: Result, *, project: str | None = None, lang: str = "vi
         map_bottom = pad + note_mm + legend_mm + 3
         ax = fig.add_axes((pad / width_mm, map_bottom / height, map_w / width_mm, map_h / height))
         facts = draw_map(ax, result, project=project, lang=lang, grid=grid, view=view)
-        fig.legend(handles=handles, loc="upper left", bbox_to_anchor=(pad / width_mm, (map_bottom - 3) / height), title=t["legend"],
-                   **legend_kw)
+        facts["legend"] = printing.legend_grid(fig, handles, (pad, map_bottom - 3 - (legend_mm - 2), legend_w, legend_mm - 2),
+                                               title=t["legend"], ncols=2, fontsize=7, title_fontsize=8)
         if facts["inset_box"] is None:
             _, units = label_units(result)
             if units is not None and len(units):

@@ -315,8 +315,28 @@ def polygon_paths(geoms: np.ndarray | Sequence[Any]) -> list[MplPath]:
     codes[starts] = MplPath.MOVETO
     codes[ends] = MplPath.CLOSEPOLY
     feature = pidx[ridx[cidx]]
-    bounds = np.searchsorted(feature, np.arange(n + 1))
-    return [MplPath(xy[bounds[i]:bounds[i + 1]], codes[bounds[i]:bounds[i + 1]], readonly=True) for i in range(n)]
+    bounds = np.searchsorted(feature, np.arange(n + 1)).tolist()
+    return _paths(xy, codes, bounds)
+
+
+def _paths(xy: np.ndarray, codes: np.ndarray, bounds: list[int]) -> list[MplPath]:
+    """Read-only paths ``xy[bounds[i]:bounds[i + 1]]`` of closed rings (every ring ends in CLOSEPOLY).
+
+    Made as matplotlib's ``Path`` constructor would make them (which never simplifies a path holding a
+    CLOSEPOLY) without checking each one again: a map's tens of thousands of parcels cost a third as
+    much (matplotlib's ``Path._fast_from_codes_and_verts``, the constructor where it is missing).
+    """
+    from matplotlib.path import Path as MplPath
+
+    n = len(bounds) - 1
+    fast = getattr(MplPath, "_fast_from_codes_and_verts", None)
+    if fast is None or not n:  # pragma: no cover - every matplotlib landplan supports has it
+        return [MplPath(xy[bounds[i]:bounds[i + 1]], codes[bounds[i]:bounds[i + 1]], readonly=True) for i in range(n)]
+    like = MplPath(np.zeros((2, 2)), np.array([MplPath.MOVETO, MplPath.CLOSEPOLY], dtype=MplPath.code_type))
+    out = [fast(xy[bounds[i]:bounds[i + 1]], codes[bounds[i]:bounds[i + 1]], internals_from=like) for i in range(n)]
+    for p in out:
+        p._readonly = True
+    return out
 
 
 def line_paths(geoms: np.ndarray | Sequence[Any]) -> list[MplPath]:
@@ -507,37 +527,64 @@ def free_corner(extent: tuple[float, float, float, float], size: tuple[float, fl
     return None
 
 
+def _legend_labels(handles: Sequence[Any], col_w: float, fontsize: float) -> list[str]:
+    """Each handle's label wrapped to a legend column ``col_w`` mm wide (its swatch and gap taken off)."""
+    return [wrap_to_width(" ".join(str(h.get_label()).split()), col_w - LEGEND_SWATCH_MM - 3, fontsize) for h in handles]
+
+
+#: A legend swatch's width (mm); its height is 0.9 of the labels' font size.
+LEGEND_SWATCH_MM = 5.5
+
+
+def _legend_line_mm(fontsize: float) -> float:
+    return fontsize * 1.35 / PT_PER_INCH * MM_PER_INCH
+
+
+def legend_height_mm(handles: Sequence[Any], width_mm: float, *, ncols: int = 2, fontsize: float = 7.0) -> float:
+    """The height (mm) :func:`legend_grid` gives ``handles`` in ``width_mm``: its title line and its
+    tallest column of entries."""
+    if not handles:
+        return 1.6 * _legend_line_mm(fontsize)
+    line_mm = _legend_line_mm(fontsize)
+    labels = _legend_labels(handles, width_mm / ncols, fontsize)
+    per_col = -(-len(handles) // ncols)
+    cols = [labels[k:k + per_col] for k in range(0, len(labels), per_col)]
+    return 1.6 * line_mm + max(sum(line_mm * (lab.count("\n") + 1) + 0.6 for lab in col) for col in cols)
+
+
 def legend_grid(fig: Figure, handles: Sequence[Any], rect_mm: tuple[float, float, float, float], *, title: str, ncols: int = 2,
-                fontsize: float = 7.0) -> list[Any]:
+                fontsize: float = 7.0, title_fontsize: float | None = None) -> list[Any]:
     """A legend laid out once at a fixed place: a swatch and a label per handle, in columns.
 
-    ``rect_mm`` is (left, bottom, width, height) on the page in mm; entries fill the columns top to
-    bottom (labels wrapped to the column). Cheaper to draw than matplotlib's legend, which lays its
-    entries out again at every draw (every page of an atlas). Returns the artists.
+    ``rect_mm`` is (left, bottom, width, height) on the page in mm; the title is at its top and entries
+    fill the columns top to bottom (labels wrapped to the column; :func:`legend_height_mm` is the height
+    they take). Far cheaper to make and draw than matplotlib's legend, which lays its boxes out again
+    whenever it is measured or drawn. Returns the artists (the title first).
     """
     from matplotlib.patches import Rectangle
 
     W, H = fig.get_figwidth() * MM_PER_INCH, fig.get_figheight() * MM_PER_INCH
     left, bottom, width, height = rect_mm
-    line_mm = fontsize * 1.35 / PT_PER_INCH * MM_PER_INCH
-    artists: list[Any] = [fig.text(left / W, (bottom + height) / H, title, fontsize=fontsize + 1, fontweight="bold", va="top")]
+    line_mm = _legend_line_mm(fontsize)
+    artists: list[Any] = [fig.text(left / W, (bottom + height) / H, title, fontsize=title_fontsize or fontsize + 1, fontweight="bold",
+                                   va="top")]
     col_w = width / ncols
-    sw, sh = 5.5, fontsize * 0.9 / PT_PER_INCH * MM_PER_INCH
-    labels = [wrap_to_width(h.get_label(), col_w - sw - 3, fontsize) for h in handles]
+    sw, sh = LEGEND_SWATCH_MM, fontsize * 0.9 / PT_PER_INCH * MM_PER_INCH
+    labels = _legend_labels(handles, col_w, fontsize)
     per_col = -(-len(handles) // ncols)
+    y = bottom + height - line_mm * 1.6
     for k, (h, label) in enumerate(zip(handles, labels)):
-        col, row_start = divmod(k, per_col)
-        if row_start == 0:
+        col, row = divmod(k, per_col)
+        if row == 0:
             y = bottom + height - line_mm * 1.6
         x = left + col * col_w
-        swatch = Rectangle((x / W, (y - sh / 2) / H), sw / W, sh / H, transform=fig.transFigure, facecolor=h.get_facecolor(),
+        swatch = Rectangle((x / W, (y - sh / 2) / H), sw / W, sh / H, transform=fig.transFigure, figure=fig, facecolor=h.get_facecolor(),
                            edgecolor=h.get_edgecolor(), linewidth=h.get_linewidth(), linestyle=h.get_linestyle())
         fig.patches.append(swatch)
         artists.append(swatch)
-        artists.append(fig.text((x + sw + 1.5) / W, y / H, label, fontsize=fontsize, va="top" if "\n" in label else "center",
-                                ha="left"))
-        if "\n" in label:
-            artists[-1].set_y((y + sh / 2) / H)
+        many = "\n" in label
+        artists.append(fig.text((x + sw + 1.5) / W, ((y + sh / 2) if many else y) / H, label, fontsize=fontsize,
+                                va="top" if many else "center", ha="left"))
         y -= line_mm * (label.count("\n") + 1) + 0.6
     return artists
 
