@@ -460,7 +460,7 @@ def record_figure(fig: Any) -> tuple[Any, float, float, bool]:
     font_family()  # landplan's font known to fontconfig, so cairo sets text in it
     w_pt, h_pt = (float(v) * printing.PT_PER_INCH for v in fig.get_size_inches())
     surface = cairocffi.RecordingSurface(cairocffi.CONTENT_COLOR_ALPHA, (0, 0, w_pt, h_pt))
-    renderer = _renderer_class()(printing.PT_PER_INCH)
+    renderer = _figure_renderer()
     renderer.gc.ctx = cairocffi.Context(surface)  # what RendererCairo.set_context does for a surface of known size
     renderer.width, renderer.height = w_pt, h_pt
     dpi = fig.dpi
@@ -544,6 +544,14 @@ def write_recording(recording: tuple[Any, float, float, bool], path: Path, fmt: 
 
 
 @cache
+def _figure_renderer() -> Any:
+    """The renderer :func:`record_figure` draws with, one per process: matplotlib keeps the text metrics
+    it measured per renderer, so the labels, legends and notes every figure repeats are measured once,
+    not once per figure (the renderer's settings are the same for all: points, landplan's font options)."""
+    return _renderer_class()(printing.PT_PER_INCH)
+
+
+@cache
 def _renderer_class() -> type:
     """matplotlib's cairo renderer, drawing a collection of plain polygons or lines (no per-path
     transforms or offsets, no hatch, no curves: what landplan's maps hold) in one vectorised pass:
@@ -557,6 +565,31 @@ def _renderer_class() -> type:
         def __init__(self, dpi: float) -> None:
             super().__init__(dpi)
             self.text_ctx.set_font_options(_unhinted())  # measured as drawn
+            self._faces: dict[tuple[Any, ...], tuple[Any, ...]] = {}
+
+        def _face(self, prop: Any) -> tuple[Any, ...]:
+            """cairo's face arguments for a font property, found once per font (matplotlib looks the font
+            file up again for every text it measures and draws)."""
+            from matplotlib.backends.backend_cairo import _cairo_font_args_from_font_prop
+
+            key = (tuple(prop.get_family()), prop.get_style(), prop.get_variant(), prop.get_weight(), prop.get_stretch(),
+                   prop.get_size(), prop.get_file(), prop.get_math_fontfamily())
+            face = self._faces.get(key)
+            if face is None:
+                face = self._faces[key] = tuple(_cairo_font_args_from_font_prop(prop))
+            return face
+
+        def get_text_width_height_descent(self, s: str, prop: Any, ismath: Any) -> tuple[float, float, float]:
+            """matplotlib's cairo measure of a text (:meth:`_face` found once per font)."""
+            if ismath:
+                return super().get_text_width_height_descent(s, prop, ismath)  # type: ignore[no-any-return]
+            ctx = self.text_ctx
+            ctx.save()
+            ctx.select_font_face(*self._face(prop))
+            ctx.set_font_size(self.points_to_pixels(prop.get_size_in_points()))
+            y_bearing, w, h = ctx.text_extents(s)[1:4]
+            ctx.restore()
+            return w, h, h + y_bearing
 
         def draw_text(self, gc: Any, x: float, y: float, s: str, prop: Any, angle: float, ismath: Any = False, mtext: Any = None) -> None:
             """matplotlib's cairo text, with glyph advances unrounded: a recording surface is in points, and
@@ -564,13 +597,11 @@ def _renderer_class() -> type:
             if ismath:
                 super().draw_text(gc, x, y, s, prop, angle, ismath, mtext)
                 return
-            from matplotlib.backends.backend_cairo import _cairo_font_args_from_font_prop
-
             ctx = gc.ctx
             ctx.new_path()
             ctx.move_to(x, y)
             ctx.save()
-            ctx.select_font_face(*_cairo_font_args_from_font_prop(prop))
+            ctx.select_font_face(*self._face(prop))
             ctx.set_font_size(self.points_to_pixels(prop.get_size_in_points()))
             ctx.set_font_options(_unhinted())
             if angle:
