@@ -648,9 +648,13 @@ def render_project(result: Result, project_id: str, pages: list[Page], folder: P
     if pdf:
         path = folder / f"{stem}.pdf"
         doc = cd.PdfDocument(path, *PAGE_MM, title=sheet.title)
+        shared = cd.Recording(*PAGE_MM)  # what every page shows alike, written once into the file
+        sheet.draw(shared.pen, pages[0], map_=False)
         try:
             for page in pages:
-                sheet.draw(doc.page(), page)
+                pen = doc.page()
+                pen.replay(shared)
+                sheet.draw(pen, page, furniture=False)
         finally:
             doc.close()
         written.append(path)

@@ -195,6 +195,13 @@ class Pen:
         ctx.set_font_options(_unhinted())  # glyph advances as the font has them, on paper and on screen alike
         self._extents: dict[tuple[str, float, bool], float] = {}
 
+    def replay(self, recording: Recording) -> None:
+        """Put a :class:`Recording` on this pen's surface, its mm on this pen's mm."""
+        self.ctx.save()
+        self.ctx.set_source_surface(recording.surface, 0, 0)
+        self.ctx.paint()
+        self.ctx.restore()
+
     # --- shapes -----------------------------------------------------------------------------------------
 
     def _base(self, data: np.ndarray) -> Any:
@@ -370,6 +377,19 @@ class Pen:
 
 
 # --- surfaces ---------------------------------------------------------------------------------------------
+
+
+class Recording:
+    """A drawing in mm (:attr:`pen`) kept as cairo's record of it, to be put on several pages
+    (:meth:`Pen.replay`) without drawing it again: on a PDF, cairo writes it once, as a form every
+    page that shows it refers to."""
+
+    def __init__(self, width_mm: float, height_mm: float) -> None:
+        import cairocffi
+
+        self.surface = cairocffi.RecordingSurface(cairocffi.CONTENT_COLOR_ALPHA, (0, 0, width_mm, height_mm))
+        self.ctx = cairocffi.Context(self.surface)
+        self.pen = Pen(self.ctx)
 
 
 class PdfDocument:
