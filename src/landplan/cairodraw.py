@@ -602,7 +602,7 @@ def _renderer_class() -> type:
         def get_text_width_height_descent(self, s: str, prop: Any, ismath: Any) -> tuple[float, float, float]:
             """matplotlib's cairo measure of a text (:meth:`_face` found once per font)."""
             if ismath:
-                return super().get_text_width_height_descent(s, prop, ismath)  # type: ignore[no-any-return]
+                return super().get_text_width_height_descent(s, prop, ismath)
             ctx = self.text_ctx
             ctx.save()
             ctx.select_font_face(*self._face(prop))
