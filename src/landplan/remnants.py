@@ -28,7 +28,7 @@ import shapely
 
 from . import landuse
 from .footprints import polygonal
-from .parallel import geos_map
+from .parallel import geos_map, tree_query
 from .tolerance import Tolerance, is_narrow
 
 #: Columns of a parcel record, per project (``parcels.csv``, with ``project``) and for all projects
@@ -72,7 +72,7 @@ def local_footprints(parcel_geoms: np.ndarray, footprint_row: np.ndarray, tiles:
     many = np.flatnonzero(~single)
     if len(many):
         tree = shapely.STRtree(tiles_g)
-        qi, ti = tree.query(parcel_geoms[many], predicate="intersects")
+        qi, ti = tree_query(tree, parcel_geoms[many], predicate="intersects")
         same = tile_row[ti] == footprint_row[many[qi]]
         qi, ti = qi[same], ti[same]
         order = np.argsort(qi, kind="stable")

@@ -10,7 +10,7 @@ import shapely
 
 from .crs import assert_working, geodesic_area_m2
 from .footprints import cut_by_grid, polygonal
-from .parallel import geos_map
+from .parallel import geos_map, tree_query
 from .report import RunReport
 from .sources import meeting
 from .tolerance import DEFAULT_TOLERANCE, Tolerance
@@ -29,7 +29,7 @@ def make_disjoint(geoms: np.ndarray, keys: np.ndarray, tolerance: Tolerance = DE
     """
     geoms = np.asarray(geoms, dtype=object)
     tree = shapely.STRtree(geoms)
-    a, b = tree.query(geoms)  # pairs whose bounding boxes meet
+    a, b = tree_query(tree, geoms)  # pairs whose bounding boxes meet
     keep = a < b
     a, b = a[keep], b[keep]
     # neighbours whose boxes only touch cannot overlap; then interiors must meet (DE-9IM T********)
@@ -336,8 +336,8 @@ def split_by_admin(pieces: gpd.GeoDataFrame, admin: gpd.GeoDataFrame, *, admin_l
     ageoms = np.asarray(admin.geometry.values)
     take = pieces["take_m2"].to_numpy(dtype="float64")
     tree = shapely.STRtree(ageoms)
-    pi, ai = tree.query(geoms, predicate="intersects")
-    parts = polygonal(shapely.intersection(geoms[pi], ageoms[ai])) if len(pi) else np.zeros(0, dtype=object)
+    pi, ai = tree_query(tree, geoms, predicate="intersects")
+    parts = polygonal(geos_map(shapely.intersection, geoms[pi], ageoms[ai])) if len(pi) else np.zeros(0, dtype=object)
     area = np.asarray(shapely.area(parts), dtype="float64")
     ok = area > 0
     pi, ai, area, parts = pi[ok], ai[ok], area[ok], parts[ok]

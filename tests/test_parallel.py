@@ -1,0 +1,46 @@
+"""Shapely operations on several threads give exactly what the single call gives."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+import shapely
+
+from landplan.parallel import MIN_CHUNK, geos_map, tree_query, workers
+
+
+def _boxes(n: int, seed: int = 3) -> np.ndarray:
+    rng = np.random.default_rng(seed)
+    x, y = rng.uniform(0, 1000, n), rng.uniform(0, 1000, n)
+    return shapely.box(x, y, x + rng.uniform(1, 30, n), y + rng.uniform(1, 30, n))
+
+
+@pytest.fixture
+def three_threads(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("LANDPLAN_THREADS", "3")
+    assert workers() == 3
+
+
+def test_geos_map_in_chunks_equals_the_single_call(three_threads):
+    a, b = _boxes(4 * MIN_CHUNK, seed=1), _boxes(4 * MIN_CHUNK, seed=2)
+    single = shapely.area(shapely.intersection(a, b))
+    chunked = shapely.area(geos_map(shapely.intersection, a, b))
+    assert np.array_equal(single, chunked)
+
+
+@pytest.mark.parametrize("predicate", [None, "intersects", "contains"])
+def test_tree_query_in_chunks_equals_the_single_call(three_threads, predicate):
+    g = _boxes(3 * MIN_CHUNK + 17)  # chunks of unequal length
+    tree = shapely.STRtree(g)
+    single = tree.query(g, predicate=predicate)
+    chunked = tree_query(tree, g, predicate=predicate)
+    assert single.shape[1] > len(g)  # boxes meet others besides themselves
+    assert chunked.dtype == single.dtype and np.array_equal(chunked, single)
+
+
+def test_tree_query_of_few_or_no_geometries(three_threads):
+    g = _boxes(50)
+    tree = shapely.STRtree(g)
+    assert np.array_equal(tree_query(tree, g), tree.query(g))  # below a chunk's worth: one call
+    empty = tree_query(tree, np.zeros(0, dtype=object))
+    assert empty.shape == (2, 0)
