@@ -5,6 +5,7 @@ from __future__ import annotations
 import os
 from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
+from typing import Any
 
 import numpy as np
 import shapely
@@ -40,7 +41,7 @@ def geos_map(func: Callable[..., np.ndarray], *arrays: np.ndarray) -> np.ndarray
     return np.concatenate(parts)
 
 
-def tree_query(tree: shapely.STRtree, geoms: np.ndarray, predicate: str | None = None) -> np.ndarray:
+def tree_query(tree: shapely.STRtree, geoms: np.ndarray, predicate: Any = None) -> np.ndarray:
     """``tree.query(geoms, predicate=predicate)`` (a 2 × n array of input and tree positions) on several
     threads, in contiguous chunks of ``geoms``: the tree's search releases the GIL, so it scales as
     :func:`geos_map` does; the result is identical to the single call."""
