@@ -19,7 +19,7 @@ from . import landuse, sources
 from .arrays import unique
 from .crs import to_working
 from .errors import InputFileError, LayerError
-from .parallel import geos_map
+from .parallel import geos_map, tree_query
 from .report import Repair, RunReport, SetAside
 from .scenario import AdminSpec, LayerRef, ParcelsSpec, ProjectSpec
 
@@ -498,8 +498,8 @@ def _overlapping_neighbours_only(parcels: gpd.GeoDataFrame) -> gpd.GeoDataFrame:
     geoms = np.asarray(parcels.geometry.values)
     main_idx, nb_idx = np.flatnonzero(~nb), np.flatnonzero(nb)
     tree = shapely.STRtree(geoms[main_idx])
-    qi, mi = tree.query(geoms[nb_idx], predicate="intersects")
-    real = shapely.relate_pattern(geoms[nb_idx[qi]], geoms[main_idx[mi]], "T********")
+    qi, mi = tree_query(tree, geoms[nb_idx], predicate="intersects")
+    real = geos_map(lambda x, y: np.asarray(shapely.relate_pattern(x, y, "T********")), geoms[nb_idx[qi]], geoms[main_idx[mi]])
     keep = ~nb
     keep[nb_idx[unique(qi[real])]] = True
     return parcels[keep]
