@@ -243,8 +243,10 @@ def _gpkg_attributes(path: Any, layer: str, numbers: np.ndarray, columns: list[s
         parts.append(table.to_pandas())
     df = pd.concat(parts, ignore_index=True) if len(parts) > 1 else parts[0]
     df.index = pd.Index(df.pop(fid).to_numpy(dtype="int64"))
-    kind = df.pop("_type").fillna("").astype(str).str.split(" ").str[0].to_numpy(dtype=object)
-    df["_polygon"] = np.isin(kind, ["POLYGON", "MULTIPOLYGON"])
+    # the type's first word ("POLYGON Z" is a polygon), each distinct type read once
+    kind, types = pd.factorize(df.pop("_type").to_numpy(dtype=object), use_na_sentinel=True)
+    polygon = np.array([str(t).split(" ")[0] in ("POLYGON", "MULTIPOLYGON") for t in types] + [False], dtype=bool)
+    df["_polygon"] = polygon[kind]
     return df.loc[numbers]
 
 
