@@ -447,18 +447,17 @@ def scope_lines(records: pd.DataFrame, f: Facts, cs: CostSettings, *, scopes: li
     listed = (candidate > 0) & comp_ok if cs.remnants == "list" else np.zeros(n, dtype=bool)
     cand_m2 = np.where(listed, candidate, 0.0)
     cand_vnd = np.where(listed, np.round(candidate * f.unit_price[fi]), 0.0).astype("int64")
-    frame = f.frame[FACT_COLUMNS].iloc[fi].reset_index(drop=True)
-    frame["project"] = np.asarray(scopes, dtype=object)[scope]
-    for col, v in (("price_factor", factor), ("legal_take_m2", legal), ("land_compensation_vnd", comp), ("job_support_vnd", job), ("life_support_vnd", life),
-                   ("conversion_vnd", conv), ("total_vnd", total), ("remnant_candidate", listed), ("remnant_candidate_m2", cand_m2),
-                   ("remnant_candidate_vnd", cand_vnd)):
-        frame[col] = v
     exempt = f.conversion[fi] & exempt_scope[scope]
-    frame["cost_note"] = _notes([~comp_ok, f.floored[fi], factor < 1, f.has_register[fi], exempt, listed], cs)
+    columns = {c: f.frame[c].array.take(fi) for c in FACT_COLUMNS}  # text taken as it is held, not converted
+    columns.update({"project": _hh.texts(scopes).take(scope), "price_factor": factor, "legal_take_m2": legal, "land_compensation_vnd": comp,
+                    "job_support_vnd": job, "life_support_vnd": life, "conversion_vnd": conv, "total_vnd": total, "remnant_candidate": listed,
+                    "remnant_candidate_m2": cand_m2, "remnant_candidate_vnd": cand_vnd,
+                    "cost_note": _notes([~comp_ok, f.floored[fi], factor < 1, f.has_register[fi], exempt, listed], cs)})
+    frame = pd.DataFrame({c: columns[c] for c in ["parcel_id", "project", *PARCEL_COLUMNS]})
     values = {"area_m2": take, "legal_area_m2": legal, "remnant_candidates_m2": cand_m2, "land_compensation_vnd": comp,
               "job_support_vnd": job, "life_support_vnd": life, "conversion_vnd": conv, "total_vnd": total,
               "remnant_candidates_vnd": cand_vnd}
-    return Lines(frame[["parcel_id", "project", *PARCEL_COLUMNS]], scope, fi, values, hh, row)
+    return Lines(frame, scope, fi, values, hh, row)
 
 
 def _remnant_areas(pieces: pd.DataFrame, f: Facts, scopes: list[str], scope: np.ndarray, fi: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
@@ -483,7 +482,7 @@ def _remnant_areas(pieces: pd.DataFrame, f: Facts, scopes: list[str], scope: np.
     return np.where(found, cand[at], 0.0), np.where(found, usable[at], 0.0)
 
 
-def _notes(masks: list[np.ndarray], cs: CostSettings) -> np.ndarray:
+def _notes(masks: list[np.ndarray], cs: CostSettings) -> pd.api.extensions.ExtensionArray:
     """For each line, the rules that set it beyond the plain formula (Vietnamese, as the tables' users read
     them): ``masks`` say where each applies (not compensated, raised to the table price, deeper than
     the front, register area, exempt from the conversion payment, remnant candidate)."""
@@ -496,8 +495,8 @@ def _notes(masks: list[np.ndarray], cs: CostSettings) -> np.ndarray:
     for k, m in enumerate(masks):
         bits |= np.asarray(m, dtype=bool).astype("int64") << k
     combos, at = np.unique(bits, return_inverse=True)
-    text = np.array(["; ".join(t for k, t in enumerate(texts) if c >> k & 1) for c in combos], dtype=object)
-    return text[at.reshape(-1)] if len(bits) else np.zeros(0, dtype=object)
+    text = _hh.texts(["; ".join(t for k, t in enumerate(texts) if c >> k & 1) for c in combos])
+    return text.take(at.reshape(-1)) if len(bits) else _hh.texts([])
 
 
 def cost_table(lines: list[Lines], f: Facts, cs: CostSettings, scopes: list[str]) -> pd.DataFrame:
@@ -515,37 +514,35 @@ def cost_table(lines: list[Lines], f: Facts, cs: CostSettings, scopes: list[str]
               "households_resettled": np.concatenate([ln.households["resettle"].to_numpy(dtype="float64") for ln in lines]),
               "plots_needed": np.concatenate([ln.households["plots"].to_numpy(dtype="float64") for ln in lines])}
     n_u, n_c = len(f.unit_names), len(f.code_names)
-    parts = []
+    parts: list[dict[str, np.ndarray]] = []
     for kind in (0, 1, 2):
         key = (scope * n_u + unit) * n_c + code if kind == 0 else scope * n_u + unit if kind == 1 else scope
         keys, g = np.unique(key, return_inverse=True)
         g = g.reshape(-1)
-        s = keys // (n_u * n_c) if kind == 0 else keys // n_u if kind == 1 else keys
-        u = (keys // n_c) % n_u if kind == 0 else keys % n_u if kind == 1 else np.zeros(len(keys), dtype="int64")
-        part = pd.DataFrame({"project": np.asarray(scopes, dtype=object)[s],
-                             "admin_unit": f.unit_names[u] if kind < 2 else np.full(len(keys), TOTAL, dtype=object),
-                             "landuse": f.code_names[keys % n_c] if kind == 0 else np.full(len(keys), TOTAL, dtype=object)})
+        # each row's scope, unit (n_u: TOTAL) and land use (n_c: TOTAL) by number
+        part = {"project": keys // (n_u * n_c) if kind == 0 else keys // n_u if kind == 1 else keys,
+                "admin_unit": (keys // n_c) % n_u if kind == 0 else keys % n_u if kind == 1 else np.full(len(keys), n_u),
+                "landuse": keys % n_c if kind == 0 else np.full(len(keys), n_c)}
         for name, v in values.items():
             part[name] = np.bincount(g, weights=v, minlength=len(keys))
         h_key = h_scope * n_u + h_unit if kind == 1 else h_scope
         at = np.minimum(np.searchsorted(keys, h_key), max(len(keys) - 1, 0))
         mine = (keys[at] == h_key) if len(keys) else np.zeros(len(h_key), dtype=bool)
         for name, v in counts.items():
-            part[name] = np.bincount(at[mine], weights=v[mine], minlength=len(keys)) if kind > 0 else np.nan
-        # the tables' order: scope, its units (then its total), within a unit its land uses (then the unit's subtotal)
-        lu = keys % n_c if kind == 0 else np.zeros(len(keys), dtype="int64")
-        part["_o"] = list(zip(s, np.full(len(keys), kind == 2), u, np.full(len(keys), kind), lu))
+            part[name] = np.bincount(at[mine], weights=v[mine], minlength=len(keys)) if kind > 0 else np.full(len(keys), np.nan)
         parts.append(part)
-    table = pd.concat(parts, ignore_index=True)
-    order = sorted(range(len(table)), key=table["_o"].__getitem__)
-    table = table.iloc[order].drop(columns="_o")
-    table["plots_m2"] = table["plots_needed"].to_numpy(dtype="float64") * cs.resettlement.plot_m2
+    col = {name: np.concatenate([p[name] for p in parts]) for name in parts[0]}
+    # the tables' order: scope, its units (then its total), within a unit its land uses (then the unit's subtotal)
+    col = {name: v[np.lexsort((col["landuse"], col["admin_unit"], col["project"]))] for name, v in col.items()}
+    texts = {"project": _hh.texts(scopes), "admin_unit": _hh.texts([*f.unit_names, TOTAL]), "landuse": _hh.texts([*f.code_names, TOTAL])}
+    out: dict[str, Any] = {name: t.take(col[name]) for name, t in texts.items()}
+    out["plots_m2"] = col["plots_needed"] * cs.resettlement.plot_m2
     for c in ("land_compensation_vnd", "job_support_vnd", "life_support_vnd", "support_vnd", "conversion_vnd", "total_vnd",
               "remnant_candidates_vnd"):
-        table[c] = table[c].round().astype("int64")
+        out[c] = col[c].round().astype("int64")
     for c in ("households", "households_resettled"):
-        table[c] = table[c].round().astype("Int64")
-    return table[COST_COLUMNS].reset_index(drop=True)
+        out[c] = pd.array(col[c].round(), dtype="Int64")
+    return pd.DataFrame({c: out.get(c, col.get(c)) for c in COST_COLUMNS})
 
 
 # ------------------------------------------------------------------------------------------------

@@ -58,8 +58,12 @@ def share_band(share: np.ndarray, bands: tuple[float, ...]) -> np.ndarray:
     >>> share_band(np.array([0.0, 0.1, 0.3, 0.31, 0.7, 0.71]), (0.1, 0.3, 0.7)).tolist()
     ['≤ 10 %', '≤ 10 %', '10–30 %', '30–70 %', '30–70 %', '> 70 %']
     """
-    labels = np.array(band_labels(bands), dtype=object)
-    return labels[np.searchsorted(np.asarray(bands, dtype="float64"), np.asarray(share, dtype="float64"), side="left")]
+    return np.array(band_labels(bands), dtype=object)[_band(share, bands)]
+
+
+def _band(share: np.ndarray, bands: tuple[float, ...]) -> np.ndarray:
+    """The number of each share's band (0 …, upper bound included)."""
+    return np.searchsorted(np.asarray(bands, dtype="float64"), np.asarray(share, dtype="float64"), side="left")
 
 
 def life_months(share: np.ndarray, must_move: np.ndarray, cs: CostSettings) -> np.ndarray:
@@ -103,8 +107,9 @@ class Holdings:
     """The land each household (an owner in a unit) holds, computed once for every scope: arrays by
     household number (:func:`holdings`)."""
 
-    owner: np.ndarray
-    unit: np.ndarray
+    #: each household's owner and unit (text, as a table column holds it: :func:`texts`)
+    owner: pd.api.extensions.ExtensionArray
+    unit: pd.api.extensions.ExtensionArray
     #: each household's place in (owner, unit) order
     rank: np.ndarray
     #: legal area held (m²): farmland, residential land
@@ -133,7 +138,7 @@ def holdings(owner: np.ndarray, unit: np.ndarray, land: pd.DataFrame, cs: CostSe
     np.fmax.at(persons, h_land[ok], pers[ok])
     rank = np.empty(n, dtype="int64")
     rank[np.lexsort((_text_rank(names_u), _text_rank(names_o)))] = np.arange(n)
-    return Holdings(names_o, names_u, rank, farm, res, persons), np.where(owner != "", h_parcel, -1)
+    return Holdings(texts(names_o), texts(names_u), rank, farm, res, persons), np.where(owner != "", h_parcel, -1)
 
 
 def _text_rank(values: np.ndarray) -> np.ndarray:
@@ -174,9 +179,9 @@ def households(scope: np.ndarray, household: np.ndarray, held: Holdings, *, scop
 
     farm, res = np.asarray(is_farm, dtype=bool), np.asarray(is_res, dtype=bool)
     take = np.asarray(take_m2, dtype="float64")
-    hh = pd.DataFrame({"project": np.asarray(scopes, dtype=object)[uniq // max(n_h, 1)], "owner": held.owner[h], "admin_unit": held.unit[h],
-                       "_scope": uniq // max(n_h, 1), "_household": h})
-    hh["parcels_affected"] = np.bincount(g, minlength=n).astype("int64")
+    sc_row = uniq // max(n_h, 1)
+    hh: dict[str, object] = {"project": texts(scopes).take(sc_row), "owner": held.owner.take(h), "admin_unit": held.unit.take(h),
+                             "_scope": sc_row, "_household": h, "parcels_affected": np.bincount(g, minlength=n).astype("int64")}
     farm_taken = total(np.where(farm, take, 0.0))
     res_taken = total(np.where(res, take, 0.0))
     res_left, res_aff = total(np.where(res, usable_left_m2, 0.0)), total(res_parcel_m2)
@@ -184,26 +189,28 @@ def households(scope: np.ndarray, household: np.ndarray, held: Holdings, *, scop
     farm_held = np.maximum(held.farmland_m2[h], farm_taken)
     res_held = np.maximum(held.residential_m2[h], res_taken)
     persons = held.persons[h]
-    hh["persons"] = np.where(np.isfinite(persons) & (persons > 0), persons, cs.support.persons_per_household)
-    hh["farmland_m2"], hh["farmland_taken_m2"] = farm_held, farm_taken
+    persons = np.where(np.isfinite(persons) & (persons > 0), persons, cs.support.persons_per_household)
     tol = tolerance
     held_r, taken_r = tol.round_m2(farm_held), tol.round_m2(farm_taken)
     share = np.divide(taken_r, held_r, out=np.zeros(n), where=held_r > 0).clip(0.0, 1.0)
-    hh["farmland_taken_share"] = share
-    hh["share_band"] = share_band(share, cs.share_bands)
     # usable residential land left: the untouched residential parcels, and what is usable of the affected ones
     left = np.maximum(res_held - res_aff, 0.0) + res_left
-    hh["residential_m2"], hh["residential_taken_m2"], hh["residential_left_m2"] = res_held, res_taken, left
     resettle = (tol.round_m2(res_taken) > 0) & ((tol.round_m2(left) <= 0) | tol.below(left, min_residential_m2))
-    hh["resettle"] = resettle
-    hh["plots"] = np.where(resettle, cs.resettlement.plots_per_household, 0.0)
     months = life_months(share, resettle, cs)
-    hh["life_months"] = months
     sup = cs.support
-    hh["life_support_vnd"] = np.round(months * hh["persons"].to_numpy() * sup.rice_kg_per_person_month
-                                      * sup.rice_price_vnd_kg).astype("int64")
-    hh["job_factor"] = np.where(farm_taken > sup.job_cap_m2, sup.job_cap_m2 / np.where(farm_taken > 0, farm_taken, 1.0), 1.0)
-    return hh, row_of
+    hh.update({"persons": persons, "farmland_m2": farm_held, "farmland_taken_m2": farm_taken, "farmland_taken_share": share,
+               "share_band": texts(band_labels(cs.share_bands)).take(_band(share, cs.share_bands)),
+               "residential_m2": res_held, "residential_taken_m2": res_taken, "residential_left_m2": left, "resettle": resettle,
+               "plots": np.where(resettle, cs.resettlement.plots_per_household, 0.0), "life_months": months,
+               "life_support_vnd": np.round(months * persons * sup.rice_kg_per_person_month * sup.rice_price_vnd_kg).astype("int64"),
+               "job_factor": np.where(farm_taken > sup.job_cap_m2, sup.job_cap_m2 / np.where(farm_taken > 0, farm_taken, 1.0), 1.0)})
+    return pd.DataFrame(hh), row_of
+
+
+def texts(values: object) -> pd.api.extensions.ExtensionArray:
+    """``values`` (texts) as a table column holds text, so that a column of rows taken from them
+    (``texts(names).take(rows)``) is built without converting each row's text again."""
+    return pd.Series(np.asarray(values, dtype=object)).array
 
 
 def apportion(total: np.ndarray, weights: np.ndarray, group: np.ndarray) -> np.ndarray:
