@@ -236,8 +236,7 @@ def parcel_facts(affected: gpd.GeoDataFrame, placed: pd.DataFrame, units: gpd.Ge
     if (at < 0).any():
         placed = pd.concat([placed, place(affected[at < 0], units, roads, cs, tolerance)], ignore_index=True)
         at = pd.Index(placed["parcel_id"]).get_indexer(affected["parcel_id"])
-    pl = placed.iloc[at]
-    dist, road_row = pl["road_distance_m"].to_numpy(dtype="float64"), pl["road_row"].to_numpy(dtype="int64")
+    dist, road_row = placed["road_distance_m"].to_numpy(dtype="float64")[at], placed["road_row"].to_numpy(dtype="int64")[at]
     geoms = np.asarray(affected.geometry.values)
     drawn = affected["parcel_area_m2"].to_numpy(dtype="float64") if "parcel_area_m2" in affected else shapely.area(geoms)
     reg = (affected["register_area_m2"].to_numpy(dtype="float64") if "register_area_m2" in affected
@@ -246,12 +245,12 @@ def parcel_facts(affected: gpd.GeoDataFrame, placed: pd.DataFrame, units: gpd.Ge
     ratio = np.where(has_reg, reg / np.where(drawn > 0, drawn, 1.0), 1.0)
     r_drawn, r_reg = tolerance.round_m2(drawn), tolerance.round_m2(np.where(has_reg, reg, 0.0))
     differs = has_reg & (np.abs(r_drawn - r_reg) > cs.register_tolerance * r_reg)
-    names = roads["road"].to_numpy()
-    return pd.DataFrame({
-        "parcel_id": affected["parcel_id"].to_numpy(), "landuse": affected["landuse"].to_numpy(),
-        "owner": affected["owner"].to_numpy() if "owner" in affected else "",
-        "price_unit": pl["price_unit"].to_numpy(), "road_distance_m": np.where(np.isfinite(dist), dist, np.nan), "road_row": road_row,
-        "road": np.where(road_row >= 0, names[np.maximum(road_row, 0)], ""),
+    names = _hh.texts([*roads["road"].to_numpy(dtype=object), ""])
+    return pd.DataFrame({  # text taken as pandas holds it, not converted
+        "parcel_id": affected["parcel_id"].array, "landuse": affected["landuse"].array,
+        "owner": affected["owner"].array if "owner" in affected else "",
+        "price_unit": placed["price_unit"].array.take(at), "road_distance_m": np.where(np.isfinite(dist), dist, np.nan), "road_row": road_row,
+        "road": names.take(np.where(road_row >= 0, road_row, len(names) - 1)),
         "position": _pos.position(dist, cs.positions.bands_m).astype("int64"),
         "parcel_area_m2": drawn, "register_area_m2": np.where(has_reg, reg, np.nan), "legal_ratio": ratio,
         "register_differs": differs,
@@ -346,7 +345,7 @@ def facts_of(facts: pd.DataFrame, land: pd.DataFrame, cs: CostSettings) -> Facts
     """:class:`Facts` from :func:`price_facts`' frame and the owners' land (:func:`landplan.rules.holdings.read_land`)."""
     units, unit_names = _sorted_codes(facts["price_unit"].to_numpy(dtype=object))
     codes, code_names = _sorted_codes(facts["landuse"].to_numpy(dtype=object))
-    held, household = _hh.holdings(facts["owner"].to_numpy(dtype=object), facts["price_unit"].to_numpy(dtype=object), land, cs)
+    held, household = _hh.holdings(facts["owner"].array, facts["price_unit"].array, land, cs)
     is_code = {name: np.asarray([c in set(among) for c in code_names] + [False], dtype=bool)[codes]
                for name, among in (("farm", _hh.farmland_codes(cs)), ("res", cs.resettlement.codes), ("conv", cs.conversion.codes),
                                    ("depth", cs.positions.depth_codes))}

@@ -31,6 +31,7 @@ from __future__ import annotations
 
 import itertools
 from dataclasses import dataclass
+from typing import Any
 
 import numpy as np
 import pandas as pd
@@ -82,24 +83,43 @@ def farmland_codes(cs: CostSettings) -> set[str]:
     return {lu.code for lu in landuse.LANDUSE_TABLE if lu.group in groups}
 
 
-def member(values: np.ndarray, among: object) -> np.ndarray:
+def member(values: Any, among: object) -> np.ndarray:
     """Whether each of ``values`` (text) is one of ``among``: each distinct value tested once (``numpy.isin``
     sorts Python objects)."""
-    codes, uniq = pd.factorize(np.asarray(values, dtype=object))
+    codes, uniq = pd.factorize(_array(values))
     wanted = set(among)  # type: ignore[call-overload]
     hit = np.array([u in wanted for u in uniq] + [False], dtype=bool)
     return hit[codes]
 
 
-def keys(*columns: np.ndarray) -> tuple[np.ndarray, int]:
+def keys(*columns: Any) -> tuple[np.ndarray, int]:
     """Integer codes of the rows' combined ``columns`` (equal rows, equal codes) and how many there are;
     first seen, first numbered."""
     code = np.zeros(len(columns[0]), dtype="int64")
     for c in columns:
-        f, uniq = pd.factorize(np.asarray(c, dtype=object))
+        f, uniq = pd.factorize(_array(c))
         code = code * (len(uniq) + 1) + f
     out, uniq = pd.factorize(code)
     return out, len(uniq)
+
+
+def first_rows(codes: np.ndarray, n: int) -> np.ndarray:
+    """The first row holding each of the codes 0 … ``n`` − 1 (each appears).
+
+    >>> first_rows(np.array([1, 0, 1, 2, 0]), 3).tolist()
+    [1, 0, 3]
+    """
+    first = np.zeros(n, dtype="int64")
+    first[codes[::-1]] = np.arange(len(codes) - 1, -1, -1)
+    return first
+
+
+def _array(values: Any) -> Any:
+    """``values`` as they are when an array (text as pandas holds it is factorised without being converted), else as objects."""
+    if isinstance(values, np.ndarray) or (isinstance(values, pd.api.extensions.ExtensionArray)
+                                          and not isinstance(values, pd.arrays.NumpyExtensionArray)):
+        return values
+    return np.asarray(values, dtype=object)
 
 
 @dataclass(frozen=True)
@@ -119,17 +139,18 @@ class Holdings:
     persons: np.ndarray
 
 
-def holdings(owner: np.ndarray, unit: np.ndarray, land: pd.DataFrame, cs: CostSettings) -> tuple[Holdings, np.ndarray]:
+def holdings(owner: Any, unit: Any, land: pd.DataFrame, cs: CostSettings) -> tuple[Holdings, np.ndarray]:
     """The households of the affected parcels (``owner``, ``unit``: one per parcel) and what each holds
     in its unit (``land``: :func:`landplan.rules.holdings.read_land`'s); and each parcel's household
     number (-1 for a parcel without an owner)."""
-    owner, unit = np.asarray(owner, dtype=object), np.asarray(unit, dtype=object)
-    l_owner, l_unit = land["owner"].to_numpy(dtype=object), land["admin_unit"].to_numpy(dtype=object)
-    both, n = keys(np.concatenate([owner, l_owner]), np.concatenate([unit, l_unit]))
+    # text as pandas holds it (the facts' and the land's columns), joined and factorised without converting each text
+    owners = pd.concat([pd.Series(_array(owner)), land["owner"]], ignore_index=True).array
+    units = pd.concat([pd.Series(_array(unit)), land["admin_unit"]], ignore_index=True).array
+    both, n = keys(owners, units)
     h_parcel, h_land = both[:len(owner)], both[len(owner):]
-    names_o, names_u = np.empty(n, dtype=object), np.empty(n, dtype=object)
-    names_o[both], names_u[both] = np.concatenate([owner, l_owner]), np.concatenate([unit, l_unit])
-    l_code, l_area = land["landuse"].to_numpy(dtype=object), land["area_m2"].to_numpy(dtype="float64")
+    first = first_rows(both, n)
+    names_o, names_u = owners.take(first), units.take(first)
+    l_code, l_area = land["landuse"].array, land["area_m2"].to_numpy(dtype="float64")
     farm = np.bincount(h_land, weights=np.where(member(l_code, farmland_codes(cs)), l_area, 0.0), minlength=n)
     res = np.bincount(h_land, weights=np.where(member(l_code, cs.resettlement.codes), l_area, 0.0), minlength=n)
     persons = np.full(n, np.nan)
@@ -138,12 +159,13 @@ def holdings(owner: np.ndarray, unit: np.ndarray, land: pd.DataFrame, cs: CostSe
     np.fmax.at(persons, h_land[ok], pers[ok])
     rank = np.empty(n, dtype="int64")
     rank[np.lexsort((_text_rank(names_u), _text_rank(names_o)))] = np.arange(n)
-    return Holdings(texts(names_o), texts(names_u), rank, farm, res, persons), np.where(owner != "", h_parcel, -1)
+    no_owner = np.asarray(pd.Series(owners[:len(owner)]) == "", dtype=bool)
+    return Holdings(names_o, names_u, rank, farm, res, persons), np.where(no_owner, -1, h_parcel)
 
 
-def _text_rank(values: np.ndarray) -> np.ndarray:
+def _text_rank(values: Any) -> np.ndarray:
     """Each text's place in code-point order (as pandas sorts text)."""
-    return np.asarray(pd.factorize(np.asarray(values, dtype=object), sort=True)[0], dtype="int64")
+    return np.asarray(pd.factorize(_array(values), sort=True)[0], dtype="int64")
 
 
 def households(scope: np.ndarray, household: np.ndarray, held: Holdings, *, scopes: list[str], take_m2: np.ndarray,
