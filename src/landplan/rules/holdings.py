@@ -237,7 +237,7 @@ def _gpkg_attributes(path: Any, layer: str, numbers: np.ndarray, columns: list[s
                         f"ST_GeometryType({g}) AS _type"])
     parts = []
     for k in range(0, len(numbers), NUMBERS_PER_QUERY):
-        ids = ",".join(str(int(v)) for v in numbers[k:k + NUMBERS_PER_QUERY])
+        ids = ",".join(map(str, numbers[k:k + NUMBERS_PER_QUERY].tolist()))
         _, table = pyogrio.read_arrow(path, sql=f"SELECT {_quote(fid)}, {select} FROM {_quote(layer)} WHERE {_quote(fid)} IN ({ids})",
                                       read_geometry=False, return_fids=True)
         parts.append(table.to_pandas())
