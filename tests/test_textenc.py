@@ -80,3 +80,16 @@ def test_sample_reads_only_what_it_needs():
     assert textenc._sample(values()) == "\n".join(["Đức", *long])[:textenc._SAMPLE]
     assert textenc._sample(pd.Series(["Đức", None, "Hạnh", "Đức"], dtype=object)) == "Đức\nHạnh"
     assert textenc._sample([]) == ""
+
+
+def test_combining_marks_across_blocks(monkeypatch):
+    """Bytes scanned a few at a time (the block made tiny): the same values found as the regex finds."""
+    import unicodedata
+
+    import pyarrow as pa
+
+    monkeypatch.setattr(textenc, "_BLOCK", 3)
+    for values in (["Hộ 1", "P2", "", None, "Nguyễn Văn Bé", "x"], ["a", unicodedata.normalize("NFD", "Đức"), "b", "ć"]):
+        arr = pa.array(values * 3, type=pa.string())
+        for a in (arr, arr.slice(2)):
+            assert textenc.combining_marks(a).tolist() == _marks_by_regex(a)

@@ -27,6 +27,8 @@ _MIN_GAIN = 0.12
 _WORD = re.compile(r"[^\W\d_]+")
 #: Unicode's combining diacritical marks (as a regular expression's class).
 _MARKS = "[\u0300-\u036f]"
+#: Bytes scanned at a time for them (small enough to reuse the same memory block after block).
+_BLOCK = 1 << 16
 
 
 def _reads_as_vietnamese(text: str) -> bool:
@@ -90,7 +92,9 @@ def combining_marks(text: Any) -> np.ndarray:
         return out
     offsets = np.frombuffer(buffers[1], dtype=np.int32)[text.offset:text.offset + n + 1]
     data = np.frombuffer(buffers[2], dtype=np.uint8)[offsets[0]:offsets[-1]]
-    lead = np.flatnonzero((data & 0xFE) == 0xCC) + offsets[0]
+    # block by block: a temporary the size of a million values' bytes costs more in fresh memory than the scan
+    lead = [np.flatnonzero((data[a:a + _BLOCK] & 0xFE) == 0xCC) + (a + offsets[0]) for a in range(0, len(data), _BLOCK)]
+    lead = np.concatenate(lead) if lead else np.zeros(0, dtype=np.int64)
     if len(lead) == 0:
         return out
     rows = np.unique(np.searchsorted(offsets, lead, side="right") - 1)
