@@ -126,6 +126,31 @@ def test_unit_is_the_one_holding_most_of_the_parcel():
     assert positions.unit_of(geoms, units).tolist() == ["A", "B", "A", "", "A"]
 
 
+@given(st.integers(0, 2**32 - 1))
+@settings(max_examples=60, deadline=None)
+def test_unit_of_as_the_areas_say(seed: int):
+    """The unit holding most of each parcel, as measuring every intersection says (the largest area, ties
+    to the unit listed first, none where no unit holds any area): parcels on a grid along the units'
+    boundaries, across them and inside overlapping units."""
+    import geopandas as gpd
+    import shapely
+
+    rng = np.random.default_rng(seed)
+    cells = [shapely.box(x, y, x + 10, y + 10) for x in (0, 10, 20) for y in (0, 10)]
+    cells += [shapely.box(5, 5, 15, 15)] if rng.random() < 0.5 else []  # overlapping the others
+    units = gpd.GeoDataFrame({"admin_unit": [f"U{i}" for i in range(len(cells))]}, geometry=cells)
+    n = 40
+    x, y = rng.integers(-2, 30, n).astype(float), rng.integers(-2, 20, n).astype(float)
+    w, h = rng.integers(1, 12, n).astype(float), rng.integers(1, 12, n).astype(float)
+    geoms = np.asarray(shapely.box(x, y, x + w, y + h), dtype=object)
+    want = []
+    for g in geoms:
+        areas = shapely.area(shapely.intersection(g, np.asarray(cells, dtype=object)))
+        best = int(np.argmax(areas))  # the first of the largest
+        want.append(f"U{best}" if areas[best] > 0 else "")
+    assert positions.unit_of(geoms, units).tolist() == want
+
+
 # ------------------------------------------------------------------------------------------------
 # K and the table-price floor
 

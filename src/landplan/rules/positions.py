@@ -42,7 +42,16 @@ def unit_of(geoms: np.ndarray, units: gpd.GeoDataFrame) -> np.ndarray:
     inside = np.zeros(len(gi), dtype=bool)
     inside[one] = shapely.covers(ug[ui[one]], geoms[gi[one]])
     area = np.full(len(gi), np.inf)
-    rest = ~inside
+    # a parcel along a boundary, inside one unit and only touching the others, is that unit's: the others hold none of it
+    many = np.flatnonzero(~one)
+    if len(many):
+        cover, touch = shapely.covers(ug[ui[many]], geoms[gi[many]]), shapely.touches(ug[ui[many]], geoms[gi[many]])
+        g = gi[many]
+        n_cover, n_either = np.bincount(g, weights=cover, minlength=len(geoms)), np.bincount(g, weights=cover | touch, minlength=len(geoms))
+        settled = (n_cover[g] == 1) & (n_either[g] == n_cand[g]) & (shapely.area(geoms[g]) > 0)
+        inside[many[settled & cover]] = True
+        area[many[settled & ~cover]] = 0.0
+    rest = ~inside & np.isinf(area)
     if rest.any():
         area[rest] = shapely.area(shapely.intersection(geoms[gi[rest]], ug[ui[rest]]))
     keep = area > 0
