@@ -93,8 +93,8 @@ def combining_marks(text: Any) -> np.ndarray:
     offsets = np.frombuffer(buffers[1], dtype=np.int32)[text.offset:text.offset + n + 1]
     data = np.frombuffer(buffers[2], dtype=np.uint8)[offsets[0]:offsets[-1]]
     # block by block: a temporary the size of a million values' bytes costs more in fresh memory than the scan
-    lead = [np.flatnonzero((data[a:a + _BLOCK] & 0xFE) == 0xCC) + (a + offsets[0]) for a in range(0, len(data), _BLOCK)]
-    lead = np.concatenate(lead) if lead else np.zeros(0, dtype=np.int64)
+    blocks = [np.flatnonzero((data[a:a + _BLOCK] & 0xFE) == 0xCC) + (a + offsets[0]) for a in range(0, len(data), _BLOCK)]
+    lead = np.concatenate(blocks) if blocks else np.zeros(0, dtype=np.int64)
     if len(lead) == 0:
         return out
     rows = np.unique(np.searchsorted(offsets, lead, side="right") - 1)
