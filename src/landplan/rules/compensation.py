@@ -232,10 +232,10 @@ def parcel_facts(affected: gpd.GeoDataFrame, placed: pd.DataFrame, units: gpd.Ge
     (NaN beyond the last band), ``road`` (its name) and ``road_row``, ``position``, ``parcel_area_m2``,
     ``register_area_m2``, ``legal_ratio`` (register ÷ drawn, 1 without a register area) and
     ``register_differs``. ``placed`` is :func:`place`'s (parcels it lacks are placed here)."""
-    at = pd.Index(placed["parcel_id"]).get_indexer(affected["parcel_id"])
+    at = _hh.rows_in(affected["parcel_id"], placed["parcel_id"])
     if (at < 0).any():
         placed = pd.concat([placed, place(affected[at < 0], units, roads, cs, tolerance)], ignore_index=True)
-        at = pd.Index(placed["parcel_id"]).get_indexer(affected["parcel_id"])
+        at = _hh.rows_in(affected["parcel_id"], placed["parcel_id"])
     dist, road_row = placed["road_distance_m"].to_numpy(dtype="float64")[at], placed["road_row"].to_numpy(dtype="int64")[at]
     geoms = np.asarray(affected.geometry.values)
     drawn = affected["parcel_area_m2"].to_numpy(dtype="float64") if "parcel_area_m2" in affected else shapely.area(geoms)
@@ -351,7 +351,7 @@ def facts_of(facts: pd.DataFrame, land: pd.DataFrame, cs: CostSettings) -> Facts
                                    ("depth", cs.positions.depth_codes))}
     compensated = facts["compensated"].to_numpy(dtype=bool)
     ids = pd.Index(facts["parcel_id"].to_numpy(dtype=object))
-    at = pd.Index(land["parcel_id"].to_numpy(dtype=object)).get_indexer(ids) if len(land) else np.full(len(ids), -1)
+    at = _hh.rows_in(facts["parcel_id"], land["parcel_id"]) if len(land) else np.full(len(ids), -1)
     l_area = land["area_m2"].to_numpy(dtype="float64")
     res_parcel = np.where(is_code["res"] & (at >= 0), l_area[np.maximum(at, 0)] if len(land) else 0.0, 0.0)
     return Facts(
@@ -401,9 +401,9 @@ def scope_lines(records: pd.DataFrame, f: Facts, cs: CostSettings, *, scopes: li
     ``roads``); ``remnant_pieces`` the scope's remaining pieces (``small``/``narrow``, ``area_m2``).
     """
     n = len(records)
-    fi = np.asarray(f.ids.get_indexer(pd.Index(records["parcel_id"])), dtype="int64")
+    fi = _hh.rows_in(records["parcel_id"], f.frame["parcel_id"])
     if "project" in records:
-        scope = np.asarray(pd.Index(scopes).get_indexer(pd.Index(records["project"])), dtype="int64")
+        scope = _hh.rows_in(records["project"], scopes)
     else:
         scope = np.full(n, scopes.index(ALL), dtype="int64")
     take = records["take_m2"].to_numpy(dtype="float64")
@@ -465,8 +465,8 @@ def _remnant_areas(pieces: pd.DataFrame, f: Facts, scopes: list[str], scope: np.
     n = len(scope)
     if len(pieces) == 0:
         return np.zeros(n), np.zeros(n)
-    pf = np.asarray(f.ids.get_indexer(pd.Index(pieces["parcel_id"])), dtype="int64")
-    ps = (np.asarray(pd.Index(scopes).get_indexer(pd.Index(pieces["project"])), dtype="int64") if "project" in pieces
+    pf = _hh.rows_in(pieces["parcel_id"], f.frame["parcel_id"])
+    ps = (_hh.rows_in(pieces["project"], scopes) if "project" in pieces
           else np.full(len(pieces), scopes.index(ALL), dtype="int64"))
     bad = pieces["small"].to_numpy(dtype=bool) | pieces["narrow"].to_numpy(dtype=bool)
     legal = pieces["area_m2"].to_numpy(dtype="float64") * np.where(pf >= 0, f.legal_ratio[np.maximum(pf, 0)], 1.0)
@@ -561,11 +561,11 @@ def _front_shares(fi: np.ndarray, scope: np.ndarray | None, pieces: gpd.GeoDataF
     want = np.flatnonzero(f.depth[fi] & (f.position[fi] == 1))
     if len(want) == 0:
         return out
-    pf = np.asarray(f.ids.get_indexer(pd.Index(pieces["parcel_id"])), dtype="int64")
+    pf = _hh.rows_in(pieces["parcel_id"], f.frame["parcel_id"])
     geoms = np.asarray(pieces.geometry.values)
     if scope is not None:
         width = len(f.ids) + 1
-        pk = np.asarray(pd.Index(scopes).get_indexer(pd.Index(pieces["project"])), dtype="int64") * width + pf
+        pk = _hh.rows_in(pieces["project"], scopes) * width + pf
         order = np.argsort(pk, kind="stable")
         at = order[np.searchsorted(pk[order], scope[want] * width + fi[want])]
         takes = geoms[at]

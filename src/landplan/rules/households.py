@@ -114,6 +114,43 @@ def first_rows(codes: np.ndarray, n: int) -> np.ndarray:
     return first
 
 
+def rows_in(values: Any, among: Any) -> np.ndarray:
+    """Each of ``values``' row in ``among`` (distinct texts), -1 where it is not there: what
+    ``pd.Index(among).get_indexer(values)`` gives, found by Arrow's hash lookup on the text as it is held
+    (pandas converts text to Python objects for each lookup); pandas' lookup for what is not text.
+
+    >>> rows_in(pd.Series(["b", "x", "a", None]), ["a", "b"]).tolist()
+    [1, -1, 0, -1]
+    """
+    import pyarrow as pa
+    import pyarrow.compute as pc
+
+    try:
+        v, a = _arrow_text(values), _arrow_text(among)
+        if isinstance(a, pa.ChunkedArray):
+            a = a.combine_chunks()
+        if v.type != a.type:
+            v = v.cast(a.type)
+        found = pc.index_in(v, value_set=a).fill_null(-1)
+    except (pa.ArrowException, TypeError, ValueError):  # not text
+        return np.asarray(pd.Index(_array(among)).get_indexer(_array(values)), dtype="int64")
+    return np.asarray(found.to_numpy(zero_copy_only=False), dtype="int64")
+
+
+def _arrow_text(values: Any) -> Any:
+    import pyarrow as pa
+
+    if isinstance(values, (pd.Series, pd.Index)):
+        values = values.array
+    if hasattr(values, "__arrow_array__") and not isinstance(values, pd.arrays.NumpyExtensionArray):
+        got = pa.array(values)
+    else:
+        got = pa.array(np.asarray(values, dtype=object), from_pandas=True)
+    if not (pa.types.is_string(got.type) or pa.types.is_large_string(got.type)):
+        raise TypeError("not text")
+    return got
+
+
 def _array(values: Any) -> Any:
     """``values`` as they are when an array (text as pandas holds it is factorised without being converted), else as objects."""
     if isinstance(values, np.ndarray) or (isinstance(values, pd.api.extensions.ExtensionArray)
