@@ -660,6 +660,6 @@ def attach(result: Result, *, report: RunReport | None = None, prepared: Placed 
 def with_costs(records: pd.DataFrame, lines: pd.DataFrame, keys: list[str]) -> pd.DataFrame:
     """``records`` (parcel records) with the estimate's :data:`PARCEL_COLUMNS` beside them, matched on ``keys``
     (the estimate keeps the records' order: then they are put side by side)."""
-    if len(records) == len(lines) and all(np.array_equal(records[k].to_numpy(dtype=object), lines[k].to_numpy(dtype=object)) for k in keys):
+    if len(records) == len(lines) and all(pd.Index(records[k]).equals(pd.Index(lines[k])) for k in keys):
         return pd.concat([records.reset_index(drop=True), lines.drop(columns=keys).reset_index(drop=True)], axis=1)
     return records.merge(lines, on=keys, how="left", validate="one_to_one")
