@@ -9,6 +9,8 @@ import json
 import numpy as np
 import pandas as pd
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from landplan import run
 from landplan.errors import PriceError, ScenarioError
@@ -65,6 +67,38 @@ def test_corner_parcel_takes_the_road_that_holds_most_of_it(order):
     assert d[0] == 0.0 and row[0] == 0
 
 
+@given(st.integers(0, 2**32 - 1))
+@settings(max_examples=60, deadline=None)
+def test_nearest_roads_within_a_distance_as_the_tree_finds_them(seed: int):
+    """The nearest road pieces within the last band: the same pairs and distances (to the last bit) as
+    the tree's nearest search, ties included, for boxes, triangles, multipolygons and empty shapes
+    among straight pieces, polygon roads and pieces lying on a grid (many ties)."""
+    import shapely
+
+    rng = np.random.default_rng(seed)
+    n = int(rng.integers(1, 40))
+    x, y = rng.integers(0, 50, n) * 10.0, rng.integers(0, 50, n) * 10.0
+    w, h = rng.integers(1, 4, n) * 5.0, rng.integers(1, 4, n) * 5.0
+    geoms = np.asarray(shapely.box(x, y, x + w, y + h), dtype=object)
+    kind = rng.integers(0, 4, n)
+    geoms[kind == 1] = [shapely.Polygon([(a, b), (a + 7.3, b + 1.1), (a + 2.2, b + 9.7)]) for a, b in zip(x[kind == 1], y[kind == 1])]
+    geoms[kind == 2] = [shapely.MultiPolygon([shapely.box(a, b, a + 3, b + 3), shapely.box(a + 40, b - 25, a + 45, b - 20)])
+                        for a, b in zip(x[kind == 2], y[kind == 2])]
+    if n > 2:
+        geoms[0] = shapely.Polygon()
+    m = int(rng.integers(1, 12))
+    a, b = rng.integers(0, 60, (m, 2)) * 10.0, rng.integers(0, 60, (m, 2)) * 10.0
+    pieces = list(shapely.linestrings(np.stack([a, b], axis=1)))
+    pieces += [shapely.box(150.0, 150.0, 170.0, 190.0), shapely.LineString([(0, 0), (0, 0)])]
+    pieces = np.asarray(pieces, dtype=object)
+    tree = shapely.STRtree(pieces)
+    for within in (0.5, 25.0, 80.0, 1000.0):
+        (gi, ri), dist = tree.query_nearest(geoms, return_distance=True, all_matches=True, max_distance=within)
+        got = positions._nearest_within(geoms, pieces, tree, within)
+        o, p = np.lexsort((ri, gi)), np.lexsort((got[1], got[0]))
+        assert np.array_equal(got[0][p], gi[o]) and np.array_equal(got[1][p], ri[o]) and np.array_equal(got[2][p], dist[o])
+
+
 def test_zone_by_distance_band(tmp_path):
     # a 20 m strip (x 40–60) crosses five parcels 100 m wide at growing distances from the road (y = 0):
     # P0 5 m (vị trí 1), P1 30 m (1: the band's edge is in it), P2 60 m (2), P3 100 m (2), P4 200 m (3)
@@ -90,6 +124,31 @@ def test_unit_is_the_one_holding_most_of_the_parcel():
     units = gpd.GeoDataFrame({"admin_unit": ["A", "B"]}, geometry=[box(0, 0, 10, 10), box(10, 0, 20, 10)])
     geoms = np.array([box(1, 1, 3, 3), box(8, 1, 14, 3), box(6, 1, 12, 3), box(30, 30, 31, 31), box(0, 0, 10, 10)], dtype=object)
     assert positions.unit_of(geoms, units).tolist() == ["A", "B", "A", "", "A"]
+
+
+@given(st.integers(0, 2**32 - 1))
+@settings(max_examples=60, deadline=None)
+def test_unit_of_as_the_areas_say(seed: int):
+    """The unit holding most of each parcel, as measuring every intersection says (the largest area, ties
+    to the unit listed first, none where no unit holds any area): parcels on a grid along the units'
+    boundaries, across them and inside overlapping units."""
+    import geopandas as gpd
+    import shapely
+
+    rng = np.random.default_rng(seed)
+    cells = [shapely.box(x, y, x + 10, y + 10) for x in (0, 10, 20) for y in (0, 10)]
+    cells += [shapely.box(5, 5, 15, 15)] if rng.random() < 0.5 else []  # overlapping the others
+    units = gpd.GeoDataFrame({"admin_unit": [f"U{i}" for i in range(len(cells))]}, geometry=cells)
+    n = 40
+    x, y = rng.integers(-2, 30, n).astype(float), rng.integers(-2, 20, n).astype(float)
+    w, h = rng.integers(1, 12, n).astype(float), rng.integers(1, 12, n).astype(float)
+    geoms = np.asarray(shapely.box(x, y, x + w, y + h), dtype=object)
+    want = []
+    for g in geoms:
+        areas = shapely.area(shapely.intersection(g, np.asarray(cells, dtype=object)))
+        best = int(np.argmax(areas))  # the first of the largest
+        want.append(f"U{best}" if areas[best] > 0 else "")
+    assert positions.unit_of(geoms, units).tolist() == want
 
 
 # ------------------------------------------------------------------------------------------------

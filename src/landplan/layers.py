@@ -95,12 +95,12 @@ def _normal_text(arr: Any) -> Any:
     from . import textenc
 
     text = pc.cast(arr, pa.string()).fill_null("")
-    enc = textenc.detect(pd.Series(text.slice(0, 20_000).to_pylist()))
+    enc = textenc.detect(text.slice(0, 20_000).to_pylist())
     if enc:  # rare: the slow way, value by value, as the parcels' own read converts them
         return pa.array(_nfc(textenc.convert(pd.Series(text.to_pylist()), enc).fillna("")).to_list(), type=pa.string())
     # composed (NFC) where combining marks are found (text saved in NFD), the rest as it is: a third of the time of
     # composing every value, for the same strings
-    marks = np.asarray(pc.match_substring_regex(text, "[\u0300-\u036f]").to_numpy(zero_copy_only=False), dtype=bool)
+    marks = textenc.combining_marks(text)
     if marks.any():
         values = np.asarray(text.to_numpy(zero_copy_only=False), dtype=object)
         values[marks] = [unicodedata.normalize("NFC", v) for v in values[marks]]

@@ -197,10 +197,20 @@ def read_column(path: Path, layer: str, column: str, *, where: str | None) -> tu
     try:
         if is_parquet(path):
             return _parquet_column(path, column, where=where)
-        meta, table = pyogrio.read_arrow(path, layer=layer, columns=[column], read_geometry=False, return_fids=True,
-                                         where=where, **_enc(path))
+        meta: dict[str, Any] | None = None
+        if path.suffix.lower() == ".gpkg" and layer and where is None:  # SQLite's own SELECT: a quarter less time than a layer read
+            try:
+                fid, col, lay = ('"' + c.replace('"', '""') + '"' for c in (pyogrio.read_info(path, layer=layer)["fid_column"], column, layer))
+                meta, table = pyogrio.read_arrow(path, sql=f"SELECT {fid}, {col} FROM {lay} ORDER BY {fid}", read_geometry=False,
+                                                 return_fids=True)
+            except Exception:  # noqa: BLE001 - a table without a FID column, a view …: the layer read says what is wrong, if anything
+                meta = None
+        if meta is None:
+            meta, table = pyogrio.read_arrow(path, layer=layer, columns=[column], read_geometry=False, return_fids=True,
+                                             where=where, **_enc(path))
         fid_col = meta.get("fid_column") or "fid"
-        return np.asarray(table.column(fid_col).to_numpy(zero_copy_only=False), dtype="int64"), table.column(column).combine_chunks()
+        value_col = next(c for c in table.column_names if c != fid_col)
+        return np.asarray(table.column(fid_col).to_numpy(zero_copy_only=False), dtype="int64"), table.column(value_col).combine_chunks()
     except SourceError:
         raise
     except Exception as exc:

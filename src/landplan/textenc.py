@@ -12,7 +12,10 @@ from __future__ import annotations
 
 import re
 import unicodedata
+from collections.abc import Iterable
+from typing import Any
 
+import numpy as np
 import pandas as pd
 
 #: Letters that only Vietnamese uses among Latin scripts; their share tells Vietnamese text apart.
@@ -22,6 +25,10 @@ _SAMPLE = 4000
 #: How much more of the text must be Vietnamese-only letters after a conversion for it to be chosen.
 _MIN_GAIN = 0.12
 _WORD = re.compile(r"[^\W\d_]+")
+#: Unicode's combining diacritical marks (as a regular expression's class).
+_MARKS = "[\u0300-\u036f]"
+#: Bytes scanned at a time for them (small enough to reuse the same memory block after block).
+_BLOCK = 1 << 16
 
 
 def _reads_as_vietnamese(text: str) -> bool:
@@ -46,7 +53,57 @@ def _cp1258(text: str) -> str | None:
         return None
 
 
-def detect(values: pd.Series) -> str | None:
+def _sample(values: Iterable[object]) -> str:
+    """The text :func:`detect` tries its conversions on: the column's distinct non-ASCII values (missing
+    ones left out), one a line, in the order first seen, cut at :data:`_SAMPLE` characters. The values
+    are read only until the sample is full."""
+    seen: dict[str, None] = {}
+    size = -1  # the length of the values joined by newlines
+    for v in values:
+        if not isinstance(v, str):
+            if pd.isna(v):  # type: ignore[call-overload]
+                continue
+            v = str(v)
+        if v.isascii() or v in seen:
+            continue
+        seen[v] = None
+        size += len(v) + 1
+        if size >= _SAMPLE:
+            break
+    return "\n".join(seen)[:_SAMPLE]
+
+
+def combining_marks(text: Any) -> np.ndarray:
+    """Whether each value of a pyarrow ``string`` array holds a combining diacritical mark (U+0300–U+036F),
+    as Vietnamese saved in NFD does. In UTF-8 every such mark starts with the byte 0xCC or 0xCD, which
+    nothing else starts with: one pass over the array's bytes finds the values that may hold one, and
+    only those are matched against the marks."""
+    import pyarrow as pa
+    import pyarrow.compute as pc
+
+    n = len(text)
+    out = np.zeros(n, dtype=bool)
+    if n == 0:
+        return out
+    if not pa.types.is_string(text.type):  # other layouts: every value matched
+        return np.asarray(pc.match_substring_regex(text, _MARKS).to_numpy(zero_copy_only=False), dtype=bool)
+    buffers = text.buffers()
+    if buffers[2] is None:  # no bytes at all: every value empty
+        return out
+    offsets = np.frombuffer(buffers[1], dtype=np.int32)[text.offset:text.offset + n + 1]
+    data = np.frombuffer(buffers[2], dtype=np.uint8)[offsets[0]:offsets[-1]]
+    # block by block: a temporary the size of a million values' bytes costs more in fresh memory than the scan
+    blocks = [np.flatnonzero((data[a:a + _BLOCK] & 0xFE) == 0xCC) + (a + offsets[0]) for a in range(0, len(data), _BLOCK)]
+    lead = np.concatenate(blocks) if blocks else np.zeros(0, dtype=np.int64)
+    if len(lead) == 0:
+        return out
+    rows = np.unique(np.searchsorted(offsets, lead, side="right") - 1)
+    found = pc.match_substring_regex(text.take(pa.array(rows)), _MARKS).to_numpy(zero_copy_only=False)
+    out[rows] = np.asarray(found, dtype=bool)
+    return out
+
+
+def detect(values: Iterable[object]) -> str | None:
     """The legacy encoding of a text column ("tcvn3", "vni", "cp1258"), or None when it is Unicode.
 
     Each candidate conversion is tried on a sample of the column; one is chosen only when it makes
@@ -55,10 +112,9 @@ def detect(values: pd.Series) -> str | None:
     """
     import viparse
 
-    texts = [v for v in dict.fromkeys(values.dropna().astype(str)) if not v.isascii()]
-    if not texts:
+    sample = _sample(values)
+    if not sample:
         return None
-    sample = "\n".join(texts)[:_SAMPLE]
     base = _viet_share(sample)
     tried = {"tcvn3": viparse.fix(sample, encoding="tcvn3"), "vni": viparse.fix(sample, encoding="vni"),
              "cp1258": _cp1258(sample)}

@@ -232,12 +232,11 @@ def parcel_facts(affected: gpd.GeoDataFrame, placed: pd.DataFrame, units: gpd.Ge
     (NaN beyond the last band), ``road`` (its name) and ``road_row``, ``position``, ``parcel_area_m2``,
     ``register_area_m2``, ``legal_ratio`` (register ÷ drawn, 1 without a register area) and
     ``register_differs``. ``placed`` is :func:`place`'s (parcels it lacks are placed here)."""
-    at = pd.Index(placed["parcel_id"]).get_indexer(affected["parcel_id"])
+    at = _hh.rows_in(affected["parcel_id"], placed["parcel_id"])
     if (at < 0).any():
         placed = pd.concat([placed, place(affected[at < 0], units, roads, cs, tolerance)], ignore_index=True)
-        at = pd.Index(placed["parcel_id"]).get_indexer(affected["parcel_id"])
-    pl = placed.iloc[at]
-    dist, road_row = pl["road_distance_m"].to_numpy(dtype="float64"), pl["road_row"].to_numpy(dtype="int64")
+        at = _hh.rows_in(affected["parcel_id"], placed["parcel_id"])
+    dist, road_row = placed["road_distance_m"].to_numpy(dtype="float64")[at], placed["road_row"].to_numpy(dtype="int64")[at]
     geoms = np.asarray(affected.geometry.values)
     drawn = affected["parcel_area_m2"].to_numpy(dtype="float64") if "parcel_area_m2" in affected else shapely.area(geoms)
     reg = (affected["register_area_m2"].to_numpy(dtype="float64") if "register_area_m2" in affected
@@ -246,12 +245,12 @@ def parcel_facts(affected: gpd.GeoDataFrame, placed: pd.DataFrame, units: gpd.Ge
     ratio = np.where(has_reg, reg / np.where(drawn > 0, drawn, 1.0), 1.0)
     r_drawn, r_reg = tolerance.round_m2(drawn), tolerance.round_m2(np.where(has_reg, reg, 0.0))
     differs = has_reg & (np.abs(r_drawn - r_reg) > cs.register_tolerance * r_reg)
-    names = roads["road"].to_numpy()
-    return pd.DataFrame({
-        "parcel_id": affected["parcel_id"].to_numpy(), "landuse": affected["landuse"].to_numpy(),
-        "owner": affected["owner"].to_numpy() if "owner" in affected else "",
-        "price_unit": pl["price_unit"].to_numpy(), "road_distance_m": np.where(np.isfinite(dist), dist, np.nan), "road_row": road_row,
-        "road": np.where(road_row >= 0, names[np.maximum(road_row, 0)], ""),
+    names = _hh.texts([*roads["road"].to_numpy(dtype=object), ""])
+    return pd.DataFrame({  # text taken as pandas holds it, not converted
+        "parcel_id": affected["parcel_id"].array, "landuse": affected["landuse"].array,
+        "owner": affected["owner"].array if "owner" in affected else "",
+        "price_unit": placed["price_unit"].array.take(at), "road_distance_m": np.where(np.isfinite(dist), dist, np.nan), "road_row": road_row,
+        "road": names.take(np.where(road_row >= 0, road_row, len(names) - 1)),
         "position": _pos.position(dist, cs.positions.bands_m).astype("int64"),
         "parcel_area_m2": drawn, "register_area_m2": np.where(has_reg, reg, np.nan), "legal_ratio": ratio,
         "register_differs": differs,
@@ -346,13 +345,13 @@ def facts_of(facts: pd.DataFrame, land: pd.DataFrame, cs: CostSettings) -> Facts
     """:class:`Facts` from :func:`price_facts`' frame and the owners' land (:func:`landplan.rules.holdings.read_land`)."""
     units, unit_names = _sorted_codes(facts["price_unit"].to_numpy(dtype=object))
     codes, code_names = _sorted_codes(facts["landuse"].to_numpy(dtype=object))
-    held, household = _hh.holdings(facts["owner"].to_numpy(dtype=object), facts["price_unit"].to_numpy(dtype=object), land, cs)
+    held, household = _hh.holdings(facts["owner"].array, facts["price_unit"].array, land, cs)
     is_code = {name: np.asarray([c in set(among) for c in code_names] + [False], dtype=bool)[codes]
                for name, among in (("farm", _hh.farmland_codes(cs)), ("res", cs.resettlement.codes), ("conv", cs.conversion.codes),
                                    ("depth", cs.positions.depth_codes))}
     compensated = facts["compensated"].to_numpy(dtype=bool)
     ids = pd.Index(facts["parcel_id"].to_numpy(dtype=object))
-    at = pd.Index(land["parcel_id"].to_numpy(dtype=object)).get_indexer(ids) if len(land) else np.full(len(ids), -1)
+    at = _hh.rows_in(facts["parcel_id"], land["parcel_id"]) if len(land) else np.full(len(ids), -1)
     l_area = land["area_m2"].to_numpy(dtype="float64")
     res_parcel = np.where(is_code["res"] & (at >= 0), l_area[np.maximum(at, 0)] if len(land) else 0.0, 0.0)
     return Facts(
@@ -402,9 +401,9 @@ def scope_lines(records: pd.DataFrame, f: Facts, cs: CostSettings, *, scopes: li
     ``roads``); ``remnant_pieces`` the scope's remaining pieces (``small``/``narrow``, ``area_m2``).
     """
     n = len(records)
-    fi = np.asarray(f.ids.get_indexer(pd.Index(records["parcel_id"])), dtype="int64")
+    fi = _hh.rows_in(records["parcel_id"], f.frame["parcel_id"])
     if "project" in records:
-        scope = np.asarray(pd.Index(scopes).get_indexer(pd.Index(records["project"])), dtype="int64")
+        scope = _hh.rows_in(records["project"], scopes)
     else:
         scope = np.full(n, scopes.index(ALL), dtype="int64")
     take = records["take_m2"].to_numpy(dtype="float64")
@@ -447,18 +446,17 @@ def scope_lines(records: pd.DataFrame, f: Facts, cs: CostSettings, *, scopes: li
     listed = (candidate > 0) & comp_ok if cs.remnants == "list" else np.zeros(n, dtype=bool)
     cand_m2 = np.where(listed, candidate, 0.0)
     cand_vnd = np.where(listed, np.round(candidate * f.unit_price[fi]), 0.0).astype("int64")
-    frame = f.frame[FACT_COLUMNS].iloc[fi].reset_index(drop=True)
-    frame["project"] = np.asarray(scopes, dtype=object)[scope]
-    for col, v in (("price_factor", factor), ("legal_take_m2", legal), ("land_compensation_vnd", comp), ("job_support_vnd", job), ("life_support_vnd", life),
-                   ("conversion_vnd", conv), ("total_vnd", total), ("remnant_candidate", listed), ("remnant_candidate_m2", cand_m2),
-                   ("remnant_candidate_vnd", cand_vnd)):
-        frame[col] = v
     exempt = f.conversion[fi] & exempt_scope[scope]
-    frame["cost_note"] = _notes([~comp_ok, f.floored[fi], factor < 1, f.has_register[fi], exempt, listed], cs)
+    columns = {c: f.frame[c].array.take(fi) for c in FACT_COLUMNS}  # text taken as it is held, not converted
+    columns.update({"project": _hh.texts(scopes).take(scope), "price_factor": factor, "legal_take_m2": legal, "land_compensation_vnd": comp,
+                    "job_support_vnd": job, "life_support_vnd": life, "conversion_vnd": conv, "total_vnd": total, "remnant_candidate": listed,
+                    "remnant_candidate_m2": cand_m2, "remnant_candidate_vnd": cand_vnd,
+                    "cost_note": _notes([~comp_ok, f.floored[fi], factor < 1, f.has_register[fi], exempt, listed], cs)})
+    frame = pd.DataFrame({c: columns[c] for c in ["parcel_id", "project", *PARCEL_COLUMNS]})
     values = {"area_m2": take, "legal_area_m2": legal, "remnant_candidates_m2": cand_m2, "land_compensation_vnd": comp,
               "job_support_vnd": job, "life_support_vnd": life, "conversion_vnd": conv, "total_vnd": total,
               "remnant_candidates_vnd": cand_vnd}
-    return Lines(frame[["parcel_id", "project", *PARCEL_COLUMNS]], scope, fi, values, hh, row)
+    return Lines(frame, scope, fi, values, hh, row)
 
 
 def _remnant_areas(pieces: pd.DataFrame, f: Facts, scopes: list[str], scope: np.ndarray, fi: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
@@ -467,8 +465,8 @@ def _remnant_areas(pieces: pd.DataFrame, f: Facts, scopes: list[str], scope: np.
     n = len(scope)
     if len(pieces) == 0:
         return np.zeros(n), np.zeros(n)
-    pf = np.asarray(f.ids.get_indexer(pd.Index(pieces["parcel_id"])), dtype="int64")
-    ps = (np.asarray(pd.Index(scopes).get_indexer(pd.Index(pieces["project"])), dtype="int64") if "project" in pieces
+    pf = _hh.rows_in(pieces["parcel_id"], f.frame["parcel_id"])
+    ps = (_hh.rows_in(pieces["project"], scopes) if "project" in pieces
           else np.full(len(pieces), scopes.index(ALL), dtype="int64"))
     bad = pieces["small"].to_numpy(dtype=bool) | pieces["narrow"].to_numpy(dtype=bool)
     legal = pieces["area_m2"].to_numpy(dtype="float64") * np.where(pf >= 0, f.legal_ratio[np.maximum(pf, 0)], 1.0)
@@ -483,7 +481,7 @@ def _remnant_areas(pieces: pd.DataFrame, f: Facts, scopes: list[str], scope: np.
     return np.where(found, cand[at], 0.0), np.where(found, usable[at], 0.0)
 
 
-def _notes(masks: list[np.ndarray], cs: CostSettings) -> np.ndarray:
+def _notes(masks: list[np.ndarray], cs: CostSettings) -> pd.api.extensions.ExtensionArray:
     """For each line, the rules that set it beyond the plain formula (Vietnamese, as the tables' users read
     them): ``masks`` say where each applies (not compensated, raised to the table price, deeper than
     the front, register area, exempt from the conversion payment, remnant candidate)."""
@@ -496,8 +494,8 @@ def _notes(masks: list[np.ndarray], cs: CostSettings) -> np.ndarray:
     for k, m in enumerate(masks):
         bits |= np.asarray(m, dtype=bool).astype("int64") << k
     combos, at = np.unique(bits, return_inverse=True)
-    text = np.array(["; ".join(t for k, t in enumerate(texts) if c >> k & 1) for c in combos], dtype=object)
-    return text[at.reshape(-1)] if len(bits) else np.zeros(0, dtype=object)
+    text = _hh.texts(["; ".join(t for k, t in enumerate(texts) if c >> k & 1) for c in combos])
+    return text.take(at.reshape(-1)) if len(bits) else _hh.texts([])
 
 
 def cost_table(lines: list[Lines], f: Facts, cs: CostSettings, scopes: list[str]) -> pd.DataFrame:
@@ -515,37 +513,35 @@ def cost_table(lines: list[Lines], f: Facts, cs: CostSettings, scopes: list[str]
               "households_resettled": np.concatenate([ln.households["resettle"].to_numpy(dtype="float64") for ln in lines]),
               "plots_needed": np.concatenate([ln.households["plots"].to_numpy(dtype="float64") for ln in lines])}
     n_u, n_c = len(f.unit_names), len(f.code_names)
-    parts = []
+    parts: list[dict[str, np.ndarray]] = []
     for kind in (0, 1, 2):
         key = (scope * n_u + unit) * n_c + code if kind == 0 else scope * n_u + unit if kind == 1 else scope
         keys, g = np.unique(key, return_inverse=True)
         g = g.reshape(-1)
-        s = keys // (n_u * n_c) if kind == 0 else keys // n_u if kind == 1 else keys
-        u = (keys // n_c) % n_u if kind == 0 else keys % n_u if kind == 1 else np.zeros(len(keys), dtype="int64")
-        part = pd.DataFrame({"project": np.asarray(scopes, dtype=object)[s],
-                             "admin_unit": f.unit_names[u] if kind < 2 else np.full(len(keys), TOTAL, dtype=object),
-                             "landuse": f.code_names[keys % n_c] if kind == 0 else np.full(len(keys), TOTAL, dtype=object)})
+        # each row's scope, unit (n_u: TOTAL) and land use (n_c: TOTAL) by number
+        part = {"project": keys // (n_u * n_c) if kind == 0 else keys // n_u if kind == 1 else keys,
+                "admin_unit": (keys // n_c) % n_u if kind == 0 else keys % n_u if kind == 1 else np.full(len(keys), n_u),
+                "landuse": keys % n_c if kind == 0 else np.full(len(keys), n_c)}
         for name, v in values.items():
             part[name] = np.bincount(g, weights=v, minlength=len(keys))
         h_key = h_scope * n_u + h_unit if kind == 1 else h_scope
         at = np.minimum(np.searchsorted(keys, h_key), max(len(keys) - 1, 0))
         mine = (keys[at] == h_key) if len(keys) else np.zeros(len(h_key), dtype=bool)
         for name, v in counts.items():
-            part[name] = np.bincount(at[mine], weights=v[mine], minlength=len(keys)) if kind > 0 else np.nan
-        # the tables' order: scope, its units (then its total), within a unit its land uses (then the unit's subtotal)
-        lu = keys % n_c if kind == 0 else np.zeros(len(keys), dtype="int64")
-        part["_o"] = list(zip(s, np.full(len(keys), kind == 2), u, np.full(len(keys), kind), lu))
+            part[name] = np.bincount(at[mine], weights=v[mine], minlength=len(keys)) if kind > 0 else np.full(len(keys), np.nan)
         parts.append(part)
-    table = pd.concat(parts, ignore_index=True)
-    order = sorted(range(len(table)), key=table["_o"].__getitem__)
-    table = table.iloc[order].drop(columns="_o")
-    table["plots_m2"] = table["plots_needed"].to_numpy(dtype="float64") * cs.resettlement.plot_m2
+    col = {name: np.concatenate([p[name] for p in parts]) for name in parts[0]}
+    # the tables' order: scope, its units (then its total), within a unit its land uses (then the unit's subtotal)
+    col = {name: v[np.lexsort((col["landuse"], col["admin_unit"], col["project"]))] for name, v in col.items()}
+    texts = {"project": _hh.texts(scopes), "admin_unit": _hh.texts([*f.unit_names, TOTAL]), "landuse": _hh.texts([*f.code_names, TOTAL])}
+    out: dict[str, Any] = {name: t.take(col[name]) for name, t in texts.items()}
+    out["plots_m2"] = col["plots_needed"] * cs.resettlement.plot_m2
     for c in ("land_compensation_vnd", "job_support_vnd", "life_support_vnd", "support_vnd", "conversion_vnd", "total_vnd",
               "remnant_candidates_vnd"):
-        table[c] = table[c].round().astype("int64")
+        out[c] = col[c].round().astype("int64")
     for c in ("households", "households_resettled"):
-        table[c] = table[c].round().astype("Int64")
-    return table[COST_COLUMNS].reset_index(drop=True)
+        out[c] = pd.array(col[c].round(), dtype="Int64")
+    return pd.DataFrame({c: out.get(c, col.get(c)) for c in COST_COLUMNS})
 
 
 # ------------------------------------------------------------------------------------------------
@@ -565,11 +561,11 @@ def _front_shares(fi: np.ndarray, scope: np.ndarray | None, pieces: gpd.GeoDataF
     want = np.flatnonzero(f.depth[fi] & (f.position[fi] == 1))
     if len(want) == 0:
         return out
-    pf = np.asarray(f.ids.get_indexer(pd.Index(pieces["parcel_id"])), dtype="int64")
+    pf = _hh.rows_in(pieces["parcel_id"], f.frame["parcel_id"])
     geoms = np.asarray(pieces.geometry.values)
     if scope is not None:
         width = len(f.ids) + 1
-        pk = np.asarray(pd.Index(scopes).get_indexer(pd.Index(pieces["project"])), dtype="int64") * width + pf
+        pk = _hh.rows_in(pieces["project"], scopes) * width + pf
         order = np.argsort(pk, kind="stable")
         at = order[np.searchsorted(pk[order], scope[want] * width + fi[want])]
         takes = geoms[at]
@@ -664,6 +660,6 @@ def attach(result: Result, *, report: RunReport | None = None, prepared: Placed 
 def with_costs(records: pd.DataFrame, lines: pd.DataFrame, keys: list[str]) -> pd.DataFrame:
     """``records`` (parcel records) with the estimate's :data:`PARCEL_COLUMNS` beside them, matched on ``keys``
     (the estimate keeps the records' order: then they are put side by side)."""
-    if len(records) == len(lines) and all(np.array_equal(records[k].to_numpy(dtype=object), lines[k].to_numpy(dtype=object)) for k in keys):
+    if len(records) == len(lines) and all(pd.Index(records[k]).equals(pd.Index(lines[k])) for k in keys):
         return pd.concat([records.reset_index(drop=True), lines.drop(columns=keys).reset_index(drop=True)], axis=1)
     return records.merge(lines, on=keys, how="left", validate="one_to_one")

@@ -83,10 +83,9 @@ def read_land(scenario: Any, owners: set[str], units: Any, *, placed: pd.DataFra
     if src_crs is None:
         raise LayerError(f"{ref.label()}: the layer has no coordinate reference system")
     col = scanned if scanned is not None else layers.text_column(ref, spec.owner_column)
-    chosen = np.asarray(pc.is_in(col.values, value_set=pa.array(sorted(owners), type=pa.string())).to_numpy(zero_copy_only=False),
-                        dtype=bool)
-    numbers = np.asarray(col.numbers, dtype="int64")[chosen]
-    owner_of = np.asarray(col.values.filter(pa.array(chosen)).to_numpy(zero_copy_only=False), dtype=object)
+    mask = pc.is_in(col.values, value_set=pa.array(sorted(owners), type=pa.string()))
+    numbers = np.asarray(col.numbers, dtype="int64")[np.asarray(mask.to_numpy(zero_copy_only=False), dtype=bool)]
+    owner_of = col.values.filter(mask)  # text kept as Arrow holds it
     if len(numbers) == 0:
         return empty
     try:
@@ -96,9 +95,9 @@ def read_land(scenario: Any, owners: set[str], units: Any, *, placed: pd.DataFra
     except sources.SourceError as exc:
         raise InputFileError(f"{ref.label()}: cannot be read ({exc}); check the file is complete") from exc
     at = pd.Index(numbers).get_indexer(attrs.index.to_numpy())
-    raw = pd.DataFrame({c: attrs[c].to_numpy() for c in cols}, index=attrs.index)
-    raw["_owner"] = owner_of[at]
-    raw["parcel_id"] = layers._nfc(raw[spec.id_column]).to_numpy()
+    raw = pd.DataFrame({c: attrs[c].array for c in cols}, index=attrs.index)
+    raw["_owner"] = owner_of.take(pa.array(at)).to_pandas().array
+    raw["parcel_id"] = layers._nfc(raw[spec.id_column]).array
     keep = ~raw["parcel_id"].duplicated().to_numpy()  # a row repeated in the file counts once (the run reports it)
     raw = raw[keep]
     if spec.register_area_column:
@@ -106,7 +105,7 @@ def read_land(scenario: Any, owners: set[str], units: Any, *, placed: pd.DataFra
         has_reg = np.isfinite(reg) & (reg > 0)
     else:
         reg, has_reg = np.full(len(raw), np.nan), np.zeros(len(raw), dtype=bool)
-    unit, placed_already = _placed_units(raw["parcel_id"].to_numpy(dtype=object), placed)
+    unit, placed_already = _placed_units(raw["parcel_id"], placed)
     area = np.where(has_reg, reg, np.nan)
     by_box = np.zeros(len(raw), dtype=bool)
     if "_polygon" in attrs:  # placed by the box: no geometry read
@@ -145,12 +144,12 @@ def read_land(scenario: Any, owners: set[str], units: Any, *, placed: pd.DataFra
     unit, area = unit[alive], area[alive]
     persons = (pd.to_numeric(raw[persons_col], errors="coerce").to_numpy(dtype="float64") if persons_col
                else np.full(len(raw), np.nan))
-    codes = raw[spec.landuse_column].to_numpy(dtype=object)
-    norm = {c: landuse.normalize_code(c) for c in pd.unique(codes)}
+    codes, distinct = pd.factorize(raw[spec.landuse_column].to_numpy(dtype=object), use_na_sentinel=False)
     log.debug("costs: %d parcels of %d owners read, %d placed by their box", len(raw), len(owners), int(by_box[alive].sum()))
     return pd.DataFrame({
-        "parcel_id": raw["parcel_id"].to_numpy(dtype=object), "owner": raw["_owner"].to_numpy(dtype=object),
-        "landuse": np.array([norm[c] for c in codes], dtype=object), "admin_unit": unit, "area_m2": area, "persons": persons,
+        "parcel_id": raw["parcel_id"].array, "owner": raw["_owner"].array,
+        "landuse": np.array([landuse.normalize_code(c) for c in distinct], dtype=object)[codes], "admin_unit": unit, "area_m2": area,
+        "persons": persons,
     })
 
 
@@ -176,14 +175,14 @@ def _read_partitions(scenario: Any, owners: set[str], units: Any, *, placed: pd.
     return out[~out["parcel_id"].duplicated().to_numpy()].reset_index(drop=True)
 
 
-def _placed_units(ids: np.ndarray, placed: pd.DataFrame | None) -> tuple[np.ndarray, np.ndarray]:
+def _placed_units(ids: pd.Series, placed: pd.DataFrame | None) -> tuple[np.ndarray, np.ndarray]:
     """The unit of each parcel already placed (``placed``: ``parcel_id`` → ``price_unit``; ``""`` for the
     others) and whether it was."""
     out = np.full(len(ids), "", dtype=object)
     if placed is None or not len(placed):
         return out, np.zeros(len(ids), dtype=bool)
-    at = pd.Index(placed["parcel_id"].to_numpy(dtype=object)).get_indexer(ids)
-    out[at >= 0] = placed["price_unit"].to_numpy(dtype=object)[at[at >= 0]]
+    at = np.asarray(pd.Index(placed["parcel_id"]).get_indexer(pd.Index(ids)), dtype="int64")
+    out[at >= 0] = np.asarray(placed["price_unit"].array.take(at[at >= 0]), dtype=object)
     return out, at >= 0
 
 
@@ -237,14 +236,16 @@ def _gpkg_attributes(path: Any, layer: str, numbers: np.ndarray, columns: list[s
                         f"ST_GeometryType({g}) AS _type"])
     parts = []
     for k in range(0, len(numbers), NUMBERS_PER_QUERY):
-        ids = ",".join(str(int(v)) for v in numbers[k:k + NUMBERS_PER_QUERY])
+        ids = ",".join(map(str, numbers[k:k + NUMBERS_PER_QUERY].tolist()))
         _, table = pyogrio.read_arrow(path, sql=f"SELECT {_quote(fid)}, {select} FROM {_quote(layer)} WHERE {_quote(fid)} IN ({ids})",
                                       read_geometry=False, return_fids=True)
         parts.append(table.to_pandas())
     df = pd.concat(parts, ignore_index=True) if len(parts) > 1 else parts[0]
     df.index = pd.Index(df.pop(fid).to_numpy(dtype="int64"))
-    kind = df.pop("_type").fillna("").astype(str).str.split(" ").str[0].to_numpy(dtype=object)
-    df["_polygon"] = np.isin(kind, ["POLYGON", "MULTIPOLYGON"])
+    # the type's first word ("POLYGON Z" is a polygon), each distinct type read once
+    kind, types = pd.factorize(df.pop("_type").to_numpy(dtype=object), use_na_sentinel=True)
+    polygon = np.array([str(t).split(" ")[0] in ("POLYGON", "MULTIPOLYGON") for t in types] + [False], dtype=bool)
+    df["_polygon"] = polygon[kind]
     return df.loc[numbers]
 
 

@@ -31,6 +31,7 @@ from __future__ import annotations
 
 import itertools
 from dataclasses import dataclass
+from typing import Any
 
 import numpy as np
 import pandas as pd
@@ -58,8 +59,12 @@ def share_band(share: np.ndarray, bands: tuple[float, ...]) -> np.ndarray:
     >>> share_band(np.array([0.0, 0.1, 0.3, 0.31, 0.7, 0.71]), (0.1, 0.3, 0.7)).tolist()
     ['≤ 10 %', '≤ 10 %', '10–30 %', '30–70 %', '30–70 %', '> 70 %']
     """
-    labels = np.array(band_labels(bands), dtype=object)
-    return labels[np.searchsorted(np.asarray(bands, dtype="float64"), np.asarray(share, dtype="float64"), side="left")]
+    return np.array(band_labels(bands), dtype=object)[_band(share, bands)]
+
+
+def _band(share: np.ndarray, bands: tuple[float, ...]) -> np.ndarray:
+    """The number of each share's band (0 …, upper bound included)."""
+    return np.searchsorted(np.asarray(bands, dtype="float64"), np.asarray(share, dtype="float64"), side="left")
 
 
 def life_months(share: np.ndarray, must_move: np.ndarray, cs: CostSettings) -> np.ndarray:
@@ -78,24 +83,80 @@ def farmland_codes(cs: CostSettings) -> set[str]:
     return {lu.code for lu in landuse.LANDUSE_TABLE if lu.group in groups}
 
 
-def member(values: np.ndarray, among: object) -> np.ndarray:
+def member(values: Any, among: object) -> np.ndarray:
     """Whether each of ``values`` (text) is one of ``among``: each distinct value tested once (``numpy.isin``
     sorts Python objects)."""
-    codes, uniq = pd.factorize(np.asarray(values, dtype=object))
+    codes, uniq = pd.factorize(_array(values))
     wanted = set(among)  # type: ignore[call-overload]
     hit = np.array([u in wanted for u in uniq] + [False], dtype=bool)
     return hit[codes]
 
 
-def keys(*columns: np.ndarray) -> tuple[np.ndarray, int]:
+def keys(*columns: Any) -> tuple[np.ndarray, int]:
     """Integer codes of the rows' combined ``columns`` (equal rows, equal codes) and how many there are;
     first seen, first numbered."""
     code = np.zeros(len(columns[0]), dtype="int64")
     for c in columns:
-        f, uniq = pd.factorize(np.asarray(c, dtype=object))
+        f, uniq = pd.factorize(_array(c))
         code = code * (len(uniq) + 1) + f
     out, uniq = pd.factorize(code)
     return out, len(uniq)
+
+
+def first_rows(codes: np.ndarray, n: int) -> np.ndarray:
+    """The first row holding each of the codes 0 … ``n`` − 1 (each appears).
+
+    >>> first_rows(np.array([1, 0, 1, 2, 0]), 3).tolist()
+    [1, 0, 3]
+    """
+    first = np.zeros(n, dtype="int64")
+    first[codes[::-1]] = np.arange(len(codes) - 1, -1, -1)
+    return first
+
+
+def rows_in(values: Any, among: Any) -> np.ndarray:
+    """Each of ``values``' row in ``among`` (distinct texts), -1 where it is not there: what
+    ``pd.Index(among).get_indexer(values)`` gives, found by Arrow's hash lookup on the text as it is held
+    (pandas converts text to Python objects for each lookup); pandas' lookup for what is not text.
+
+    >>> rows_in(pd.Series(["b", "x", "a", None]), ["a", "b"]).tolist()
+    [1, -1, 0, -1]
+    """
+    import pyarrow as pa
+    import pyarrow.compute as pc
+
+    try:
+        v, a = _arrow_text(values), _arrow_text(among)
+        if isinstance(a, pa.ChunkedArray):
+            a = a.combine_chunks()
+        if v.type != a.type:
+            v = v.cast(a.type)
+        found = pc.index_in(v, value_set=a).fill_null(-1)
+    except (pa.ArrowException, TypeError, ValueError):  # not text
+        return np.asarray(pd.Index(_array(among)).get_indexer(_array(values)), dtype="int64")
+    return np.asarray(found.to_numpy(zero_copy_only=False), dtype="int64")
+
+
+def _arrow_text(values: Any) -> Any:
+    import pyarrow as pa
+
+    if isinstance(values, (pd.Series, pd.Index)):
+        values = values.array
+    if hasattr(values, "__arrow_array__") and not isinstance(values, pd.arrays.NumpyExtensionArray):
+        got = pa.array(values)
+    else:
+        got = pa.array(np.asarray(values, dtype=object), from_pandas=True)
+    if not (pa.types.is_string(got.type) or pa.types.is_large_string(got.type)):
+        raise TypeError("not text")
+    return got
+
+
+def _array(values: Any) -> Any:
+    """``values`` as they are when an array (text as pandas holds it is factorised without being converted), else as objects."""
+    if isinstance(values, np.ndarray) or (isinstance(values, pd.api.extensions.ExtensionArray)
+                                          and not isinstance(values, pd.arrays.NumpyExtensionArray)):
+        return values
+    return np.asarray(values, dtype=object)
 
 
 @dataclass(frozen=True)
@@ -103,8 +164,9 @@ class Holdings:
     """The land each household (an owner in a unit) holds, computed once for every scope: arrays by
     household number (:func:`holdings`)."""
 
-    owner: np.ndarray
-    unit: np.ndarray
+    #: each household's owner and unit (text, as a table column holds it: :func:`texts`)
+    owner: pd.api.extensions.ExtensionArray
+    unit: pd.api.extensions.ExtensionArray
     #: each household's place in (owner, unit) order
     rank: np.ndarray
     #: legal area held (m²): farmland, residential land
@@ -114,17 +176,18 @@ class Holdings:
     persons: np.ndarray
 
 
-def holdings(owner: np.ndarray, unit: np.ndarray, land: pd.DataFrame, cs: CostSettings) -> tuple[Holdings, np.ndarray]:
+def holdings(owner: Any, unit: Any, land: pd.DataFrame, cs: CostSettings) -> tuple[Holdings, np.ndarray]:
     """The households of the affected parcels (``owner``, ``unit``: one per parcel) and what each holds
     in its unit (``land``: :func:`landplan.rules.holdings.read_land`'s); and each parcel's household
     number (-1 for a parcel without an owner)."""
-    owner, unit = np.asarray(owner, dtype=object), np.asarray(unit, dtype=object)
-    l_owner, l_unit = land["owner"].to_numpy(dtype=object), land["admin_unit"].to_numpy(dtype=object)
-    both, n = keys(np.concatenate([owner, l_owner]), np.concatenate([unit, l_unit]))
+    # text as pandas holds it (the facts' and the land's columns), joined and factorised without converting each text
+    owners = pd.concat([pd.Series(_array(owner)), land["owner"]], ignore_index=True).array
+    units = pd.concat([pd.Series(_array(unit)), land["admin_unit"]], ignore_index=True).array
+    both, n = keys(owners, units)
     h_parcel, h_land = both[:len(owner)], both[len(owner):]
-    names_o, names_u = np.empty(n, dtype=object), np.empty(n, dtype=object)
-    names_o[both], names_u[both] = np.concatenate([owner, l_owner]), np.concatenate([unit, l_unit])
-    l_code, l_area = land["landuse"].to_numpy(dtype=object), land["area_m2"].to_numpy(dtype="float64")
+    first = first_rows(both, n)
+    names_o, names_u = owners.take(first), units.take(first)
+    l_code, l_area = land["landuse"].array, land["area_m2"].to_numpy(dtype="float64")
     farm = np.bincount(h_land, weights=np.where(member(l_code, farmland_codes(cs)), l_area, 0.0), minlength=n)
     res = np.bincount(h_land, weights=np.where(member(l_code, cs.resettlement.codes), l_area, 0.0), minlength=n)
     persons = np.full(n, np.nan)
@@ -133,12 +196,13 @@ def holdings(owner: np.ndarray, unit: np.ndarray, land: pd.DataFrame, cs: CostSe
     np.fmax.at(persons, h_land[ok], pers[ok])
     rank = np.empty(n, dtype="int64")
     rank[np.lexsort((_text_rank(names_u), _text_rank(names_o)))] = np.arange(n)
-    return Holdings(names_o, names_u, rank, farm, res, persons), np.where(owner != "", h_parcel, -1)
+    no_owner = np.asarray(pd.Series(owners[:len(owner)]) == "", dtype=bool)
+    return Holdings(names_o, names_u, rank, farm, res, persons), np.where(no_owner, -1, h_parcel)
 
 
-def _text_rank(values: np.ndarray) -> np.ndarray:
+def _text_rank(values: Any) -> np.ndarray:
     """Each text's place in code-point order (as pandas sorts text)."""
-    return np.asarray(pd.factorize(np.asarray(values, dtype=object), sort=True)[0], dtype="int64")
+    return np.asarray(pd.factorize(_array(values), sort=True)[0], dtype="int64")
 
 
 def households(scope: np.ndarray, household: np.ndarray, held: Holdings, *, scopes: list[str], take_m2: np.ndarray,
@@ -174,9 +238,9 @@ def households(scope: np.ndarray, household: np.ndarray, held: Holdings, *, scop
 
     farm, res = np.asarray(is_farm, dtype=bool), np.asarray(is_res, dtype=bool)
     take = np.asarray(take_m2, dtype="float64")
-    hh = pd.DataFrame({"project": np.asarray(scopes, dtype=object)[uniq // max(n_h, 1)], "owner": held.owner[h], "admin_unit": held.unit[h],
-                       "_scope": uniq // max(n_h, 1), "_household": h})
-    hh["parcels_affected"] = np.bincount(g, minlength=n).astype("int64")
+    sc_row = uniq // max(n_h, 1)
+    hh: dict[str, object] = {"project": texts(scopes).take(sc_row), "owner": held.owner.take(h), "admin_unit": held.unit.take(h),
+                             "_scope": sc_row, "_household": h, "parcels_affected": np.bincount(g, minlength=n).astype("int64")}
     farm_taken = total(np.where(farm, take, 0.0))
     res_taken = total(np.where(res, take, 0.0))
     res_left, res_aff = total(np.where(res, usable_left_m2, 0.0)), total(res_parcel_m2)
@@ -184,26 +248,28 @@ def households(scope: np.ndarray, household: np.ndarray, held: Holdings, *, scop
     farm_held = np.maximum(held.farmland_m2[h], farm_taken)
     res_held = np.maximum(held.residential_m2[h], res_taken)
     persons = held.persons[h]
-    hh["persons"] = np.where(np.isfinite(persons) & (persons > 0), persons, cs.support.persons_per_household)
-    hh["farmland_m2"], hh["farmland_taken_m2"] = farm_held, farm_taken
+    persons = np.where(np.isfinite(persons) & (persons > 0), persons, cs.support.persons_per_household)
     tol = tolerance
     held_r, taken_r = tol.round_m2(farm_held), tol.round_m2(farm_taken)
     share = np.divide(taken_r, held_r, out=np.zeros(n), where=held_r > 0).clip(0.0, 1.0)
-    hh["farmland_taken_share"] = share
-    hh["share_band"] = share_band(share, cs.share_bands)
     # usable residential land left: the untouched residential parcels, and what is usable of the affected ones
     left = np.maximum(res_held - res_aff, 0.0) + res_left
-    hh["residential_m2"], hh["residential_taken_m2"], hh["residential_left_m2"] = res_held, res_taken, left
     resettle = (tol.round_m2(res_taken) > 0) & ((tol.round_m2(left) <= 0) | tol.below(left, min_residential_m2))
-    hh["resettle"] = resettle
-    hh["plots"] = np.where(resettle, cs.resettlement.plots_per_household, 0.0)
     months = life_months(share, resettle, cs)
-    hh["life_months"] = months
     sup = cs.support
-    hh["life_support_vnd"] = np.round(months * hh["persons"].to_numpy() * sup.rice_kg_per_person_month
-                                      * sup.rice_price_vnd_kg).astype("int64")
-    hh["job_factor"] = np.where(farm_taken > sup.job_cap_m2, sup.job_cap_m2 / np.where(farm_taken > 0, farm_taken, 1.0), 1.0)
-    return hh, row_of
+    hh.update({"persons": persons, "farmland_m2": farm_held, "farmland_taken_m2": farm_taken, "farmland_taken_share": share,
+               "share_band": texts(band_labels(cs.share_bands)).take(_band(share, cs.share_bands)),
+               "residential_m2": res_held, "residential_taken_m2": res_taken, "residential_left_m2": left, "resettle": resettle,
+               "plots": np.where(resettle, cs.resettlement.plots_per_household, 0.0), "life_months": months,
+               "life_support_vnd": np.round(months * persons * sup.rice_kg_per_person_month * sup.rice_price_vnd_kg).astype("int64"),
+               "job_factor": np.where(farm_taken > sup.job_cap_m2, sup.job_cap_m2 / np.where(farm_taken > 0, farm_taken, 1.0), 1.0)})
+    return pd.DataFrame(hh), row_of
+
+
+def texts(values: object) -> pd.api.extensions.ExtensionArray:
+    """``values`` (texts) as a table column holds text, so that a column of rows taken from them
+    (``texts(names).take(rows)``) is built without converting each row's text again."""
+    return pd.Series(np.asarray(values, dtype=object)).array
 
 
 def apportion(total: np.ndarray, weights: np.ndarray, group: np.ndarray) -> np.ndarray:

@@ -42,7 +42,16 @@ def unit_of(geoms: np.ndarray, units: gpd.GeoDataFrame) -> np.ndarray:
     inside = np.zeros(len(gi), dtype=bool)
     inside[one] = shapely.covers(ug[ui[one]], geoms[gi[one]])
     area = np.full(len(gi), np.inf)
-    rest = ~inside
+    # a parcel along a boundary, inside one unit and only touching the others, is that unit's: the others hold none of it
+    many = np.flatnonzero(~one)
+    if len(many):
+        cover, touch = shapely.covers(ug[ui[many]], geoms[gi[many]]), shapely.touches(ug[ui[many]], geoms[gi[many]])
+        g = gi[many]
+        n_cover, n_either = np.bincount(g, weights=cover, minlength=len(geoms)), np.bincount(g, weights=cover | touch, minlength=len(geoms))
+        settled = (n_cover[g] == 1) & (n_either[g] == n_cand[g]) & (shapely.area(geoms[g]) > 0)
+        inside[many[settled & cover]] = True
+        area[many[settled & ~cover]] = 0.0
+    rest = ~inside & np.isinf(area)
     if rest.any():
         area[rest] = shapely.area(shapely.intersection(geoms[gi[rest]], ug[ui[rest]]))
     keep = area > 0
@@ -93,6 +102,62 @@ def _road_pieces(roads: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     return np.concatenate([segs, parts[~lines]]), np.concatenate([owner[lines][which[:-1][same]], owner[~lines]])
 
 
+def _nearest_within(geoms: np.ndarray, pieces: np.ndarray, tree: shapely.STRtree, max_distance_m: float
+                    ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Each geometry's nearest pieces within ``max_distance_m`` (all of them where several are equally near):
+    the geometry's number, the piece's and the distance, as ``tree.query_nearest(geoms, all_matches=True,
+    max_distance=max_distance_m, return_distance=True)`` gives them, in a third of its time.
+
+    Notes
+    -----
+    The pieces whose boxes lie within ``max_distance_m`` of a geometry's box are its candidates. The
+    distance between the boxes is at most the distance between the shapes; the distance from the
+    geometry's first vertex to a straight piece is at least the geometry's distance to its nearest
+    piece. So a candidate whose box lies farther than the nearest such vertex distance cannot be
+    nearest, and only the others are measured (by GEOS, as the tree's search measures them).
+    """
+    b = shapely.bounds(geoms)
+    gi, ri = tree.query(shapely.box(b[:, 0] - max_distance_m, b[:, 1] - max_distance_m, b[:, 2] + max_distance_m,
+                                    b[:, 3] + max_distance_m))
+    if len(gi) == 0:
+        return gi, ri, np.zeros(0)
+    pb = shapely.bounds(pieces)
+    gb, rb = b[gi], pb[ri]
+    below = np.hypot(np.maximum(0.0, np.maximum(gb[:, 0] - rb[:, 2], rb[:, 0] - gb[:, 2])),
+                     np.maximum(0.0, np.maximum(gb[:, 1] - rb[:, 3], rb[:, 1] - gb[:, 3])))
+    # an upper bound of each geometry's nearest distance: its first vertex to the straight pieces
+    xy, which = shapely.get_coordinates(geoms, return_index=True)
+    vertex = np.full((len(geoms), 2), np.nan)
+    has, first = np.unique(which, return_index=True)
+    vertex[has] = xy[first]
+    seg = np.full((len(pieces), 4), np.nan)
+    straight = (shapely.get_type_id(pieces) == 1) & (shapely.get_num_coordinates(pieces) == 2)
+    seg[straight] = shapely.get_coordinates(pieces[straight]).reshape(-1, 4)
+    above = _point_segment_distance(vertex[gi], seg[ri])
+    bound = np.full(len(geoms), np.inf)
+    np.fmin.at(bound, gi, above)
+    # candidates that may be nearest (a margin far above float noise keeps every one that is)
+    maybe = below <= np.minimum(bound[gi], max_distance_m) * (1.0 + 1e-9) + 1e-6
+    gi, ri = gi[maybe], ri[maybe]
+    dist = shapely.distance(geoms[gi], pieces[ri])
+    near = dist <= max_distance_m
+    gi, ri, dist = gi[near], ri[near], dist[near]
+    least = np.full(len(geoms), np.inf)
+    np.minimum.at(least, gi, dist)
+    nearest = dist == least[gi]
+    return gi[nearest], ri[nearest], dist[nearest]
+
+
+def _point_segment_distance(p: np.ndarray, seg: np.ndarray) -> np.ndarray:
+    """The distance from each point ``(n, 2)`` to each segment ``(n, 4)``: x0, y0, x1, y1 (NaN where either is missing)."""
+    with np.errstate(invalid="ignore", divide="ignore"):
+        vx, vy = seg[:, 2] - seg[:, 0], seg[:, 3] - seg[:, 1]
+        wx, wy = p[:, 0] - seg[:, 0], p[:, 1] - seg[:, 1]
+        vv = vx * vx + vy * vy
+        t = np.clip(np.where(vv > 0, (wx * vx + wy * vy) / np.where(vv > 0, vv, 1.0), 0.0), 0.0, 1.0)
+        return np.hypot(wx - t * vx, wy - t * vy)
+
+
 def road_distance(geoms: np.ndarray, roads: gpd.GeoDataFrame, tolerance: Tolerance, *,
                   max_distance_m: float | None = None, depth_m: float | None = None) -> tuple[np.ndarray, np.ndarray]:
     """For each geometry, the distance (m, rounded to the width tolerance) to the nearest road and
@@ -110,7 +175,10 @@ def road_distance(geoms: np.ndarray, roads: gpd.GeoDataFrame, tolerance: Toleran
     road_geoms = np.asarray(roads.geometry.values)
     pieces, of_road = _road_pieces(road_geoms)
     tree = shapely.STRtree(pieces)
-    (gi, ri), dist = tree.query_nearest(geoms, return_distance=True, all_matches=True, max_distance=max_distance_m)
+    if max_distance_m is None:
+        (gi, ri), dist = tree.query_nearest(geoms, return_distance=True, all_matches=True)
+    else:
+        gi, ri, dist = _nearest_within(geoms, pieces, tree, max_distance_m)
     cand = of_road[ri]
     # equally near pieces of one road are one candidate; several roads: the corner rule above
     key = np.unique(np.column_stack([gi, cand]), axis=0) if len(gi) else np.zeros((0, 2), dtype="int64")

@@ -61,9 +61,9 @@ class PriceTable:
         """For each (unit, land-use code, position): the row's index into ``rows``, -1 where there is none,
         and the price (NaN where there is none)."""
         keys = pd.MultiIndex.from_arrays([self.rows["unit"], self.rows["landuse"], self.rows["position"]])
-        want = pd.MultiIndex.from_arrays([np.asarray(unit, dtype=object), np.asarray(code, dtype=object),
-                                          np.asarray(position, dtype="int64")])
-        idx = np.asarray(keys.get_indexer(want), dtype="int64")
+        unit, code, position = np.asarray(unit, dtype=object), np.asarray(code, dtype=object), np.asarray(position, dtype="int64")
+        first, of = _distinct(unit, code, position)  # each distinct key looked up once
+        idx = np.asarray(keys.get_indexer(pd.MultiIndex.from_arrays([unit[first], code[first], position[first]])), dtype="int64")[of]
         price = np.where(idx >= 0, self.rows["price_vnd_m2"].to_numpy(dtype="float64")[np.maximum(idx, 0)], np.nan)
         return idx, price
 
@@ -84,19 +84,30 @@ class CoefficientTable:
         """For each (unit, land-use code): the row's index into ``rows`` (the unit's own row, else the
         ``*`` row of the code), -1 where there is neither, and K (NaN where there is none)."""
         keys = pd.MultiIndex.from_arrays([self.rows["unit"], self.rows["landuse"]])
-        code = np.asarray(code, dtype=object)
-        idx = np.asarray(keys.get_indexer(pd.MultiIndex.from_arrays([np.asarray(unit, dtype=object), code])), dtype="int64")
+        unit, code = np.asarray(unit, dtype=object), np.asarray(code, dtype=object)
+        first, of = _distinct(unit, code)  # each distinct key looked up once
+        unit, code = unit[first], code[first]
+        idx = np.asarray(keys.get_indexer(pd.MultiIndex.from_arrays([unit, code])), dtype="int64")
         miss = idx < 0
         if miss.any():
             any_unit = np.asarray(keys.get_indexer(pd.MultiIndex.from_arrays([np.full(int(miss.sum()), ANY_UNIT, dtype=object),
                                                                               code[miss]])), dtype="int64")
             idx[miss] = any_unit
+        idx = idx[of]
         k = np.where(idx >= 0, self.rows["k"].to_numpy(dtype="float64")[np.maximum(idx, 0)], np.nan)
         return idx, k
 
     def units(self) -> list[str]:
         """The units the table names (without ``*``)."""
         return [u for u in dict.fromkeys(self.rows["unit"]) if u != ANY_UNIT]
+
+
+def _distinct(*columns: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """The distinct rows of ``columns``: the first row of each, and each row's number among them."""
+    from .households import first_rows, keys
+
+    of, n = keys(*columns)
+    return first_rows(of, n), of
 
 
 def sha256(path: Path) -> str:
