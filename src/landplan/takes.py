@@ -37,11 +37,10 @@ def make_disjoint(geoms: np.ndarray, keys: np.ndarray, tolerance: Tolerance = DE
     keep = ((np.minimum(bounds[a, 2], bounds[b, 2]) > np.maximum(bounds[a, 0], bounds[b, 0]))
             & (np.minimum(bounds[a, 3], bounds[b, 3]) > np.maximum(bounds[a, 1], bounds[b, 1])))
     a, b = a[keep], b[keep]
-    first = np.where(keys[a] <= keys[b], a, b)
-    later = np.where(keys[a] <= keys[b], b, a)
-    cand = pd.DataFrame({"first": first, "later": later}).drop_duplicates()
-    cand = cand.iloc[np.argsort(cand["later"].to_numpy(), kind="stable")]
-    c_later, c_first = cand["later"].to_numpy(), cand["first"].to_numpy()
+    wins = keys[a] <= keys[b]
+    first, later = np.where(wins, a, b), np.where(wins, b, a)  # each pair once (a < b), so no pair twice
+    order = np.argsort(later, kind="stable")
+    c_later, c_first = later[order], first[order]
     lone = np.zeros(len(c_later), dtype=bool)  # a polygon whose box meets one polygon that beats it (most overlaps)
     if len(c_later):
         starts = np.flatnonzero(np.r_[True, c_later[1:] != c_later[:-1]])
@@ -55,8 +54,8 @@ def make_disjoint(geoms: np.ndarray, keys: np.ndarray, tolerance: Tolerance = DE
     li = np.flatnonzero(lone)
     if len(li):
         diff = polygonal(geos_map(shapely.difference, geoms[c_later[li]], geoms[c_first[li]]))
-        before = shapely.area(geoms[c_later[li]])
-        lost = before - shapely.area(diff)
+        before = geos_map(shapely.area, geoms[c_later[li]])
+        lost = before - geos_map(shapely.area, diff)
         clear = lost > 1e-9 * np.maximum(before, 1.0)
         unsure = ~clear & (lost != 0)
         if unsure.any():
@@ -88,10 +87,10 @@ def make_disjoint(geoms: np.ndarray, keys: np.ndarray, tolerance: Tolerance = DE
         # together, which settles the mean-width test for all but the thinnest; the rest are intersected
         overlap = np.full(len(pairs), np.nan)
         once = np.repeat(sizes == 1, sizes)
-        lost = shapely.area(geoms[losers]) - shapely.area(new[losers])
+        lost = geos_map(shapely.area, geoms[losers]) - geos_map(shapely.area, new[losers])
         overlap[once] = np.repeat(lost, sizes)[once]
         noise = np.zeros(len(pairs), dtype=bool)
-        perim = shapely.length(geoms[first_arr]) + shapely.length(geoms[later_arr])
+        perim = geos_map(shapely.length, geoms[first_arr]) + geos_map(shapely.length, geoms[later_arr])
         with np.errstate(divide="ignore", invalid="ignore"):
             sure = once & ((overlap < tolerance.sliver_m2) | (2.0 * overlap / perim >= tolerance.sliver_width_m))
         noise[sure] = overlap[sure] < tolerance.sliver_m2
