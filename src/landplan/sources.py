@@ -897,30 +897,41 @@ def mask_boxes(parts: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
         return np.zeros((0, 4)), np.zeros(0, dtype="int64")
     tb = shapely.total_bounds(parts[ok])
     min_side = max(tb[2] - tb[0], tb[3] - tb[1]) * MASK_BOX_MIN_FRACTION
-    boxes: list[tuple[float, float, float, float]] = []
-    owner: list[int] = []
-    stack = [(g, int(i)) for g, i in zip(parts[ok], ok)]
-    while stack:
-        g, i = stack.pop()
-        x0, y0, x1, y1 = shapely.bounds(g).tolist()
-        w, h = x1 - x0, y1 - y0
-        if (max(w, h) <= min_side or w * h <= MASK_BOX_SLACK * shapely.area(g)
-                or len(boxes) + len(stack) >= MASK_BOX_MAX):
-            boxes.append((x0, y0, x1, y1))
-            owner.append(i)
-            continue
-        if w >= h:
-            xm = (x0 + x1) / 2
-            halves = (shapely.clip_by_rect(g, x0, y0, xm, y1), shapely.clip_by_rect(g, xm, y0, x1, y1))
-        else:
-            ym = (y0 + y1) / 2
-            halves = (shapely.clip_by_rect(g, x0, y0, x1, ym), shapely.clip_by_rect(g, x0, ym, x1, y1))
-        stack.extend((half, i) for half in halves if not shapely.is_empty(half))
-    out = np.array(boxes, dtype="float64").reshape(-1, 4), np.array(owner, dtype="int64")
+    boxes: list[np.ndarray] = []
+    owner: list[np.ndarray] = []
+    n_boxes = 0
+    geoms, rows = parts[ok], ok.astype("int64")
+    while len(geoms):  # level by level, every part of a level at once (on all cores)
+        b = shapely.bounds(geoms)
+        w, h = b[:, 2] - b[:, 0], b[:, 3] - b[:, 1]
+        done = (np.maximum(w, h) <= min_side) | (w * h <= MASK_BOX_SLACK * geos_map(shapely.area, geoms))
+        if n_boxes + len(geoms) + int((~done).sum()) >= MASK_BOX_MAX:  # enough boxes: keep these as they are
+            done[:] = True
+        boxes.append(b[done])
+        owner.append(rows[done])
+        n_boxes += int(done.sum())
+        split = np.flatnonzero(~done)
+        if not len(split):
+            break
+        b, across = b[split], w[split] >= h[split]
+        xm, ym = (b[:, 0] + b[:, 2]) / 2, (b[:, 1] + b[:, 3]) / 2
+        g = geoms[split]
+        halves = np.concatenate([
+            geos_map(_clip, g, b[:, 0], b[:, 1], np.where(across, xm, b[:, 2]), np.where(across, b[:, 3], ym)),
+            geos_map(_clip, g, np.where(across, xm, b[:, 0]), np.where(across, b[:, 1], ym), b[:, 2], b[:, 3])])
+        keep = ~shapely.is_empty(halves)
+        geoms, rows = halves[keep], np.concatenate([rows[split], rows[split]])[keep]
+    out = np.concatenate(boxes).reshape(-1, 4), np.concatenate(owner).astype("int64")
     for a in out:
         a.flags.writeable = False
     _BOXES_MEMO[:] = [*_BOXES_MEMO[-3:], (parts.copy(), out)]
     return out
+
+
+def _clip(geoms: np.ndarray, x0: np.ndarray, y0: np.ndarray, x1: np.ndarray, y1: np.ndarray) -> np.ndarray:
+    """Each geometry clipped to its own rectangle (GEOS's rectangle clipping, as :func:`shapely.clip_by_rect`,
+    whose wrapper takes one rectangle for all; its ufunc takes one each)."""
+    return np.asarray(shapely.lib.clip_by_rect(geoms, x0, y0, x1, y1))
 
 
 #: The last few :func:`mask_boxes` answers, with the parts they cover (geometries are immutable: the
