@@ -223,6 +223,8 @@ class _Inputs:
     project_overlaps: pd.DataFrame
     parcels: gpd.GeoDataFrame
     admin: dict[str, gpd.GeoDataFrame]
+    #: the cost estimate's roads layer, read when it was checked (``[costs]``), else None
+    roads: gpd.GeoDataFrame | None = None
 
 
 def _prepare(scenario: Scenario, report: RunReport, steps: _Steps, *, pixels: bool = False,
@@ -246,15 +248,16 @@ def _prepare(scenario: Scenario, report: RunReport, steps: _Steps, *, pixels: bo
         admin = {a.key: takes.resolve_admin_overlaps(layers.read_admin(a, scenario.crs, mask=None, report=report),
                                                      admin_layer=a.key, report=report, tolerance=tol) for a in scenario.admin}
         check_alignment(scenario, fp, admin, report)
+        roads = None
         if scenario.costs is not None:  # the price tables' units against the admin layer, the roads layer
             from .rules.compensation import check_inputs
 
-            check_inputs(scenario, admin)
+            roads = check_inputs(scenario, admin)
         if scenario.landcover is not None:
             from .raster import check_raster
 
             check_raster(scenario.landcover, fp, crs=scenario.crs, pixels=pixels)
-    return _Inputs(fp, tiles, all_overlaps, parcels, admin)
+    return _Inputs(fp, tiles, all_overlaps, parcels, admin, roads)
 
 
 def check(scenario: Scenario | str | Path) -> RunReport:
@@ -305,7 +308,7 @@ def _run(scenario: Scenario, *, footprints: gpd.GeoDataFrame | None = None) -> R
     inputs = _prepare(scenario, report, steps, footprints=footprints)
     costs_geometry = None
     if scenario.costs is not None:  # the estimate's geometry and the owners' land, on a thread while the run measures
-        costs_geometry = compensation.start(scenario, inputs.parcels, inputs.admin, scanned=owners_column)
+        costs_geometry = compensation.start(scenario, inputs.parcels, inputs.admin, scanned=owners_column, roads=inputs.roads)
     fp, tiles, parcels, admin = inputs.footprints, inputs.tiles, inputs.parcels, inputs.admin
     all_overlaps = inputs.project_overlaps
     overlaps = all_overlaps[~all_overlaps["noise"]].drop(columns="noise").reset_index(drop=True)

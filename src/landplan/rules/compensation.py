@@ -186,13 +186,15 @@ def place(parcels: gpd.GeoDataFrame, units: gpd.GeoDataFrame, roads: gpd.GeoData
 
 
 def prepare(scenario: Any, parcels: gpd.GeoDataFrame, admin: dict[str, gpd.GeoDataFrame], *,
-            scanned: Any = None) -> Placed:
+            scanned: Any = None, roads: gpd.GeoDataFrame | None = None) -> Placed:
     """The geometric part of the estimate, from the parcels a run read under the footprints (before it
     measures): the roads, each parcel placed, and every parcel of their owners read by attribute
-    (``scanned``: the owner column already read, :func:`scan`, or its future)."""
+    (``scanned``: the owner column already read, :func:`scan`, or its future; ``roads``: the roads layer
+    as :func:`check_inputs` read it, read here when not given)."""
     cs: CostSettings = scenario.costs
     units = admin[cs.admin]
-    roads = _pos.read_roads(cs.positions.roads, cs.positions.name_column, scenario.crs)
+    if roads is None:
+        roads = _pos.read_roads(cs.positions.roads, cs.positions.name_column, scenario.crs)
     main = parcels[~parcels["neighbour"].to_numpy(dtype=bool)] if "neighbour" in parcels else parcels
     placed = place(main, units, roads, cs, scenario.tolerance)
     owners = {str(o) for o in pd.unique(main["owner"].to_numpy(dtype=object)) if o} if "owner" in main else set()
@@ -220,10 +222,11 @@ def scan(scenario: Any) -> Future[Any] | None:
     return _thread(text_column, ref, column)
 
 
-def start(scenario: Any, parcels: gpd.GeoDataFrame, admin: dict[str, gpd.GeoDataFrame], *, scanned: Any = None) -> Future[Placed]:
+def start(scenario: Any, parcels: gpd.GeoDataFrame, admin: dict[str, gpd.GeoDataFrame], *, scanned: Any = None,
+          roads: gpd.GeoDataFrame | None = None) -> Future[Placed]:
     """:func:`prepare` on a thread, so that reading the owners' land and placing the parcels overlap the
     run's measuring; :func:`estimate` takes the future."""
-    return _thread(prepare, scenario, parcels, admin, scanned=scanned)
+    return _thread(prepare, scenario, parcels, admin, scanned=scanned, roads=roads)
 
 
 def parcel_facts(affected: gpd.GeoDataFrame, placed: pd.DataFrame, units: gpd.GeoDataFrame, roads: gpd.GeoDataFrame,
@@ -630,9 +633,10 @@ def estimate(result: Result, *, report: RunReport | None = None, prepared: Place
                     households=households, table=table, notes=notes)
 
 
-def check_inputs(scenario: Any, admin: dict[str, gpd.GeoDataFrame]) -> None:
+def check_inputs(scenario: Any, admin: dict[str, gpd.GeoDataFrame]) -> gpd.GeoDataFrame:
     """What the estimate checks before anything is measured (a run and ``landplan validate`` alike):
-    that the tables' units are units of the ``[costs] admin`` layer, and that the roads layer reads."""
+    that the tables' units are units of the ``[costs] admin`` layer, and that the roads layer reads;
+    returns the roads layer (:func:`prepare` then need not read it again)."""
     from ..errors import ScenarioError
     from ..layers import _nfc
 
@@ -646,7 +650,7 @@ def check_inputs(scenario: Any, admin: dict[str, gpd.GeoDataFrame]) -> None:
             problems.append(f"costs.{key}: {msg}")
     if problems:
         raise ScenarioError(str(scenario.path), problems)
-    _pos.read_roads(cs.positions.roads, cs.positions.name_column, scenario.crs)
+    return _pos.read_roads(cs.positions.roads, cs.positions.name_column, scenario.crs)
 
 
 def attach(result: Result, *, report: RunReport | None = None, prepared: Placed | Future[Placed] | None = None) -> None:
