@@ -10,6 +10,7 @@ import re
 import shutil
 import time
 from collections.abc import Iterator
+from concurrent.futures import ThreadPoolExecutor
 from contextlib import contextmanager
 from datetime import UTC, datetime
 from pathlib import Path
@@ -23,6 +24,7 @@ import pyogrio
 from . import qgis
 from .errors import LandplanError
 from .outfolder import OutputFolder, disk_error, output_folder
+from .parallel import workers
 from .takes import OVERLAP_RULE_WORDS
 from .tolerance import Tolerance
 
@@ -338,7 +340,9 @@ def _write_into(result: Result, folder: OutputFolder, *, lang: str | None, self_
                 with progress(f"{len(jobs)} jobs"):
                     drawing.wait()
         with progress():
-            files = {str(f.relative_to(tmp)): sha256(f) for f in sorted(tmp.rglob("*")) if f.is_file()}
+            paths = [f for f in sorted(tmp.rglob("*")) if f.is_file()]
+            with ThreadPoolExecutor(workers()) as pool:  # hashlib lets go of the GIL: the files hashed on every core
+                files = dict(zip((str(f.relative_to(tmp)) for f in paths), pool.map(sha256, paths)))
             (tmp / "manifest.json").write_text(json.dumps(manifest(result, files, map_public=public), ensure_ascii=False, indent=2),
                                                encoding="utf-8")
         folder.swap_in(tmp, set(OUTPUT_FILES) | set(OUTPUT_DIRS))
