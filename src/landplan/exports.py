@@ -243,16 +243,33 @@ def _inset_bounds(city: Any, extent: tuple[float, float, float, float]) -> tuple
     return min(b[0], extent[0]), min(b[1], extent[1]), max(b[2], extent[2]), max(b[3], extent[3])
 
 
+def _inset_shapes(ax: Axes, city: Any, extent: tuple[float, float, float, float], units: Any, *, transform: Any,
+                  zorder: float = 1.0) -> None:
+    """What an inset locator shows, drawn on ``ax`` through ``transform`` (from map units): the city (its
+    units outlined), the map's extent as a red box and its centre."""
+    from matplotlib.lines import Line2D
+    from matplotlib.patches import Rectangle
+
+    if units is not None:
+        printing.polygons(ax, np.asarray(units.geometry.values), facecolor="#eeeeee", edgecolor="#9a9a9a", linewidth=0.25,
+                          zorder=zorder, transform=transform)
+    else:
+        printing.polygons(ax, [city], facecolor="#eeeeee", edgecolor="#888888", linewidth=0.3, zorder=zorder, transform=transform)
+    ax.add_patch(Rectangle((extent[0], extent[1]), extent[2] - extent[0], extent[3] - extent[1], fill=False, edgecolor="#c00000",
+                           linewidth=1.0, transform=transform, zorder=zorder + 0.1))
+    ax.add_line(Line2D([(extent[0] + extent[2]) / 2], [(extent[1] + extent[3]) / 2], marker="s", markersize=3, color="#c00000",
+                       transform=transform, zorder=zorder + 0.2))
+
+
 def inset_in_map(ax: Axes, box: tuple[float, float, float, float], city: Any, extent: tuple[float, float, float, float],
                  units: Any = None) -> Any:
-    """An inset locator inside the map, in ``box`` (map units): the city (its units outlined) with the
-    map's extent as a red box, at one scale, centred in ``box`` on a white framed ground; return the frame.
+    """An inset locator inside the map, in ``box`` (map units): :func:`_inset_shapes` at one scale,
+    centred in ``box`` on a white framed ground; return the frame.
 
     Drawn in the map's own axes through a transform (no axes of its own: an axes costs more to make and
-    draw than the inset's few shapes), as :func:`draw_inset` draws it beside the map.
+    draw than the inset's few shapes); :func:`draw_inset` draws the same beside the map.
     """
     import matplotlib
-    from matplotlib.lines import Line2D
     from matplotlib.patches import Rectangle
     from matplotlib.transforms import Affine2D
 
@@ -260,36 +277,20 @@ def inset_in_map(ax: Axes, box: tuple[float, float, float, float], city: Any, ex
     bw, bh = max(b[2] - b[0], 1e-9), max(b[3] - b[1], 1e-9)
     k = min((box[2] - box[0]) / bw, (box[3] - box[1]) / bh)  # map units of the inset per map unit
     ox, oy = box[0] + (box[2] - box[0] - k * bw) / 2, box[1] + (box[3] - box[1] - k * bh) / 2
-    to_inset = Affine2D().translate(-b[0], -b[1]).scale(k).translate(ox, oy) + ax.transData
     frame = Rectangle((ox, oy), k * bw, k * bh, facecolor="white", edgecolor="black", linewidth=matplotlib.rcParams["axes.linewidth"],
                       zorder=7, gid="inset")
     ax.add_patch(frame)
-    if units is not None:
-        printing.polygons(ax, np.asarray(units.geometry.values), facecolor="#eeeeee", edgecolor="#9a9a9a", linewidth=0.25, zorder=7.1,
-                          transform=to_inset)
-    else:
-        printing.polygons(ax, [city], facecolor="#eeeeee", edgecolor="#888888", linewidth=0.3, zorder=7.1, transform=to_inset)
-    ax.add_patch(Rectangle((extent[0], extent[1]), extent[2] - extent[0], extent[3] - extent[1], fill=False, edgecolor="#c00000",
-                           linewidth=1.0, transform=to_inset, zorder=7.2))
-    ax.add_line(Line2D([(extent[0] + extent[2]) / 2], [(extent[1] + extent[3]) / 2], marker="s", markersize=3, color="#c00000",
-                       transform=to_inset, zorder=7.3))
+    _inset_shapes(ax, city, extent, units, transform=Affine2D().translate(-b[0], -b[1]).scale(k).translate(ox, oy) + ax.transData,
+                  zorder=7.1)
     return frame
 
 
 def draw_inset(iax: Axes, city: Any, extent: tuple[float, float, float, float], units: Any = None) -> None:
-    """An inset locator: the city (its units outlined) with the map's extent as a red box."""
-    from matplotlib.patches import Rectangle
-
-    if units is not None:
-        printing.polygons(iax, np.asarray(units.geometry.values), facecolor="#eeeeee", edgecolor="#9a9a9a", linewidth=0.25)
-    else:
-        printing.polygons(iax, [city], facecolor="#eeeeee", edgecolor="#888888", linewidth=0.3)
+    """An inset locator on axes of its own (beside the map): :func:`_inset_shapes`, the axes fitted to them."""
+    _inset_shapes(iax, city, extent, units, transform=iax.transData)
     b = _inset_bounds(city, extent)
     iax.set_xlim(b[0], b[2])
     iax.set_ylim(b[1], b[3])
-    iax.add_patch(Rectangle((extent[0], extent[1]), extent[2] - extent[0], extent[3] - extent[1], fill=False, edgecolor="#c00000",
-                            linewidth=1.0))
-    iax.plot([(extent[0] + extent[2]) / 2], [(extent[1] + extent[3]) / 2], marker="s", markersize=3, color="#c00000")
     _no_axis(iax)
     iax.set_aspect("equal", adjustable="box")
     iax.set_facecolor("white")
