@@ -527,29 +527,34 @@ def free_corner(extent: tuple[float, float, float, float], size: tuple[float, fl
     return None
 
 
-def _legend_labels(handles: Sequence[Any], col_w: float, fontsize: float) -> list[str]:
-    """Each handle's label wrapped to a legend column ``col_w`` mm wide (its swatch and gap taken off)."""
-    return [wrap_to_width(" ".join(str(h.get_label()).split()), col_w - LEGEND_SWATCH_MM - 3, fontsize) for h in handles]
-
-
 #: A legend swatch's width (mm); its height is 0.9 of the labels' font size.
 LEGEND_SWATCH_MM = 5.5
 
 
-def _legend_line_mm(fontsize: float) -> float:
-    return fontsize * 1.35 / PT_PER_INCH * MM_PER_INCH
+def _legend_layout(handles: Sequence[Any], width_mm: float, *, ncols: int, fontsize: float) -> tuple[list[tuple[float, float, str]], float]:
+    """Where :func:`legend_grid` puts each entry: (x from the left, y of the swatch's centre below the
+    top, its label wrapped to the column), in mm, and the height the legend takes (its title line and
+    its tallest column)."""
+    line_mm = fontsize * 1.35 / PT_PER_INCH * MM_PER_INCH
+    col_w = width_mm / ncols
+    per_col = max(1, -(-len(handles) // ncols))
+    out: list[tuple[float, float, str]] = []
+    height = 1.6 * line_mm
+    down = 0.0
+    for k, h in enumerate(handles):
+        col, row = divmod(k, per_col)
+        if row == 0:
+            down = 1.6 * line_mm
+        label = wrap_to_width(" ".join(str(h.get_label()).split()), col_w - LEGEND_SWATCH_MM - 3, fontsize)
+        out.append((col * col_w, down, label))
+        down += line_mm * (label.count("\n") + 1) + 0.6
+        height = max(height, down)
+    return out, height
 
 
 def legend_height_mm(handles: Sequence[Any], width_mm: float, *, ncols: int = 2, fontsize: float = 7.0) -> float:
-    """The height (mm) :func:`legend_grid` gives ``handles`` in ``width_mm``: its title line and its
-    tallest column of entries."""
-    if not handles:
-        return 1.6 * _legend_line_mm(fontsize)
-    line_mm = _legend_line_mm(fontsize)
-    labels = _legend_labels(handles, width_mm / ncols, fontsize)
-    per_col = -(-len(handles) // ncols)
-    cols = [labels[k:k + per_col] for k in range(0, len(labels), per_col)]
-    return 1.6 * line_mm + max(sum(line_mm * (lab.count("\n") + 1) + 0.6 for lab in col) for col in cols)
+    """The height (mm) :func:`legend_grid` gives ``handles`` in ``width_mm``."""
+    return _legend_layout(handles, width_mm, ncols=ncols, fontsize=fontsize)[1]
 
 
 def legend_grid(fig: Figure, handles: Sequence[Any], rect_mm: tuple[float, float, float, float], *, title: str, ncols: int = 2,
@@ -565,19 +570,12 @@ def legend_grid(fig: Figure, handles: Sequence[Any], rect_mm: tuple[float, float
 
     W, H = fig.get_figwidth() * MM_PER_INCH, fig.get_figheight() * MM_PER_INCH
     left, bottom, width, height = rect_mm
-    line_mm = _legend_line_mm(fontsize)
-    artists: list[Any] = [fig.text(left / W, (bottom + height) / H, title, fontsize=title_fontsize or fontsize + 1, fontweight="bold",
-                                   va="top")]
-    col_w = width / ncols
+    top = bottom + height
+    artists: list[Any] = [fig.text(left / W, top / H, title, fontsize=title_fontsize or fontsize + 1, fontweight="bold", va="top")]
     sw, sh = LEGEND_SWATCH_MM, fontsize * 0.9 / PT_PER_INCH * MM_PER_INCH
-    labels = _legend_labels(handles, col_w, fontsize)
-    per_col = -(-len(handles) // ncols)
-    y = bottom + height - line_mm * 1.6
-    for k, (h, label) in enumerate(zip(handles, labels)):
-        col, row = divmod(k, per_col)
-        if row == 0:
-            y = bottom + height - line_mm * 1.6
-        x = left + col * col_w
+    entries, _ = _legend_layout(handles, width, ncols=ncols, fontsize=fontsize)
+    for h, (dx, down, label) in zip(handles, entries):
+        x, y = left + dx, top - down
         swatch = Rectangle((x / W, (y - sh / 2) / H), sw / W, sh / H, transform=fig.transFigure, figure=fig, facecolor=h.get_facecolor(),
                            edgecolor=h.get_edgecolor(), linewidth=h.get_linewidth(), linestyle=h.get_linestyle())
         fig.patches.append(swatch)
@@ -585,7 +583,6 @@ def legend_grid(fig: Figure, handles: Sequence[Any], rect_mm: tuple[float, float
         many = "\n" in label
         artists.append(fig.text((x + sw + 1.5) / W, ((y + sh / 2) if many else y) / H, label, fontsize=fontsize,
                                 va="top" if many else "center", ha="left"))
-        y -= line_mm * (label.count("\n") + 1) + 0.6
     return artists
 
 
