@@ -458,6 +458,38 @@ def test_bad_coefficients(tmp_path):
     assert "k.csv: duplicate key(s) (unit, landuse), each must appear once: * · LUC on lines 2, 8" in got
 
 
+@pytest.mark.parametrize("variant", ["as-is", "lower-codes", "pandas-floats", "nfd-units"])
+def test_clean_tables_read_as_the_full_checks_read_them(tmp_path, monkeypatch, variant):
+    """A table without problems is read by a plain-Python pass (prices._clean_prices/_clean_coefficients);
+    the rows it gives are those of the full checks, and a table that pass refuses goes through them."""
+    import datetime as dt
+    import unicodedata
+
+    from landplan.rules import prices as pr
+    from landplan.rules.settings import TableSpec
+
+    text, k = GOOD, K_CSV.replace("Xã Nhơn Ái,LUC,1.5", 'Xã Nhơn Ái,LUC,"1,5"')
+    if variant == "lower-codes":
+        text, k = text.replace(",LUC,", ",luc,"), k.replace(",LUK,", ", luk ,")
+    elif variant == "pandas-floats":
+        text = text.replace("100000,test", "100000.0,test")
+    elif variant == "nfd-units":
+        text, k = unicodedata.normalize("NFD", text), unicodedata.normalize("NFD", k)
+    (tmp_path / "gia.csv").write_text(text, encoding="utf-8")
+    (tmp_path / "k.csv").write_text(k, encoding="utf-8")
+    day = dt.date(2026, 1, 1)
+    spec = {n: TableSpec(tmp_path / n, "test", "test", day, day, "after_2025_07_01") for n in ("gia.csv", "k.csv")}
+    fast = pr.read_price_table(spec["gia.csv"], n_positions=3), pr.read_coefficient_table(spec["k.csv"])
+    assert fast[0][1] == [] and fast[1][1] == []
+    assert pr._clean_prices(pr._read_csv(spec["gia.csv"].path, pr.PRICE_COLUMNS)[0], 3) is not None  # the fast pass took it
+    monkeypatch.setattr(pr, "_clean_prices", lambda df, n: None)
+    monkeypatch.setattr(pr, "_clean_coefficients", lambda df: None)
+    full = pr.read_price_table(spec["gia.csv"], n_positions=3), pr.read_coefficient_table(spec["k.csv"])
+    for (a, _), (b, _) in zip(fast, full):
+        pd.testing.assert_frame_equal(a.rows, b.rows)
+    assert fast[0][0].rows["unit"].iloc[0] == unicodedata.normalize("NFC", "Xã Mỹ Khánh")
+
+
 def test_k_with_a_decimal_comma(tmp_path):
     r = run(_bad(tmp_path, k=K_CSV.replace("Xã Nhơn Ái,LUC,1.5", 'Xã Nhơn Ái,LUC,"1,5"')))
     assert r.costs.settings.k_table.rows.set_index(["unit", "landuse"]).loc[("Xã Nhơn Ái", "LUC"), "k"] == 1.5

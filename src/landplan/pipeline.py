@@ -5,7 +5,7 @@ from __future__ import annotations
 import gc
 import logging
 import time
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -225,14 +225,19 @@ class _Inputs:
     admin: dict[str, gpd.GeoDataFrame]
     #: the cost estimate's roads layer, read when it was checked (``[costs]``), else None
     roads: gpd.GeoDataFrame | None = None
+    #: what ``_prepare``'s ``on_read`` returned (the cost estimate's work on a thread), else None
+    started: Any = None
 
 
 def _prepare(scenario: Scenario, report: RunReport, steps: _Steps, *, pixels: bool = False,
-             footprints: gpd.GeoDataFrame | None = None) -> _Inputs:
+             footprints: gpd.GeoDataFrame | None = None, on_read: Callable[[_Inputs], Any] | None = None) -> _Inputs:
     """Read and check every input (everything a run does before measuring): footprints, parcels under
     them, administrative layers, layers that should coincide, and the land-cover raster (its header
     and extent; with ``pixels``, also the pixel values under the footprints, which a run checks
-    while it measures). ``footprints``: built by the caller (see :func:`_run`)."""
+    while it measures). ``footprints``: built by the caller (see :func:`_run`). ``on_read`` is
+    called with the inputs as soon as the layers are read, before the checks that only compare
+    them (layers that should coincide, the raster), so that work on threads can start; what it
+    returns is the inputs' ``started``."""
     tol = scenario.tolerance
     with steps("footprints"):
         fp = build_footprints(scenario, report=report) if footprints is None else footprints
@@ -247,17 +252,20 @@ def _prepare(scenario: Scenario, report: RunReport, steps: _Steps, *, pixels: bo
             _check_extents_meet(scenario, fp, report)
         admin = {a.key: takes.resolve_admin_overlaps(layers.read_admin(a, scenario.crs, mask=None, report=report),
                                                      admin_layer=a.key, report=report, tolerance=tol) for a in scenario.admin}
-        check_alignment(scenario, fp, admin, report)
         roads = None
         if scenario.costs is not None:  # the price tables' units against the admin layer, the roads layer
             from .rules.compensation import check_inputs
 
             roads = check_inputs(scenario, admin)
+        inputs = _Inputs(fp, tiles, all_overlaps, parcels, admin, roads)
+        if on_read is not None:
+            inputs.started = on_read(inputs)
+        check_alignment(scenario, fp, admin, report)
         if scenario.landcover is not None:
             from .raster import check_raster
 
             check_raster(scenario.landcover, fp, crs=scenario.crs, pixels=pixels)
-    return _Inputs(fp, tiles, all_overlaps, parcels, admin, roads)
+    return inputs
 
 
 def check(scenario: Scenario | str | Path) -> RunReport:
@@ -305,10 +313,12 @@ def _run(scenario: Scenario, *, footprints: gpd.GeoDataFrame | None = None) -> R
         from .rules import compensation
 
         owners_column = compensation.scan(scenario)
-    inputs = _prepare(scenario, report, steps, footprints=footprints)
-    costs_geometry = None
-    if scenario.costs is not None:  # the estimate's geometry and the owners' land, on a thread while the run measures
-        costs_geometry = compensation.start(scenario, inputs.parcels, inputs.admin, scanned=owners_column, roads=inputs.roads)
+    start_costs = None
+    if scenario.costs is not None:  # the estimate's geometry and the owners' land, on a thread from when the layers are read
+        def start_costs(got: _Inputs) -> Any:
+            return compensation.start(scenario, got.parcels, got.admin, scanned=owners_column, roads=got.roads)
+    inputs = _prepare(scenario, report, steps, footprints=footprints, on_read=start_costs)
+    costs_geometry = inputs.started
     fp, tiles, parcels, admin = inputs.footprints, inputs.tiles, inputs.parcels, inputs.admin
     all_overlaps = inputs.project_overlaps
     overlaps = all_overlaps[~all_overlaps["noise"]].drop(columns="noise").reset_index(drop=True)

@@ -131,19 +131,19 @@ def _read_csv(path: Path, columns: tuple[str, ...]) -> tuple[pd.DataFrame | None
         return None, [f"{name}: cannot be read ({exc.strerror})"]
     except UnicodeDecodeError:
         return None, [f"{name} is not UTF-8 text; save it as \"CSV UTF-8\" (Excel: File ▸ Save As ▸ CSV UTF-8)"]
+    text = unicodedata.normalize("NFC", text)  # once for the whole file: no composition joins a cell to a delimiter
     first = text.splitlines()[0] if text.strip() else ""
     if not first:
         return None, [f"{name} is empty; its first line must name the columns {', '.join(columns)}"]
     delimiter = ";" if first.count(";") > first.count(",") else ","
     rows = list(csv.reader(text.splitlines(), delimiter=delimiter))
-    header = [unicodedata.normalize("NFC", h).strip().lower() for h in rows[0]]
+    header = [h.strip().lower() for h in rows[0]]
     missing = [c for c in columns if c not in header]
     if missing:
         return None, [f"{name} has no column(s) {', '.join(missing)}; its columns are {', '.join(h for h in header if h) or 'none'}; "
                       f"a table needs {', '.join(columns)}"]
     body = [(i + 2, r) for i, r in enumerate(rows[1:]) if any(c.strip() for c in r)]
-    data = {c: [unicodedata.normalize("NFC", r[header.index(c)]).strip() if header.index(c) < len(r) else "" for _, r in body]
-            for c in columns}
+    data = {c: [r[i].strip() if i < len(r) else "" for _, r in body] for c, i in ((c, header.index(c)) for c in columns)}
     df = pd.DataFrame(data, columns=list(columns))
     df["line"] = [i for i, _ in body]
     if df.empty:
@@ -156,8 +156,11 @@ def _common(df: pd.DataFrame, name: str, key_cols: list[str], what: str, problem
     empty = [f"{c} on line(s) {_lines(df.loc[df[c] == '', 'line'])}" for c in key_cols if (df[c] == "").any()]
     if empty:
         problems.append(f"{name}: {what} missing: {'; '.join(empty)}; every row needs its {', '.join(key_cols)}")
-    df = df.assign(landuse=[landuse.normalize_code(c) for c in df["landuse"]])
-    unknown = df[(df["landuse"] != "") & ~df["landuse"].map(landuse.is_known)]
+    given = df["landuse"].to_numpy(dtype=object)
+    normal = {c: landuse.normalize_code(c) for c in dict.fromkeys(given)}  # each distinct code once
+    df = df.assign(landuse=[normal[c] for c in given])
+    known = {c: landuse.is_known(c) for c in normal.values()}
+    unknown = df[(df["landuse"] != "") & ~df["landuse"].map(known)]
     if len(unknown):
         shown = "; ".join(f"{c!r} on line(s) {_lines(g['line'])}" for c, g in unknown.groupby("landuse", sort=True))
         problems.append(f"{name}: unknown land-use code(s): {shown}; codes are {', '.join(x.code for x in landuse.LANDUSE_TABLE)}")
@@ -178,6 +181,55 @@ def _duplicates(df: pd.DataFrame, keys: list[str], name: str, problems: list[str
                         + (f" … ({n} keys in all)" if n > _SHOWN else ""))
 
 
+def _known_codes(given: list[str]) -> list[str] | None:
+    """The land-use codes normalised, or ``None`` when one is empty or unknown."""
+    normal = {c: landuse.normalize_code(c) for c in dict.fromkeys(given)}
+    if not all(v and landuse.is_known(v) for v in normal.values()):
+        return None
+    return [normal[c] for c in given]
+
+
+def _clean_prices(df: pd.DataFrame, n_positions: int) -> pd.DataFrame | None:
+    """The checked rows of a price table without any problem (the usual case), as :func:`read_price_table`
+    returns them; ``None`` when something may be wrong: the full checks then name each problem. In plain
+    Python: a table is small, and pandas' overhead per operation is most of the time of checking it."""
+    units, refs = df["unit"].tolist(), df["source_ref"].tolist()
+    codes = _known_codes(df["landuse"].tolist())
+    if codes is None or "" in units or "" in refs:
+        return None
+    positions, prices = [], []
+    for p, v in zip(df["position"].tolist(), df["price_vnd_m2"].tolist()):
+        if not (p.isascii() and p.isdigit() and 1 <= int(p) <= n_positions and v.isascii() and _WHOLE.match(v) and float(v) > 0):
+            return None
+        positions.append(int(p))
+        prices.append(float(v))
+    if len(set(zip(units, codes, positions))) != len(units):
+        return None  # a duplicate key
+    per_pair: dict[tuple[str, str], int] = {}
+    for key in zip(units, codes):
+        per_pair[key] = per_pair.get(key, 0) + 1
+    if any(n != n_positions for n in per_pair.values()):
+        return None  # distinct positions within 1 … n: every one is there when there are n of them
+    rows = df.assign(landuse=codes, position=np.asarray(positions, dtype="int64"), price_vnd_m2=np.asarray(prices, dtype="float64"))
+    return rows[[*PRICE_COLUMNS, "line"]].reset_index(drop=True)
+
+
+def _clean_coefficients(df: pd.DataFrame) -> pd.DataFrame | None:
+    """:func:`_clean_prices` for a coefficient table."""
+    units, refs = df["unit"].tolist(), df["source_ref"].tolist()
+    codes = _known_codes(df["landuse"].tolist())
+    if codes is None or "" in units or "" in refs:
+        return None
+    ks = []
+    for v in df["k"].tolist():
+        if not (v.isascii() and _DECIMAL.match(v) and float(v.replace(",", ".")) > 0):
+            return None
+        ks.append(float(v.replace(",", ".")))
+    if len(set(zip(units, codes))) != len(units):
+        return None
+    return df.assign(landuse=codes, k=np.asarray(ks, dtype="float64"))[[*K_COLUMNS, "line"]].reset_index(drop=True)
+
+
 def read_price_table(spec: TableSpec, *, n_positions: int) -> tuple[PriceTable | None, list[str]]:
     """Read and check a price table; positions must run 1 … ``n_positions`` (the distance bands' count).
 
@@ -186,6 +238,9 @@ def read_price_table(spec: TableSpec, *, n_positions: int) -> tuple[PriceTable |
     df, problems = _read_csv(spec.path, PRICE_COLUMNS)
     if df is None:
         return None, problems
+    clean = _clean_prices(df, n_positions)
+    if clean is not None:
+        return PriceTable(spec, clean, sha256(spec.path)), []
     name = spec.path.name
     df = _common(df, name, ["unit", "landuse", "position"], "a unit, land use or position (vị trí)", problems)
     pos = pd.to_numeric(df["position"], errors="coerce")
@@ -198,7 +253,7 @@ def read_price_table(spec: TableSpec, *, n_positions: int) -> tuple[PriceTable |
         problems.append(f"{name}: position(s) beyond those the distance bands make (1–{n_positions}, from costs.positions.bands_m) "
                         f"on line(s) {_lines(df.loc[beyond, 'line'])}; add a band or remove the rows")
     raw = df["price_vnd_m2"]
-    whole = raw.map(lambda v: bool(_WHOLE.match(v)))
+    whole = raw.str.fullmatch(_WHOLE.pattern)
     negative = raw.str.match(r"^-\s*\d")
     not_number = ~whole & ~negative
     if not_number.any():
@@ -219,9 +274,8 @@ def read_price_table(spec: TableSpec, *, n_positions: int) -> tuple[PriceTable |
     unsure = set(zip(df.loc[~ok, "unit"], df.loc[~ok, "landuse"]))  # a row whose position is missing is reported already
     within = checked[(checked["position"] >= 1) & (checked["position"] <= n_positions)]
     count = within.groupby(["unit", "landuse"])["position"].nunique()
-    complete = set(count.index[count.to_numpy() == n_positions])  # the usual case, found without a loop over the rows
-    pairs = list(zip(checked["unit"], checked["landuse"]))
-    short = checked[[p not in complete for p in pairs]]
+    complete = count.index[count.to_numpy() == n_positions]  # the usual case, found without a loop over the rows
+    short = checked[~pd.MultiIndex.from_arrays([checked["unit"], checked["landuse"]]).isin(complete)]
     for (unit, code), g in short.groupby(["unit", "landuse"], sort=True):
         if (unit, code) in unsure:
             continue
@@ -243,10 +297,13 @@ def read_coefficient_table(spec: TableSpec) -> tuple[CoefficientTable | None, li
     df, problems = _read_csv(spec.path, K_COLUMNS)
     if df is None:
         return None, problems
+    clean = _clean_coefficients(df)
+    if clean is not None:
+        return CoefficientTable(spec, clean, sha256(spec.path)), []
     name = spec.path.name
     df = _common(df, name, ["unit", "landuse"], "a unit or land use", problems)
     raw = df["k"]
-    number = raw.map(lambda v: bool(_DECIMAL.match(v)))
+    number = raw.str.fullmatch(_DECIMAL.pattern)
     negative = raw.str.match(r"^-\s*\d")
     if (~number & ~negative).any():
         bad = ~number & ~negative
