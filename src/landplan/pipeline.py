@@ -332,6 +332,10 @@ def _run(scenario: Scenario, *, footprints: gpd.GeoDataFrame | None = None) -> R
         pieces, noise = takes.split_noise(takes.take_table(parcels, fp, crs=scenario.crs, tiles=tiles), tol)
         if pieces.empty and not parcels.empty and footprints is None:
             _check_extents_meet(scenario, fp, report)
+        affected = parcels.iloc[unique(pieces["parcel_row"].to_numpy())].reset_index(drop=True)
+        costs_facts = None
+        if costs_geometry is not None:  # what the estimate needs of each parcel taken, on a thread while the run measures the rest
+            costs_facts = compensation.start_facts(scenario, affected, admin, costs_geometry)
     with steps("administrative units"):
         if admin:
             split = pd.concat([takes.split_by_admin(pieces, g, admin_layer=k, tolerance=tol) for k, g in admin.items()],
@@ -346,6 +350,9 @@ def _run(scenario: Scenario, *, footprints: gpd.GeoDataFrame | None = None) -> R
         minimums = remnants.Minimums(scenario.rules.min_remnant_m2, scenario.rules.min_remnant_width_m, tol)
         per_project = remnants.parcel_takes(pieces, parcels, fp, tiles=tiles, minimums=minimums)
         ptable, project_rest, project_slivers = per_project
+        costs_lines = None
+        if costs_facts is not None:  # each project's money, on a thread while the run makes the all-projects records
+            costs_lines = compensation.start_project_lines(scenario, ptable, project_rest, pieces, costs_geometry, costs_facts)
         ttable, rest, _ = remnants.parcel_totals(pieces, parcels, fp, tiles=tiles, minimums=minimums, per_project=per_project)
         summary = tables.summary(split)
         totals = tables.totals(ttable, pieces)
@@ -354,8 +361,6 @@ def _run(scenario: Scenario, *, footprints: gpd.GeoDataFrame | None = None) -> R
                                    appr["footprint_m2"].to_numpy(dtype=float)):
             if not tol.is_noise_area(np.array([gap]))[0] and footprints is None:
                 report.warn(_gap_message(scenario, fp, str(pid), gap, whole))
-        affected_rows = unique(pieces["parcel_row"].to_numpy())
-        affected = parcels.iloc[affected_rows].reset_index(drop=True)
         slivers = _slivers(noise, project_slivers, all_parcel_overlaps, all_overlaps)
         if len(slivers):
             named = slivers.sort_values("area_m2", ascending=False).head(3)
@@ -387,7 +392,7 @@ def _run(scenario: Scenario, *, footprints: gpd.GeoDataFrame | None = None) -> R
         from .rules import compensation
 
         with steps("costs"):
-            compensation.attach(result, report=report, prepared=costs_geometry)
+            compensation.attach(result, report=report, prepared=costs_geometry, facts=costs_facts, lines=costs_lines)
     return result
 
 

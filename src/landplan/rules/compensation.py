@@ -583,12 +583,63 @@ def _front_shares(fi: np.ndarray, scope: np.ndarray | None, pieces: gpd.GeoDataF
     return out
 
 
-def estimate(result: Result, *, report: RunReport | None = None, prepared: Placed | Future[Placed] | None = None) -> Estimate:
+def affected_facts(scenario: Any, affected: gpd.GeoDataFrame, admin: dict[str, gpd.GeoDataFrame],
+                   prepared: Placed | Future[Placed]) -> tuple[pd.DataFrame, Facts]:
+    """The affected parcels' facts (:func:`price_facts`' frame and :class:`Facts`): what the estimate
+    needs of each parcel taken, whichever project takes it. Raises :class:`~landplan.errors.PriceError`
+    when one has no price or coefficient row."""
+    cs: CostSettings = scenario.costs
+    if isinstance(prepared, Future):
+        prepared = prepared.result()
+    facts = price_facts(parcel_facts(affected, prepared.place, admin[cs.admin], prepared.roads, cs, scenario.tolerance), cs)
+    return facts, facts_of(facts, prepared.land, cs)
+
+
+def start_facts(scenario: Any, affected: gpd.GeoDataFrame, admin: dict[str, gpd.GeoDataFrame],
+                prepared: Placed | Future[Placed]) -> Future[tuple[pd.DataFrame, Facts]]:
+    """:func:`affected_facts` on a thread, once a run knows which parcels are taken (while it measures
+    what remains of them); :func:`estimate` takes the future."""
+    return _thread(affected_facts, scenario, affected, admin, prepared)
+
+
+def _min_residential_m2(scenario: Any) -> float:
+    """The smallest remnant of residential land a household may keep (the resettlement rule)."""
+    cs: CostSettings = scenario.costs
+    groups = {landuse.group(c) for c in cs.resettlement.codes}
+    return max((float(scenario.rules.min_remnant_m2.get(g, 0.0)) for g in groups), default=0.0)
+
+
+def project_lines(scenario: Any, records: pd.DataFrame, project_remnants: pd.DataFrame, pieces: gpd.GeoDataFrame,
+                  prepared: Placed | Future[Placed], facts: tuple[pd.DataFrame, Facts] | Future[tuple[pd.DataFrame, Facts]]) -> Lines:
+    """Each project's own records with their money (:func:`scope_lines`): ``records`` are the run's
+    per-project parcel records, ``project_remnants`` what each project leaves of them."""
+    cs: CostSettings = scenario.costs
+    if isinstance(prepared, Future):
+        prepared = prepared.result()
+    if isinstance(facts, Future):
+        facts = facts.result()
+    order = [p.id for p in scenario.projects] + [ALL]
+    return scope_lines(records.reset_index(drop=True), facts[1], cs, pieces=pieces, roads=prepared.roads, remnant_pieces=project_remnants,
+                       scopes=order, min_residential_m2=_min_residential_m2(scenario), tolerance=scenario.tolerance)
+
+
+def start_project_lines(scenario: Any, records: pd.DataFrame, project_remnants: pd.DataFrame, pieces: gpd.GeoDataFrame,
+                        prepared: Placed | Future[Placed], facts: Any) -> Future[Lines]:
+    """:func:`project_lines` on a thread, once a run has its per-project records (while it makes the
+    all-projects ones); :func:`estimate` takes the future."""
+    return _thread(project_lines, scenario, records, project_remnants, pieces, prepared, facts)
+
+
+def estimate(result: Result, *, report: RunReport | None = None, prepared: Placed | Future[Placed] | None = None,
+             facts: tuple[pd.DataFrame, Facts] | Future[tuple[pd.DataFrame, Facts]] | None = None,
+             lines: Lines | Future[Lines] | None = None) -> Estimate:
     """The cost estimate of a run whose scenario has ``[costs]`` (see the module notes).
 
     ``prepared`` is :func:`prepare`'s (or :func:`start`'s future of it), made from the parcels the
-    run read; made here from the affected parcels when not given. Raises
-    :class:`~landplan.errors.PriceError` when a parcel taken has no price or coefficient row.
+    run read; made here from the affected parcels when not given. ``facts`` is
+    :func:`affected_facts`' of ``result.affected`` (or :func:`start_facts`' future), made here when
+    not given; ``lines`` :func:`project_lines`' of ``result.parcels`` (or its future), likewise.
+    Raises :class:`~landplan.errors.PriceError` when a parcel taken has no price or coefficient row.
     """
     sc = result.scenario
     cs: CostSettings | None = getattr(sc, "costs", None)
@@ -599,15 +650,19 @@ def estimate(result: Result, *, report: RunReport | None = None, prepared: Place
         prepared = prepare(sc, result.affected, result.admin)
     elif isinstance(prepared, Future):
         prepared = prepared.result()
-    roads, land = prepared.roads, prepared.land
-    facts = price_facts(parcel_facts(result.affected, prepared.place, result.admin[cs.admin], roads, cs, tol), cs)
-    res_groups = {landuse.group(c) for c in cs.resettlement.codes}
-    min_res = max((float(sc.rules.min_remnant_m2.get(g, 0.0)) for g in res_groups), default=0.0)
-    f = facts_of(facts, land, cs)
+    roads = prepared.roads
+    if facts is None:
+        facts = affected_facts(sc, result.affected, result.admin, prepared)
+    elif isinstance(facts, Future):
+        facts = facts.result()
+    if lines is None:
+        lines = project_lines(sc, result.parcels, result.project_remnants, result.pieces, prepared, facts)
+    elif isinstance(lines, Future):
+        lines = lines.result()
+    pp = lines
+    facts, f = facts
+    min_res = _min_residential_m2(sc)
     order = [p.id for p in sc.projects] + [ALL]
-    pp = scope_lines(result.parcels.reset_index(drop=True), f, cs, pieces=result.pieces, roads=roads,
-                     remnant_pieces=result.project_remnants, scopes=order,
-                     min_residential_m2=min_res, tolerance=tol)
     # all projects: the conversion payment summed over projects, at most once the land
     conv_pp = np.bincount(pp.fact, weights=pp.values["conversion_vnd"].astype("float64"), minlength=len(f.ids))
     totals = result.parcel_totals.reset_index(drop=True)
@@ -653,10 +708,11 @@ def check_inputs(scenario: Any, admin: dict[str, gpd.GeoDataFrame]) -> gpd.GeoDa
     return _pos.read_roads(cs.positions.roads, cs.positions.name_column, scenario.crs)
 
 
-def attach(result: Result, *, report: RunReport | None = None, prepared: Placed | Future[Placed] | None = None) -> None:
+def attach(result: Result, *, report: RunReport | None = None, prepared: Placed | Future[Placed] | None = None,
+           facts: Any = None, lines: Any = None) -> None:
     """Make a run's estimate (:func:`estimate`) and put it in ``result``: ``result.costs``, and the cost
     columns beside each parcel record (``result.parcels``, ``result.parcel_totals``)."""
-    result.costs = estimate(result, report=report, prepared=prepared)
+    result.costs = estimate(result, report=report, prepared=prepared, facts=facts, lines=lines)
     result.parcels = with_costs(result.parcels, result.costs.parcels, ["parcel_id", "project"])
     result.parcel_totals = with_costs(result.parcel_totals, result.costs.parcel_totals, ["parcel_id"])
 
