@@ -660,7 +660,7 @@ def estimate(result: Result, *, report: RunReport | None = None, prepared: Place
     elif isinstance(lines, Future):
         lines = lines.result()
     pp = lines
-    facts, f = facts
+    frame, f = facts
     min_res = _min_residential_m2(sc)
     order = [p.id for p in sc.projects] + [ALL]
     # all projects: the conversion payment summed over projects, at most once the land
@@ -671,7 +671,7 @@ def estimate(result: Result, *, report: RunReport | None = None, prepared: Place
     table = cost_table([pp, all_lines], f, cs, order)
     households = pd.concat([pp.households, all_lines.households], ignore_index=True)[_hh.HOUSEHOLD_COLUMNS]
     notes = []
-    differs = facts[facts["register_differs"]]
+    differs = frame[frame["register_differs"]]
     if len(differs) and report is not None:
         shown = ", ".join(f"{r.parcel_id} ({r.parcel_area_m2:,.1f} m² drawn, {r.register_area_m2:,.1f} m² registered)"
                           for r in differs.head(5).itertuples())
@@ -683,7 +683,7 @@ def estimate(result: Result, *, report: RunReport | None = None, prepared: Place
                      "how the estimate works, not what the land costs")
     for msg in notes:
         log.info("costs: %s", msg)
-    return Estimate(settings=cs, facts=facts[[*FACT_COLUMNS, "landuse", "owner", "legal_ratio", "compensated"]],
+    return Estimate(settings=cs, facts=frame[[*FACT_COLUMNS, "landuse", "owner", "legal_ratio", "compensated"]],
                     parcels=pp.frame, parcel_totals=all_lines.frame.drop(columns="project"),
                     households=households, table=table, notes=notes)
 
