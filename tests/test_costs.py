@@ -558,9 +558,9 @@ def test_outputs_written_and_manifest_checksums(tmp_path):
 def test_rule_doctests():
     import doctest
 
-    from landplan.rules import households, positions
+    from landplan.rules import holdings, households, positions
 
-    for mod in (positions, households):
+    for mod in (positions, households, holdings):
         assert doctest.testmod(mod).failed == 0
 
 

@@ -230,14 +230,16 @@ class _Inputs:
 
 
 def _prepare(scenario: Scenario, report: RunReport, steps: _Steps, *, pixels: bool = False,
-             footprints: gpd.GeoDataFrame | None = None, on_read: Callable[[_Inputs], Any] | None = None) -> _Inputs:
+             footprints: gpd.GeoDataFrame | None = None, on_read: Callable[[_Inputs], Any] | None = None,
+             roads: Any = None) -> _Inputs:
     """Read and check every input (everything a run does before measuring): footprints, parcels under
     them, administrative layers, layers that should coincide, and the land-cover raster (its header
     and extent; with ``pixels``, also the pixel values under the footprints, which a run checks
     while it measures). ``footprints``: built by the caller (see :func:`_run`). ``on_read`` is
     called with the inputs as soon as the layers are read, before the checks that only compare
     them (layers that should coincide, the raster), so that work on threads can start; what it
-    returns is the inputs' ``started``."""
+    returns is the inputs' ``started``. ``roads``: the cost estimate's roads layer being read
+    (:func:`landplan.rules.compensation.read_roads_soon`)."""
     tol = scenario.tolerance
     with steps("footprints"):
         fp = build_footprints(scenario, report=report) if footprints is None else footprints
@@ -252,11 +254,10 @@ def _prepare(scenario: Scenario, report: RunReport, steps: _Steps, *, pixels: bo
             _check_extents_meet(scenario, fp, report)
         admin = {a.key: takes.resolve_admin_overlaps(layers.read_admin(a, scenario.crs, mask=None, report=report),
                                                      admin_layer=a.key, report=report, tolerance=tol) for a in scenario.admin}
-        roads = None
         if scenario.costs is not None:  # the price tables' units against the admin layer, the roads layer
             from .rules.compensation import check_inputs
 
-            roads = check_inputs(scenario, admin)
+            roads = check_inputs(scenario, admin, roads=roads)
         inputs = _Inputs(fp, tiles, all_overlaps, parcels, admin, roads)
         if on_read is not None:
             inputs.started = on_read(inputs)
@@ -308,16 +309,17 @@ def _run(scenario: Scenario, *, footprints: gpd.GeoDataFrame | None = None) -> R
     report = RunReport()
     tol = scenario.tolerance
     steps = _Steps(6 + (scenario.landcover is not None) + (scenario.costs is not None))
-    owners_column = None
+    owners_column = roads_soon = None
     if scenario.costs is not None:  # the owner column read on a thread from the start (landplan.rules.compensation)
         from .rules import compensation
 
         owners_column = compensation.scan(scenario)
+        roads_soon = compensation.read_roads_soon(scenario)
     start_costs = None
     if scenario.costs is not None:  # the estimate's geometry and the owners' land, on a thread from when the layers are read
         def start_costs(got: _Inputs) -> Any:
             return compensation.start(scenario, got.parcels, got.admin, scanned=owners_column, roads=got.roads)
-    inputs = _prepare(scenario, report, steps, footprints=footprints, on_read=start_costs)
+    inputs = _prepare(scenario, report, steps, footprints=footprints, on_read=start_costs, roads=roads_soon)
     costs_geometry = inputs.started
     fp, tiles, parcels, admin = inputs.footprints, inputs.tiles, inputs.parcels, inputs.admin
     all_overlaps = inputs.project_overlaps

@@ -688,10 +688,19 @@ def estimate(result: Result, *, report: RunReport | None = None, prepared: Place
                     households=households, table=table, notes=notes)
 
 
-def check_inputs(scenario: Any, admin: dict[str, gpd.GeoDataFrame]) -> gpd.GeoDataFrame:
+def read_roads_soon(scenario: Any) -> Future[gpd.GeoDataFrame]:
+    """The roads layer read on a thread from the start of a run (it depends on nothing else);
+    :func:`check_inputs` takes the future, and says what is wrong with the layer, if anything."""
+    cs: CostSettings = scenario.costs
+    return _thread(_pos.read_roads, cs.positions.roads, cs.positions.name_column, scenario.crs)
+
+
+def check_inputs(scenario: Any, admin: dict[str, gpd.GeoDataFrame], *,
+                 roads: Future[gpd.GeoDataFrame] | None = None) -> gpd.GeoDataFrame:
     """What the estimate checks before anything is measured (a run and ``landplan validate`` alike):
     that the tables' units are units of the ``[costs] admin`` layer, and that the roads layer reads;
-    returns the roads layer (:func:`prepare` then need not read it again)."""
+    returns the roads layer (:func:`prepare` then need not read it again). ``roads``: the layer
+    being read already (:func:`read_roads_soon`)."""
     from ..errors import ScenarioError
     from ..layers import _nfc
 
@@ -705,6 +714,8 @@ def check_inputs(scenario: Any, admin: dict[str, gpd.GeoDataFrame]) -> gpd.GeoDa
             problems.append(f"costs.{key}: {msg}")
     if problems:
         raise ScenarioError(str(scenario.path), problems)
+    if roads is not None:
+        return roads.result()
     return _pos.read_roads(cs.positions.roads, cs.positions.name_column, scenario.crs)
 
 

@@ -10,9 +10,10 @@ Notes
 -----
 A parcel is placed **by its box** (no geometry read) when all of these hold:
 
-* the layer is a GeoPackage (the boxes from the geometry blobs' envelopes, ``ST_MinX`` …, with the
-  geometry type, in the same SQLite query as the attributes) or a GeoParquet file with a bbox
-  covering and only polygon types, in the working CRS;
+* the layer is a GeoPackage (the boxes from the geometry blobs' envelope headers, with the geometry
+  type, read in the same SQLite query as the attributes; a blob without a little-endian XY envelope
+  has its geometry read) or a GeoParquet file with a bbox covering and only polygon types, in the
+  working CRS;
 * the parcel is a polygon with a box of positive width and height;
 * it has a register area (finite, positive): its legal area;
 * its box lies within one unit of the ``[costs] admin`` layer (covered by it): then the unit holding
@@ -225,28 +226,71 @@ def _quote(name: str) -> str:
 
 
 def _gpkg_attributes(path: Any, layer: str, numbers: np.ndarray, columns: list[str]) -> pd.DataFrame:
-    """:func:`_attributes` for a GeoPackage: one SQLite query (GDAL's ``ST_MinX`` … read the geometry
-    blobs' envelopes, ``ST_GeometryType`` their type) per :data:`NUMBERS_PER_QUERY` features."""
+    """:func:`_attributes` for a GeoPackage: one SQLite query per :data:`NUMBERS_PER_QUERY` features,
+    which reads the first bytes of each geometry blob besides the attributes: its header holds the
+    envelope, and the WKB's type follows (:func:`_blob_heads`; a fifth less time than GDAL's ``ST_MinX``
+    … and ``ST_GeometryType``, which parse each blob five times)."""
+    import pyarrow as pa
     import pyogrio
 
     info = pyogrio.read_info(path, layer=layer)
     gcol, fid = info.get("geometry_name") or "geom", info.get("fid_column") or "fid"
-    g = _quote(gcol)
-    select = ", ".join([*(_quote(c) for c in columns), *(f"ST_{f}({g}) AS {b}" for f, b in zip(("MinX", "MinY", "MaxX", "MaxY"), BOX)),
-                        f"ST_GeometryType({g}) AS _type"])
-    parts = []
+    select = ", ".join([*(_quote(c) for c in columns), f"substr({_quote(gcol)}, 1, {_HEAD_BYTES}) AS _head"])
+    parts, heads = [], []
     for k in range(0, len(numbers), NUMBERS_PER_QUERY):
         ids = ",".join(map(str, numbers[k:k + NUMBERS_PER_QUERY].tolist()))
         _, table = pyogrio.read_arrow(path, sql=f"SELECT {_quote(fid)}, {select} FROM {_quote(layer)} WHERE {_quote(fid)} IN ({ids})",
                                       read_geometry=False, return_fids=True)
-        parts.append(table.to_pandas())
+        heads.append(table.column("_head"))
+        parts.append(table.drop_columns(["_head"]).to_pandas())
     df = pd.concat(parts, ignore_index=True) if len(parts) > 1 else parts[0]
     df.index = pd.Index(df.pop(fid).to_numpy(dtype="int64"))
-    # the type's first word ("POLYGON Z" is a polygon), each distinct type read once
-    kind, types = pd.factorize(df.pop("_type").to_numpy(dtype=object), use_na_sentinel=True)
-    polygon = np.array([str(t).split(" ")[0] in ("POLYGON", "MULTIPOLYGON") for t in types] + [False], dtype=bool)
-    df["_polygon"] = polygon[kind]
+    chunks = [c for h in heads for c in h.chunks]  # not pa.chunked_array(heads): that converts value by value
+    blobs = pa.chunked_array(chunks, type=chunks[0].type if chunks else pa.binary()).combine_chunks()
+    box, polygon = _blob_heads(blobs if blobs.type == pa.binary() else blobs.cast(pa.binary()))
+    for j, b in enumerate(BOX):
+        df[b] = box[:, j]
+    df["_polygon"] = polygon
     return df.loc[numbers]
+
+
+#: Bytes of a GeoPackage geometry blob :func:`_blob_heads` reads: its header with an XY envelope (40)
+#: and the WKB's byte order and type (5).
+_HEAD_BYTES = 45
+
+
+def _blob_heads(heads: Any) -> tuple[np.ndarray, np.ndarray]:
+    """From the first :data:`_HEAD_BYTES` bytes of GeoPackage geometry blobs (a pyarrow binary array): each
+    one's box ``(n, 4)`` (minx, miny, maxx, maxy) and whether it is a polygon or multipolygon (any
+    dimension). A blob whose header is not little-endian with an XY envelope, an empty geometry and a
+    missing one get NaN boxes (their geometry is then read).
+
+    >>> import pyarrow as pa, struct
+    >>> head = b"GP" + bytes([0, 3]) + struct.pack("<i4d", 5897, 1.0, 3.0, 2.0, 4.0) + bytes([1]) + struct.pack("<I", 1006)
+    >>> box, poly = _blob_heads(pa.array([head, None], type=pa.binary()))
+    >>> box[0].tolist(), bool(box[1, 0] == box[1, 0]), poly.tolist()
+    ([1.0, 2.0, 3.0, 4.0], False, [True, False])
+    """
+    n = len(heads)
+    box, polygon = np.full((n, 4), np.nan), np.zeros(n, dtype=bool)
+    if n == 0 or heads.buffers()[2] is None:
+        return box, polygon
+    offsets = np.frombuffer(heads.buffers()[1], dtype=np.int32)[heads.offset:heads.offset + n + 1]
+    data = np.frombuffer(heads.buffers()[2], dtype=np.uint8)
+    valid = np.asarray(heads.is_valid().to_numpy(zero_copy_only=False), dtype=bool)
+    rows = np.flatnonzero(valid & (np.diff(offsets) == _HEAD_BYTES))
+    head = data[offsets[:-1][rows, None] + np.arange(_HEAD_BYTES)]
+    flags = head[:, 3]
+    ok = ((head[:, 0] == ord("G")) & (head[:, 1] == ord("P")) & (flags & 1 == 1) & ((flags >> 1) & 7 == 1)
+          & ((flags >> 4) & 1 == 0) & (head[:, 40] <= 1))
+    rows, head = rows[ok], head[ok]
+    env = np.ascontiguousarray(head[:, 8:40]).view("<f8")  # minx, maxx, miny, maxy
+    box[rows] = env[:, [0, 2, 1, 3]]
+    code = np.ascontiguousarray(head[:, 41:45]).view("<u4")[:, 0]
+    code = np.where(head[:, 40] == 1, code, code.byteswap())  # the WKB's own byte order
+    kind = (code & 0x0FFFFFFF) % 1000  # ISO WKB: 1003 is a polygon Z; EWKB's flags are the high bits
+    polygon[rows] = (kind == 3) | (kind == 6)
+    return box, polygon
 
 
 def _parquet_attributes(path: Any, numbers: np.ndarray, columns: list[str]) -> pd.DataFrame | None:
