@@ -716,3 +716,19 @@ def test_partitioned_parcel_layer_gives_the_single_layer_estimate(tmp_path, east
     c = house(r2, "Hộ Cường", "ALL")  # its land in the east source counts: 7,500 of 20,000, not of 10,000
     assert (c["farmland_m2"], c["farmland_taken_m2"], c["share_band"]) == (20_000, 7_500, "30–70 %")
     assert house(r2, "Hộ Dung", "ALL")["resettle"]
+
+
+@pytest.mark.skipif(not __import__("sys").platform.startswith("linux"), reason="a thread's own niceness is Linux's")
+def test_estimate_threads_yield_to_the_measurement():
+    """The estimate's work beside the measurement runs at a lower priority, and the caller's stays as it was."""
+    import os
+    import threading
+
+    from landplan.rules import compensation
+
+    def niceness():
+        return os.getpriority(os.PRIO_PROCESS, threading.get_native_id())
+
+    before = niceness()
+    assert compensation._thread(niceness).result() == min(before + compensation.THREAD_NICENESS, 19)
+    assert niceness() == before
