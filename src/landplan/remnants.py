@@ -136,16 +136,12 @@ def screen(parcels: gpd.GeoDataFrame, parcel_row: np.ndarray, cutters: np.ndarra
     order = np.lexsort((-area, owner))
     parts, owner, area, small, narrow = parts[order], owner[order], area[order], small[order], narrow[order]
     piece_no = np.arange(len(owner)) - np.searchsorted(owner, owner) + 1
-    piece_flag = np.full(len(owner), "", dtype=object)
-    for k in np.flatnonzero(small | narrow):  # only the flagged few
-        piece_flag[k] = _flag(small[k], narrow[k], min_a[owner[k]], min_w[owner[k]])
+    piece_flag = _flags(small, narrow, min_a[owner], min_w[owner])
 
     n_pieces = np.bincount(owner, minlength=n)
     any_small = np.bincount(owner, weights=small, minlength=n) > 0
     any_narrow = np.bincount(owner, weights=narrow, minlength=n) > 0
-    flags = np.full(n, "", dtype=object)
-    for i in np.flatnonzero(any_small | any_narrow):  # only the flagged few
-        flags[i] = _flag(any_small[i], any_narrow[i], min_a[i], min_w[i])
+    flags = _flags(any_small, any_narrow, min_a, min_w)
     records = pd.DataFrame({
         "landuse": codes,
         "owner": parcels["owner"].to_numpy()[parcel_row] if "owner" in parcels else "",
@@ -176,6 +172,19 @@ def _parts(geoms: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     return np.concatenate([geoms[single], parts]), np.concatenate([np.flatnonzero(single), many[idx]]).astype("int64")
 
 
+def _flags(small: np.ndarray, narrow: np.ndarray, min_a: np.ndarray, min_w: np.ndarray) -> np.ndarray:
+    """:func:`_flag` of each row ("" where neither fails), each distinct case worded once (a city's
+    network flags thousands of pieces, with a handful of minimums)."""
+    out = np.full(len(small), "", dtype=object)
+    rows = np.flatnonzero(small | narrow)
+    if len(rows):
+        cases = pd.DataFrame({"s": small[rows], "n": narrow[rows], "a": min_a[rows], "w": min_w[rows]})
+        case, distinct = pd.factorize(pd.MultiIndex.from_frame(cases))
+        words = np.array([_flag(bool(s_), bool(n_), float(a), float(w)) for s_, n_, a, w in distinct], dtype=object)
+        out[rows] = words[case]
+    return out
+
+
 def _flag(small: bool, narrow: bool, min_a: float, min_w: float) -> str:
     """Which minimums failed, in words (Vietnamese, as the cadastre writes them)."""
     return "; ".join(([f"diện tích < {min_a:g} m²"] if small else []) + ([f"bề rộng < {min_w:g} m"] if narrow else []))
@@ -201,8 +210,13 @@ def parcel_takes(pieces: gpd.GeoDataFrame, parcels: gpd.GeoDataFrame, footprints
     order = np.lexsort((table["parcel_id"].to_numpy(dtype=str), table["project"].to_numpy(dtype=str)))
     rec = rest["record"].to_numpy()
     rest = rest.assign(project=project[rec], parcel_id=ids[rec])[["project", *PIECE_COLUMNS, "geometry"]]
+    # pieces by project, parcel and piece: a record is one parcel of one project, so its place in the
+    # records' order sorts its pieces without comparing text again
+    rank = np.empty(len(order), dtype="int64")
+    rank[order] = np.arange(len(order))
+    by = np.lexsort((rest["piece"].to_numpy(), rank[rec]))
     sl = pd.DataFrame({"project": project[slivers["record"]], "parcel_id": ids[slivers["record"]], "area_m2": slivers["area_m2"]})
-    return table.iloc[order].reset_index(drop=True), _sorted_pieces(rest, ["project", "parcel_id", "piece"]), sl
+    return table.iloc[order].reset_index(drop=True), rest.iloc[by].reset_index(drop=True), sl
 
 
 def parcel_totals(pieces: gpd.GeoDataFrame, parcels: gpd.GeoDataFrame, footprints: gpd.GeoDataFrame, *,
