@@ -127,7 +127,7 @@ def test_masked_read_beside_finds_every_possible_overlapper(tmp_path: Path, fmt:
 def test_box_pairs_equal_brute_force():
     import numpy as np
 
-    from landplan.sources import box_pairs
+    from landplan.sources import box_pairs, boxes_meeting
 
     rng = np.random.default_rng(5)
     def boxes(n, big):
@@ -146,6 +146,7 @@ def test_box_pairs_equal_brute_force():
         ok[7, :] = True
         want = set(zip(*np.nonzero(ok)))
         assert got == {(int(i), int(j)) for i, j in want}
+        assert np.array_equal(boxes_meeting(a, b, strict=strict), ok.any(axis=1))
 
 
 def test_masked_read_through_gdal_when_python_sqlite_cannot(tmp_path: Path, monkeypatch):

@@ -339,15 +339,13 @@ def _gpkg_read_masked(path: Path, layer: str, mask: np.ndarray, kwargs: dict[str
     b = b[np.isfinite(b).all(axis=1)]
     # features whose box met the mask but not their geometry are neighbours too, already read
     missed = raw.iloc[np.flatnonzero(~hits)]
-    mi, _ = box_pairs(shapely.bounds(np.asarray(missed.geometry.values)), b, strict=True)
-    parts = [missed.iloc[unique(mi)]]
+    parts = [missed.iloc[np.flatnonzero(boxes_meeting(shapely.bounds(np.asarray(missed.geometry.values)), b, strict=True))]]
     if future is not None:
         cand = future.result()
         if cand is None:  # envelopes not readable: the general way
             return _with_beside(path, layer, gdf, columns=kwargs.get("columns"), where=None)
         cand_ids, cand_env = cand
-        ci, _ = box_pairs(cand_env, b, strict=True)
-        near_ids = cand_ids[unique(ci)]
+        near_ids = cand_ids[boxes_meeting(cand_env, b, strict=True)]
         if len(near_ids):
             parts.append(_frame(path, fids=near_ids, **kwargs))
     near = pd.concat(parts) if len(parts) > 1 else parts[0]
@@ -363,8 +361,7 @@ def _with_beside(path: Path, layer: str, gdf: gpd.GeoDataFrame, *, columns: list
     if len(b) == 0:
         return gdf.assign(_beside=False)
     got = read(path, layer, columns=columns, where=where, mask=shapely.box(b[:, 0], b[:, 1], b[:, 2], b[:, 3]))
-    gi, _ = box_pairs(shapely.bounds(np.asarray(got.geometry.values)), b, strict=True)
-    near = got.iloc[unique(gi)]
+    near = got.iloc[np.flatnonzero(boxes_meeting(shapely.bounds(np.asarray(got.geometry.values)), b, strict=True))]
     return pd.concat([gdf.assign(_beside=False), near.assign(_beside=True)]) if len(near) else gdf.assign(_beside=False)
 
 
@@ -429,27 +426,47 @@ def _beside_candidates(path: Path, layer: str, table: str, ids: np.ndarray, cove
 def box_pairs(a: np.ndarray, b: np.ndarray, *, strict: bool) -> tuple[np.ndarray, np.ndarray]:
     """Pairs ``(i, j)`` of boxes (``(n, 4)`` arrays of minx, miny, maxx, maxy) that meet, or with
     ``strict`` overlap with a positive area; a box with a non-finite side meets everything of ``b``.
+    Sorted by ``i``, then ``j``.
 
     Boxes are hashed into a grid whose cell is as large as most boxes, so each lands in at most four
     cells; the few larger boxes go through a spatial index.
     """
     a, b = np.asarray(a, dtype="float64").reshape(-1, 4), np.asarray(b, dtype="float64").reshape(-1, 4)
+    ia, ib = _box_candidates(a, b, strict=strict)
+    key = unique(ia * (len(b) + 1) + ib)
+    return key // (len(b) + 1), key % (len(b) + 1)
+
+
+def boxes_meeting(a: np.ndarray, b: np.ndarray, *, strict: bool) -> np.ndarray:
+    """Whether each box of ``a`` meets (``strict``: overlaps with a positive area) a box of ``b``:
+    ``np.isin(np.arange(len(a)), box_pairs(a, b, strict=strict)[0])``, without making the pairs unique."""
+    a, b = np.asarray(a, dtype="float64").reshape(-1, 4), np.asarray(b, dtype="float64").reshape(-1, 4)
+    out = np.zeros(len(a), dtype=bool)
+    out[_box_candidates(a, b, strict=strict)[0]] = True
+    return out
+
+
+def _box_candidates(a: np.ndarray, b: np.ndarray, *, strict: bool) -> tuple[np.ndarray, np.ndarray]:
+    """:func:`box_pairs`' pairs, some of them more than once (a pair sharing several grid cells)."""
     empty = (np.zeros(0, dtype="int64"), np.zeros(0, dtype="int64"))
     if len(a) == 0 or len(b) == 0:
         return empty
     unknown = ~np.isfinite(a).all(axis=1)
     bad_b = ~np.isfinite(b).all(axis=1)
-    ext = np.concatenate([a[~unknown, 2:] - a[~unknown, :2], b[~bad_b, 2:] - b[~bad_b, :2]]).max(axis=1)
-    cell = float(np.quantile(ext, 0.95)) if len(ext) else 1.0
-    cell = max(cell, 1e-6)
-    big_a = ~unknown & ((a[:, 2] - a[:, 0] > cell) | (a[:, 3] - a[:, 1] > cell))
-    big_b = ~bad_b & ((b[:, 2] - b[:, 0] > cell) | (b[:, 3] - b[:, 1] > cell))
+    # the cell as wide and as tall as most boxes (each axis apart: parcels are often strips), from a
+    # sample of the boxes; any cell gives the same pairs, a well-sized one fewer candidates to test
+    fa, fb = np.flatnonzero(~unknown), np.flatnonzero(~bad_b)
+    sa, sb = fa[::max(1, len(fa) // _CELL_SAMPLE)], fb[::max(1, len(fb) // _CELL_SAMPLE)]
+    cw, ch = (max(float(np.quantile(np.concatenate([a[sa, k + 2] - a[sa, k], b[sb, k + 2] - b[sb, k]]), 0.95)), 1e-6)
+              if len(sa) + len(sb) else 1.0 for k in (0, 1))
+    big_a = ~unknown & ((a[:, 2] - a[:, 0] > cw) | (a[:, 3] - a[:, 1] > ch))
+    big_b = ~bad_b & ((b[:, 2] - b[:, 0] > cw) | (b[:, 3] - b[:, 1] > ch))
     small_a, small_b = np.flatnonzero(~unknown & ~big_a), np.flatnonzero(~bad_b & ~big_b)
     pa, pb = [], []
     if len(small_a) and len(small_b):
         def cells(boxes: np.ndarray, rows: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-            x0, y0 = np.floor(boxes[rows, 0] / cell), np.floor(boxes[rows, 1] / cell)
-            x1, y1 = np.floor(boxes[rows, 2] / cell), np.floor(boxes[rows, 3] / cell)
+            x0, y0 = np.floor(boxes[rows, 0] / cw), np.floor(boxes[rows, 1] / ch)
+            x1, y1 = np.floor(boxes[rows, 2] / cw), np.floor(boxes[rows, 3] / ch)
             keys, own = [], []
             for dx in (0, 1):
                 for dy in (0, 1):
@@ -488,15 +505,15 @@ def box_pairs(a: np.ndarray, b: np.ndarray, *, strict: bool) -> tuple[np.ndarray
     if not pa:
         return empty
     ia, ib = np.concatenate(pa).astype("int64"), np.concatenate(pb).astype("int64")
-    aa, bb2 = a[ia], b[ib]
-    if strict:
-        ok = (np.minimum(aa[:, 2], bb2[:, 2]) > np.maximum(aa[:, 0], bb2[:, 0])) & (np.minimum(aa[:, 3], bb2[:, 3]) > np.maximum(aa[:, 1], bb2[:, 1]))
-    else:
-        ok = (np.minimum(aa[:, 2], bb2[:, 2]) >= np.maximum(aa[:, 0], bb2[:, 0])) & (np.minimum(aa[:, 3], bb2[:, 3]) >= np.maximum(aa[:, 1], bb2[:, 1]))
+    meet = np.greater if strict else np.greater_equal  # by column: no (n, 4) copies of the candidates' boxes
+    ok = meet(np.minimum(a[:, 2][ia], b[:, 2][ib]), np.maximum(a[:, 0][ia], b[:, 0][ib]))
+    ok &= meet(np.minimum(a[:, 3][ia], b[:, 3][ib]), np.maximum(a[:, 1][ia], b[:, 1][ib]))
     ok |= unknown[ia]
-    ia, ib = ia[ok], ib[ok]
-    key = unique(ia * (len(b) + 1) + ib)
-    return key // (len(b) + 1), key % (len(b) + 1)
+    return ia[ok], ib[ok]
+
+
+#: How many boxes of each side :func:`_box_candidates` sizes its grid cell from.
+_CELL_SAMPLE = 10_000
 
 
 def _gpkg_envelopes(hex_headers: str, n: int) -> np.ndarray | None:
@@ -752,8 +769,7 @@ def _read_parquet(path: Path, *, columns: list[str] | None, where: str | None, m
         x0, y0, x1, y1 = np.nanmin(sub[:, 0]), np.nanmin(sub[:, 1]), np.nanmax(sub[:, 2]), np.nanmax(sub[:, 3])
         with np.errstate(invalid="ignore"):
             close = np.flatnonzero(~((main_boxes[:, 2] < x0) | (main_boxes[:, 0] > x1) | (main_boxes[:, 3] < y0) | (main_boxes[:, 1] > y1)))
-        ri, _ = box_pairs(sub, main_boxes[close], strict=True)
-        ri = cand[unique(ri)]
+        ri = cand[boxes_meeting(sub, main_boxes[close], strict=True)]
         read_here = main_rows.get(rg)
         return ri if read_here is None else ri[~np.isin(ri, read_here)]
 
@@ -860,8 +876,7 @@ def _rows_meeting(xmin: np.ndarray, ymin: np.ndarray, xmax: np.ndarray, ymax: np
         return np.flatnonzero(hit)
     bb = np.column_stack([xmin, ymin, xmax, ymax])
     finite = np.flatnonzero(np.isfinite(bb).all(axis=1))  # a row without a box (no geometry) meets nothing
-    rows, _ = box_pairs(bb[finite], boxes, strict=False)
-    return finite[unique(rows)]
+    return finite[boxes_meeting(bb[finite], boxes, strict=False)]
 
 
 #: A box covering part of the mask is split in two while it is more than this many times the area
