@@ -293,3 +293,30 @@ def test_rows_meeting_boxes_equal_brute_force(n_boxes):
     got = _rows_meeting(rows[:, 0], rows[:, 1], rows[:, 2], rows[:, 3], boxes)
     assert 1 in got
     np.testing.assert_array_equal(np.sort(got), want)
+
+
+def test_exact_hits_the_same_through_either_index(monkeypatch):
+    """A mask of many small parts is searched feature by feature, one of few parts by its boxes; the hits
+    are the same, and a feature the test cannot judge (NaN coordinates, a hole outside its shell) is kept."""
+    import geopandas as gpd
+    import numpy as np
+    import shapely
+
+    from landplan import sources
+
+    rng = np.random.default_rng(3)
+    x, y = rng.uniform(0, 1000, 400), rng.uniform(0, 1000, 400)
+    feats = list(shapely.box(x, y, x + rng.uniform(1, 30, 400), y + rng.uniform(1, 30, 400)))
+    feats.append(shapely.Polygon([(5000, 5000), (5010, 5000), (5010, 5010), (5000, 5010)],
+                                 [[(5020, 5020), (5030, 5020), (5030, 5030)]]))  # a hole outside its shell: invalid
+    feats.append(shapely.Polygon([(0, 0), (1, 0), (float("nan"), 1)]))
+    gdf = gpd.GeoDataFrame(geometry=feats)
+    line = shapely.LineString([(0, 0), (1000, 1000)]).buffer(20)
+    tiles = np.array([shapely.clip_by_rect(line, i * 10, 0, i * 10 + 10, 1000) for i in range(100)], dtype=object)
+    tiles = tiles[~shapely.is_empty(tiles)]
+    assert len(tiles) > sources.MANY_MASK_PARTS
+    many = sources._exact_hits(gdf, tiles)
+    monkeypatch.setattr(sources, "MANY_MASK_PARTS", 10**9)
+    few = sources._exact_hits(gdf, tiles)
+    want = shapely.intersects(np.array(feats[:-2], dtype=object), shapely.union_all(tiles))
+    assert np.array_equal(many, few) and np.array_equal(many[:-2], want) and many[-2:].all() and 10 < want.sum() < 390
