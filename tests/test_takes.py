@@ -286,3 +286,28 @@ def test_property_strategy_reaches_the_centroid_counterexample():
     c = shapely.centroid(g)
     assert shapely.distance(c, shapely.boundary(g)) > 6.0  # the old test's "wide": a disc of 12 m fits at the centre
     assert is_narrow(np.array([g], dtype=object), np.array([12.0]), Tolerance())[0]
+
+
+def test_centroid_depth_as_geos_measures_it():
+    """is_narrow's shortcut point and depth, measured on coordinates for polygons without holes, are GEOS's
+    centroid and distance to the boundary (to nanometres, far coordinates included); the others go to GEOS."""
+    import numpy as np
+    import shapely
+
+    from landplan.tolerance import _centroid_depth
+
+    rng = np.random.default_rng(0)
+    far = np.array([5e5, 1.1e6])
+    polys = []
+    for _ in range(500):
+        polys.append(shapely.MultiPoint(np.add(rng.uniform(0, 50, (8, 2)), far)).convex_hull)
+        polys.append(shapely.LineString(np.add(rng.uniform(0, 80, (4, 2)), far)).buffer(rng.uniform(1, 6), join_style="mitre"))
+    polys += [shapely.box(0, 0, 10, 10).difference(shapely.box(2, 2, 4, 4)),  # a hole
+              shapely.MultiPolygon([shapely.box(0, 0, 1, 1), shapely.box(5, 5, 7, 7)]),
+              shapely.Polygon(shapely.box(0, 0, 4, 3).exterior.coords[::-1])]  # drawn clockwise
+    polys = np.array(polys, dtype=object)
+    xy, depth = _centroid_depth(polys)
+    c = shapely.centroid(polys)
+    assert np.abs(xy - shapely.get_coordinates(c)).max() < 1e-7
+    assert np.abs(depth - shapely.distance(c, shapely.boundary(polys))).max() < 1e-7
+    assert depth[-1] == 1.5
