@@ -81,8 +81,12 @@ def local_footprints(parcel_geoms: np.ndarray, footprint_row: np.ndarray, tiles:
         sizes = np.diff(np.r_[starts, len(qi)])
         one = sizes == 1  # most parcels meet one tile of their footprint
         out[many[qi[starts[one]]]] = tiles_g[ti[starts[one]]]
+        unions: dict[tuple[int, ...], shapely.Geometry] = {}  # parcels along a tile edge meet the same tiles
         for s0, n in zip(starts[~one], sizes[~one]):
-            out[many[qi[s0]]] = shapely.union_all(tiles_g[ti[s0:s0 + n]])
+            key = tuple(ti[s0:s0 + n].tolist())
+            if key not in unions:
+                unions[key] = shapely.union_all(tiles_g[ti[s0:s0 + n]])
+            out[many[qi[s0]]] = unions[key]
     return out
 
 
