@@ -21,3 +21,13 @@ def unique(values: np.ndarray) -> np.ndarray:
     keep[0] = True
     np.not_equal(s[1:], s[:-1], out=keep[1:])
     return s[keep]
+
+
+def point_segment_distance(p: np.ndarray, seg: np.ndarray) -> np.ndarray:
+    """The distance from each point ``(n, 2)`` to each segment ``(n, 4)``: x0, y0, x1, y1 (NaN where either is missing)."""
+    with np.errstate(invalid="ignore", divide="ignore"):
+        vx, vy = seg[:, 2] - seg[:, 0], seg[:, 3] - seg[:, 1]
+        wx, wy = p[:, 0] - seg[:, 0], p[:, 1] - seg[:, 1]
+        vv = vx * vx + vy * vy
+        t = np.clip(np.where(vv > 0, (wx * vx + wy * vy) / np.where(vv > 0, vv, 1.0), 0.0), 0.0, 1.0)
+        return np.hypot(wx - t * vx, wy - t * vy)

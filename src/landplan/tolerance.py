@@ -150,6 +150,7 @@ def _centroid_depth(polys: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     Any point would do for the shortcut, which only says "wide" of a polygon whose point lies inside it
     and deeper than the buffer can reach, with a 2 % margin far above the rounding of either way.
     """
+    from .arrays import point_segment_distance
     from .parallel import geos_map
 
     n = len(polys)
@@ -169,12 +170,8 @@ def _centroid_depth(polys: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
         with np.errstate(divide="ignore", invalid="ignore"):
             cx = np.bincount(e_own, weights=(x0 + x1) * cross, minlength=m) / (3.0 * area2)
             cy = np.bincount(e_own, weights=(y0 + y1) * cross, minlength=m) / (3.0 * area2)
-            # the centroid's distance to each edge, the least per polygon
-            px, py = cx[e_own], cy[e_own]
-            vx, vy = x1 - x0, y1 - y0
-            vv = vx * vx + vy * vy
-            t = np.clip(np.where(vv > 0, ((px - x0) * vx + (py - y0) * vy) / np.where(vv > 0, vv, 1.0), 0.0), 0.0, 1.0)
-            each = np.hypot(px - x0 - t * vx, py - y0 - t * vy)
+        # the centroid's distance to each edge, the least per polygon
+        each = point_segment_distance(np.column_stack([cx[e_own], cy[e_own]]), np.column_stack([x0, y0, x1, y1]))
         least = np.full(m, np.inf)
         if len(each):  # edges come polygon by polygon
             first = np.flatnonzero(np.r_[True, e_own[1:] != e_own[:-1]])

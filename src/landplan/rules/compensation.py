@@ -198,9 +198,7 @@ def prepare(scenario: Any, parcels: gpd.GeoDataFrame, admin: dict[str, gpd.GeoDa
     main = parcels[~parcels["neighbour"].to_numpy(dtype=bool)] if "neighbour" in parcels else parcels
     placed = place(main, units, roads, cs, scenario.tolerance)
     owners = {str(o) for o in pd.unique(main["owner"].to_numpy(dtype=object)) if o} if "owner" in main else set()
-    if isinstance(scanned, Future):
-        scanned = scanned.result()
-    return Placed(roads, placed, read_land(scenario, owners, units, placed=placed, scanned=scanned))
+    return Placed(roads, placed, read_land(scenario, owners, units, placed=placed, scanned=_ready(scanned)))
 
 
 #: How much lower the estimate's threads run than the measurement (Linux's niceness, added to the
@@ -211,17 +209,21 @@ THREAD_NICENESS = 10
 def _yielding(fn: Any, *args: Any, **kwargs: Any) -> Any:
     """``fn(*args, **kwargs)`` on a thread of lower priority (:data:`THREAD_NICENESS`; on Linux, where a
     thread has its own niceness: the thread is discarded after its one task)."""
+    import contextlib
     import os
     import sys
     import threading
 
     if sys.platform.startswith("linux"):
-        try:
+        with contextlib.suppress(OSError):  # not allowed here: run as it is
             tid = threading.get_native_id()
             os.setpriority(os.PRIO_PROCESS, tid, os.getpriority(os.PRIO_PROCESS, tid) + THREAD_NICENESS)
-        except OSError:  # not allowed here: run as it is
-            pass
     return fn(*args, **kwargs)
+
+
+def _ready(value: Any) -> Any:
+    """``value``, or its result when it is a future (work started on a thread)."""
+    return value.result() if isinstance(value, Future) else value
 
 
 def _thread(fn: Any, *args: Any, **kwargs: Any) -> Future[Any]:
@@ -610,10 +612,9 @@ def affected_facts(scenario: Any, affected: gpd.GeoDataFrame, admin: dict[str, g
     needs of each parcel taken, whichever project takes it. Raises :class:`~landplan.errors.PriceError`
     when one has no price or coefficient row."""
     cs: CostSettings = scenario.costs
-    if isinstance(prepared, Future):
-        prepared = prepared.result()
-    facts = price_facts(parcel_facts(affected, prepared.place, admin[cs.admin], prepared.roads, cs, scenario.tolerance), cs)
-    return facts, facts_of(facts, prepared.land, cs)
+    got: Placed = _ready(prepared)
+    facts = price_facts(parcel_facts(affected, got.place, admin[cs.admin], got.roads, cs, scenario.tolerance), cs)
+    return facts, facts_of(facts, got.land, cs)
 
 
 def start_facts(scenario: Any, affected: gpd.GeoDataFrame, admin: dict[str, gpd.GeoDataFrame],
@@ -635,13 +636,14 @@ def project_lines(scenario: Any, records: pd.DataFrame, project_remnants: pd.Dat
     """Each project's own records with their money (:func:`scope_lines`): ``records`` are the run's
     per-project parcel records, ``project_remnants`` what each project leaves of them."""
     cs: CostSettings = scenario.costs
-    if isinstance(prepared, Future):
-        prepared = prepared.result()
-    if isinstance(facts, Future):
-        facts = facts.result()
-    order = [p.id for p in scenario.projects] + [ALL]
-    return scope_lines(records.reset_index(drop=True), facts[1], cs, pieces=pieces, roads=prepared.roads, remnant_pieces=project_remnants,
-                       scopes=order, min_residential_m2=_min_residential_m2(scenario), tolerance=scenario.tolerance)
+    return scope_lines(records.reset_index(drop=True), _ready(facts)[1], cs, pieces=pieces, roads=_ready(prepared).roads,
+                       remnant_pieces=project_remnants, scopes=_scopes(scenario), min_residential_m2=_min_residential_m2(scenario),
+                       tolerance=scenario.tolerance)
+
+
+def _scopes(scenario: Any) -> list[str]:
+    """The estimate's scopes in the tables' order: each project, then all projects together."""
+    return [p.id for p in scenario.projects] + [ALL]
 
 
 def start_project_lines(scenario: Any, records: pd.DataFrame, project_remnants: pd.DataFrame, pieces: gpd.GeoDataFrame,
@@ -667,23 +669,13 @@ def estimate(result: Result, *, report: RunReport | None = None, prepared: Place
     if cs is None:
         raise ValueError("the scenario has no [costs] table")
     tol = sc.tolerance
-    if prepared is None:
-        prepared = prepare(sc, result.affected, result.admin)
-    elif isinstance(prepared, Future):
-        prepared = prepared.result()
-    roads = prepared.roads
-    if facts is None:
-        facts = affected_facts(sc, result.affected, result.admin, prepared)
-    elif isinstance(facts, Future):
-        facts = facts.result()
-    if lines is None:
-        lines = project_lines(sc, result.parcels, result.project_remnants, result.pieces, prepared, facts)
-    elif isinstance(lines, Future):
-        lines = lines.result()
-    pp = lines
-    frame, f = facts
+    placed: Placed = prepare(sc, result.affected, result.admin) if prepared is None else _ready(prepared)
+    roads = placed.roads
+    got: tuple[pd.DataFrame, Facts] = affected_facts(sc, result.affected, result.admin, placed) if facts is None else _ready(facts)
+    pp: Lines = project_lines(sc, result.parcels, result.project_remnants, result.pieces, placed, got) if lines is None else _ready(lines)
+    frame, f = got
     min_res = _min_residential_m2(sc)
-    order = [p.id for p in sc.projects] + [ALL]
+    order = _scopes(sc)
     # all projects: the conversion payment summed over projects, at most once the land
     conv_pp = np.bincount(pp.fact, weights=pp.values["conversion_vnd"].astype("float64"), minlength=len(f.ids))
     totals = result.parcel_totals.reset_index(drop=True)
@@ -736,7 +728,7 @@ def check_inputs(scenario: Any, admin: dict[str, gpd.GeoDataFrame], *,
     if problems:
         raise ScenarioError(str(scenario.path), problems)
     if roads is not None:
-        return roads.result()
+        return _ready(roads)
     return _pos.read_roads(cs.positions.roads, cs.positions.name_column, scenario.crs)
 
 

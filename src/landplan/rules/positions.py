@@ -16,6 +16,7 @@ import numpy as np
 import pyproj
 import shapely
 
+from ..arrays import point_segment_distance
 from ..errors import LayerError
 from ..scenario import LayerRef
 from ..tolerance import Tolerance
@@ -133,7 +134,7 @@ def _nearest_within(geoms: np.ndarray, pieces: np.ndarray, tree: shapely.STRtree
     seg = np.full((len(pieces), 4), np.nan)
     straight = (shapely.get_type_id(pieces) == 1) & (shapely.get_num_coordinates(pieces) == 2)
     seg[straight] = shapely.get_coordinates(pieces[straight]).reshape(-1, 4)
-    above = _point_segment_distance(vertex[gi], seg[ri])
+    above = point_segment_distance(vertex[gi], seg[ri])
     bound = np.full(len(geoms), np.inf)
     np.fmin.at(bound, gi, above)
     # candidates that may be nearest (a margin far above float noise keeps every one that is)
@@ -146,16 +147,6 @@ def _nearest_within(geoms: np.ndarray, pieces: np.ndarray, tree: shapely.STRtree
     np.minimum.at(least, gi, dist)
     nearest = dist == least[gi]
     return gi[nearest], ri[nearest], dist[nearest]
-
-
-def _point_segment_distance(p: np.ndarray, seg: np.ndarray) -> np.ndarray:
-    """The distance from each point ``(n, 2)`` to each segment ``(n, 4)``: x0, y0, x1, y1 (NaN where either is missing)."""
-    with np.errstate(invalid="ignore", divide="ignore"):
-        vx, vy = seg[:, 2] - seg[:, 0], seg[:, 3] - seg[:, 1]
-        wx, wy = p[:, 0] - seg[:, 0], p[:, 1] - seg[:, 1]
-        vv = vx * vx + vy * vy
-        t = np.clip(np.where(vv > 0, (wx * vx + wy * vy) / np.where(vv > 0, vv, 1.0), 0.0), 0.0, 1.0)
-        return np.hypot(wx - t * vx, wy - t * vy)
 
 
 def road_distance(geoms: np.ndarray, roads: gpd.GeoDataFrame, tolerance: Tolerance, *,

@@ -157,7 +157,7 @@ def _common(df: pd.DataFrame, name: str, key_cols: list[str], what: str, problem
     if empty:
         problems.append(f"{name}: {what} missing: {'; '.join(empty)}; every row needs its {', '.join(key_cols)}")
     given = df["landuse"].to_numpy(dtype=object)
-    normal = {c: landuse.normalize_code(c) for c in dict.fromkeys(given)}  # each distinct code once
+    normal = _normal_codes(given)
     df = df.assign(landuse=[normal[c] for c in given])
     known = {c: landuse.is_known(c) for c in normal.values()}
     unknown = df[(df["landuse"] != "") & ~df["landuse"].map(known)]
@@ -181,9 +181,14 @@ def _duplicates(df: pd.DataFrame, keys: list[str], name: str, problems: list[str
                         + (f" … ({n} keys in all)" if n > _SHOWN else ""))
 
 
+def _normal_codes(given: Any) -> dict[str, str]:
+    """Each distinct land-use code as written → landplan's code (each normalised once)."""
+    return {c: landuse.normalize_code(c) for c in dict.fromkeys(given)}
+
+
 def _known_codes(given: list[str]) -> list[str] | None:
     """The land-use codes normalised, or ``None`` when one is empty or unknown."""
-    normal = {c: landuse.normalize_code(c) for c in dict.fromkeys(given)}
+    normal = _normal_codes(given)
     if not all(v and landuse.is_known(v) for v in normal.values()):
         return None
     return [normal[c] for c in given]
