@@ -18,6 +18,7 @@ interleaving and the medians; the load average at the start and the end is print
 
     .venv/bin/python benchmarks/bench_costs.py                 # 1M parcels, GeoPackage and GeoParquet (a few minutes)
     .venv/bin/python benchmarks/bench_costs.py --sizes 100000  # a quick look
+    .venv/bin/python benchmarks/bench_costs.py --niceness 0    # the estimate's threads at the run's own priority
 
 Data is cached in benchmarks/.data/ (not committed).
 """
@@ -124,15 +125,19 @@ def scenario_text(paths: dict[str, Path], fmt: str, costs: bool) -> str:
     return text
 
 
-def case(scenario: str) -> dict[str, float]:
-    """One run in this process: wall time of ``landplan.run`` (imports excluded) and its steps."""
+def case(scenario: str, niceness: int | None = None) -> dict[str, float]:
+    """One run in this process: wall time of ``landplan.run`` (imports excluded) and its steps.
+    ``niceness``: the estimate's threads run this much nicer than the run (default: landplan's own)."""
     import landplan
 
     run = landplan.run
     from landplan import pipeline  # noqa: F401 - the engine's modules loaded before the clock starts
 
     if "[costs]" in Path(scenario).read_text(encoding="utf-8"):
-        from landplan.rules import compensation  # noqa: F401
+        from landplan.rules import compensation
+
+        if niceness is not None:
+            compensation.THREAD_NICENESS = niceness
 
     t, cpu = time.perf_counter(), time.process_time()
     r = run(scenario)
@@ -145,8 +150,9 @@ def case(scenario: str) -> dict[str, float]:
     return out
 
 
-def _fresh(scenario: Path) -> dict[str, float]:
-    code = f"import json, sys; sys.path.insert(0, {str(HERE.parent)!r}); from benchmarks.bench_costs import case; print(json.dumps(case({str(scenario)!r})))"
+def _fresh(scenario: Path, niceness: int | None = None) -> dict[str, float]:
+    code = (f"import json, sys; sys.path.insert(0, {str(HERE.parent)!r}); from benchmarks.bench_costs import case; "
+            f"print(json.dumps(case({str(scenario)!r}, {niceness!r})))")
     got = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
     return dict(json.loads(got.stdout.strip().splitlines()[-1]))
 
@@ -156,6 +162,8 @@ def main() -> None:
     ap.add_argument("--sizes", type=int, nargs="+", default=[1_000_000])
     ap.add_argument("--formats", nargs="+", default=["gpkg", "parquet"], choices=["gpkg", "parquet"])
     ap.add_argument("--repeat", type=int, default=5)
+    ap.add_argument("--niceness", type=int, default=None,
+                    help="run the estimate's threads this much nicer than the run (default: landplan's THREAD_NICENESS; 0: as the run)")
     args = ap.parse_args()
     rows = []
     load = [os.getloadavg()[0]]
@@ -168,11 +176,11 @@ def main() -> None:
                 path = DATA / f"costs_p{n}" / f"scenario_{fmt}{'_costs' if costs else ''}.toml"
                 path.write_text(scenario_text(paths, fmt, costs), encoding="utf-8")
                 scen[costs] = path
-            _fresh(scen[True])  # warm the file cache for both
+            _fresh(scen[True], args.niceness)  # warm the file cache for both
             got: dict[bool, list[dict[str, float]]] = {False: [], True: []}
             for _ in range(args.repeat):  # interleaved: both see the same moments of a shared machine
                 for costs in (False, True):
-                    got[costs].append(_fresh(scen[costs]))
+                    got[costs].append(_fresh(scen[costs], args.niceness))
             base = statistics.median(g["seconds"] for g in got[False])
             with_costs = statistics.median(g["seconds"] for g in got[True])
             cpu_base = statistics.median(g["cpu_s"] for g in got[False])
