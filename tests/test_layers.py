@@ -149,14 +149,14 @@ def test_box_pairs_equal_brute_force():
         assert np.array_equal(boxes_meeting(a, b, strict=strict), ok.any(axis=1))
 
 
-def test_masked_read_through_gdal_when_python_sqlite_cannot(tmp_path: Path, monkeypatch):
-    """Without Python's SQLite R-tree (an old or stripped build), the R-tree is searched through GDAL."""
-    from landplan import sources
+def test_masked_read_through_gdal_when_the_index_cannot_be_read(tmp_path: Path, monkeypatch):
+    """An R-tree landplan cannot read as arrays (:mod:`landplan.rtree`) is searched through GDAL."""
+    from landplan import rtree, sources
 
-    def no_rtree(*args, **kwargs):
-        raise RuntimeError("no such module: rtree")
+    def unknown(*args, **kwargs):
+        raise rtree.IndexFormatError("not a two-dimensional R-tree")
 
-    monkeypatch.setattr(sources, "_rtree_search_boxes", no_rtree)
+    monkeypatch.setattr(rtree.Index, "__init__", unknown)
     monkeypatch.setattr(sources, "_RTREE_BATCH", 7)  # several compound queries
     path, grid, mask = _scattered_layer(tmp_path, "gpkg")
     assert sorted(sources.read(path, "p", columns=["pid"], where=None, mask=mask)["pid"]) == _meeting(grid, mask)

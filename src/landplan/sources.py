@@ -308,19 +308,22 @@ def _frame(path: Path, **kwargs: Any) -> gpd.GeoDataFrame:
 
 
 def _gpkg_read_masked(path: Path, layer: str, mask: np.ndarray, kwargs: dict[str, Any], *, beside: bool) -> gpd.GeoDataFrame | None:
-    """A GeoPackage read through its R-tree (:func:`_rtree_search_boxes`); ``None`` when it has none.
+    """A GeoPackage read through its R-tree (:mod:`landplan.rtree`); ``None`` when it has none.
 
     With ``beside``, the search for neighbours (:func:`_beside_candidates`) runs on a second thread
-    while the features are read, from what the R-tree said of them (the union of their stored boxes near
-    each of the mask's boxes)."""
+    while the features are read, from what the R-tree said of them (their stored boxes, and the union
+    of those near each of the mask's boxes)."""
+    from . import rtree
+
     table = _rtree_table(path, layer)
     if table is None:
         return None
-    boxes = _mask_boxes(mask)
+    boxes, _ = mask_boxes(mask)
     try:
-        ids, covers = _rtree_search_boxes(path, table, boxes)
-    except Exception:  # noqa: BLE001 - Python's SQLite without the R-tree module: ask GDAL, no neighbours search
-        fids = _rtree_search_gdal(path, table, boxes)
+        index = rtree.Index(path, table)
+        ids, id_boxes, covers = rtree.covers(index, boxes)
+    except Exception:  # noqa: BLE001 - an index this reader does not know: ask GDAL, no neighbours search
+        fids = _rtree_search_gdal(path, table, [(b[0], b[1], b[2], b[3]) for b in boxes.tolist()])
         if fids is None:
             return None
         gdf = _exact(_frame(path, fids=fids, **kwargs), mask)
@@ -328,7 +331,7 @@ def _gpkg_read_masked(path: Path, layer: str, mask: np.ndarray, kwargs: dict[str
     future = None
     if beside and len(ids):
         pool = ThreadPoolExecutor(1)
-        future = pool.submit(_beside_candidates, path, layer, table, ids, covers)
+        future = pool.submit(_beside_candidates, path, layer, index, ids, id_boxes, covers)
         pool.shutdown(wait=False)
     raw = _frame(path, fids=ids, **kwargs)
     hits = _exact_hits(raw, mask)
@@ -401,26 +404,33 @@ def _exact_hits(gdf: gpd.GeoDataFrame, parts: np.ndarray) -> np.ndarray:
     return hits
 
 
-def _beside_candidates(path: Path, layer: str, table: str, ids: np.ndarray, covers: np.ndarray) -> tuple[np.ndarray, np.ndarray] | None:
-    """Features other than ``ids`` whose box meets one of ``covers`` (boxes covering the R-tree boxes of ``ids``), with their
-    exact boxes from their geometry blobs' headers (no geometry is read): the candidates that may
-    overlap a feature read. ``None`` when the layer's names or geometry blobs do not allow it.
+def _beside_candidates(path: Path, layer: str, index: Any, ids: np.ndarray, id_boxes: np.ndarray,
+                       covers: np.ndarray) -> tuple[np.ndarray, np.ndarray] | None:
+    """Features other than ``ids`` that may overlap one of them, with their exact boxes from their
+    geometry blobs' headers (no geometry is read); ``None`` when the layer's names or geometry blobs
+    do not allow it.
 
-    The R-tree is searched with ``covers`` (one per box of the mask: more boxes than a coarse grouping
-    would give, but hugging the features read, so far fewer candidates are read); which
-    candidates really overlap a feature read is decided from the exact boxes once the features are read.
+    ``index`` (a :class:`landplan.rtree.Index`) is searched with ``covers`` (one per box of the mask,
+    covering the stored boxes of the features under it: more boxes than a coarse grouping would give,
+    but hugging the features read); of what it finds, only features whose stored box overlaps one of
+    ``id_boxes`` (the stored boxes of ``ids``) with a positive area can overlap a feature read. Stored
+    boxes are rounded outward, so none is missed; which really overlap a feature read is decided from
+    the exact boxes once the features are read.
     """
-    import json
+    from . import rtree
 
     info = _info(path, layer=layer)
     gcol = info.get("geometry_name") or "geom"
     fid_col = info.get("fid_column") or "fid"
     if not re.fullmatch(r"\w+", f"{layer}{gcol}{fid_col}") or len(covers) == 0:
         return None
-    more = _rtree_search(path, table, [(b[0], b[1], b[2], b[3]) for b in covers.tolist()])
-    more = more[~np.isin(more, ids)]
+    more, more_boxes = rtree.meeting(index, covers)
+    keep = ~np.isin(more, ids, assume_unique=True)
+    more = more[keep][boxes_meeting(more_boxes[keep], id_boxes, strict=True)]
     if len(more) == 0:
         return more, np.zeros((0, 4))
+    import json
+
     with _sqlite(path) as con:
         got, head = con.execute(
             f'SELECT group_concat("{fid_col}"), group_concat(hex(substr("{gcol}", 1, 40)), \'\') FROM "{layer}" '
@@ -643,50 +653,10 @@ def features_outside(path: Path, layer: str, box: tuple[float, float, float, flo
 _RTREE_BATCH = 400
 
 
-def _rtree_search(path: Path, table: str, boxes: list[tuple[float, float, float, float]]) -> np.ndarray:
-    """The FIDs of :func:`_rtree_search_boxes`, without the boxes (less to parse)."""
-    term = f'SELECT id FROM "{table}" WHERE maxx >= ? AND minx <= ? AND maxy >= ? AND miny <= ?'
-    found = [np.zeros(0, dtype="int64")]
-    with _sqlite(path) as con:
-        for k in range(0, len(boxes), _RTREE_BATCH):
-            batch = boxes[k:k + _RTREE_BATCH]
-            sql = f"SELECT group_concat(id) FROM ({' UNION ALL '.join([term] * len(batch))})"
-            args = [float(v) for b in batch for v in (b[0], b[2], b[1], b[3])]
-            text = con.execute(sql, args).fetchone()[0]
-            if text:
-                found.append(np.array(text.split(","), dtype="int64"))
-    return unique(np.concatenate(found))
-
-
-def _rtree_search_boxes(path: Path, table: str, boxes: list[tuple[float, float, float, float]]) -> tuple[np.ndarray, np.ndarray]:
-    """FIDs from the R-tree ``table`` whose boxes meet any of ``boxes`` (sorted), and for each of ``boxes`` that
-    meets any, the union of those features' stored boxes (``(k, 4)``: minx, miny, maxx, maxy; the R-tree's
-    single precision, rounded outward, so each covers the features' exact boxes).
-
-    Through Python's own SQLite, read-only: compound queries of up to :data:`_RTREE_BATCH` boxes,
-    each answered as one row (comma-separated FIDs and the four aggregates: no Python object, no
-    number printed, per feature). GDAL's own spatial filter would search the R-tree with the mask's
-    whole envelope (for a long diagonal corridor, most of the city) and then test every feature in
-    it; covering the mask with small boxes reads only what lies near the footprints."""
-    term = (f'SELECT group_concat(id), min(minx), min(miny), max(maxx), max(maxy) FROM "{table}" '
-            "WHERE maxx >= ? AND minx <= ? AND maxy >= ? AND miny <= ?")
-    texts: list[str] = []
-    covers: list[tuple[float, float, float, float]] = []
-    with _sqlite(path) as con:
-        for k in range(0, len(boxes), _RTREE_BATCH):
-            batch = boxes[k:k + _RTREE_BATCH]
-            args = [float(v) for b in batch for v in (b[0], b[2], b[1], b[3])]
-            for row in con.execute(" UNION ALL ".join([term] * len(batch)), args).fetchall():
-                if row[0]:
-                    texts.append(row[0])
-                    covers.append(row[1:])
-    ids = unique(np.array(",".join(texts).split(","), dtype="int64")) if texts else np.zeros(0, dtype="int64")
-    return ids, np.array(covers, dtype="float64").reshape(-1, 4)
-
-
 def _rtree_search_gdal(path: Path, table: str, boxes: list[tuple[float, float, float, float]]) -> np.ndarray | None:
-    """The FIDs of :func:`_rtree_search_boxes` through GDAL's SQL; ``None`` when the layer has no R-tree (GDAL's own
-    spatial filter is then used)."""
+    """The FIDs of the features whose box in the R-tree ``table`` meets one of ``boxes``, through GDAL's SQL (for an
+    index :mod:`landplan.rtree` cannot read); ``None`` when the layer has no R-tree (GDAL's own spatial filter is
+    then used)."""
     try:
         pyogrio.read_dataframe(path, sql=f'SELECT id FROM "{table}" LIMIT 0', read_geometry=False)
     except Exception:  # noqa: BLE001 - no R-tree
