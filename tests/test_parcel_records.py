@@ -310,3 +310,27 @@ def test_the_rounding_rule_decides_a_band_as_documented():
     assert approval_level(99_999.996, rules, Tolerance(decimals_m2=2))[0] == 1
     assert approval_level(99_999.996, rules, Tolerance(decimals_m2=3))[0] == 0
     assert math.isclose(Tolerance().round_m2(0.125), 0.12)  # ties to even, as documented
+
+
+def test_records_sorted_as_pandas_sorts_them():
+    """The all-projects records are ordered by parcel and piece exactly as a stable ``sort_values`` orders
+    them, whether they come in order (one project: kept as they are) or not."""
+    import numpy as np
+    import pandas as pd
+
+    from landplan.remnants import _sorted
+
+    rng = np.random.default_rng(3)
+    ids = np.array([f"P{v:03d}" for v in rng.integers(0, 40, 300)], dtype=object)
+    df = pd.DataFrame({"parcel_id": ids, "piece": rng.integers(1, 4, 300), "row": np.arange(300)}, index=np.arange(300) * 7)
+    for frame in (df, df.sort_values(["parcel_id", "piece"], kind="stable"), df.iloc[:1], df.iloc[:0],
+                  df.assign(piece=df["piece"].astype(float).where(df["row"] % 50 != 0)),  # missing values go last
+                  df.assign(parcel_id=[1, *ids[1:]])):  # values that do not compare: pandas decides
+        for keys in (["parcel_id"], ["parcel_id", "piece"]):
+            try:
+                want = frame.sort_values(keys, kind="stable").reset_index(drop=True)
+            except TypeError:
+                with pytest.raises(TypeError):
+                    _sorted(frame, keys)
+                continue
+            pd.testing.assert_frame_equal(_sorted(frame, keys), want)

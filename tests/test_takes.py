@@ -294,7 +294,7 @@ def test_centroid_depth_as_geos_measures_it():
     import numpy as np
     import shapely
 
-    from landplan.tolerance import _centroid_depth
+    from landplan.tolerance import _centroid_depth, _mitre_reach
 
     rng = np.random.default_rng(0)
     far = np.array([5e5, 1.1e6])
@@ -305,9 +305,20 @@ def test_centroid_depth_as_geos_measures_it():
     polys += [shapely.box(0, 0, 10, 10).difference(shapely.box(2, 2, 4, 4)),  # a hole
               shapely.MultiPolygon([shapely.box(0, 0, 1, 1), shapely.box(5, 5, 7, 7)]),
               shapely.Polygon(shapely.box(0, 0, 4, 3).exterior.coords[::-1])]  # drawn clockwise
+    polys += [shapely.Polygon([(0, 0), (4, 0), (4, 0), (4, 3), (0, 3)]),  # convex, a vertex repeated
+              shapely.Polygon([(0, 0), (6, 0), (6, 2), (2, 2), (2, 6), (0, 6)])]  # an L: one reflex corner
     polys = np.array(polys, dtype=object)
-    xy, depth = _centroid_depth(polys)
+    xy, depth, convex = _centroid_depth(polys)
     c = shapely.centroid(polys)
     assert np.abs(xy - shapely.get_coordinates(c)).max() < 1e-7
     assert np.abs(depth - shapely.distance(c, shapely.boundary(polys))).max() < 1e-7
-    assert depth[-1] == 1.5
+    assert depth[-3] == 1.5
+    # "convex" is _mitre_reach's own test finding no reflex corner, said of simple rings without repeated vertices
+    reach = _mitre_reach(polys)
+    assert (reach[convex] == 1).all()
+    plain = np.array([shapely.get_num_interior_rings(p) == 0 and shapely.get_type_id(p) == 3
+                      and len(shapely.get_coordinates(p)) == len(np.unique(shapely.get_coordinates(p)[:-1], axis=0)) + 1 for p in polys])
+    assert np.array_equal(convex[plain], reach[plain] == 1)
+    assert convex[:1000:2].all() and not convex[1000:1002].any() and convex[1002]  # hulls; a hole, two parts; clockwise
+    assert not convex[-2] and not convex[-1]
+    assert not convex[1:1000:2].any()  # mitred buffers of bent lines: each bend has a reflex corner inside

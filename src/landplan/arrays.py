@@ -25,9 +25,14 @@ def unique(values: np.ndarray) -> np.ndarray:
 
 def point_segment_distance(p: np.ndarray, seg: np.ndarray) -> np.ndarray:
     """The distance from each point ``(n, 2)`` to each segment ``(n, 4)``: x0, y0, x1, y1 (NaN where either is missing)."""
+    return segment_distance(p[:, 0], p[:, 1], seg[:, 0], seg[:, 1], seg[:, 2], seg[:, 3])
+
+
+def segment_distance(px: np.ndarray, py: np.ndarray, x0: np.ndarray, y0: np.ndarray, x1: np.ndarray, y1: np.ndarray) -> np.ndarray:
+    """:func:`point_segment_distance`, from columns: the point (``px``, ``py``) and the segment (``x0``, ``y0``)–(``x1``, ``y1``)."""
     with np.errstate(invalid="ignore", divide="ignore"):
-        vx, vy = seg[:, 2] - seg[:, 0], seg[:, 3] - seg[:, 1]
-        wx, wy = p[:, 0] - seg[:, 0], p[:, 1] - seg[:, 1]
+        vx, vy = x1 - x0, y1 - y0
+        wx, wy = px - x0, py - y0
         vv = vx * vx + vy * vy
         t = np.clip(np.where(vv > 0, (wx * vx + wy * vy) / np.where(vv > 0, vv, 1.0), 0.0), 0.0, 1.0)
         return np.hypot(wx - t * vx, wy - t * vy)

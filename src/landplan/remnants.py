@@ -244,13 +244,12 @@ def parcel_totals(pieces: gpd.GeoDataFrame, parcels: gpd.GeoDataFrame, footprint
         per_project = parcel_takes(pieces, parcels, footprints, tiles=tiles, minimums=minimums)
     ptable, prest, pslivers = per_project
     ids = parcels["parcel_id"].to_numpy()
-    # parcels under one project keep that project's record (selected by parcel row, not by id lookups)
-    in_one = np.zeros(len(parcels), dtype=bool)
-    in_one[prow[~multi]] = True
-    row_of = pd.Index(ids).get_indexer
-    t1 = ptable[in_one[row_of(ptable["parcel_id"])]].rename(columns={"project": "projects"})
-    r1 = prest[in_one[row_of(prest["parcel_id"])]].drop(columns="project")
-    s1 = pslivers[in_one[row_of(pslivers["parcel_id"])]].drop(columns="project")
+    t1, r1, s1 = ptable.rename(columns={"project": "projects"}), prest.drop(columns="project"), pslivers.drop(columns="project")
+    if multi.any():  # parcels under one project keep that project's record (selected by parcel row, not by id lookups)
+        in_one = np.zeros(len(parcels), dtype=bool)
+        in_one[prow[~multi]] = True
+        row_of = pd.Index(ids).get_indexer
+        t1, r1, s1 = (t[in_one[row_of(t["parcel_id"])]] for t in (t1, r1, s1))
     tables, rests, slivers = [t1], [r1], [s1]
     if multi.any():
         pgeoms = np.asarray(parcels.geometry.values)
@@ -270,11 +269,28 @@ def parcel_totals(pieces: gpd.GeoDataFrame, parcels: gpd.GeoDataFrame, footprint
         rec = rest["record"].to_numpy()
         rests.append(rest.assign(parcel_id=ids[rows][rec])[[*PIECE_COLUMNS, "geometry"]])
         slivers.append(pd.DataFrame({"parcel_id": ids[rows][sl["record"]], "area_m2": sl["area_m2"]}))
-    table = pd.concat(tables, ignore_index=True)
-    table = table.sort_values("parcel_id", kind="stable").reset_index(drop=True)
-    rest = gpd.GeoDataFrame(pd.concat(rests, ignore_index=True), geometry="geometry", crs=parcels.crs)
-    return table, _sorted_pieces(rest, ["parcel_id", "piece"]), pd.concat(slivers, ignore_index=True)
+    table = _sorted(pd.concat(tables, ignore_index=True) if len(tables) > 1 else t1.reset_index(drop=True), ["parcel_id"])
+    rest = pd.concat(rests, ignore_index=True) if len(rests) > 1 else r1.reset_index(drop=True)
+    rest = gpd.GeoDataFrame(rest, geometry="geometry", crs=parcels.crs)
+    return table, _sorted(rest, ["parcel_id", "piece"]), pd.concat(slivers, ignore_index=True)
 
 
-def _sorted_pieces(gdf: gpd.GeoDataFrame, keys: list[str]) -> gpd.GeoDataFrame:
-    return gdf.sort_values(keys, kind="stable").reset_index(drop=True)
+def _sorted(df: pd.DataFrame, keys: list[str]) -> pd.DataFrame:
+    """``df`` sorted by ``keys`` (stable), with a fresh index; as it is when already in that order
+    (a single project's records come sorted by parcel)."""
+    cols = [df[k].to_numpy() for k in keys]
+    if len(df) < 2:
+        return df.reset_index(drop=True)
+    # in order when no row goes before the one above it: the first key rises, or holds while the next rises …
+    later = np.zeros(len(df) - 1, dtype=bool)
+    same = np.ones(len(df) - 1, dtype=bool)
+    try:
+        for c in cols:
+            a, b = c[:-1], c[1:]
+            later |= same & ~(b >= a)  # a missing value is never in order: sort_values places it
+            same &= b == a
+    except TypeError:  # values that do not compare (mixed types): let pandas order them
+        later[:] = True
+    if not later.any():
+        return df.reset_index(drop=True)
+    return df.sort_values(keys, kind="stable").reset_index(drop=True)

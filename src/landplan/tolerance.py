@@ -124,13 +124,15 @@ def is_narrow(parts: np.ndarray, min_width_m: np.ndarray, tolerance: Tolerance) 
     if len(test) == 0:
         return out
     g, d = parts[test], half[test]
-    xy, dist = _centroid_depth(g)
+    xy, dist, convex = _centroid_depth(g)
     with np.errstate(divide="ignore", invalid="ignore", over="ignore"):
         inside = shapely.contains_xy(g, xy[:, 0], xy[:, 1]) & np.isfinite(dist)
         # beyond the farthest any mitred corner can reach, wide whatever the corners; within d, the buffer decides;
-        # in between, the polygon's own largest mitre factor says
+        # in between, the polygon's own largest mitre factor says (1 for a convex polygon: it has no reflex vertex)
         wide = inside & (dist > d * MITRE_LIMIT * 1.02)
-        between = np.flatnonzero(inside & ~wide & (dist > d * 1.02))
+        between = inside & ~wide & (dist > d * 1.02)
+        wide[between & convex] = True
+        between = np.flatnonzero(between & ~convex)
         if len(between):
             wide[between] = dist[between] > d[between] * _mitre_reach(g[between]) * 1.02
     rest = np.flatnonzero(~wide)
@@ -140,29 +142,35 @@ def is_narrow(parts: np.ndarray, min_width_m: np.ndarray, tolerance: Tolerance) 
     return out
 
 
-def _centroid_depth(polys: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-    """For each polygon, its centroid ``(n, 2)`` and the centroid's distance to the polygon's boundary
-    (NaN where there is none to measure): the point and the depth :func:`is_narrow`'s shortcut tests.
+def _centroid_depth(polys: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """For each polygon, its centroid ``(n, 2)``, the centroid's distance to the polygon's boundary
+    (NaN where there is none to measure), and whether it is convex: the point, the depth and the
+    corners :func:`is_narrow`'s shortcut tests.
 
     A polygon without holes is measured on its coordinates, relative to its first vertex for
     precision: the centroid by the shoelace formula, the depth as the least distance to its edges (no
     point or boundary geometry is made); the others by GEOS (``centroid``, ``distance`` to ``boundary``).
     Any point would do for the shortcut, which only says "wide" of a polygon whose point lies inside it
     and deeper than the buffer can reach, with a 2 % margin far above the rounding of either way.
+
+    "Convex" is :func:`_mitre_reach`'s test of each corner, on the same coordinates, finding no reflex
+    vertex (so its reach is 1): said only of a polygon without holes and without repeated vertices;
+    ``False`` for every other polygon (the shortcut then measures its reach).
     """
-    from .arrays import point_segment_distance
+    from .arrays import segment_distance
     from .parallel import geos_map
 
     n = len(polys)
-    xy, dist = np.full((n, 2), np.nan), np.full(n, np.nan)
+    xy, dist, convex = np.full((n, 2), np.nan), np.full(n, np.nan), np.zeros(n, dtype=bool)
     simple = (shapely.get_type_id(polys) == 3) & (shapely.get_num_interior_rings(polys) == 0) & ~shapely.is_empty(polys)
     rows = np.flatnonzero(simple)
     if len(rows):
         pts, own = shapely.get_coordinates(polys[rows], return_index=True)
         start = np.flatnonzero(np.r_[True, own[1:] != own[:-1]])  # every polygon has coordinates: own is 0 … m-1
-        p = pts - pts[start][own]
+        org = pts[start]
+        px, py = pts[:, 0] - org[own, 0], pts[:, 1] - org[own, 1]
         edge = np.flatnonzero(own[1:] == own[:-1])  # each ring's edges (the ring is closed: no edge back)
-        x0, y0, x1, y1 = p[edge, 0], p[edge, 1], p[edge + 1, 0], p[edge + 1, 1]
+        x0, y0, x1, y1 = px[edge], py[edge], px[edge + 1], py[edge + 1]
         cross = x0 * y1 - x1 * y0
         e_own = own[edge]
         m = len(rows)
@@ -171,15 +179,26 @@ def _centroid_depth(polys: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
             cx = np.bincount(e_own, weights=(x0 + x1) * cross, minlength=m) / (3.0 * area2)
             cy = np.bincount(e_own, weights=(y0 + y1) * cross, minlength=m) / (3.0 * area2)
         # the centroid's distance to each edge, the least per polygon
-        each = point_segment_distance(np.column_stack([cx[e_own], cy[e_own]]), np.column_stack([x0, y0, x1, y1]))
+        each = segment_distance(cx[e_own], cy[e_own], x0, y0, x1, y1)
         least = np.full(m, np.inf)
+        first = np.flatnonzero(np.r_[True, e_own[1:] != e_own[:-1]]) if len(edge) else np.zeros(0, dtype="int64")
         if len(each):  # edges come polygon by polygon
-            first = np.flatnonzero(np.r_[True, e_own[1:] != e_own[:-1]])
             least[e_own[first]] = np.minimum.reduceat(np.where(np.isfinite(each), each, np.inf), first)
         ok = np.isfinite(cx) & np.isfinite(cy) & (area2 != 0) & np.isfinite(least)
-        org = pts[start]
         xy[rows] = np.column_stack([cx + org[:, 0], cy + org[:, 1]])
         dist[rows] = np.where(ok, least, np.nan)
+        if len(edge):
+            # each corner's turn, from the edge arriving at it to the edge leaving it, as _mitre_reach takes it
+            # (differences of the stored coordinates; a ring's last edge arrives at its first vertex)
+            dx, dy = pts[edge + 1, 0] - pts[edge, 0], pts[edge + 1, 1] - pts[edge, 1]
+            nxt = np.arange(1, len(edge) + 1)
+            last = np.r_[first[1:], len(edge)] - 1
+            nxt[last] = first
+            turn = dx * dy[nxt] - dy * dx[nxt]
+            reflex = np.sign(area2)[e_own] * turn < 0
+            repeated = (dx == 0) & (dy == 0)
+            bad = np.bincount(e_own, weights=reflex | repeated, minlength=m) > 0
+            convex[rows] = ~bad & ok
     other = np.flatnonzero(~simple)
     if len(other):
         c = geos_map(shapely.centroid, polys[other])
@@ -187,7 +206,7 @@ def _centroid_depth(polys: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
         with np.errstate(divide="ignore", invalid="ignore", over="ignore"):
             dist[other] = np.asarray(geos_map(lambda a, b: np.asarray(shapely.distance(a, shapely.boundary(b))), c, polys[other]),
                                      dtype="float64")
-    return xy, dist
+    return xy, dist, convex
 
 
 def _mitre_reach(polys: np.ndarray) -> np.ndarray:
