@@ -71,3 +71,32 @@ def test_dissolve_counts_own_overlap_once():
     assert fp.loc["a", "footprint_m2"] == pytest.approx(150.0, rel=1e-12)
     assert fp.loc["a", "self_overlap_m2"] == pytest.approx(50.0, rel=1e-12)
     assert fp.loc["b", "footprint_m2"] == pytest.approx(1.0, rel=1e-12)
+
+
+@pytest.mark.parametrize("parts", [1, 3])
+def test_grid_tiles_are_each_cell_of_the_whole_footprint(parts: int):
+    """cut_by_grid hands GEOS only the rings near each cell (a network's footprint has a thousand holes);
+    each tile is still, coordinate for coordinate, the cell intersected with the whole footprint, and the
+    tiles add up to it. A polygon of many holes, and a multipolygon whose parts have holes."""
+    import numpy as np
+    import shapely
+
+    from landplan.footprints import cut_by_grid, polygonal
+
+    rng = np.random.default_rng(parts)
+    x, y = rng.uniform(0, 5_000, (2, 400))
+    lines = shapely.linestrings(np.stack([np.column_stack([x, y]), np.column_stack([x + rng.uniform(-900, 900, 400),
+                                                                                      y + rng.uniform(-900, 900, 400)])], axis=1))
+    net = shapely.union_all(shapely.buffer(lines, 6.0, cap_style="flat"))
+    if parts > 1:  # three copies far apart, each with its holes
+        net = shapely.MultiPolygon([p for k in range(parts) for p in shapely.get_parts(shapely.affinity.translate(net, 20_000 * k, 0))])
+    assert shapely.get_num_interior_rings(shapely.get_parts(net)).sum() > 100
+    tiles, rows = cut_by_grid(np.array([net], dtype=object), 700.0, np.array([True]))
+    xmin, ymin, xmax, ymax = net.bounds
+    gx, gy = np.meshgrid(np.arange(xmin, xmax + 700.0, 700.0)[:-1], np.arange(ymin, ymax + 700.0, 700.0)[:-1])
+    cells = shapely.box(gx.ravel(), gy.ravel(), gx.ravel() + 700.0, gy.ravel() + 700.0)
+    want = polygonal(shapely.intersection(cells[shapely.intersects(net, cells)], net))
+    want = want[shapely.area(want) > 0]
+    assert len(tiles) == len(want) > 50 and (rows == 0).all()
+    assert shapely.to_wkb(tiles).tolist() == shapely.to_wkb(want).tolist()
+    assert abs(shapely.area(tiles).sum() - net.area) < 1e-6 * net.area

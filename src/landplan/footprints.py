@@ -10,6 +10,7 @@ import shapely
 
 from .crs import assert_working
 from .errors import LayerError
+from .parallel import geos_map
 
 
 def corridor(lines: gpd.GeoDataFrame, *, width_m: float | None = None, width_column: str | None = None,
@@ -208,10 +209,42 @@ def cut_by_grid(geoms: np.ndarray, size_m: float, needs_cut: np.ndarray) -> tupl
         cells = shapely.box(gx.ravel(), gy.ravel(), gx.ravel() + size_m, gy.ravel() + size_m)
         shapely.prepare(g)
         cells = cells[shapely.intersects(g, cells)]
-        parts = polygonal(shapely.intersection(cells, g))
+        parts = polygonal(geos_map(shapely.intersection, cells, _near_cells(g, cells, size_m), min_chunk=100))
         parts = parts[shapely.area(parts) > 0]
         out.append(parts)
         rows.append(np.full(len(parts), i))
     if not out:
         return np.zeros(0, dtype=object), np.zeros(0, dtype=int)
     return np.concatenate(out), np.concatenate(rows)
+
+
+#: How far beyond a cell a ring must lie for :func:`_near_cells` to leave it out, in cell sides. GEOS's
+#: overlay ignores the rings wholly outside the cell's envelope grown by a tenth of its side; farther
+#: ones it only looks at and passes over.
+_NEAR_CELL_MARGIN = 0.25
+
+
+def _near_cells(geom: shapely.Geometry, cells: np.ndarray, size_m: float) -> np.ndarray:
+    """For each of ``cells``, ``geom`` less the polygons and holes that lie far from it: what GEOS's overlay
+    of the cell with ``geom`` reads, the same rings in the same order, so each ``cell ∩ geom`` comes out
+    the same, coordinate for coordinate, at a fraction of the cost (a city's network footprint has a
+    thousand holes, each looked at for every cell otherwise). ``geom`` itself where it is not polygonal."""
+    kind = shapely.get_type_id(geom)
+    if kind not in (3, 6) or len(cells) == 0:
+        return np.full(len(cells), geom, dtype=object)
+    polys = shapely.get_parts(geom)
+    rings, ring_poly = shapely.get_rings(polys, return_index=True)  # each polygon's shell, then its holes
+    rb = shapely.bounds(rings)
+    cb = shapely.bounds(cells)
+    m = _NEAR_CELL_MARGIN * size_m
+    tree = shapely.STRtree(shapely.box(rb[:, 0], rb[:, 1], rb[:, 2], rb[:, 3]))
+    ci, ri = tree.query(shapely.box(cb[:, 0] - m, cb[:, 1] - m, cb[:, 2] + m, cb[:, 3] + m))
+    # a hole lies within its shell's box: a polygon with a ring near the cell brings its shell first
+    order = np.lexsort((ri, ci))
+    ci, ri = ci[order], ri[order]
+    key = ci * len(polys) + ring_poly[ri]
+    new_group = np.r_[True, key[1:] != key[:-1]]
+    local = shapely.polygons(rings[ri], indices=np.cumsum(new_group) - 1)
+    if kind == 3:  # one polygon: one group a cell
+        return np.asarray(local, dtype=object)
+    return np.asarray(shapely.multipolygons(local, indices=ci[new_group]), dtype=object)

@@ -25,14 +25,15 @@ def workers() -> int:
         return max(1, os.cpu_count() or 1)
 
 
-def geos_map(func: Callable[..., np.ndarray], *arrays: np.ndarray) -> np.ndarray:
+def geos_map(func: Callable[..., np.ndarray], *arrays: np.ndarray, min_chunk: int = MIN_CHUNK) -> np.ndarray:
     """``func(*arrays)``, computed in contiguous chunks on several threads and concatenated.
 
     ``func`` must be element-wise (the result for element i depends only on element i of each
     array), as shapely's vectorised functions are; the result is identical to the single call.
+    ``min_chunk`` is the fewest elements worth a thread (fewer for costly elements).
     """
     n = len(arrays[0])
-    k = min(workers(), n // MIN_CHUNK)
+    k = min(workers(), n // max(1, min_chunk))
     if k <= 1:
         return func(*arrays)
     edges = np.linspace(0, n, k + 1).astype(int)
