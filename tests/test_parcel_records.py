@@ -334,3 +334,19 @@ def test_records_sorted_as_pandas_sorts_them():
                     _sorted(frame, keys)
                 continue
             pd.testing.assert_frame_equal(_sorted(frame, keys), want)
+
+
+def test_flags_word_each_case_as_flag_does():
+    """Each remaining piece's flag is :func:`_flag` of its own case, however many pieces share it."""
+    import numpy as np
+
+    from landplan.remnants import _flag, _flags
+
+    rng = np.random.default_rng(11)
+    n = 2_000
+    small, narrow = rng.random(n) < 0.3, rng.random(n) < 0.2
+    min_a, min_w = rng.choice([0.0, 40.0, 500.0, 1_000.0], n), rng.choice([0.0, 4.0, 5.0, 12.5], n)
+    got = _flags(small, narrow, min_a, min_w)
+    want = [_flag(s, w, a, m) if (s or w) else "" for s, w, a, m in zip(small, narrow, min_a, min_w)]
+    assert got.tolist() == want
+    assert len(set(want)) > 20 and "" in want

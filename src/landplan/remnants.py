@@ -182,9 +182,14 @@ def _flags(small: np.ndarray, narrow: np.ndarray, min_a: np.ndarray, min_w: np.n
     out = np.full(len(small), "", dtype=object)
     rows = np.flatnonzero(small | narrow)
     if len(rows):
-        cases = pd.DataFrame({"s": small[rows], "n": narrow[rows], "a": min_a[rows], "w": min_w[rows]})
-        case, distinct = pd.factorize(pd.MultiIndex.from_frame(cases))
-        words = np.array([_flag(bool(s_), bool(n_), float(a), float(w)) for s_, n_, a, w in distinct], dtype=object)
+        a_val, a_idx = np.unique(min_a[rows], return_inverse=True)
+        w_val, w_idx = np.unique(min_w[rows], return_inverse=True)
+        code = ((small[rows].astype("int64") * 2 + narrow[rows]) * len(a_val) + a_idx) * len(w_val) + w_idx
+        distinct, case = np.unique(code, return_inverse=True)
+        w_of, rest = distinct % len(w_val), distinct // len(w_val)
+        a_of, sn = rest % len(a_val), rest // len(a_val)
+        words = np.array([_flag(bool(k // 2), bool(k % 2), float(a_val[i]), float(w_val[j])) for k, i, j in zip(sn, a_of, w_of)],
+                         dtype=object)
         out[rows] = words[case]
     return out
 
