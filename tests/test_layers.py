@@ -110,10 +110,13 @@ def _beside_want(grid, mask) -> list[str]:
     return sorted(grid["pid"][over & ~meets])
 
 
-@pytest.mark.parametrize("fmt", ["gpkg", "parquet-sorted"])
+@pytest.mark.parametrize("fmt", ["gpkg", "parquet-sorted", "parquet-shuffled"])
 def test_masked_read_beside_finds_every_possible_overlapper(tmp_path: Path, fmt: str):
     """``beside`` adds exactly the features that could overlap one read: a strictly overlapping box
-    (by R-tree, blob envelopes and a second thread for a GeoPackage; by a second masked read otherwise)."""
+    (by R-tree, blob envelopes and a second thread for a GeoPackage; by the bbox covering of the row
+    groups near the features read for a GeoParquet file, sorted or not)."""
+    import numpy as np
+
     from landplan.sources import read
 
     path, grid, mask = _scattered_layer(tmp_path, fmt)
@@ -122,12 +125,17 @@ def test_masked_read_beside_finds_every_possible_overlapper(tmp_path: Path, fmt:
     want = _beside_want(grid, mask)
     assert len(want) > 10
     assert sorted(set(got.loc[got["_beside"], "pid"]) - set(_meeting(grid, mask))) == want
+    # among them, features read for the mask (their box meets one of its boxes) whose geometry misses it
+    import shapely
+
+    from landplan.sources import boxes_meeting, mask_boxes
+
+    near_mask = boxes_meeting(shapely.bounds(np.asarray(grid.geometry.values)), mask_boxes(mask)[0], strict=False)
+    assert len(set(grid["pid"][near_mask]) & set(want)) > 0
 
 
 def test_box_pairs_equal_brute_force():
     import numpy as np
-
-    from landplan.sources import box_pairs, boxes_meeting
 
     rng = np.random.default_rng(5)
     def boxes(n, big):
@@ -135,7 +143,17 @@ def test_box_pairs_equal_brute_force():
         w = rng.integers(1, 15, n).astype(float)
         w[rng.random(n) < big] *= 30  # a few large boxes
         return np.column_stack([x, y, x + w, y + rng.integers(1, 15, n)])
-    a, b = boxes(400, 0.02), boxes(300, 0.03)
+    # a few large boxes (each side's large ones searched through an index of the other, or of themselves
+    # when they are the fewer), and many large boxes against few small ones
+    for a, b in ((boxes(400, 0.02), boxes(300, 0.03)), (boxes(400, 0.9), boxes(12, 0.0))):
+        _pairs_as_brute_force(a, b)
+
+
+def _pairs_as_brute_force(a, b) -> None:
+    import numpy as np
+
+    from landplan.sources import box_pairs, boxes_meeting
+
     a[7] = np.nan  # unknown: meets everything
     for strict in (True, False):
         ia, ib = box_pairs(a, b, strict=strict)

@@ -335,14 +335,16 @@ def _gpkg_read_masked(path: Path, layer: str, mask: np.ndarray, kwargs: dict[str
         pool.shutdown(wait=False)
     raw = _frame(path, fids=ids, **kwargs)
     hits = _exact_hits(raw, mask)
-    gdf = raw.iloc[np.flatnonzero(hits)]
+    missed = np.flatnonzero(~hits)
+    gdf = raw.iloc[np.flatnonzero(hits)] if len(missed) else raw
     if not beside:
         return gdf
     b = shapely.bounds(np.asarray(gdf.geometry.values))
     b = b[np.isfinite(b).all(axis=1)]
     # features whose box met the mask but not their geometry are neighbours too, already read
-    missed = raw.iloc[np.flatnonzero(~hits)]
-    parts = [missed.iloc[np.flatnonzero(boxes_meeting(shapely.bounds(np.asarray(missed.geometry.values)), b, strict=True))]]
+    if len(missed):
+        missed = missed[boxes_meeting(shapely.bounds(np.asarray(raw.geometry.values)[missed]), b, strict=True)]
+    parts = [raw.iloc[missed]] if len(missed) else []
     if future is not None:
         cand = future.result()
         if cand is None:  # envelopes not readable: the general way
@@ -351,8 +353,10 @@ def _gpkg_read_masked(path: Path, layer: str, mask: np.ndarray, kwargs: dict[str
         near_ids = cand_ids[boxes_meeting(cand_env, b, strict=True)]
         if len(near_ids):
             parts.append(_frame(path, fids=near_ids, **kwargs))
+    if not parts:
+        return gdf.assign(_beside=False)
     near = pd.concat(parts) if len(parts) > 1 else parts[0]
-    return pd.concat([gdf.assign(_beside=False), near.assign(_beside=True)]) if len(near) else gdf.assign(_beside=False)
+    return pd.concat([gdf.assign(_beside=False), near.assign(_beside=True)])
 
 
 def _with_beside(path: Path, layer: str, gdf: gpd.GeoDataFrame, *, columns: list[str] | None, where: str | None) -> gpd.GeoDataFrame:
@@ -505,11 +509,16 @@ def _box_candidates(a: np.ndarray, b: np.ndarray, *, strict: bool) -> tuple[np.n
         pa.append(ra[rep])
         pb.append(rb[pos])
     big = np.flatnonzero(big_a)
-    if len(big) or big_b.any():  # the few large boxes, through an index
-        tree_b = shapely.STRtree(shapely.box(b[~bad_b, 0], b[~bad_b, 1], b[~bad_b, 2], b[~bad_b, 3]))
+    if len(big) or big_b.any():  # the few large boxes, through an index (of the fewer side)
         fin_b = np.flatnonzero(~bad_b)
-        if len(big):
-            qa, qb = tree_b.query(shapely.box(a[big, 0], a[big, 1], a[big, 2], a[big, 3]))
+        if len(big) and len(big) < len(fin_b):
+            qb, qa = shapely.STRtree(shapely.box(a[big, 0], a[big, 1], a[big, 2], a[big, 3])).query(
+                shapely.box(b[fin_b, 0], b[fin_b, 1], b[fin_b, 2], b[fin_b, 3]))
+            pa.append(big[qa])
+            pb.append(fin_b[qb])
+        elif len(big):
+            qa, qb = shapely.STRtree(shapely.box(b[fin_b, 0], b[fin_b, 1], b[fin_b, 2], b[fin_b, 3])).query(
+                shapely.box(a[big, 0], a[big, 1], a[big, 2], a[big, 3]))
             pa.append(big[qa])
             pb.append(fin_b[qb])
         bb = np.flatnonzero(big_b)
@@ -720,63 +729,54 @@ def _read_parquet(path: Path, *, columns: list[str] | None, where: str | None, m
         raise SourceError("GeoParquet parcels with a `where` filter are not supported; filter the file first")
     bcol = covering["xmin"][0]
     boxes = np.array(_mask_boxes(mask), dtype="float64").reshape(-1, 4)
-    seen: dict[int, np.ndarray] | None = {} if beside else None
-    got, keys, rowbox = _parquet_rows(path, bcol, cols, boxes, lambda bb, near: _rows_meeting(bb[:, 0], bb[:, 1], bb[:, 2], bb[:, 3], boxes[near]),
-                                      seen)
-    gdf = _parquet_frame(path, geo, got, cols)
+    seen: dict[int, np.ndarray] = {}
+    # the rows whose box meets one of the mask's boxes (their bbox covering only), then their data on
+    # threads, while this thread looks for the rows that may overlap them
+    picks = _parquet_pick(path, bcol, boxes, lambda bb, near: _rows_meeting(bb[:, 0], bb[:, 1], bb[:, 2], bb[:, 3], boxes[near]), seen)
+    reading = _parquet_take(path, cols, picks)
+    keys = np.concatenate([i * _ROW_KEY + rows for i, rows in picks]) if picks else np.zeros(0, dtype="int64")
+    rowbox = np.concatenate([seen[i][rows] for i, rows in picks]) if picks else np.zeros((0, 4))
+    if beside:
+        near_keys, near_boxes = _parquet_near(path, bcol, boxes, keys, rowbox, seen)
+    gdf = _parquet_frame(path, geo, reading(), cols)
     hits = _exact_hits(gdf, mask)
-    main = gdf.iloc[np.flatnonzero(hits)]
+    missed = np.flatnonzero(~hits)
+    main = gdf.iloc[np.flatnonzero(hits)] if len(missed) else gdf
     if not beside:
         return main
-    main_boxes, main_keys = rowbox[hits], keys[hits]
-    bi, si = box_pairs(boxes, main_boxes, strict=False)
-    grown = boxes.copy()
-    for k, op in ((0, np.minimum), (1, np.minimum), (2, np.maximum), (3, np.maximum)):
-        op.at(grown[:, k], bi, main_boxes[si, k])
-
-    # the rows read by the mask, by row group
-    order = np.argsort(main_keys, kind="stable")
-    groups_of, starts = np.unique(main_keys[order] // _ROW_KEY, return_index=True)
-    main_rows = dict(zip(groups_of.tolist(), np.split(main_keys[order] % _ROW_KEY, starts[1:])))
-
-    def beside_rows(bb: np.ndarray, near: np.ndarray, rg: int) -> np.ndarray:
-        # rows near the grown boxes, then compared with the features read near them only
-        cand = _rows_meeting(bb[:, 0], bb[:, 1], bb[:, 2], bb[:, 3], grown[near])
-        if len(cand) == 0:
-            return cand
-        sub = bb[cand]
-        x0, y0, x1, y1 = np.nanmin(sub[:, 0]), np.nanmin(sub[:, 1]), np.nanmax(sub[:, 2]), np.nanmax(sub[:, 3])
-        with np.errstate(invalid="ignore"):
-            close = np.flatnonzero(~((main_boxes[:, 2] < x0) | (main_boxes[:, 0] > x1) | (main_boxes[:, 3] < y0) | (main_boxes[:, 1] > y1)))
-        ri = cand[boxes_meeting(sub, main_boxes[close], strict=True)]
-        read_here = main_rows.get(rg)
-        return ri if read_here is None else ri[~np.isin(ri, read_here)]
-
-    got2, _, _ = _parquet_rows(path, bcol, cols, grown, beside_rows, seen)
-    near_gdf = _parquet_frame(path, geo, got2, cols)
-    return pd.concat([main.assign(_beside=False), near_gdf.assign(_beside=True)]) if len(near_gdf) else main.assign(_beside=False)
+    # of the rows that may overlap a feature read, those whose box overlaps the box of one with a positive area
+    hit_boxes = rowbox[hits]
+    parts = []
+    if len(missed):  # rows whose box met the mask but not their geometry: already read
+        missed = missed[boxes_meeting(rowbox[missed], hit_boxes, strict=True)]
+        if len(missed):
+            parts.append(gdf.iloc[missed])
+    near_keys = near_keys[boxes_meeting(near_boxes, hit_boxes, strict=True)]
+    if len(near_keys):
+        groups, starts = np.unique(near_keys // _ROW_KEY, return_index=True)
+        rows = np.split(near_keys % _ROW_KEY, starts[1:])
+        parts.append(_parquet_frame(path, geo, _parquet_take(path, cols, list(zip(groups.tolist(), rows)))(), cols))
+    if not parts:
+        return main.assign(_beside=False)
+    near = pd.concat(parts) if len(parts) > 1 else parts[0]
+    return pd.concat([main.assign(_beside=False), near.assign(_beside=True)])
 
 
 #: Row keys: row group × this + row (row groups hold fewer rows than this).
 _ROW_KEY = 1 << 32
 
 
-def _parquet_rows(path: Path, bcol: str, cols: list[str] | None, boxes: np.ndarray,
-                  select: Any, seen: dict[int, np.ndarray] | None = None) -> tuple[list[Any], np.ndarray, np.ndarray]:
-    """Rows of the row groups whose statistics meet ``boxes``, chosen by ``select(bbox (n, 4), near boxes
-    [, row group])`` from their bbox covering; returns the Arrow tables (file order), each row's key
-    (:data:`_ROW_KEY`) and its bbox. ``seen`` keeps each row group's bbox covering (read once for two passes)."""
-    import inspect
-
-    import pyarrow.compute as pc
+def _parquet_groups(path: Path, bcol: str, boxes: np.ndarray) -> list[tuple[int, np.ndarray]]:
+    """The row groups whose statistics (of the bbox covering) meet one of ``boxes``, each with the boxes
+    near it; every row group where the statistics are missing."""
     import pyarrow.parquet as pq
 
     tree = shapely.STRtree(shapely.box(boxes[:, 0], boxes[:, 1], boxes[:, 2], boxes[:, 3]))
-    pf = pq.ParquetFile(path)
+    meta = pq.ParquetFile(path).metadata
     names = [f"{bcol}.{k}" for k in ("xmin", "ymin", "xmax", "ymax")]
-    groups: list[tuple[int, np.ndarray]] = []  # row groups the boxes may meet, each with the boxes near it
-    for i in range(pf.metadata.num_row_groups):
-        rg = pf.metadata.row_group(i)
+    groups: list[tuple[int, np.ndarray]] = []
+    for i in range(meta.num_row_groups):
+        rg = meta.row_group(i)
         stats = {rg.column(j).path_in_schema: rg.column(j).statistics for j in range(rg.num_columns)}
         st = [stats.get(n) for n in names]
         if any(s is None or not s.has_min_max for s in st):
@@ -786,35 +786,93 @@ def _parquet_rows(path: Path, bcol: str, cols: list[str] | None, boxes: np.ndarr
         near = tree.query(shapely.box(lo_x, lo_y, hi_x, hi_y))  # boxes against a box: envelopes are exact
         if len(near):
             groups.append((i, near))
-    with_rg = len(inspect.signature(select).parameters) == 3
+    return groups
 
-    def read_share(share: list[tuple[int, np.ndarray]]) -> list[tuple[int, Any, np.ndarray, np.ndarray]]:
-        # one row group at a time, so memory holds one group per thread, not every group the boxes meet;
-        # each thread reads through its own handle
-        own = pq.ParquetFile(path)
+
+def _parquet_pick(path: Path, bcol: str, boxes: np.ndarray, select: Any, seen: dict[int, np.ndarray]) -> list[tuple[int, np.ndarray]]:
+    """Rows of the row groups whose statistics meet ``boxes``, chosen by ``select(bbox (n, 4), near boxes)``
+    from their bbox covering, as ``(row group, rows)`` in file order (groups where none is chosen left out).
+    ``seen`` keeps each row group's bbox covering (read once, whatever asks for it again)."""
+    import pyarrow.compute as pc
+    import pyarrow.parquet as pq
+
+    groups = _parquet_groups(path, bcol, boxes)
+
+    def pick_share(share: list[tuple[int, np.ndarray]]) -> list[tuple[int, np.ndarray]]:
+        own = pq.ParquetFile(path)  # each thread reads through its own handle
         out = []
         for i, near in share:
-            box = seen.get(i) if seen is not None else None
+            box = seen.get(i)
             if box is None:
                 bb = own.read_row_group(i, columns=[bcol]).column(bcol)
                 box = np.column_stack([np.asarray(pc.struct_field(bb, k), dtype="float64") for k in ("xmin", "ymin", "xmax", "ymax")])
-                if seen is not None:
-                    seen[i] = box  # each thread writes its own row groups' keys
-            rows = select(box, near, i) if with_rg else select(box, near)
+                seen[i] = box  # each thread writes its own row groups' keys
+            rows = select(box, near)
             if len(rows):
-                out.append((i, own.read_row_group(i, columns=cols, use_threads=False).take(rows), i * _ROW_KEY + rows, box[rows]))
+                out.append((i, rows))
         return out
 
     k = max(1, min(workers(), len(groups)))
     if k == 1:
-        done = read_share(groups)
-    else:
-        with ThreadPoolExecutor(k) as ex:
-            done = [t for part in ex.map(read_share, [groups[j::k] for j in range(k)]) for t in part]
-    done.sort(key=lambda it: it[0])  # file order, whatever the threads did
-    keys = np.concatenate([d[2] for d in done]) if done else np.zeros(0, dtype="int64")
-    rowbox = np.concatenate([d[3] for d in done]) if done else np.zeros((0, 4))
-    return [d[1] for d in done], keys, rowbox
+        return pick_share(groups)
+    with ThreadPoolExecutor(k) as ex:
+        return sorted((t for part in ex.map(pick_share, [groups[j::k] for j in range(k)]) for t in part), key=lambda t: t[0])
+
+
+def _parquet_take(path: Path, cols: list[str] | None, picks: list[tuple[int, np.ndarray]]) -> Any:
+    """Start reading the rows ``picks`` (``(row group, rows)``) on threads, one row group at a time (memory
+    holds one group per thread, not every group); returns a function that waits for the Arrow tables, in
+    the order of ``picks``."""
+    import pyarrow.parquet as pq
+
+    def take_share(share: list[tuple[int, np.ndarray]]) -> list[Any]:
+        own = pq.ParquetFile(path)
+        return [own.read_row_group(i, columns=cols, use_threads=False).take(rows) for i, rows in share]
+
+    k = max(1, min(workers(), len(picks)))
+    pool = ThreadPoolExecutor(k)
+    futures = [pool.submit(take_share, picks[j::k]) for j in range(k)]
+    pool.shutdown(wait=False)
+
+    def tables() -> list[Any]:
+        got = [f.result() for f in futures]
+        return [got[n % k][n // k] for n in range(len(picks))]
+
+    return tables
+
+
+def _parquet_near(path: Path, bcol: str, boxes: np.ndarray, keys: np.ndarray, rowbox: np.ndarray,
+                  seen: dict[int, np.ndarray]) -> tuple[np.ndarray, np.ndarray]:
+    """Rows other than ``keys`` (rows whose box meets one of the mask's ``boxes``, with their boxes
+    ``rowbox``) whose box overlaps one of ``rowbox`` with a positive area: the rows that may overlap a
+    feature read, as keys (:data:`_ROW_KEY`, file order) and boxes.
+
+    Each mask box is grown to cover the rows that meet it; only row groups near the grown boxes, and in
+    them the rows that meet one, are compared with the boxes of the rows read near them."""
+    bi, si = box_pairs(boxes, rowbox, strict=False)
+    grown = boxes.copy()
+    for c, op in ((0, np.minimum), (1, np.minimum), (2, np.maximum), (3, np.maximum)):
+        op.at(grown[:, c], bi, rowbox[si, c])
+    read_rows: dict[int, np.ndarray] = {}
+    if len(keys):
+        groups_of, starts = np.unique(keys // _ROW_KEY, return_index=True)
+        read_rows = dict(zip(groups_of.tolist(), np.split(keys % _ROW_KEY, starts[1:])))
+
+    def pool(bb: np.ndarray, near: np.ndarray) -> np.ndarray:
+        return _rows_meeting(bb[:, 0], bb[:, 1], bb[:, 2], bb[:, 3], grown[near])
+
+    found_keys, found_boxes = [], []
+    for i, rows in _parquet_pick(path, bcol, grown, pool, seen):
+        here = read_rows.get(i)
+        if here is not None:
+            rows = rows[~np.isin(rows, here, assume_unique=True)]
+        found_keys.append(i * _ROW_KEY + rows)
+        found_boxes.append(seen[i][rows])
+    if not found_keys:
+        return np.zeros(0, dtype="int64"), np.zeros((0, 4))
+    near_keys, near_boxes = np.concatenate(found_keys), np.concatenate(found_boxes)
+    close = boxes_meeting(near_boxes, rowbox, strict=True)
+    return near_keys[close], near_boxes[close]
 
 
 def _parquet_frame(path: Path, geo: dict[str, Any], tables: list[Any], cols: list[str] | None) -> gpd.GeoDataFrame:
