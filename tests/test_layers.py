@@ -183,7 +183,7 @@ def test_masked_read_through_gdal_when_the_index_cannot_be_read(tmp_path: Path, 
 def test_rows_meeting_boxes_same_by_numpy_and_by_index():
     import numpy as np
 
-    from landplan.sources import _rows_meeting
+    from landplan.sources import _row_box_pairs, _rows_meeting
 
     rng = np.random.default_rng(5)
     x0, y0 = rng.uniform(0, 100, 500), rng.uniform(0, 100, 500)
@@ -191,9 +191,12 @@ def test_rows_meeting_boxes_same_by_numpy_and_by_index():
     for m in (3, 64, 65, 300):
         bx, by = rng.uniform(0, 100, m), rng.uniform(0, 100, m)
         boxes = np.column_stack([bx, by, bx + rng.uniform(0, 3, m), by + rng.uniform(0, 3, m)])
-        want = np.flatnonzero(((x1[:, None] >= boxes[:, 0]) & (x0[:, None] <= boxes[:, 2])
-                               & (y1[:, None] >= boxes[:, 1]) & (y0[:, None] <= boxes[:, 3])).any(axis=1))
+        meets = ((x1[:, None] >= boxes[:, 0]) & (x0[:, None] <= boxes[:, 2])
+                 & (y1[:, None] >= boxes[:, 1]) & (y0[:, None] <= boxes[:, 3]))
+        want = np.flatnonzero(meets.any(axis=1))
         assert _rows_meeting(x0, y0, x1, y1, boxes).tolist() == want.tolist()
+        rows, which = _row_box_pairs(x0, y0, x1, y1, boxes)  # each row with the boxes it meets
+        assert sorted(zip(rows.tolist(), which.tolist())) == sorted(zip(*np.nonzero(meets)))
 
 
 def test_parcels_without_crs(tmp_path: Path):
@@ -295,7 +298,7 @@ def test_mask_boxes_cover_the_mask():
 def test_rows_meeting_boxes_equal_brute_force(n_boxes):
     """The rows whose bbox meets (or touches) one of the boxes, found through the boxes' envelope first,
     are exactly those a row-by-box comparison finds; rows without a box (NaN) meet nothing."""
-    from landplan.sources import _rows_meeting
+    from landplan.sources import _row_box_pairs, _rows_meeting
 
     rng = np.random.default_rng(n_boxes)
     lo = rng.uniform(0, 1000, size=(5000, 2))

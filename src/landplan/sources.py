@@ -730,14 +730,27 @@ def _read_parquet(path: Path, *, columns: list[str] | None, where: str | None, m
     bcol = covering["xmin"][0]
     boxes = np.array(_mask_boxes(mask), dtype="float64").reshape(-1, 4)
     seen: dict[int, np.ndarray] = {}
+    met: dict[int, tuple[np.ndarray, np.ndarray]] = {}  # with beside: each row group's (row, mask box) pairs
+
+    def pick(bb: np.ndarray, near: np.ndarray, i: int) -> np.ndarray:
+        if not beside:
+            return _rows_meeting(bb[:, 0], bb[:, 1], bb[:, 2], bb[:, 3], boxes[near])
+        r, j = _row_box_pairs(bb[:, 0], bb[:, 1], bb[:, 2], bb[:, 3], boxes[near])
+        rows = unique(r)
+        met[i] = (np.searchsorted(rows, r), near[j])
+        return rows
+
     # the rows whose box meets one of the mask's boxes (their bbox covering only), then their data on
     # threads, while this thread looks for the rows that may overlap them
-    picks = _parquet_pick(path, bcol, boxes, lambda bb, near: _rows_meeting(bb[:, 0], bb[:, 1], bb[:, 2], bb[:, 3], boxes[near]), seen)
+    picks = _parquet_pick(path, bcol, boxes, pick, seen)
     reading = _parquet_take(path, cols, picks)
     keys = np.concatenate([i * _ROW_KEY + rows for i, rows in picks]) if picks else np.zeros(0, dtype="int64")
     rowbox = np.concatenate([seen[i][rows] for i, rows in picks]) if picks else np.zeros((0, 4))
     if beside:
-        near_keys, near_boxes = _parquet_near(path, bcol, boxes, keys, rowbox, seen)
+        first = np.cumsum([0] + [len(rows) for _, rows in picks])
+        si = np.concatenate([first[n] + met[i][0] for n, (i, _) in enumerate(picks)]) if picks else np.zeros(0, dtype="int64")
+        bi = np.concatenate([met[i][1] for i, _ in picks]) if picks else np.zeros(0, dtype="int64")
+        near_keys, near_boxes = _parquet_near(path, bcol, boxes, (bi, si), keys, rowbox, seen)
     gdf = _parquet_frame(path, geo, reading(), cols)
     hits = _exact_hits(gdf, mask)
     missed = np.flatnonzero(~hits)
@@ -790,7 +803,7 @@ def _parquet_groups(path: Path, bcol: str, boxes: np.ndarray) -> list[tuple[int,
 
 
 def _parquet_pick(path: Path, bcol: str, boxes: np.ndarray, select: Any, seen: dict[int, np.ndarray]) -> list[tuple[int, np.ndarray]]:
-    """Rows of the row groups whose statistics meet ``boxes``, chosen by ``select(bbox (n, 4), near boxes)``
+    """Rows of the row groups whose statistics meet ``boxes``, chosen by ``select(bbox (n, 4), near boxes, row group)``
     from their bbox covering, as ``(row group, rows)`` in file order (groups where none is chosen left out).
     ``seen`` keeps each row group's bbox covering (read once, whatever asks for it again)."""
     import pyarrow.compute as pc
@@ -807,7 +820,7 @@ def _parquet_pick(path: Path, bcol: str, boxes: np.ndarray, select: Any, seen: d
                 bb = own.read_row_group(i, columns=[bcol]).column(bcol)
                 box = np.column_stack([np.asarray(pc.struct_field(bb, k), dtype="float64") for k in ("xmin", "ymin", "xmax", "ymax")])
                 seen[i] = box  # each thread writes its own row groups' keys
-            rows = select(box, near)
+            rows = select(box, near, i)
             if len(rows):
                 out.append((i, rows))
         return out
@@ -841,15 +854,16 @@ def _parquet_take(path: Path, cols: list[str] | None, picks: list[tuple[int, np.
     return tables
 
 
-def _parquet_near(path: Path, bcol: str, boxes: np.ndarray, keys: np.ndarray, rowbox: np.ndarray,
-                  seen: dict[int, np.ndarray]) -> tuple[np.ndarray, np.ndarray]:
+def _parquet_near(path: Path, bcol: str, boxes: np.ndarray, pairs: tuple[np.ndarray, np.ndarray], keys: np.ndarray,
+                  rowbox: np.ndarray, seen: dict[int, np.ndarray]) -> tuple[np.ndarray, np.ndarray]:
     """Rows other than ``keys`` (rows whose box meets one of the mask's ``boxes``, with their boxes
-    ``rowbox``) whose box overlaps one of ``rowbox`` with a positive area: the rows that may overlap a
-    feature read, as keys (:data:`_ROW_KEY`, file order) and boxes.
+    ``rowbox``; ``pairs`` says which box each meets, as (box, row) positions) whose box overlaps one of
+    ``rowbox`` with a positive area: the rows that may overlap a feature read, as keys (:data:`_ROW_KEY`,
+    file order) and boxes.
 
     Each mask box is grown to cover the rows that meet it; only row groups near the grown boxes, and in
     them the rows that meet one, are compared with the boxes of the rows read near them."""
-    bi, si = box_pairs(boxes, rowbox, strict=False)
+    bi, si = pairs
     grown = boxes.copy()
     for c, op in ((0, np.minimum), (1, np.minimum), (2, np.maximum), (3, np.maximum)):
         op.at(grown[:, c], bi, rowbox[si, c])
@@ -858,7 +872,7 @@ def _parquet_near(path: Path, bcol: str, boxes: np.ndarray, keys: np.ndarray, ro
         groups_of, starts = np.unique(keys // _ROW_KEY, return_index=True)
         read_rows = dict(zip(groups_of.tolist(), np.split(keys % _ROW_KEY, starts[1:])))
 
-    def pool(bb: np.ndarray, near: np.ndarray) -> np.ndarray:
+    def pool(bb: np.ndarray, near: np.ndarray, i: int) -> np.ndarray:
         return _rows_meeting(bb[:, 0], bb[:, 1], bb[:, 2], bb[:, 3], grown[near])
 
     found_keys, found_boxes = [], []
@@ -914,6 +928,30 @@ def _rows_meeting(xmin: np.ndarray, ymin: np.ndarray, xmax: np.ndarray, ymax: np
     bb = np.column_stack([xmin, ymin, xmax, ymax])
     finite = np.flatnonzero(np.isfinite(bb).all(axis=1))  # a row without a box (no geometry) meets nothing
     return finite[boxes_meeting(bb[finite], boxes, strict=False)]
+
+
+def _row_box_pairs(xmin: np.ndarray, ymin: np.ndarray, xmax: np.ndarray, ymax: np.ndarray,
+                   boxes: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Pairs (row, box) of a row whose bounding box meets (or touches) one of ``boxes``: the rows of
+    :func:`_rows_meeting`, each with the boxes it meets."""
+    if len(boxes) > 1 and len(xmin) > 4 * len(boxes):
+        with np.errstate(invalid="ignore"):
+            env = np.flatnonzero((xmax >= boxes[:, 0].min()) & (xmin <= boxes[:, 2].max())
+                                 & (ymax >= boxes[:, 1].min()) & (ymin <= boxes[:, 3].max()))
+        if len(env) < len(xmin):
+            sub_rows, sub_boxes = _row_box_pairs(xmin[env], ymin[env], xmax[env], ymax[env], boxes)
+            return env[sub_rows], sub_boxes
+    if len(boxes) <= 64:
+        rows, which = [np.zeros(0, dtype="int64")], [np.zeros(0, dtype="int64")]
+        for k, (bx0, by0, bx1, by1) in enumerate(boxes):
+            hit = np.flatnonzero((xmax >= bx0) & (xmin <= bx1) & (ymax >= by0) & (ymin <= by1))
+            rows.append(hit)
+            which.append(np.full(len(hit), k, dtype="int64"))
+        return np.concatenate(rows), np.concatenate(which)
+    bb = np.column_stack([xmin, ymin, xmax, ymax])
+    finite = np.flatnonzero(np.isfinite(bb).all(axis=1))
+    ia, ib = box_pairs(bb[finite], boxes, strict=False)
+    return finite[ia], ib
 
 
 #: A box covering part of the mask is split in two while it is more than this many times the area
