@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import NamedTuple
+
 import numpy as np
 
 
@@ -36,3 +38,42 @@ def segment_distance(px: np.ndarray, py: np.ndarray, x0: np.ndarray, y0: np.ndar
         vv = vx * vx + vy * vy
         t = np.clip(np.where(vv > 0, (wx * vx + wy * vy) / np.where(vv > 0, vv, 1.0), 0.0), 0.0, 1.0)
         return np.hypot(wx - t * vx, wy - t * vy)
+
+
+class Shoelace(NamedTuple):
+    """Closed rings measured by the shoelace formula (:func:`shoelace`); coordinates are relative to each ring's first vertex."""
+
+    origin: np.ndarray   #: (m, 2) each ring's first vertex
+    edge: np.ndarray     #: index (into the coordinates) of each edge's first vertex
+    x0: np.ndarray       #: each edge, from (x0, y0) to (x1, y1), relative to its ring's origin
+    y0: np.ndarray
+    x1: np.ndarray
+    y1: np.ndarray
+    ring: np.ndarray     #: each edge's ring
+    area2: np.ndarray    #: (m,) twice each ring's signed area (counter-clockwise positive)
+    cx: np.ndarray       #: (m,) each ring's centroid, relative to its origin (NaN where its area is 0)
+    cy: np.ndarray
+
+
+def shoelace(pts: np.ndarray, own: np.ndarray, m: int) -> Shoelace:
+    """The area and centroid of ``m`` closed rings given as coordinates ``pts`` (k, 2), ring by ring, with
+    ``own`` each coordinate's ring (0 … m-1, every ring present, as ``shapely.get_coordinates(...,
+    return_index=True)`` gives a polygon's exterior); measured relative to each ring's first vertex, so
+    far coordinates lose no precision.
+
+    >>> s = shoelace(np.array([[10.0, 20.0], [12.0, 20.0], [12.0, 21.0], [10.0, 21.0], [10.0, 20.0]]), np.zeros(5, dtype=int), 1)
+    >>> float(s.area2[0]) / 2, float(s.origin[0, 0] + s.cx[0]), float(s.origin[0, 1] + s.cy[0])
+    (2.0, 11.0, 20.5)
+    """
+    start = np.flatnonzero(np.r_[True, own[1:] != own[:-1]]) if len(own) else np.zeros(0, dtype="int64")
+    org = pts[start]
+    px, py = pts[:, 0] - org[own, 0], pts[:, 1] - org[own, 1]
+    edge = np.flatnonzero(own[1:] == own[:-1])  # each ring's edges (the ring is closed: no edge back)
+    x0, y0, x1, y1 = px[edge], py[edge], px[edge + 1], py[edge + 1]
+    cross = x0 * y1 - x1 * y0
+    ring = own[edge]
+    area2 = np.bincount(ring, weights=cross, minlength=m)
+    with np.errstate(divide="ignore", invalid="ignore"):
+        cx = np.bincount(ring, weights=(x0 + x1) * cross, minlength=m) / (3.0 * area2)
+        cy = np.bincount(ring, weights=(y0 + y1) * cross, minlength=m) / (3.0 * area2)
+    return Shoelace(org, edge, x0, y0, x1, y1, ring, area2, cx, cy)

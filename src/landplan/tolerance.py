@@ -157,7 +157,7 @@ def _centroid_depth(polys: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarr
     vertex (so its reach is 1): said only of a polygon without holes and without repeated vertices;
     ``False`` for every other polygon (the shortcut then measures its reach).
     """
-    from .arrays import segment_distance
+    from .arrays import segment_distance, shoelace
     from .parallel import geos_map
 
     n = len(polys)
@@ -166,18 +166,8 @@ def _centroid_depth(polys: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarr
     rows = np.flatnonzero(simple)
     if len(rows):
         pts, own = shapely.get_coordinates(polys[rows], return_index=True)
-        start = np.flatnonzero(np.r_[True, own[1:] != own[:-1]])  # every polygon has coordinates: own is 0 … m-1
-        org = pts[start]
-        px, py = pts[:, 0] - org[own, 0], pts[:, 1] - org[own, 1]
-        edge = np.flatnonzero(own[1:] == own[:-1])  # each ring's edges (the ring is closed: no edge back)
-        x0, y0, x1, y1 = px[edge], py[edge], px[edge + 1], py[edge + 1]
-        cross = x0 * y1 - x1 * y0
-        e_own = own[edge]
         m = len(rows)
-        area2 = np.bincount(e_own, weights=cross, minlength=m)
-        with np.errstate(divide="ignore", invalid="ignore"):
-            cx = np.bincount(e_own, weights=(x0 + x1) * cross, minlength=m) / (3.0 * area2)
-            cy = np.bincount(e_own, weights=(y0 + y1) * cross, minlength=m) / (3.0 * area2)
+        org, edge, x0, y0, x1, y1, e_own, area2, cx, cy = shoelace(pts, own, m)
         # the centroid's distance to each edge, the least per polygon
         each = segment_distance(cx[e_own], cy[e_own], x0, y0, x1, y1)
         least = np.full(m, np.inf)
