@@ -37,7 +37,7 @@ def approvals(pieces: pd.DataFrame, projects: Sequence[ProjectSpec], footprints:
     rows = []
     fp = footprints.set_index("project")["footprint_m2"]
     cols = [c for c in ("project", "parcel_id", "landuse", "take_m2", "take_ellipsoidal_m2") if c in pieces]
-    table = pd.DataFrame({c: pieces[c].to_numpy() for c in cols})  # plain columns: no geometry carried along
+    table = pd.DataFrame(pieces[cols])  # plain columns: no geometry carried along
     by_code = table.groupby(["project", "landuse"])["take_m2"].sum()
     grouped = table.groupby("project")
     take_of = grouped["take_m2"].sum().to_dict()

@@ -250,11 +250,9 @@ def parcel_totals(pieces: gpd.GeoDataFrame, parcels: gpd.GeoDataFrame, footprint
     ptable, prest, pslivers = per_project
     ids = parcels["parcel_id"].to_numpy()
     t1, r1, s1 = ptable.rename(columns={"project": "projects"}), prest.drop(columns="project"), pslivers.drop(columns="project")
-    if multi.any():  # parcels under one project keep that project's record (selected by parcel row, not by id lookups)
-        in_one = np.zeros(len(parcels), dtype=bool)
-        in_one[prow[~multi]] = True
-        row_of = pd.Index(ids).get_indexer
-        t1, r1, s1 = (t[in_one[row_of(t["parcel_id"])]] for t in (t1, r1, s1))
+    if multi.any():  # parcels under one project keep that project's record; the few under several are made again below
+        under_several = pd.unique(ids[prow[multi]])
+        t1, r1, s1 = (t[~t["parcel_id"].isin(under_several).to_numpy()] for t in (t1, r1, s1))
     tables, rests, slivers = [t1], [r1], [s1]
     if multi.any():
         pgeoms = np.asarray(parcels.geometry.values)
