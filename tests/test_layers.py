@@ -309,11 +309,14 @@ def test_rows_meeting_boxes_equal_brute_force(n_boxes):
     boxes = np.column_stack([b0, b0 + rng.uniform(1, 30, size=(n_boxes, 2))])
     boxes[0] = [110.0, 90.0, 120.0, 100.0]  # touches row 1 at a corner only: it meets
     with np.errstate(invalid="ignore"):
-        want = np.flatnonzero(((rows[:, None, 2] >= boxes[None, :, 0]) & (rows[:, None, 0] <= boxes[None, :, 2])
-                               & (rows[:, None, 3] >= boxes[None, :, 1]) & (rows[:, None, 1] <= boxes[None, :, 3])).any(axis=1))
+        meets = ((rows[:, None, 2] >= boxes[None, :, 0]) & (rows[:, None, 0] <= boxes[None, :, 2])
+                 & (rows[:, None, 3] >= boxes[None, :, 1]) & (rows[:, None, 1] <= boxes[None, :, 3]))
+    want = np.flatnonzero(meets.any(axis=1))
     got = _rows_meeting(rows[:, 0], rows[:, 1], rows[:, 2], rows[:, 3], boxes)
     assert 1 in got
     np.testing.assert_array_equal(np.sort(got), want)
+    r, j = _row_box_pairs(rows[:, 0], rows[:, 1], rows[:, 2], rows[:, 3], boxes)  # and which boxes each meets
+    assert sorted(zip(r.tolist(), j.tolist())) == sorted(zip(*np.nonzero(meets)))
 
 
 def test_exact_hits_the_same_through_either_index(monkeypatch):

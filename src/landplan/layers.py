@@ -196,7 +196,7 @@ def repair_polygons(gdf: gpd.GeoDataFrame, *, layer: str, id_column: str | None,
     set_aside(shapely.is_empty(geoms) | shapely.is_missing(geoms), "no geometry: fix or delete them in the layer", 0.0)
     coords, owner = shapely.get_coordinates(geoms, return_index=True)
     coords_ok = np.ones(len(geoms), dtype=bool)
-    np.logical_and.at(coords_ok, owner, np.isfinite(coords).all(axis=1))
+    coords_ok[owner[~np.isfinite(coords).all(axis=1)]] = False
     set_aside(~coords_ok, "NaN or infinite coordinates: fix their vertices", np.nan)
     far = _far_outside(geoms, gdf.crs) & ~aside
     if far.any():
