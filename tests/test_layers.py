@@ -267,7 +267,7 @@ def test_mask_boxes_cover_the_mask():
     import shapely
     from shapely.geometry import LineString, Point, box
 
-    from landplan.sources import MASK_BOX_MIN_FRACTION, MASK_BOX_SLACK, _mask_boxes
+    from landplan.sources import MASK_BOX_MIN_FRACTION, MASK_BOX_SLACK, mask_boxes
 
     ring = Point(0, 0).buffer(5000).difference(Point(0, 0).buffer(4920))
     diagonal = LineString([(-6000, -6000), (6000, 5500)]).buffer(40, cap_style="flat")
@@ -275,23 +275,23 @@ def test_mask_boxes_cover_the_mask():
     line = LineString([(-7000, 7000), (7000, 6000)])
     for mask in (ring, diagonal, blocks, line, np.array([ring, diagonal, blocks], dtype=object)):
         parts = shapely.get_parts(np.atleast_1d(np.asarray(mask, dtype=object)))
-        boxes = np.array(_mask_boxes(parts))
+        boxes = mask_boxes(parts)[0]
         cover = shapely.union_all(shapely.box(boxes[:, 0], boxes[:, 1], boxes[:, 2], boxes[:, 3]))
         assert shapely.covers(shapely.buffer(cover, 1e-6), shapely.union_all(parts))  # 1 µm: only rounding on shared edges
     # every box of a polygon is tight (within the slack of the area it covers) or already at the smallest side
     tb = shapely.total_bounds(diagonal)
     min_side = max(tb[2] - tb[0], tb[3] - tb[1]) * MASK_BOX_MIN_FRACTION
-    boxes = np.array(_mask_boxes(np.array([diagonal], dtype=object)))
+    boxes = mask_boxes(np.array([diagonal], dtype=object))[0]
     cells = shapely.box(boxes[:, 0], boxes[:, 1], boxes[:, 2], boxes[:, 3])
     side = np.maximum(boxes[:, 2] - boxes[:, 0], boxes[:, 3] - boxes[:, 1])
     assert ((shapely.area(cells) <= MASK_BOX_SLACK * shapely.area(shapely.intersection(cells, diagonal)) * (1 + 1e-9))
             | (side <= min_side)).all()
     assert shapely.area(cells).sum() < 0.1 * shapely.area(shapely.envelope(diagonal))  # a staircase, not the envelope
     # a line has no area: it is followed by boxes of the smallest side
-    boxes = np.array(_mask_boxes(np.array([line], dtype=object)))
+    boxes = mask_boxes(np.array([line], dtype=object))[0]
     lb = shapely.total_bounds(line)
     assert (np.maximum(boxes[:, 2] - boxes[:, 0], boxes[:, 3] - boxes[:, 1]) <= max(lb[2] - lb[0], lb[3] - lb[1]) * MASK_BOX_MIN_FRACTION).all()
-    assert _mask_boxes(np.array([], dtype=object)) == []
+    assert mask_boxes(np.array([], dtype=object))[0].shape == (0, 4)
 
 
 @pytest.mark.parametrize("n_boxes", [1, 5, 64, 65, 300])

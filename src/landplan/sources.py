@@ -12,7 +12,7 @@ import warnings
 from concurrent.futures import ThreadPoolExecutor
 from contextlib import closing
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import geopandas as gpd
 import numpy as np
@@ -23,6 +23,9 @@ import shapely
 
 from .arrays import unique
 from .parallel import geos_map, tree_query, workers
+
+if TYPE_CHECKING:
+    from .rtree import Index
 
 PARQUET_SUFFIXES = (".parquet", ".geoparquet")
 
@@ -408,7 +411,7 @@ def _exact_hits(gdf: gpd.GeoDataFrame, parts: np.ndarray) -> np.ndarray:
     return hits
 
 
-def _beside_candidates(path: Path, layer: str, index: Any, ids: np.ndarray, id_boxes: np.ndarray,
+def _beside_candidates(path: Path, layer: str, index: Index, ids: np.ndarray, id_boxes: np.ndarray,
                        covers: np.ndarray) -> tuple[np.ndarray, np.ndarray] | None:
     """Features other than ``ids`` that may overlap one of them, with their exact boxes from their
     geometry blobs' headers (no geometry is read); ``None`` when the layer's names or geometry blobs
@@ -728,7 +731,7 @@ def _read_parquet(path: Path, *, columns: list[str] | None, where: str | None, m
     if where:
         raise SourceError("GeoParquet parcels with a `where` filter are not supported; filter the file first")
     bcol = covering["xmin"][0]
-    boxes = np.array(_mask_boxes(mask), dtype="float64").reshape(-1, 4)
+    boxes, _ = mask_boxes(mask)
     seen: dict[int, np.ndarray] = {}
     met: dict[int, tuple[np.ndarray, np.ndarray]] = {}  # with beside: each row group's (row, mask box) pairs
 
@@ -960,12 +963,6 @@ MASK_BOX_SLACK = 3.0
 #: Boxes are not split below this fraction of the mask's extent, nor beyond this many boxes in all.
 MASK_BOX_MIN_FRACTION = 1 / 4000
 MASK_BOX_MAX = 20_000
-
-
-def _mask_boxes(parts: np.ndarray) -> list[tuple[float, float, float, float]]:
-    """Cover the mask's ``parts`` with boxes for bounding-box look-ups (:func:`mask_boxes`, as a list)."""
-    boxes, _ = mask_boxes(parts)
-    return [(b[0], b[1], b[2], b[3]) for b in boxes.tolist()]
 
 
 def mask_boxes(parts: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
