@@ -313,27 +313,42 @@ def test_the_rounding_rule_decides_a_band_as_documented():
 
 
 def test_records_sorted_as_pandas_sorts_them():
-    """The all-projects records are ordered by parcel and piece exactly as a stable ``sort_values`` orders
-    them, whether they come in order (one project: kept as they are) or not."""
+    """Per-project records come by project then parcel id, all-projects records and their pieces by parcel
+    id (then piece), as a stable ``sort_values`` orders them by text, whatever order the parcels were read in:
+    ids that sort differently as text and as numbers, Vietnamese ids, parcels under one and two projects."""
+    import geopandas as gpd
     import numpy as np
     import pandas as pd
+    import pyproj
+    from shapely.geometry import box
 
-    from landplan.remnants import _sorted
+    from landplan.remnants import Minimums, parcel_takes, parcel_totals, project_records
+    from landplan.takes import split_noise, take_table, tile_footprints
+    from landplan.tolerance import Tolerance
 
-    rng = np.random.default_rng(3)
-    ids = np.array([f"P{v:03d}" for v in rng.integers(0, 40, 300)], dtype=object)
-    df = pd.DataFrame({"parcel_id": ids, "piece": rng.integers(1, 4, 300), "row": np.arange(300)}, index=np.arange(300) * 7)
-    for frame in (df, df.sort_values(["parcel_id", "piece"], kind="stable"), df.iloc[:1], df.iloc[:0],
-                  df.assign(piece=df["piece"].astype(float).where(df["row"] % 50 != 0)),  # missing values go last
-                  df.assign(parcel_id=[1, *ids[1:]])):  # values that do not compare: pandas decides
-        for keys in (["parcel_id"], ["parcel_id", "piece"]):
-            try:
-                want = frame.sort_values(keys, kind="stable").reset_index(drop=True)
-            except TypeError:
-                with pytest.raises(TypeError):
-                    _sorted(frame, keys)
-                continue
-            pd.testing.assert_frame_equal(_sorted(frame, keys), want)
+    rng = np.random.default_rng(4)
+    n = 60
+    ids = [f"{k}" for k in range(n - 6)] + ["Đ-2", "D-10", "đ-1", "Ă9", "a10", "A2"]
+    order = rng.permutation(n)
+    geoms = [box(20.0 * (k % 10), 30.0 * (k // 10), 20.0 * (k % 10) + 20, 30.0 * (k // 10) + 30) for k in range(n)]
+    parcels = gpd.GeoDataFrame({"parcel_id": [ids[k] for k in order], "landuse": "LUC", "owner": "",
+                                "parcel_area_m2": 600.0, "counted_area_m2": 600.0},
+                               geometry=[geoms[k] for k in order], crs="EPSG:5897")
+    fp = gpd.GeoDataFrame({"project": ["west", "East", "đường"]},
+                          geometry=[box(25, -10, 65, 200), box(55, -10, 95, 200), box(-10, 100, 210, 130)], crs="EPSG:5897")
+    tiles = tile_footprints(np.asarray(fp.geometry.values))
+    pieces, _ = split_noise(take_table(parcels, fp, crs=pyproj.CRS("EPSG:5897"), tiles=tiles), Tolerance())
+    mins = Minimums({"rice": 500.0}, {"rice": 5.0}, Tolerance())
+    assert pieces["parcel_row"].value_counts().max() > 1  # some parcels under two projects
+    table, rest, _ = parcel_takes(pieces, parcels, fp, tiles=tiles, minimums=mins)
+    pd.testing.assert_frame_equal(table, table.sort_values(["project", "parcel_id"], kind="stable").reset_index(drop=True))
+    pd.testing.assert_frame_equal(rest, rest.sort_values(["project", "parcel_id", "piece"], kind="stable").reset_index(drop=True))
+    for per in (None, project_records(pieces, parcels, fp, tiles=tiles, minimums=mins)):
+        t, r, _ = parcel_totals(pieces, parcels, fp, tiles=tiles, minimums=mins, per_project=per)
+        pd.testing.assert_frame_equal(t, t.sort_values("parcel_id", kind="stable").reset_index(drop=True))
+        pd.testing.assert_frame_equal(r, r.sort_values(["parcel_id", "piece"], kind="stable").reset_index(drop=True))
+        assert t["parcel_id"].is_unique and len(t) == pieces["parcel_row"].nunique()
+    assert not table["parcel_id"].str.isnumeric().all() and (t["parcel_id"] != sorted(t["parcel_id"], key=lambda v: (len(v), v))).any()
 
 
 def test_flags_word_each_case_as_flag_does():

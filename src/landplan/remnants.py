@@ -199,6 +199,56 @@ def _flag(small: bool, narrow: bool, min_a: float, min_w: float) -> str:
     return "; ".join(([f"diện tích < {min_a:g} m²"] if small else []) + ([f"bề rộng < {min_w:g} m"] if narrow else []))
 
 
+@dataclass(frozen=True)
+class ProjectRecords:
+    """What :func:`project_records` makes: the per-project records, their remaining pieces and slivers
+    (what :func:`parcel_takes` returns), and the parcel row of each of their rows, so the all-projects
+    records (:func:`parcel_totals`) are made from them by position."""
+
+    table: pd.DataFrame
+    rest: gpd.GeoDataFrame
+    slivers: pd.DataFrame
+    table_parcel: np.ndarray
+    rest_parcel: np.ndarray
+    sliver_parcel: np.ndarray
+    id_rank: np.ndarray  #: each parcel row's place in the order of parcel ids (as text)
+
+
+def _ranks(values: np.ndarray) -> np.ndarray:
+    """Each value's place in the sorted order of ``values`` (as text; the values are distinct)."""
+    order = np.argsort(np.asarray(values).astype(str), kind="stable")
+    rank = np.empty(len(order), dtype="int64")
+    rank[order] = np.arange(len(order))
+    return rank
+
+
+def project_records(pieces: gpd.GeoDataFrame, parcels: gpd.GeoDataFrame, footprints: gpd.GeoDataFrame, *,
+                    tiles: tuple[np.ndarray, np.ndarray], minimums: Minimums) -> ProjectRecords:
+    """:func:`parcel_takes`, with the parcel row of each record, remaining piece and sliver."""
+    prow = pieces["parcel_row"].to_numpy()
+    frow = pieces["footprint_row"].to_numpy()
+    pgeoms = np.asarray(parcels.geometry.values)
+    cutters = local_footprints(pgeoms[prow], frow, tiles, len(footprints))
+    records, rest, slivers = screen(parcels, prow, cutters, pieces["take_m2"].to_numpy(dtype="float64"), minimums)
+    ids = parcels["parcel_id"].to_numpy()[prow]
+    project = footprints["project"].to_numpy()[frow]
+    table = pd.concat([pd.DataFrame({"parcel_id": ids, "project": project}), records], axis=1)
+    # by project, then parcel (ids and project names compared as text); a parcel has one record per project
+    id_rank = _ranks(parcels["parcel_id"].to_numpy())
+    order = np.lexsort((id_rank[prow], _ranks(footprints["project"].to_numpy())[frow]))
+    rec = rest["record"].to_numpy()
+    rest = rest.assign(project=project[rec], parcel_id=ids[rec])[["project", *PIECE_COLUMNS, "geometry"]]
+    # pieces by project, parcel and piece: a record is one parcel of one project, so its place in the
+    # records' order sorts its pieces without comparing text again
+    rank = np.empty(len(order), dtype="int64")
+    rank[order] = np.arange(len(order))
+    by = np.lexsort((rest["piece"].to_numpy(), rank[rec]))
+    srec = slivers["record"].to_numpy()
+    sl = pd.DataFrame({"project": project[srec], "parcel_id": ids[srec], "area_m2": slivers["area_m2"]})
+    return ProjectRecords(table.iloc[order].reset_index(drop=True), rest.iloc[by].reset_index(drop=True), sl,
+                          prow[order], prow[rec[by]], prow[srec], id_rank)
+
+
 def parcel_takes(pieces: gpd.GeoDataFrame, parcels: gpd.GeoDataFrame, footprints: gpd.GeoDataFrame, *,
                  tiles: tuple[np.ndarray, np.ndarray], minimums: Minimums) -> tuple[pd.DataFrame, gpd.GeoDataFrame, pd.DataFrame]:
     """One record per affected parcel and project (``parcels.csv``), its remaining pieces and slivers.
@@ -208,52 +258,37 @@ def parcel_takes(pieces: gpd.GeoDataFrame, parcels: gpd.GeoDataFrame, footprints
     ``project`` and :data:`RECORD_COLUMNS`, sorted by project and parcel; ``remaining_pieces`` has
     ``project`` and :data:`PIECE_COLUMNS`; ``slivers`` ``project``, ``parcel_id``, ``area_m2``.
     """
-    prow = pieces["parcel_row"].to_numpy()
-    frow = pieces["footprint_row"].to_numpy()
-    pgeoms = np.asarray(parcels.geometry.values)
-    cutters = local_footprints(pgeoms[prow], frow, tiles, len(footprints))
-    records, rest, slivers = screen(parcels, prow, cutters, pieces["take_m2"].to_numpy(dtype="float64"), minimums)
-    ids = parcels["parcel_id"].to_numpy()[prow]
-    project = footprints["project"].to_numpy()[frow]
-    table = pd.concat([pd.DataFrame({"parcel_id": ids, "project": project}), records], axis=1)
-    order = np.lexsort((table["parcel_id"].to_numpy(dtype=str), table["project"].to_numpy(dtype=str)))
-    rec = rest["record"].to_numpy()
-    rest = rest.assign(project=project[rec], parcel_id=ids[rec])[["project", *PIECE_COLUMNS, "geometry"]]
-    # pieces by project, parcel and piece: a record is one parcel of one project, so its place in the
-    # records' order sorts its pieces without comparing text again
-    rank = np.empty(len(order), dtype="int64")
-    rank[order] = np.arange(len(order))
-    by = np.lexsort((rest["piece"].to_numpy(), rank[rec]))
-    sl = pd.DataFrame({"project": project[slivers["record"]], "parcel_id": ids[slivers["record"]], "area_m2": slivers["area_m2"]})
-    return table.iloc[order].reset_index(drop=True), rest.iloc[by].reset_index(drop=True), sl
+    r = project_records(pieces, parcels, footprints, tiles=tiles, minimums=minimums)
+    return r.table, r.rest, r.slivers
 
 
 def parcel_totals(pieces: gpd.GeoDataFrame, parcels: gpd.GeoDataFrame, footprints: gpd.GeoDataFrame, *,
-                  tiles: tuple[np.ndarray, np.ndarray], minimums: Minimums,
-                  per_project: tuple[pd.DataFrame, gpd.GeoDataFrame, pd.DataFrame] | None = None,
+                  tiles: tuple[np.ndarray, np.ndarray], minimums: Minimums, per_project: ProjectRecords | None = None,
                   ) -> tuple[pd.DataFrame, gpd.GeoDataFrame, pd.DataFrame]:
     """One record per affected parcel for **all projects together** (``affected_parcels.csv``): land under
     two projects counted once, what remains after every project, its pieces and flags.
 
     A parcel under one project has that project's record (``per_project``, the result of
-    :func:`parcel_takes`, when already computed); for a parcel under several, the parcel less the
+    :func:`project_records`, when already made); for a parcel under several, the parcel less the
     union of their footprints is screened. Returns ``(table, remaining_pieces, slivers)`` like
-    :func:`parcel_takes`, with ``projects`` (ids joined with ",") instead of ``project``.
+    :func:`parcel_takes`, with ``projects`` (ids joined with ",") instead of ``project``, sorted by parcel
+    (and piece).
     """
     prow = pieces["parcel_row"].to_numpy()
     frow = pieces["footprint_row"].to_numpy()
     pid = footprints["project"].to_numpy()
     counts = np.bincount(prow, minlength=len(parcels))
     multi = counts[prow] > 1
-    if per_project is None:
-        per_project = parcel_takes(pieces, parcels, footprints, tiles=tiles, minimums=minimums)
-    ptable, prest, pslivers = per_project
+    per = per_project if per_project is not None else project_records(pieces, parcels, footprints, tiles=tiles, minimums=minimums)
     ids = parcels["parcel_id"].to_numpy()
-    t1, r1, s1 = ptable.rename(columns={"project": "projects"}), prest.drop(columns="project"), pslivers.drop(columns="project")
-    if multi.any():  # parcels under one project keep that project's record; the few under several are made again below
-        under_several = pd.unique(ids[prow[multi]])
-        t1, r1, s1 = (t[~t["parcel_id"].isin(under_several).to_numpy()] for t in (t1, r1, s1))
-    tables, rests, slivers = [t1], [r1], [s1]
+    # parcels under one project keep that project's record, chosen by parcel row; the few under several are made below
+    several = np.zeros(len(parcels), dtype=bool)
+    several[prow[multi]] = True
+    kt, kr, ks = ~several[per.table_parcel], ~several[per.rest_parcel], ~several[per.sliver_parcel]
+    tables = [per.table[kt].rename(columns={"project": "projects"})]
+    rests = [per.rest[kr].drop(columns="project")]
+    slivers = [per.slivers[ks].drop(columns="project")]
+    table_rows, rest_rows = [per.table_parcel[kt]], [per.rest_parcel[kr]]
     if multi.any():
         pgeoms = np.asarray(parcels.geometry.values)
         cutters_all = local_footprints(pgeoms[prow[multi]], frow[multi], tiles, len(footprints))
@@ -269,31 +304,15 @@ def parcel_totals(pieces: gpd.GeoDataFrame, parcels: gpd.GeoDataFrame, footprint
         records, rest, sl = screen(parcels, rows, cutters, take, minimums)
         names = [",".join(dict.fromkeys(pid[frow[multi][g]])) for g in groups]
         tables.append(pd.concat([pd.DataFrame({"parcel_id": ids[rows], "projects": names}), records], axis=1))
+        table_rows.append(rows)
         rec = rest["record"].to_numpy()
         rests.append(rest.assign(parcel_id=ids[rows][rec])[[*PIECE_COLUMNS, "geometry"]])
+        rest_rows.append(rows[rec])
         slivers.append(pd.DataFrame({"parcel_id": ids[rows][sl["record"]], "area_m2": sl["area_m2"]}))
-    table = _sorted(pd.concat(tables, ignore_index=True) if len(tables) > 1 else t1.reset_index(drop=True), ["parcel_id"])
-    rest = pd.concat(rests, ignore_index=True) if len(rests) > 1 else r1.reset_index(drop=True)
+    # by parcel id (as text), then piece: each parcel has one record, so the order is the parcels' order
+    table = pd.concat(tables, ignore_index=True) if len(tables) > 1 else tables[0].reset_index(drop=True)
+    table = table.iloc[np.argsort(per.id_rank[np.concatenate(table_rows)], kind="stable")].reset_index(drop=True)
+    rest = pd.concat(rests, ignore_index=True) if len(rests) > 1 else rests[0].reset_index(drop=True)
     rest = gpd.GeoDataFrame(rest, geometry="geometry", crs=parcels.crs)
-    return table, _sorted(rest, ["parcel_id", "piece"]), pd.concat(slivers, ignore_index=True)
-
-
-def _sorted(df: pd.DataFrame, keys: list[str]) -> pd.DataFrame:
-    """``df`` sorted by ``keys`` (stable), with a fresh index; as it is when already in that order
-    (a single project's records come sorted by parcel)."""
-    cols = [df[k].to_numpy() for k in keys]
-    if len(df) < 2:
-        return df.reset_index(drop=True)
-    # in order when no row goes before the one above it: the first key rises, or holds while the next rises …
-    later = np.zeros(len(df) - 1, dtype=bool)
-    same = np.ones(len(df) - 1, dtype=bool)
-    try:
-        for c in cols:
-            a, b = c[:-1], c[1:]
-            later |= same & ~(b >= a)  # a missing value is never in order: sort_values places it
-            same &= b == a
-    except TypeError:  # values that do not compare (mixed types): let pandas order them
-        later[:] = True
-    if not later.any():
-        return df.reset_index(drop=True)
-    return df.sort_values(keys, kind="stable").reset_index(drop=True)
+    rest = rest.iloc[np.lexsort((rest["piece"].to_numpy(), per.id_rank[np.concatenate(rest_rows)]))].reset_index(drop=True)
+    return table, rest, pd.concat(slivers, ignore_index=True)
