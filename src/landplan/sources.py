@@ -785,24 +785,47 @@ _ROW_KEY = 1 << 32
 def _parquet_groups(path: Path, bcol: str, boxes: np.ndarray) -> list[tuple[int, np.ndarray]]:
     """The row groups whose statistics (of the bbox covering) meet one of ``boxes``, each with the boxes
     near it; every row group where the statistics are missing."""
+    stats = _row_group_boxes(path, bcol)
+    known = np.isfinite(stats).all(axis=1)
+    rows = np.flatnonzero(known)
+    tree = shapely.STRtree(shapely.box(boxes[:, 0], boxes[:, 1], boxes[:, 2], boxes[:, 3]))
+    gi, bi = tree.query(shapely.box(stats[rows, 0], stats[rows, 1], stats[rows, 2], stats[rows, 3]))  # envelopes: exact
+    gi = rows[gi]
+    order = np.lexsort((bi, gi))
+    gi, bi = gi[order], bi[order]
+    every = np.arange(len(stats))
+    lo, hi = np.searchsorted(gi, every, "left"), np.searchsorted(gi, every, "right")
+    return [(i, bi[lo[i]:hi[i]] if known[i] else np.arange(len(boxes))) for i in every.tolist() if hi[i] > lo[i] or not known[i]]
+
+
+def _row_group_boxes(path: Path, bcol: str) -> np.ndarray:
+    """Each row group's box from the statistics of the bbox covering ``bcol`` (``(n, 4)``; NaN where a
+    statistic is missing), read once for each version of the file."""
     import pyarrow.parquet as pq
 
-    tree = shapely.STRtree(shapely.box(boxes[:, 0], boxes[:, 1], boxes[:, 2], boxes[:, 3]))
+    st_ = path.stat()
+    key = (str(path.resolve()), st_.st_mtime_ns, st_.st_size, bcol)
+    if key in _GROUP_BOXES:
+        return _GROUP_BOXES[key]
     meta = pq.ParquetFile(path).metadata
     names = [f"{bcol}.{k}" for k in ("xmin", "ymin", "xmax", "ymax")]
-    groups: list[tuple[int, np.ndarray]] = []
+    out = np.full((meta.num_row_groups, 4), np.nan)
     for i in range(meta.num_row_groups):
         rg = meta.row_group(i)
         stats = {rg.column(j).path_in_schema: rg.column(j).statistics for j in range(rg.num_columns)}
         st = [stats.get(n) for n in names]
         if any(s is None or not s.has_min_max for s in st):
-            groups.append((i, np.arange(len(boxes))))
             continue
-        lo_x, lo_y, hi_x, hi_y = (s.min if k < 2 else s.max for k, s in enumerate(st) if s is not None)
-        near = tree.query(shapely.box(lo_x, lo_y, hi_x, hi_y))  # boxes against a box: envelopes are exact
-        if len(near):
-            groups.append((i, near))
-    return groups
+        out[i] = [st[0].min, st[1].min, st[2].max, st[3].max]  # type: ignore[union-attr]
+    out.flags.writeable = False
+    if len(_GROUP_BOXES) > 8:
+        _GROUP_BOXES.clear()
+    _GROUP_BOXES[key] = out
+    return out
+
+
+#: :func:`_row_group_boxes` of the files read in this process.
+_GROUP_BOXES: dict[tuple[str, int, int, str], np.ndarray] = {}
 
 
 def _parquet_pick(path: Path, bcol: str, boxes: np.ndarray, select: Any, seen: dict[int, np.ndarray]) -> list[tuple[int, np.ndarray]]:
@@ -1084,28 +1107,15 @@ def parquet_order(path: Path) -> tuple[int, float] | None:
     read must decode every row). ``None`` when the file has no bbox covering or no statistics, or
     fewer than two row groups.
     """
-    import pyarrow.parquet as pq
-
     geo = _parquet_geo(path)
     covering = geo["columns"][geo["primary_column"]].get("covering", {}).get("bbox")
     if not covering:
         return None
-    bcol = covering["xmin"][0]
-    names = [f"{bcol}.{k}" for k in ("xmin", "ymin", "xmax", "ymax")]
-    meta = pq.ParquetFile(path).metadata
-    if meta.num_row_groups < 2:
+    b = _row_group_boxes(path, covering["xmin"][0])
+    if len(b) < 2 or not np.isfinite(b).all():
         return None
-    boxes = []
-    for i in range(meta.num_row_groups):
-        rg = meta.row_group(i)
-        stats = {rg.column(j).path_in_schema: rg.column(j).statistics for j in range(rg.num_columns)}
-        st = [stats.get(n) for n in names]
-        if any(s is None or not s.has_min_max for s in st):
-            return None
-        boxes.append([st[0].min, st[1].min, st[2].max, st[3].max])  # type: ignore[union-attr]
-    b = np.array(boxes, dtype="float64")
     whole = (b[:, 2].max() - b[:, 0].min()) * (b[:, 3].max() - b[:, 1].min())
     if not whole > 0:
         return None
     spread = float(np.mean((b[:, 2] - b[:, 0]) * (b[:, 3] - b[:, 1])) / whole)
-    return meta.num_row_groups, spread
+    return len(b), spread
