@@ -322,7 +322,7 @@ def test_records_sorted_as_pandas_sorts_them():
     import pyproj
     from shapely.geometry import box
 
-    from landplan.remnants import Minimums, parcel_takes, parcel_totals, project_records
+    from landplan.remnants import Minimums, parcel_takes, parcel_totals, records
     from landplan.takes import split_noise, take_table, tile_footprints
     from landplan.tolerance import Tolerance
 
@@ -343,8 +343,8 @@ def test_records_sorted_as_pandas_sorts_them():
     table, rest, _ = parcel_takes(pieces, parcels, fp, tiles=tiles, minimums=mins)
     pd.testing.assert_frame_equal(table, table.sort_values(["project", "parcel_id"], kind="stable").reset_index(drop=True))
     pd.testing.assert_frame_equal(rest, rest.sort_values(["project", "parcel_id", "piece"], kind="stable").reset_index(drop=True))
-    for per in (None, project_records(pieces, parcels, fp, tiles=tiles, minimums=mins)):
-        t, r, _ = parcel_totals(pieces, parcels, fp, tiles=tiles, minimums=mins, per_project=per)
+    for per in (parcel_totals(pieces, parcels, fp, tiles=tiles, minimums=mins), records(pieces, parcels, fp, tiles=tiles, minimums=mins)[1]):
+        t, r, _ = per
         pd.testing.assert_frame_equal(t, t.sort_values("parcel_id", kind="stable").reset_index(drop=True))
         pd.testing.assert_frame_equal(r, r.sort_values(["parcel_id", "piece"], kind="stable").reset_index(drop=True))
         assert t["parcel_id"].is_unique and len(t) == pieces["parcel_row"].nunique()

@@ -350,12 +350,11 @@ def _run(scenario: Scenario, *, footprints: gpd.GeoDataFrame | None = None) -> R
                 report.warn(f"admin layer {k}: {out:,.2f} m² of the takes lie outside every unit (reported as {takes.OUTSIDE_ADMIN})")
     with steps("tables"):
         minimums = remnants.Minimums(scenario.rules.min_remnant_m2, scenario.rules.min_remnant_width_m, tol)
-        per_project = remnants.project_records(pieces, parcels, fp, tiles=tiles, minimums=minimums)
-        ptable, project_rest, project_slivers = per_project.table, per_project.rest, per_project.slivers
+        (ptable, project_rest, project_slivers), (ttable, rest, _) = remnants.records(pieces, parcels, fp, tiles=tiles,
+                                                                                       minimums=minimums)
         costs_lines = None
-        if costs_facts is not None:  # each project's money, on a thread while the run makes the all-projects records
+        if costs_facts is not None:  # each project's money, on a thread while the run sums the tables up
             costs_lines = compensation.start_project_lines(scenario, ptable, project_rest, pieces, costs_geometry, costs_facts)
-        ttable, rest, _ = remnants.parcel_totals(pieces, parcels, fp, tiles=tiles, minimums=minimums, per_project=per_project)
         summary = tables.summary(split)
         totals = tables.totals(ttable, pieces)
         appr = _approvals.approvals(pieces, scenario.projects, fp, scenario.rules, tolerance=tol, noise=noise)

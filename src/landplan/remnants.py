@@ -199,19 +199,7 @@ def _flag(small: bool, narrow: bool, min_a: float, min_w: float) -> str:
     return "; ".join(([f"diện tích < {min_a:g} m²"] if small else []) + ([f"bề rộng < {min_w:g} m"] if narrow else []))
 
 
-@dataclass(frozen=True)
-class ProjectRecords:
-    """What :func:`project_records` makes: the per-project records, their remaining pieces and slivers
-    (what :func:`parcel_takes` returns), and the parcel row of each of their rows, so the all-projects
-    records (:func:`parcel_totals`) are made from them by position."""
-
-    table: pd.DataFrame
-    rest: gpd.GeoDataFrame
-    slivers: pd.DataFrame
-    table_parcel: np.ndarray
-    rest_parcel: np.ndarray
-    sliver_parcel: np.ndarray
-    id_rank: np.ndarray  #: each parcel row's place in the order of parcel ids (as text)
+Table = tuple[pd.DataFrame, gpd.GeoDataFrame, pd.DataFrame]
 
 
 def _ranks(values: np.ndarray) -> np.ndarray:
@@ -222,35 +210,76 @@ def _ranks(values: np.ndarray) -> np.ndarray:
     return rank
 
 
-def project_records(pieces: gpd.GeoDataFrame, parcels: gpd.GeoDataFrame, footprints: gpd.GeoDataFrame, *,
-                    tiles: tuple[np.ndarray, np.ndarray], minimums: Minimums) -> ProjectRecords:
-    """:func:`parcel_takes`, with the parcel row of each record, remaining piece and sliver."""
+def records(pieces: gpd.GeoDataFrame, parcels: gpd.GeoDataFrame, footprints: gpd.GeoDataFrame, *,
+            tiles: tuple[np.ndarray, np.ndarray], minimums: Minimums) -> tuple[Table, Table]:
+    """The parcel records per project (:func:`parcel_takes`) and for all projects together
+    (:func:`parcel_totals`), screened together: a parcel under one project has the same record in both;
+    a parcel under several gets one more, the parcel less the union of their footprints."""
     prow = pieces["parcel_row"].to_numpy()
     frow = pieces["footprint_row"].to_numpy()
+    n = len(prow)
     pgeoms = np.asarray(parcels.geometry.values)
     cutters = local_footprints(pgeoms[prow], frow, tiles, len(footprints))
-    records, rest, slivers = screen(parcels, prow, cutters, pieces["take_m2"].to_numpy(dtype="float64"), minimums)
-    ids = parcels["parcel_id"].to_numpy()[prow]
-    project = footprints["project"].to_numpy()[frow]
-    table = pd.concat([pd.DataFrame({"parcel_id": ids, "project": project}), records], axis=1)
-    # by project, then parcel (ids and project names compared as text); a parcel has one record per project
-    id_rank = _ranks(parcels["parcel_id"].to_numpy())
-    order = np.lexsort((id_rank[prow], _ranks(footprints["project"].to_numpy())[frow]))
-    rec = rest["record"].to_numpy()
-    rest = rest.assign(project=project[rec], parcel_id=ids[rec])[["project", *PIECE_COLUMNS, "geometry"]]
-    # pieces by project, parcel and piece: a record is one parcel of one project, so its place in the
-    # records' order sorts its pieces without comparing text again
-    rank = np.empty(len(order), dtype="int64")
-    rank[order] = np.arange(len(order))
-    by = np.lexsort((rest["piece"].to_numpy(), rank[rec]))
-    srec = slivers["record"].to_numpy()
-    sl = pd.DataFrame({"project": project[srec], "parcel_id": ids[srec], "area_m2": slivers["area_m2"]})
-    return ProjectRecords(table.iloc[order].reset_index(drop=True), rest.iloc[by].reset_index(drop=True), sl,
-                          prow[order], prow[rec[by]], prow[srec], id_rank)
+    take = pieces["take_m2"].to_numpy(dtype="float64")
+    ids = parcels["parcel_id"].to_numpy()
+    pid = footprints["project"].to_numpy()
+    project = pid[frow]
+    multi = np.bincount(prow, minlength=len(parcels))[prow] > 1
+    rows, m_cut, m_take, names = np.zeros(0, dtype="int64"), np.zeros(0, dtype=object), np.zeros(0), np.zeros(0, dtype=object)
+    if multi.any():
+        mrow = prow[multi]
+        order = np.argsort(mrow, kind="stable")
+        starts = np.flatnonzero(np.r_[True, np.diff(mrow[order]) != 0])
+        groups = np.split(order, starts[1:])
+        rows = np.array([mrow[g[0]] for g in groups], dtype="int64")
+        m_cut = np.array([shapely.union_all(cutters[multi][g]) for g in groups], dtype=object)
+        # land taken by any project: the union of the parcel's pieces, so land under two projects counts once
+        piece_geoms = np.asarray(pieces.geometry.values)[multi]
+        m_take = np.array([shapely.area(shapely.union_all(piece_geoms[g])) for g in groups], dtype="float64")
+        names = np.array([",".join(dict.fromkeys(pid[frow[multi][g]])) for g in groups], dtype=object)
+    # record k < n is piece k's (one project); record n + j the j-th parcel under several, all of them
+    all_rows = np.concatenate([prow, rows])
+    recs, rest, slivers = screen(parcels, all_rows, np.concatenate([cutters, m_cut]), np.concatenate([take, m_take]), minimums)
+    rec, srec = rest["record"].to_numpy(), slivers["record"].to_numpy()
+    id_rank = _ranks(ids)
+
+    def table(chosen: np.ndarray, key: str, label: np.ndarray, order: np.ndarray) -> pd.DataFrame:
+        sel = chosen[order]
+        return pd.concat([pd.DataFrame({"parcel_id": ids[all_rows[sel]], key: label[sel]}),
+                          recs.iloc[sel].reset_index(drop=True)], axis=1)
+
+    def pieces_of(place: np.ndarray, key: str | None, label: np.ndarray) -> gpd.GeoDataFrame:
+        """The remaining pieces of the records with a place (-1: not these records), by that place, then piece."""
+        k = np.flatnonzero(place[rec] >= 0)
+        k = k[np.lexsort((rest["piece"].to_numpy()[k], place[rec[k]]))]
+        out = rest.iloc[k].assign(parcel_id=ids[all_rows[rec[k]]])
+        if key is not None:
+            out = out.assign(**{key: label[rec[k]]})
+        return out[[*([key] if key else []), *PIECE_COLUMNS, "geometry"]].reset_index(drop=True)
+
+    # per project: by project, then parcel (ids and project names compared as text)
+    mine = np.arange(n)
+    order = np.lexsort((id_rank[prow], _ranks(pid)[frow]))
+    labels = np.concatenate([project, names])
+    place = np.full(len(all_rows), -1, dtype="int64")
+    place[order] = np.arange(n)
+    k = np.flatnonzero(srec < n)
+    per_project = (table(mine, "project", labels, order), pieces_of(place, "project", labels),
+                   pd.DataFrame({"project": labels[srec[k]], "parcel_id": ids[all_rows[srec[k]]],
+                                 "area_m2": slivers["area_m2"].to_numpy()[k]}))
+    # all projects: one record a parcel, by parcel id
+    chosen = np.concatenate([np.flatnonzero(~multi), n + np.arange(len(rows))])
+    order = np.argsort(id_rank[all_rows[chosen]], kind="stable")
+    place = np.full(len(all_rows), -1, dtype="int64")
+    place[chosen[order]] = np.arange(len(chosen))
+    k = np.flatnonzero(np.isin(srec, chosen))
+    totals = (table(chosen, "projects", labels, order), gpd.GeoDataFrame(pieces_of(place, None, labels), geometry="geometry", crs=parcels.crs),
+              pd.DataFrame({"parcel_id": ids[all_rows[srec[k]]], "area_m2": slivers["area_m2"].to_numpy()[k]}))
+    return per_project, totals
 
 
 def parcel_takes(pieces: gpd.GeoDataFrame, parcels: gpd.GeoDataFrame, footprints: gpd.GeoDataFrame, *,
-                 tiles: tuple[np.ndarray, np.ndarray], minimums: Minimums) -> tuple[pd.DataFrame, gpd.GeoDataFrame, pd.DataFrame]:
+                 tiles: tuple[np.ndarray, np.ndarray], minimums: Minimums) -> Table:
     """One record per affected parcel and project (``parcels.csv``), its remaining pieces and slivers.
 
     ``pieces`` is the take table without noise (:func:`landplan.takes.split_noise`); ``tiles`` the
@@ -258,61 +287,17 @@ def parcel_takes(pieces: gpd.GeoDataFrame, parcels: gpd.GeoDataFrame, footprints
     ``project`` and :data:`RECORD_COLUMNS`, sorted by project and parcel; ``remaining_pieces`` has
     ``project`` and :data:`PIECE_COLUMNS`; ``slivers`` ``project``, ``parcel_id``, ``area_m2``.
     """
-    r = project_records(pieces, parcels, footprints, tiles=tiles, minimums=minimums)
-    return r.table, r.rest, r.slivers
+    return records(pieces, parcels, footprints, tiles=tiles, minimums=minimums)[0]
 
 
 def parcel_totals(pieces: gpd.GeoDataFrame, parcels: gpd.GeoDataFrame, footprints: gpd.GeoDataFrame, *,
-                  tiles: tuple[np.ndarray, np.ndarray], minimums: Minimums, per_project: ProjectRecords | None = None,
-                  ) -> tuple[pd.DataFrame, gpd.GeoDataFrame, pd.DataFrame]:
+                  tiles: tuple[np.ndarray, np.ndarray], minimums: Minimums) -> Table:
     """One record per affected parcel for **all projects together** (``affected_parcels.csv``): land under
     two projects counted once, what remains after every project, its pieces and flags.
 
-    A parcel under one project has that project's record (``per_project``, the result of
-    :func:`project_records`, when already made); for a parcel under several, the parcel less the
-    union of their footprints is screened. Returns ``(table, remaining_pieces, slivers)`` like
-    :func:`parcel_takes`, with ``projects`` (ids joined with ",") instead of ``project``, sorted by parcel
-    (and piece).
+    A parcel under one project has that project's record; for a parcel under several, the parcel less
+    the union of their footprints is screened. Returns ``(table, remaining_pieces, slivers)`` like
+    :func:`parcel_takes`, with ``projects`` (ids joined with ",") instead of ``project``, sorted by
+    parcel (and piece).
     """
-    prow = pieces["parcel_row"].to_numpy()
-    frow = pieces["footprint_row"].to_numpy()
-    pid = footprints["project"].to_numpy()
-    counts = np.bincount(prow, minlength=len(parcels))
-    multi = counts[prow] > 1
-    per = per_project if per_project is not None else project_records(pieces, parcels, footprints, tiles=tiles, minimums=minimums)
-    ids = parcels["parcel_id"].to_numpy()
-    # parcels under one project keep that project's record, chosen by parcel row; the few under several are made below
-    several = np.zeros(len(parcels), dtype=bool)
-    several[prow[multi]] = True
-    kt, kr, ks = ~several[per.table_parcel], ~several[per.rest_parcel], ~several[per.sliver_parcel]
-    tables = [per.table[kt].rename(columns={"project": "projects"})]
-    rests = [per.rest[kr].drop(columns="project")]
-    slivers = [per.slivers[ks].drop(columns="project")]
-    table_rows, rest_rows = [per.table_parcel[kt]], [per.rest_parcel[kr]]
-    if multi.any():
-        pgeoms = np.asarray(parcels.geometry.values)
-        cutters_all = local_footprints(pgeoms[prow[multi]], frow[multi], tiles, len(footprints))
-        mrow = prow[multi]
-        order = np.argsort(mrow, kind="stable")
-        starts = np.flatnonzero(np.r_[True, np.diff(mrow[order]) != 0])
-        groups = np.split(order, starts[1:])
-        rows = np.array([mrow[g[0]] for g in groups], dtype="int64")
-        cutters = np.array([shapely.union_all(cutters_all[g]) for g in groups], dtype=object)
-        # land taken by any project: the union of the parcel's pieces, so land under two projects counts once
-        piece_geoms = np.asarray(pieces.geometry.values)[multi]
-        take = np.array([shapely.area(shapely.union_all(piece_geoms[g])) for g in groups], dtype="float64")
-        records, rest, sl = screen(parcels, rows, cutters, take, minimums)
-        names = [",".join(dict.fromkeys(pid[frow[multi][g]])) for g in groups]
-        tables.append(pd.concat([pd.DataFrame({"parcel_id": ids[rows], "projects": names}), records], axis=1))
-        table_rows.append(rows)
-        rec = rest["record"].to_numpy()
-        rests.append(rest.assign(parcel_id=ids[rows][rec])[[*PIECE_COLUMNS, "geometry"]])
-        rest_rows.append(rows[rec])
-        slivers.append(pd.DataFrame({"parcel_id": ids[rows][sl["record"]], "area_m2": sl["area_m2"]}))
-    # by parcel id (as text), then piece: each parcel has one record, so the order is the parcels' order
-    table = pd.concat(tables, ignore_index=True) if len(tables) > 1 else tables[0].reset_index(drop=True)
-    table = table.iloc[np.argsort(per.id_rank[np.concatenate(table_rows)], kind="stable")].reset_index(drop=True)
-    rest = pd.concat(rests, ignore_index=True) if len(rests) > 1 else rests[0].reset_index(drop=True)
-    rest = gpd.GeoDataFrame(rest, geometry="geometry", crs=parcels.crs)
-    rest = rest.iloc[np.lexsort((rest["piece"].to_numpy(), per.id_rank[np.concatenate(rest_rows)]))].reset_index(drop=True)
-    return table, rest, pd.concat(slivers, ignore_index=True)
+    return records(pieces, parcels, footprints, tiles=tiles, minimums=minimums)[1]
