@@ -232,11 +232,12 @@ def records(pieces: gpd.GeoDataFrame, parcels: gpd.GeoDataFrame, footprints: gpd
         starts = np.flatnonzero(np.r_[True, np.diff(mrow[order]) != 0])
         groups = np.split(order, starts[1:])
         rows = np.array([mrow[g[0]] for g in groups], dtype="int64")
-        m_cut = np.array([shapely.union_all(cutters[multi][g]) for g in groups], dtype=object)
+        m_cutters, m_projects = cutters[multi], pid[frow[multi]]
+        m_cut = np.array([shapely.union_all(m_cutters[g]) for g in groups], dtype=object)
         # land taken by any project: the union of the parcel's pieces, so land under two projects counts once
         piece_geoms = np.asarray(pieces.geometry.values)[multi]
         m_take = np.array([shapely.area(shapely.union_all(piece_geoms[g])) for g in groups], dtype="float64")
-        names = np.array([",".join(dict.fromkeys(pid[frow[multi][g]])) for g in groups], dtype=object)
+        names = np.array([",".join(dict.fromkeys(m_projects[g])) for g in groups], dtype=object)
     # record k < n is piece k's (one project); record n + j the j-th parcel under several, all of them
     all_rows = np.concatenate([prow, rows])
     recs, rest, slivers = screen(parcels, all_rows, np.concatenate([cutters, m_cut]), np.concatenate([take, m_take]), minimums)
