@@ -49,7 +49,7 @@ def make_disjoint(geoms: np.ndarray, keys: np.ndarray, tolerance: Tolerance = DE
     # for those the difference itself says whether interiors meet (it removes area), so no DE-9IM test is
     # run first; a loss too small to tell from rounding is settled by the test. The others are tested
     # (interiors must meet: T********), then grouped and cut below.
-    done_keys, done_geoms = np.zeros(0, dtype="int64"), np.zeros(0, dtype=object)
+    done_keys, done_geoms, done_lost = np.zeros(0, dtype="int64"), np.zeros(0, dtype=object), np.zeros(0)
     real = np.zeros(len(c_later), dtype=bool)
     li = np.flatnonzero(lone)
     if len(li):
@@ -62,7 +62,8 @@ def make_disjoint(geoms: np.ndarray, keys: np.ndarray, tolerance: Tolerance = DE
             u = li[unsure]
             clear[unsure] = np.asarray(shapely.relate_pattern(geoms[c_later[u]], geoms[c_first[u]], "T********"))
         real[li] = clear
-        done_keys, done_geoms = c_later[li[clear]], diff[clear]  # ascending (sorted by loser)
+        # ascending (sorted by loser), with the area each lost
+        done_keys, done_geoms, done_lost = c_later[li[clear]], diff[clear], lost[clear]
     mi = np.flatnonzero(~lone)
     if len(mi):
         real[mi] = geos_map(lambda x, y: np.asarray(shapely.relate_pattern(x, y, "T********")), geoms[c_later[mi]], geoms[c_first[mi]])
@@ -79,15 +80,18 @@ def make_disjoint(geoms: np.ndarray, keys: np.ndarray, tolerance: Tolerance = DE
         for k in np.flatnonzero(sizes > 1):
             cutters[k] = shapely.union_all(geoms[first_arr[starts[k]:starts[k] + sizes[k]]])
         known = np.isin(losers, done_keys)
-        new[losers[known]] = done_geoms[np.searchsorted(done_keys, losers[known])]
+        at = np.searchsorted(done_keys, losers[known])
+        new[losers[known]] = done_geoms[at]
+        lost = np.empty(len(losers))
+        lost[known] = done_lost[at]  # what a loser beaten once lost is known from its difference
         todo = ~known
         if todo.any():
             new[losers[todo]] = polygonal(geos_map(shapely.difference, geoms[losers[todo]], cutters[todo]))
+            lost[todo] = geos_map(shapely.area, geoms[losers[todo]]) - geos_map(shapely.area, new[losers[todo]])
         # the overlap of a loser beaten once is what it lost; its perimeter is at most both polygons'
         # together, which settles the mean-width test for all but the thinnest; the rest are intersected
         overlap = np.full(len(pairs), np.nan)
         once = np.repeat(sizes == 1, sizes)
-        lost = geos_map(shapely.area, geoms[losers]) - geos_map(shapely.area, new[losers])
         overlap[once] = np.repeat(lost, sizes)[once]
         noise = np.zeros(len(pairs), dtype=bool)
         perim = geos_map(shapely.length, geoms[first_arr]) + geos_map(shapely.length, geoms[later_arr])
