@@ -932,20 +932,27 @@ def _parquet_frame(path: Path, geo: dict[str, Any], tables: list[Any], cols: lis
     return gdf.set_geometry(gcol).set_crs(_parquet_crs(geo), allow_override=True) if gdf.geometry.name == gcol else gdf
 
 
+def _near_envelope(xmin: np.ndarray, ymin: np.ndarray, xmax: np.ndarray, ymax: np.ndarray, boxes: np.ndarray) -> np.ndarray | None:
+    """The rows that meet the envelope of several ``boxes`` (four comparisons a row), or ``None`` where that
+    leaves none out or is not worth it: in a file in no spatial order they are a small share of each
+    row group, and only those need comparing box by box."""
+    if len(boxes) < 2 or len(xmin) <= 4 * len(boxes):
+        return None
+    with np.errstate(invalid="ignore"):
+        env = np.flatnonzero((xmax >= boxes[:, 0].min()) & (xmin <= boxes[:, 2].max())
+                             & (ymax >= boxes[:, 1].min()) & (ymin <= boxes[:, 3].max()))
+    return env if len(env) < len(xmin) else None
+
+
 def _rows_meeting(xmin: np.ndarray, ymin: np.ndarray, xmax: np.ndarray, ymax: np.ndarray, boxes: np.ndarray) -> np.ndarray:
     """Positions of the rows whose bounding box meets (or touches) one of ``boxes`` (``(m, 4)``).
 
     A row group of a spatially sorted file lies near few of the mask's boxes: those are compared
-    with every row in numpy, box by box. Against many boxes an index of them is quicker.
+    with every row in numpy, box by box (after :func:`_near_envelope`). Against many boxes an index of them is quicker.
     """
-    if len(boxes) > 1 and len(xmin) > 4 * len(boxes):
-        # first the rows that meet the boxes' envelope (four comparisons a row): in a file in no spatial
-        # order that is a small share of each row group, and only those are compared box by box
-        with np.errstate(invalid="ignore"):
-            env = np.flatnonzero((xmax >= boxes[:, 0].min()) & (xmin <= boxes[:, 2].max())
-                                 & (ymax >= boxes[:, 1].min()) & (ymin <= boxes[:, 3].max()))
-        if len(env) < len(xmin):
-            return env[_rows_meeting(xmin[env], ymin[env], xmax[env], ymax[env], boxes)]
+    env = _near_envelope(xmin, ymin, xmax, ymax, boxes)
+    if env is not None:
+        return env[_rows_meeting(xmin[env], ymin[env], xmax[env], ymax[env], boxes)]
     if len(boxes) <= 64:
         hit = np.zeros(len(xmin), dtype=bool)
         for bx0, by0, bx1, by1 in boxes:
@@ -960,13 +967,10 @@ def _row_box_pairs(xmin: np.ndarray, ymin: np.ndarray, xmax: np.ndarray, ymax: n
                    boxes: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     """Pairs (row, box) of a row whose bounding box meets (or touches) one of ``boxes``: the rows of
     :func:`_rows_meeting`, each with the boxes it meets."""
-    if len(boxes) > 1 and len(xmin) > 4 * len(boxes):
-        with np.errstate(invalid="ignore"):
-            env = np.flatnonzero((xmax >= boxes[:, 0].min()) & (xmin <= boxes[:, 2].max())
-                                 & (ymax >= boxes[:, 1].min()) & (ymin <= boxes[:, 3].max()))
-        if len(env) < len(xmin):
-            sub_rows, sub_boxes = _row_box_pairs(xmin[env], ymin[env], xmax[env], ymax[env], boxes)
-            return env[sub_rows], sub_boxes
+    env = _near_envelope(xmin, ymin, xmax, ymax, boxes)
+    if env is not None:
+        sub_rows, sub_boxes = _row_box_pairs(xmin[env], ymin[env], xmax[env], ymax[env], boxes)
+        return env[sub_rows], sub_boxes
     if len(boxes) <= 64:
         rows, which = [np.zeros(0, dtype="int64")], [np.zeros(0, dtype="int64")]
         for k, (bx0, by0, bx1, by1) in enumerate(boxes):
