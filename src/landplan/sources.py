@@ -549,17 +549,34 @@ _CELL_SAMPLE = 10_000
 
 def _gpkg_envelopes(hex_headers: str, n: int) -> np.ndarray | None:
     """Bounding boxes ``(n, 4)`` (minx, miny, maxx, maxy) from the first 40 bytes of ``n`` GeoPackage
-    geometry blobs (concatenated, in hex); ``None`` unless every blob is little-endian with an XY
-    envelope (what GDAL writes for polygons)."""
+    geometry blobs (concatenated, in hex); ``None`` unless every blob's header gives one
+    (:func:`gpkg_header_boxes`)."""
     raw = bytes.fromhex(hex_headers)
     if len(raw) != 40 * n:
         return None
-    head = np.frombuffer(raw, dtype=np.uint8).reshape(n, 40)
-    if n and not ((head[:, 0] == ord("G")) & (head[:, 1] == ord("P")) & (head[:, 3] & 1 == 1)
-                  & ((head[:, 3] >> 1) & 7 >= 1) & ((head[:, 3] >> 1) & 7 <= 4)).all():
-        return None
-    env = np.frombuffer(head[:, 8:40].tobytes(), dtype="<f8").reshape(n, 4)  # minx, maxx, miny, maxy
-    return env[:, [0, 2, 1, 3]].copy()
+    box, ok = gpkg_header_boxes(np.frombuffer(raw, dtype=np.uint8).reshape(n, 40))
+    return box if ok.all() else None
+
+
+def gpkg_header_boxes(head: np.ndarray, *, envelopes: tuple[int, ...] = (1, 2, 3, 4)) -> tuple[np.ndarray, np.ndarray]:
+    """From the first bytes (40 or more) of GeoPackage geometry blobs, ``(n, k)`` unsigned bytes: each
+    blob's box ``(n, 4)`` (minx, miny, maxx, maxy) and whether its header gives one: "GP", little-endian,
+    not flagged empty, with an envelope of one of the kinds ``envelopes`` (1 XY, 2 XYZ, 3 XYM, 4 XYZM:
+    each begins with the XY box). NaN boxes where it does not.
+
+    >>> import struct
+    >>> head = b"GP" + bytes([0, 3]) + struct.pack("<i4d", 5897, 1.0, 3.0, 2.0, 4.0)
+    >>> box, ok = gpkg_header_boxes(np.frombuffer(head + b"GQ" + head[2:], dtype=np.uint8).reshape(2, 40))
+    >>> box[0].tolist(), ok.tolist()
+    ([1.0, 2.0, 3.0, 4.0], [True, False])
+    """
+    head = np.asarray(head, dtype=np.uint8)
+    flags = head[:, 3]
+    ok = ((head[:, 0] == ord("G")) & (head[:, 1] == ord("P")) & (flags & 1 == 1) & np.isin((flags >> 1) & 7, envelopes)
+          & ((flags >> 4) & 1 == 0))
+    box = np.full((len(head), 4), np.nan)
+    box[ok] = np.ascontiguousarray(head[ok, 8:40]).view("<f8")[:, [0, 2, 1, 3]]  # stored minx, maxx, miny, maxy
+    return box, ok
 
 
 def _rtree_table(path: Path, layer: str) -> str | None:

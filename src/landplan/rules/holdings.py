@@ -37,6 +37,7 @@ import pandas as pd
 import shapely
 
 from .. import landuse
+from ..sources import gpkg_header_boxes
 from .settings import CostSettings
 
 log = logging.getLogger("landplan")
@@ -280,12 +281,11 @@ def _blob_heads(heads: Any) -> tuple[np.ndarray, np.ndarray]:
     valid = np.asarray(heads.is_valid().to_numpy(zero_copy_only=False), dtype=bool)
     rows = np.flatnonzero(valid & (np.diff(offsets) == _HEAD_BYTES))
     head = data[offsets[:-1][rows, None] + np.arange(_HEAD_BYTES)]
-    flags = head[:, 3]
-    ok = ((head[:, 0] == ord("G")) & (head[:, 1] == ord("P")) & (flags & 1 == 1) & ((flags >> 1) & 7 == 1)
-          & ((flags >> 4) & 1 == 0) & (head[:, 40] <= 1))
+    # an XY envelope only: then the WKB's byte order and type follow at bytes 40-44
+    head_box, ok = gpkg_header_boxes(head, envelopes=(1,))
+    ok &= head[:, 40] <= 1
     rows, head = rows[ok], head[ok]
-    env = np.ascontiguousarray(head[:, 8:40]).view("<f8")  # minx, maxx, miny, maxy
-    box[rows] = env[:, [0, 2, 1, 3]]
+    box[rows] = head_box[ok]
     code = np.ascontiguousarray(head[:, 41:45]).view("<u4")[:, 0]
     code = np.where(head[:, 40] == 1, code, code.byteswap())  # the WKB's own byte order
     kind = (code & 0x0FFFFFFF) % 1000  # ISO WKB: 1003 is a polygon Z; EWKB's flags are the high bits
