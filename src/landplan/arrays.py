@@ -77,3 +77,15 @@ def shoelace(pts: np.ndarray, own: np.ndarray, m: int) -> Shoelace:
         cx = np.bincount(ring, weights=(x0 + x1) * cross, minlength=m) / (3.0 * area2)
         cy = np.bincount(ring, weights=(y0 + y1) * cross, minlength=m) / (3.0 * area2)
     return Shoelace(org, edge, x0, y0, x1, y1, ring, area2, cx, cy)
+
+
+def simple_polygons(polys: np.ndarray) -> tuple[np.ndarray, np.ndarray, Shoelace]:
+    """The polygons without holes (single, not empty) among ``polys``: their positions, their exterior's
+    coordinates and those measured by :func:`shoelace`; the others (holes, several parts, empty) are left
+    to GEOS by the caller."""
+    import shapely
+
+    simple = (shapely.get_type_id(polys) == 3) & (shapely.get_num_interior_rings(polys) == 0) & ~shapely.is_empty(polys)
+    rows = np.flatnonzero(simple)
+    pts, own = shapely.get_coordinates(polys[rows], return_index=True)
+    return rows, pts, shoelace(pts, own, len(rows))

@@ -8,7 +8,7 @@ import pyproj
 import shapely
 from pyproj.exceptions import CRSError as _PyprojCRSError
 
-from .arrays import shoelace, unique
+from .arrays import simple_polygons, unique
 from .errors import CRSError, LayerError
 from .parallel import geos_map
 
@@ -123,13 +123,9 @@ def centroids(polys: np.ndarray) -> np.ndarray:
     holes (:func:`landplan.arrays.shoelace`; no point geometry made), by GEOS for the others (NaN for an empty one)."""
     polys = np.asarray(polys, dtype=object)
     xy = np.full((len(polys), 2), np.nan)
-    simple = (shapely.get_type_id(polys) == 3) & (shapely.get_num_interior_rings(polys) == 0) & ~shapely.is_empty(polys)
-    rows = np.flatnonzero(simple)
-    if len(rows):
-        pts, own = shapely.get_coordinates(polys[rows], return_index=True)
-        s = shoelace(pts, own, len(rows))
-        xy[rows] = s.origin + np.column_stack([s.cx, s.cy])
-    other = np.flatnonzero(~simple | ~np.isfinite(xy).all(axis=1))  # holes, several parts, no area: GEOS
+    rows, _, s = simple_polygons(polys)
+    xy[rows] = s.origin + np.column_stack([s.cx, s.cy])
+    other = np.flatnonzero(~np.isfinite(xy).all(axis=1))  # holes, several parts, no area: GEOS
     if len(other):
         c = geos_map(shapely.centroid, polys[other])
         xy[other] = np.column_stack([shapely.get_x(c), shapely.get_y(c)])

@@ -157,17 +157,17 @@ def _centroid_depth(polys: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarr
     vertex (so its reach is 1): said only of a polygon without holes and without repeated vertices;
     ``False`` for every other polygon (the shortcut then measures its reach).
     """
-    from .arrays import segment_distance, shoelace
+    from .arrays import segment_distance, simple_polygons
     from .parallel import geos_map
 
     n = len(polys)
     xy, dist, convex = np.full((n, 2), np.nan), np.full(n, np.nan), np.zeros(n, dtype=bool)
-    simple = (shapely.get_type_id(polys) == 3) & (shapely.get_num_interior_rings(polys) == 0) & ~shapely.is_empty(polys)
-    rows = np.flatnonzero(simple)
+    rows, pts, rings = simple_polygons(polys)
+    simple = np.zeros(n, dtype=bool)
+    simple[rows] = True
     if len(rows):
-        pts, own = shapely.get_coordinates(polys[rows], return_index=True)
         m = len(rows)
-        org, edge, x0, y0, x1, y1, e_own, area2, cx, cy = shoelace(pts, own, m)
+        org, edge, x0, y0, x1, y1, e_own, area2, cx, cy = rings
         # the centroid's distance to each edge, the least per polygon
         each = segment_distance(cx[e_own], cy[e_own], x0, y0, x1, y1)
         least = np.full(m, np.inf)
