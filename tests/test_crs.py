@@ -59,3 +59,23 @@ def test_utm_reads_slightly_lower_than_vn2000():
     utm = square.to_crs("EPSG:32648")
     ratio = utm.area.iloc[0] / square.area.iloc[0]
     assert 0.9990 < ratio < 0.99975
+
+
+def test_scale_factor_interpolated_within_its_bound():
+    """The areal scale factor interpolated from the 1 km grid is within h²/4R² (6e-9) of PROJ's own value at
+    each centroid, far from the central meridian too, and the same for a polygon whatever else is measured."""
+    from landplan.crs import SCALE_GRID_M
+
+    rng = np.random.default_rng(7)
+    x = 400_000 + rng.uniform(0, 300_000, 400)  # up to 100 km and more either side of 105° (500 km easting)
+    y = 1_050_000 + rng.uniform(0, 100_000, 400)
+    geoms = shapely.box(x, y, x + rng.uniform(5, 50, 400), y + rng.uniform(5, 50, 400))
+    ours = geodesic_area_m2(geoms, VN2000)
+    c = shapely.centroid(geoms)
+    lon, lat = pyproj.Transformer.from_crs(VN2000, VN2000.geodetic_crs, always_xy=True).transform(shapely.get_x(c), shapely.get_y(c))
+    direct = shapely.area(geoms) / np.asarray(pyproj.Proj(VN2000).get_factors(lon, lat).areal_scale)
+    bound = SCALE_GRID_M ** 2 / (4 * 6_371_000.0 ** 2)
+    assert np.abs(ours / direct - 1).max() < 1.2 * bound
+    assert np.abs(ours / direct - 1).max() > bound / 100  # the grid is in use: not PROJ at each centroid
+    alone = np.array([geodesic_area_m2(geoms[k:k + 1], VN2000)[0] for k in range(0, 400, 37)])
+    assert np.array_equal(alone, ours[::37])
