@@ -12,6 +12,9 @@ import shapely
 
 #: Below this many elements per thread, splitting costs more than it saves.
 MIN_CHUNK = 2_000
+#: Chunks per thread: threads take the next chunk as they finish one, so a thread slowed by another
+#: process on its core (this machine's two cores are shared) leaves less of the work waiting at the end.
+CHUNKS_PER_THREAD = 4
 
 
 def workers() -> int:
@@ -33,13 +36,22 @@ def geos_map(func: Callable[..., np.ndarray], *arrays: np.ndarray, min_chunk: in
     ``min_chunk`` is the fewest elements worth a thread (fewer for costly elements).
     """
     n = len(arrays[0])
-    k = min(workers(), n // max(1, min_chunk))
+    k, edges = _chunks(n, min_chunk)
     if k <= 1:
         return func(*arrays)
-    edges = np.linspace(0, n, k + 1).astype(int)
     with ThreadPoolExecutor(k) as ex:
-        parts = list(ex.map(lambda i: func(*(a[edges[i]:edges[i + 1]] for a in arrays)), range(k)))
+        parts = list(ex.map(lambda i: func(*(a[edges[i]:edges[i + 1]] for a in arrays)), range(len(edges) - 1)))
     return np.concatenate(parts)
+
+
+def _chunks(n: int, min_chunk: int) -> tuple[int, np.ndarray]:
+    """Threads for ``n`` elements and the edges of their chunks (:data:`CHUNKS_PER_THREAD` a thread,
+    none under ``min_chunk`` elements but when one thread is all there is)."""
+    k = min(workers(), n // max(1, min_chunk))
+    if k <= 1:
+        return k, np.array([0, n])
+    chunks = max(k, min(k * CHUNKS_PER_THREAD, n // max(1, min_chunk)))
+    return k, np.linspace(0, n, chunks + 1).astype(int)
 
 
 def tree_query(tree: shapely.STRtree, geoms: np.ndarray, predicate: Any = None) -> np.ndarray:
@@ -48,12 +60,12 @@ def tree_query(tree: shapely.STRtree, geoms: np.ndarray, predicate: Any = None) 
     :func:`geos_map` does; the result is identical to the single call."""
     geoms = np.asarray(geoms, dtype=object)
     n = len(geoms)
-    k = min(workers(), n // MIN_CHUNK)
+    k, edges = _chunks(n, MIN_CHUNK)
     if k <= 1:
         return np.asarray(tree.query(geoms, predicate=predicate))
-    edges = np.linspace(0, n, k + 1).astype(int)
     with ThreadPoolExecutor(k) as ex:
-        parts = list(ex.map(lambda i: np.asarray(tree.query(geoms[edges[i]:edges[i + 1]], predicate=predicate)), range(k)))
+        parts = list(ex.map(lambda i: np.asarray(tree.query(geoms[edges[i]:edges[i + 1]], predicate=predicate)),
+                            range(len(edges) - 1)))
     for i, part in enumerate(parts):
         part[0] += edges[i]
     return np.concatenate(parts, axis=1)
