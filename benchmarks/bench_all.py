@@ -125,7 +125,7 @@ def corridors(repeat: int, counts: list[int], overlay: bool) -> None:
           "(GeoPackage); target: µs per piece flat within 20 %, faster than every peer")
     print(f"  {'corridors':>9} {'pieces':>8} {'landplan':>9} {'(range)':>13} {'µs/piece':>9} {'CPU µs/piece':>13}  "
           + "  ".join(f"{p:>24}" for p in peers))
-    per_piece, cpu_per_piece = [], []
+    per_piece, cpu_per_piece, points = [], [], []
     for count in counts:
         _, sc = bench_engine.make_corridors(paths, n, count)
         res = bench_engine.measure_interleaved(["landplan", *peers], str(sc), repeat)
@@ -134,11 +134,30 @@ def corridors(repeat: int, counts: list[int], overlay: bool) -> None:
         cpu_us = 1e6 * lp["cpu_s"] / max(lp["pieces"], 1)  # CPU of all threads: the work, which the load does not inflate
         per_piece.append(us)
         cpu_per_piece.append(cpu_us)
+        points.append((lp["pieces"], lp["seconds"]))
         cells = "  ".join(f"{res[p]['seconds']:>8.2f} s = {res[p]['seconds'] / lp['seconds']:>5.2f}× lp" for p in peers)
         print(f"  {count:>9,} {int(lp['pieces']):>8,} {lp['seconds']:>8.2f}s {_rng(lp):>13} {us:>9.1f} {cpu_us:>13.1f}  {cells}")
     print(f"  µs per piece, largest ÷ smallest over the counts ≥ 16: {max(per_piece[1:] or per_piece) / min(per_piece[1:] or per_piece):.2f} "
           f"(4 corridors: {per_piece[0]:.0f} µs, fixed costs dominate {counts[0]} corridors' few pieces); "
           f"in CPU time: {max(cpu_per_piece[1:] or cpu_per_piece) / min(cpu_per_piece[1:] or cpu_per_piece):.2f}")
+    _linearity(points)
+
+
+def _linearity(points: list[tuple[float, float]]) -> None:
+    """How linear the time is in pieces: each step's added µs per added piece, and the least-squares line
+    seconds = fixed + µs × pieces with each count's distance from it (what "linear" means once a run's
+    fixed costs are not counted per piece)."""
+    import numpy as np
+
+    if len(points) < 2:
+        return
+    p, t = np.array(points, dtype=float).T
+    steps = [1e6 * (t[k] - t[k - 1]) / (p[k] - p[k - 1]) for k in range(1, len(p))]
+    slope, fixed = np.polyfit(p, t, 1)
+    off = (t - (fixed + slope * p)) / t
+    print(f"  added µs per added piece, step by step: {', '.join(f'{s:.0f}' for s in steps)} "
+          f"(largest ÷ smallest {max(steps) / min(steps):.2f}); least squares: {fixed:.2f} s + {1e6 * slope:.1f} µs × pieces, "
+          f"each count within {100 * np.max(np.abs(off)):.0f} % of the line")
 
 
 # --- GeoParquet ---------------------------------------------------------------------------------
