@@ -301,26 +301,29 @@ def _nfc(values: pd.Series) -> pd.Series:
     return text.where(ascii_, text.map(uniq)).str.strip()
 
 
-def read_parcels(spec: ParcelsSpec, crs: pyproj.CRS, *, mask: shapely.Geometry | np.ndarray | None, report: RunReport) -> gpd.GeoDataFrame:
+def read_parcels(spec: ParcelsSpec, crs: pyproj.CRS, *, mask: shapely.Geometry | np.ndarray | None, report: RunReport,
+                 neighbours: bool = True) -> gpd.GeoDataFrame:
     """Read parcels touching ``mask`` into columns ``parcel_id``, ``landuse``, ``owner``, ``neighbour``, geometry.
 
     Land-use codes are normalised (``" luc"`` → ``"LUC"``); unknown codes are kept and reported.
     A parcel id used twice is an error. With a ``mask``, the parcels that overlap a parcel read
     (but do not touch the mask) are read as well, with ``neighbour = True``: the parcel-overlap
     rule needs them, so that what a parcel counts does not depend on which other projects the
-    run measures. They take no part in anything else.
+    run measures. They take no part in anything else. ``neighbours=False`` reads only the parcels
+    touching ``mask`` (for drawing, where no overlap is resolved).
     """
     if spec.partitions:  # several sources (landplan.scale): each read into ``crs``, one frame
         from dataclasses import replace
 
-        parts = [read_parcels(replace(spec, source=p.source, partitions=()), crs, mask=mask, report=report) for p in spec.partitions]
+        parts = [read_parcels(replace(spec, source=p.source, partitions=()), crs, mask=mask, report=report,
+                              neighbours=neighbours) for p in spec.partitions]
         return pd.concat(parts, ignore_index=True) if len(parts) > 1 else parts[0]
     label = spec.source.label()
     cols = ([spec.id_column, spec.landuse_column] + ([spec.owner_column] if spec.owner_column else [])
             + ([spec.register_area_column] if spec.register_area_column else []))
     if mask is not None and sources.is_parquet(spec.source.path):
         _check_parquet_order(spec.source.path, label, report)
-    raw = read_layer(spec.source, crs, columns=cols, mask=mask, report=report, beside=mask is not None)
+    raw = read_layer(spec.source, crs, columns=cols, mask=mask, report=report, beside=mask is not None and neighbours)
     if "_beside" not in raw:
         raw = raw.assign(_beside=False)
     _report_unread(spec, label, report)

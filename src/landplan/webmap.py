@@ -34,6 +34,7 @@ import shapely
 from . import assets, landuse, palette
 from .numfmt import format_number
 from .packed import UNIT_M, mercator_xy, pack_polygons
+from .parallel import geos_map
 
 if TYPE_CHECKING:
     import folium
@@ -227,25 +228,25 @@ def _surroundings(result: Result, sub: ResultView, margin_m: float) -> dict[str,
     from .footprints import cut_by_grid
     from .layers import read_parcels
     from .report import RunReport
+    from .rules.households import rows_in
     from .takes import TILE_SIZE_M
 
     zone = shapely.get_parts(shapely.union_all(shapely.buffer(np.asarray(sub.footprints.geometry.values), margin_m)))
     tiles, _ = cut_by_grid(zone, TILE_SIZE_M, np.ones(len(zone), dtype=bool))  # small parts test faster than a long band
     spec = replace(result.scenario.parcels, owner_column=None)  # the map does not need owners around
     try:
-        raw = read_parcels(spec, result.scenario.crs, mask=tiles, report=RunReport(quiet=True))  # its warnings were given by the run
-        if "neighbour" in raw:  # parcels read only because they overlap one that was (for the overlap rule), not context
-            raw = raw[~raw["neighbour"].to_numpy(dtype=bool)]
+        # its warnings were given by the run; no neighbours: no overlap is resolved for drawing
+        raw = read_parcels(spec, result.scenario.crs, mask=tiles, report=RunReport(quiet=True), neighbours=False)
     except Exception as exc:  # noqa: BLE001 - context is a nicety: the map is drawn without it
         log.warning("map: rice land, rivers and roads around the projects left out (%s)", exc)
         return {}
     codes = raw["landuse"].to_numpy()
-    affected = raw["parcel_id"].isin(set(sub.affected["parcel_id"])).to_numpy()
+    affected = rows_in(raw["parcel_id"], sub.affected["parcel_id"]) >= 0  # by Arrow's hash, no Python strings
     out = {}
     for key, keep in (("context", np.isin(codes, list(landuse.RICE_CODES)) & ~affected),
                       ("water", np.isin(codes, list(WATER_CODES))), ("roads", np.isin(codes, list(ROAD_CODES)))):
         if keep.any():
-            geoms = shapely.simplify(np.asarray(raw.geometry.values)[keep], 0.5)
+            geoms = geos_map(lambda g: shapely.simplify(g, 0.5), np.asarray(raw.geometry.values)[keep])
             out[key] = gpd.GeoDataFrame({"landuse": codes[keep]}, geometry=geoms, crs=raw.crs)
     return out
 
