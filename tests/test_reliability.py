@@ -319,3 +319,59 @@ def test_an_input_changed_during_the_run_is_caught(tiny_scenario: Path, tmp_path
 
     m = json.loads((out / "manifest.json").read_text(encoding="utf-8"))
     assert "unchanged from when the run read it" in m["inputs_checked"]
+
+
+def test_map_drawn_beside_the_tables_is_the_same_page(tiny_scenario: Path, tmp_path: Path, monkeypatch, caplog):
+    """With no print exports taking the cores, the map is drawn in a forked process while this one writes
+    the tables: the same bytes as drawn here, the same manifest checksums, and the log says where."""
+    import json
+    import logging
+
+    monkeypatch.setenv("LANDPLAN_THREADS", "2")  # a second core, even on a one-core machine
+    r = run(tiny_scenario)
+    with caplog.at_level(logging.INFO, logger="landplan"):
+        a = r.write(tmp_path / "a", exports="none", project_maps=True)
+    assert "drawn in a process of its own" in caplog.text
+    caplog.clear()
+    monkeypatch.setenv("LANDPLAN_THREADS", "1")  # one core: drawn here
+    with caplog.at_level(logging.INFO, logger="landplan"):
+        b = r.write(tmp_path / "b", exports="none", project_maps=True)
+    assert "drawn in a process of its own" not in caplog.text
+    pages = sorted(p.relative_to(a) for p in [a / "map.html", *(a / "maps").iterdir()])
+    assert len(pages) == 1 + len(r.scenario.projects)
+    for page in pages:
+        assert (a / page).read_bytes() == (b / page).read_bytes(), page
+    ma, mb = (json.loads((o / "manifest.json").read_text(encoding="utf-8")) for o in (a, b))
+    def stable(files: dict[str, str]) -> dict[str, str]:  # the GeoPackage and workbook hold the time they were written
+        return {k: v for k, v in files.items() if k.endswith((".csv", ".html"))}
+
+    assert stable(ma["outputs"]) == stable(mb["outputs"]) and len(stable(ma["outputs"])) > 8 and ma["inputs"] == mb["inputs"]
+    assert all(len(i["sha256"]) == 64 for i in ma["inputs"])
+
+
+@pytest.mark.parametrize("fault", ["error", "full disk"])
+def test_a_fault_in_the_map_process_is_one_message_and_nothing_written(tiny_scenario: Path, tmp_path: Path, monkeypatch,
+                                                                        capsys, fault: str):
+    """The forked map process fails: the run says so in one message (a full disk as a full disk) and
+    leaves nothing behind, as when this process fails."""
+    import errno
+
+    import landplan.webmap as webmap
+    from landplan.cli import main
+    from landplan.errors import LandplanError
+
+    monkeypatch.setenv("LANDPLAN_THREADS", "2")
+
+    def broken(m, path):
+        if fault == "error":
+            raise LandplanError("map: the page could not be drawn (injected)")
+        raise OSError(errno.ENOSPC, "No space left on device", str(path))
+
+    monkeypatch.setattr(webmap, "save_map", broken)  # the forked process inherits the patch
+    out = tmp_path / "out"
+    assert main(["-q", "run", str(tiny_scenario), "--out", str(out), "--exports", "none"]) == 2
+    err = capsys.readouterr().err
+    assert "Traceback" not in err and "internal error" not in err
+    assert ("could not be drawn (injected)" in err) if fault == "error" else ("is full" in err)
+    assert not out.exists() or list(out.iterdir()) == []
+    assert _hidden(tmp_path) == []

@@ -5,12 +5,13 @@ from __future__ import annotations
 import hashlib
 import json
 import logging
+import multiprocessing
 import platform
 import re
 import shutil
 import time
 from collections.abc import Iterator
-from concurrent.futures import ThreadPoolExecutor
+from concurrent.futures import Future, ProcessPoolExecutor, ThreadPoolExecutor
 from contextlib import contextmanager
 from datetime import UTC, datetime
 from pathlib import Path
@@ -174,18 +175,22 @@ def _versions() -> dict[str, str]:
     }
 
 
-def manifest(result: Result, files: dict[str, str], *, map_public: bool = False) -> dict[str, Any]:
+def manifest(result: Result, files: dict[str, str], *, map_public: bool = False,
+             input_sums: dict[Path, str] | None = None) -> dict[str, Any]:
     """What an auditor needs to reproduce a figure: inputs with checksums, CRS, parameters, versions,
-    and what the maps leave out (``map_public``)."""
+    and what the maps leave out (``map_public``). ``input_sums``: the inputs' checksums already taken
+    (:func:`_input_sums`); the inputs are checked unchanged since the run read them after those were
+    taken, so they are the files as read."""
     from .webmap import PERSONAL_COLUMNS
 
     sc = result.scenario
     rules = sc.rules
+    sums = input_sums or {}
     return {
         "landplan_manifest": 1,
         "created_utc": datetime.now(UTC).strftime("%Y-%m-%dT%H:%M:%SZ"),
         "scenario": {"path": str(sc.path), "sha256": sha256(sc.path) if sc.path.is_file() else None, "name": sc.name},
-        "inputs": [{"path": str(p), "sha256": sha256(p), "size_bytes": p.stat().st_size} for p in _unchanged_inputs(result)],
+        "inputs": [{"path": str(p), "sha256": sums.get(p) or sha256(p), "size_bytes": p.stat().st_size} for p in _unchanged_inputs(result)],
         "inputs_checked": "each input unchanged from when the run read it to when this manifest was written (size, "
                           "modification time, inode): the checksums are those of the files as read",
         "crs": {"working": sc.crs.to_string(), "name": sc.crs.name, "wkt": sc.crs.to_wkt()},
@@ -293,18 +298,24 @@ def _write_into(result: Result, folder: OutputFolder, *, lang: str | None, self_
     lang = lang or result.scenario.lang
     out = folder.path
     tmp = folder.new_temporary()
-    stages = ["tables (CSV)", "landplan.gpkg, landplan.qgs", "landplan.xlsx", "map.html"]
-    if project_maps:
-        stages.append(f"{MAPS_DIR}/")
+    stages = ["tables (CSV)", "landplan.gpkg, landplan.qgs", "landplan.xlsx", "map.html" + (f", {MAPS_DIR}/" if project_maps else "")]
     if mode != "none":
         stages.append(f"{EXPORTS_DIR}/ ({mode})")
     stages.append("manifest.json")
     progress = _Stages(stages)
     tol = result.scenario.tolerance
+    map_options = {"lang": lang, "self_contained": self_contained, "project_maps": project_maps, "public": public}
+    maps: ProcessPoolExecutor | None = None
+    hashing = ThreadPoolExecutor(1)
     try:
         pages = atlas.atlas_pages(result)
         jobs = printjobs.plan(result, mode, papers=papers, pages=pages) if mode != "none" else []
+        if processes != 0 and _map_elsewhere(mode):  # forked before any thread of this function starts
+            _MAP_JOB.update(result=result, folder=tmp, options=map_options)
+            maps = ProcessPoolExecutor(1, mp_context=multiprocessing.get_context("fork"))
+            maps_done = maps.submit(_forked_maps)
         with printjobs.Exports(result, jobs, tmp / EXPORTS_DIR, lang=lang, pages=pages, processes=processes) as drawing:
+            input_sums = _input_sums(result, hashing)  # after the workers fork
             with progress():
                 _write_csv(result.summary, tmp / "summary.csv", tol)
                 _write_csv(result.totals, tmp / "totals.csv", tol)
@@ -326,16 +337,11 @@ def _write_into(result: Result, folder: OutputFolder, *, lang: str | None, self_
                 from .workbook import write_workbook
 
                 write_workbook(result, tmp / "landplan.xlsx", lang=lang)
-            with progress():
-                from .webmap import save_map
-
-                save_map(result.map(lang=lang, self_contained=self_contained, public=public), tmp / "map.html")
-            if project_maps:
-                with progress():
-                    (tmp / MAPS_DIR).mkdir()
-                    for p in result.scenario.projects:
-                        save_map(result.map(lang=lang, self_contained=self_contained, project=p.id, public=public),
-                                 tmp / MAPS_DIR / f"map_{p.id}.html")
+            with progress("drawn in a process of its own beside the tables" if maps is not None else ""):
+                if maps is None:
+                    _save_maps(result, tmp, **map_options)
+                else:
+                    maps_done.result()
             if mode != "none":
                 with progress(f"{len(jobs)} jobs"):
                     drawing.wait()
@@ -343,13 +349,58 @@ def _write_into(result: Result, folder: OutputFolder, *, lang: str | None, self_
             paths = [f for f in sorted(tmp.rglob("*")) if f.is_file()]
             with ThreadPoolExecutor(workers()) as pool:  # hashlib lets go of the GIL: the files hashed on every core
                 files = dict(zip((str(f.relative_to(tmp)) for f in paths), pool.map(sha256, paths)))
-            (tmp / "manifest.json").write_text(json.dumps(manifest(result, files, map_public=public), ensure_ascii=False, indent=2),
-                                               encoding="utf-8")
+            (tmp / "manifest.json").write_text(json.dumps(manifest(result, files, map_public=public, input_sums=input_sums.result()),
+                                                          ensure_ascii=False, indent=2), encoding="utf-8")
         folder.swap_in(tmp, set(OUTPUT_FILES) | set(OUTPUT_DIRS))
     except BaseException:
+        _stop(hashing, maps)  # nothing writes into the temporary folder when it is removed
         shutil.rmtree(tmp, ignore_errors=True)
         raise
+    finally:
+        _stop(hashing, maps)
     return out
+
+
+def _stop(hashing: ThreadPoolExecutor, maps: ProcessPoolExecutor | None) -> None:
+    hashing.shutdown(wait=True, cancel_futures=True)
+    if maps is not None:
+        maps.shutdown(wait=True, cancel_futures=True)
+    _MAP_JOB.clear()
+
+
+def _input_sums(result: Result, pool: ThreadPoolExecutor) -> Future[dict[Path, str]]:
+    """The input files' checksums, taken on ``pool`` while the outputs are written (hashlib lets go of
+    the GIL; a million parcels' GeoPackage is a quarter of a gigabyte), for :func:`manifest`."""
+    paths = result.scenario.input_files()
+    return pool.submit(lambda: {p: sha256(p) for p in paths})
+
+
+def _map_elsewhere(mode: str) -> bool:
+    """Whether the map is built in a process of its own while this one writes the tables: when no
+    export workers take the cores (``mode`` none), another core is free, and fork lets the process
+    inherit the results without copying them."""
+    return mode == "none" and workers() > 1 and "fork" in multiprocessing.get_all_start_methods()
+
+
+def _save_maps(result: Result, folder: Path, *, lang: str, self_contained: bool, project_maps: bool, public: bool) -> None:
+    """``map.html`` (and, with ``project_maps``, one map per project in ``maps/``) in ``folder``."""
+    from .webmap import save_map
+
+    save_map(result.map(lang=lang, self_contained=self_contained, public=public), folder / "map.html")
+    if project_maps:
+        (folder / MAPS_DIR).mkdir()
+        for p in result.scenario.projects:
+            save_map(result.map(lang=lang, self_contained=self_contained, project=p.id, public=public),
+                     folder / MAPS_DIR / f"map_{p.id}.html")
+
+
+#: What the forked map process draws (set just before it forks; it inherits it without a copy).
+_MAP_JOB: dict[str, Any] = {}
+
+
+def _forked_maps() -> None:
+    job = _MAP_JOB
+    _save_maps(job["result"], job["folder"], **job["options"])
 
 
 class _Stages:
