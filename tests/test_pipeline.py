@@ -110,3 +110,29 @@ def test_run_leaves_the_cycle_collector_as_it_found_it(tiny_scenario, monkeypatc
     with pytest.raises(ZeroDivisionError):
         run(tiny_scenario)
     assert gc.isenabled()  # and back on after an error
+
+
+@pytest.mark.parametrize("strips", [1, 4])
+def test_overlapping_projects_named_pair_by_pair_or_counted(strips: int):
+    """A few overlapping pairs of projects get a line each; a network that crosses itself many times one
+    message: how many pairs, the land in all (by hand: 10 × 10 m at each crossing), the first five."""
+    import geopandas as gpd
+    import shapely
+
+    from landplan.pipeline import PROJECT_OVERLAPS_SHOWN, _warn_project_overlaps, project_overlaps
+    from landplan.report import RunReport
+
+    east = [shapely.box(0, 100 * i, 1000, 100 * i + 10) for i in range(strips)]  # 10 m wide, 1 km long
+    north = [shapely.box(100 * i + 50, -50, 100 * i + 60, 950) for i in range(strips)]
+    fp = gpd.GeoDataFrame({"project": [f"e{i}" for i in range(strips)] + [f"n{i}" for i in range(strips)]},
+                          geometry=east + north, crs="EPSG:5897")
+    ov = project_overlaps(fp)
+    assert len(ov) == strips * strips and ov["overlap_m2"].tolist() == [100.0] * strips * strips
+    report = RunReport(quiet=True)
+    _warn_project_overlaps(ov, report)
+    if strips * strips <= PROJECT_OVERLAPS_SHOWN:
+        assert report.warnings == ["projects e0 and n0 overlap by 100.00 m²; all-projects totals count that land once"]
+    else:
+        (message,) = report.warnings
+        assert message.startswith("16 pairs of projects overlap, 1,600.00 m² in all (e0 and n0 (100.00 m²), ")
+        assert message.count("(100.00 m²)") == PROJECT_OVERLAPS_SHOWN and "overlaps.csv lists every pair" in message

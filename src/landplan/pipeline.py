@@ -229,6 +229,24 @@ class _Inputs:
     started: Any = None
 
 
+#: Overlapping pairs of projects named one by one; beyond this, one message counts them (overlaps.csv lists all).
+PROJECT_OVERLAPS_SHOWN = 5
+
+
+def _warn_project_overlaps(overlaps: pd.DataFrame, report: RunReport) -> None:
+    """Say which projects overlap: a line a pair for a few, one message for many (a city's network of
+    roads crosses itself hundreds of times)."""
+    if len(overlaps) <= PROJECT_OVERLAPS_SHOWN:
+        for r in overlaps.itertuples():
+            report.warn(f"projects {r.project_a} and {r.project_b} overlap by {r.overlap_m2:,.2f} m²; "
+                        f"all-projects totals count that land once")
+        return
+    shown = ", ".join(f"{r.project_a} and {r.project_b} ({r.overlap_m2:,.2f} m²)"
+                      for r in overlaps.head(PROJECT_OVERLAPS_SHOWN).itertuples())
+    report.warn(f"{len(overlaps):,} pairs of projects overlap, {overlaps['overlap_m2'].sum():,.2f} m² in all ({shown} …); "
+                f"all-projects totals count that land once (overlaps.csv lists every pair)")
+
+
 def _prepare(scenario: Scenario, report: RunReport, steps: _Steps, *, pixels: bool = False,
              footprints: gpd.GeoDataFrame | None = None, on_read: Callable[[_Inputs], Any] | None = None,
              roads: Any = None) -> _Inputs:
@@ -245,9 +263,8 @@ def _prepare(scenario: Scenario, report: RunReport, steps: _Steps, *, pixels: bo
         fp = build_footprints(scenario, report=report) if footprints is None else footprints
         tiles = takes.tile_footprints(np.asarray(fp.geometry.values))
         all_overlaps = project_overlaps(fp, tol)
-        for r in all_overlaps[~all_overlaps["noise"]].itertuples() if footprints is None else ():
-            report.warn(f"projects {r.project_a} and {r.project_b} overlap by {r.overlap_m2:,.2f} m²; "
-                        f"all-projects totals count that land once")
+        if footprints is None:
+            _warn_project_overlaps(all_overlaps[~all_overlaps["noise"]], report)
     with steps("reading parcels"):
         parcels = layers.read_parcels(scenario.parcels, scenario.crs, mask=tiles[0], report=report)
         if parcels.empty and footprints is None:
