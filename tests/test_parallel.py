@@ -47,14 +47,17 @@ def test_tree_query_of_few_or_no_geometries(three_threads):
 
 
 def test_more_chunks_than_threads_cover_every_element_once(three_threads):
-    from landplan.parallel import CHUNKS_PER_THREAD, _chunks
+    from landplan.parallel import CHUNKS_PER_THREAD, MANY_CHUNKS_FROM, _chunks
 
-    k, edges = _chunks(40 * MIN_CHUNK + 7, MIN_CHUNK)
-    assert k == 3 and len(edges) - 1 == 3 * CHUNKS_PER_THREAD  # threads take the next chunk as they finish
-    assert edges[0] == 0 and edges[-1] == 40 * MIN_CHUNK + 7 and np.all(np.diff(edges) >= MIN_CHUNK)
-    k, edges = _chunks(5 * MIN_CHUNK, MIN_CHUNK)
+    n = MANY_CHUNKS_FROM + 7
+    k, edges = _chunks(n, MIN_CHUNK)
+    assert k == 3 and len(edges) - 1 == 3 * CHUNKS_PER_THREAD  # threads take the next chunk as they finish one
+    assert edges[0] == 0 and edges[-1] == n and np.all(np.diff(edges) >= MIN_CHUNK)
+    k, edges = _chunks(n, n // 5)
     assert k == 3 and len(edges) - 1 == 5  # no chunk under min_chunk
-    g = _boxes(40 * MIN_CHUNK + 7)
+    k, edges = _chunks(MANY_CHUNKS_FROM - 1, MIN_CHUNK)
+    assert k == 3 and len(edges) - 1 == 3  # mid-sized arrays: a chunk a thread
+    g = _boxes(n)
     tree = shapely.STRtree(g)
     assert np.array_equal(tree_query(tree, g), tree.query(g))
     assert np.array_equal(geos_map(shapely.area, g), shapely.area(g))

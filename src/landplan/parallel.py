@@ -12,9 +12,12 @@ import shapely
 
 #: Below this many elements per thread, splitting costs more than it saves.
 MIN_CHUNK = 2_000
-#: Chunks per thread: threads take the next chunk as they finish one, so a thread slowed by another
-#: process on its core (this machine's two cores are shared) leaves less of the work waiting at the end.
+#: Chunks per thread for large arrays (:data:`MANY_CHUNKS_FROM` elements and more): threads take the next
+#: chunk as they finish one, so a thread slowed by another process on its core (this machine's two cores
+#: are shared) leaves less of the work waiting at the end. Below that, one chunk a thread: each chunk
+#: costs a hand-over between threads, which on a run's many mid-sized calls cost more than it saved.
 CHUNKS_PER_THREAD = 4
+MANY_CHUNKS_FROM = 100_000
 
 
 def workers() -> int:
@@ -45,12 +48,12 @@ def geos_map(func: Callable[..., np.ndarray], *arrays: np.ndarray, min_chunk: in
 
 
 def _chunks(n: int, min_chunk: int) -> tuple[int, np.ndarray]:
-    """Threads for ``n`` elements and the edges of their chunks (:data:`CHUNKS_PER_THREAD` a thread,
-    none under ``min_chunk`` elements but when one thread is all there is)."""
+    """Threads for ``n`` elements and the edges of their chunks (from :data:`MANY_CHUNKS_FROM` elements,
+    :data:`CHUNKS_PER_THREAD` a thread; none under ``min_chunk`` elements but when one thread is all there is)."""
     k = min(workers(), n // max(1, min_chunk))
     if k <= 1:
         return k, np.array([0, n])
-    chunks = max(k, min(k * CHUNKS_PER_THREAD, n // max(1, min_chunk)))
+    chunks = max(k, min(k * CHUNKS_PER_THREAD, n // max(1, min_chunk))) if n >= MANY_CHUNKS_FROM else k
     return k, np.linspace(0, n, chunks + 1).astype(int)
 
 
