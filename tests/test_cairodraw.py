@@ -88,3 +88,34 @@ def test_png_on_a_kept_canvas_is_the_png_on_a_new_image(tmp_path: Path):
     with Image.open(kept) as a, Image.open(new) as b:
         assert a.size == b.size == (round(80 / 25.4 * 150), round(40 / 25.4 * 150))
         assert (np.asarray(a) == np.asarray(b)).all()
+
+
+@pytest.mark.parametrize("ha, va", [("center", "center"), ("left", "baseline"), ("right", "top"), ("center", "bottom")])
+def test_labels_draw_what_text_draws_for_each(tmp_path: Path, ha: str, va: str):
+    """Many one-line labels drawn at once are the labels drawn one by one: the same pixels, the same PDF."""
+    rng = np.random.default_rng(7)
+    xy = rng.uniform(5, 95, size=(40, 2))
+    texts = [f"{k:04d}-Đất lúa ấp Thới Lợi {k}" if k % 3 else str(k) for k in range(40)]
+    colour = cairodraw.rgba("#1f78b4")
+
+    def one_by_one(pen: cairodraw.Pen) -> None:
+        for (x, y), t in zip(xy, texts):
+            pen.text(float(x), float(y), t, size_pt=7, ha=ha, va=va, color=colour)
+
+    def together(pen: cairodraw.Pen) -> None:
+        pen.labels(xy, texts, size_pt=7, ha=ha, va=va, color=colour)
+
+    pixels = []
+    for draw in (one_by_one, together):
+        raster = cairodraw.Raster(100, 100, 200)
+        draw(raster.pen)
+        pixels.append(np.asarray(raster.pixels()).copy())
+    assert (pixels[0] != 255).any() and np.array_equal(pixels[0], pixels[1])
+    pdfs = []
+    for draw in (one_by_one, together):
+        path = tmp_path / f"{draw.__name__}.pdf"
+        doc = cairodraw.PdfDocument(path, 100, 100, title="nhãn")
+        draw(doc.page())
+        doc.close()
+        pdfs.append(path.read_bytes())
+    assert pdfs[0] == pdfs[1]

@@ -488,8 +488,8 @@ class _Sheet:
             min_m2 = (6.0 / 1000 * page.scale) ** 2  # at least 6 × 6 mm on paper, or the parcel's best page
             mm = frame.to_mm(pts)
             dark = cd.rgba("#111111")
-            for k in np.flatnonzero((areas > 0) & ((areas >= min_m2) | best) & inside):
-                pen.text(float(mm[k, 0]), float(mm[k, 1]), self.parcel_ids[idx[k]], size_pt=7, ha="center", va="center", color=dark)
+            shown = np.flatnonzero((areas > 0) & ((areas >= min_m2) | best) & inside)
+            pen.labels(mm[shown], self.parcel_ids[idx[shown]].tolist(), size_pt=7, ha="center", va="center", color=dark)
         # chainage pegs with Km+m labels, drawn across the centreline
         red = cd.rgba(RED)
         segs = []

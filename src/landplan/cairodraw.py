@@ -375,6 +375,30 @@ class Pen:
         ctx.restore()
         ctx.new_path()
 
+    def labels(self, xy_mm: np.ndarray, texts: Sequence[str], *, size_pt: float, bold: bool = False,
+               color: Color | None = None, ha: str = "left", va: str = "baseline") -> None:
+        """One-line texts at points (mm, a row each), in one font, colour and alignment: what :meth:`text`
+        draws for each (the same cairo operations on the same numbers), with the font, its extents and
+        the colour set once for all, and cairo called directly rather than through cairocffi's checks."""
+        if not len(texts):
+            return
+        ctx, lib, ptr = self.ctx, self.lib, self.ptr
+        ctx.save()
+        self._font(size_pt, bold)
+        asc, desc = ctx.font_extents()[:2]
+        first = {"top": asc, "bottom": -desc, "center": (asc - desc) / 2, "baseline": 0.0}[va]
+        ctx.set_source_rgba(*(color or (0.0, 0.0, 0.0, 1.0)))
+        shift = {"left": 0.0, "center": -0.5, "right": -1.0}[ha]
+        for (x, y), text in zip(np.asarray(xy_mm, dtype=float).tolist(), texts):
+            dx = shift * self.width(text, size_pt, bold=bold) if shift else 0.0
+            lib.cairo_save(ptr)
+            lib.cairo_translate(ptr, x, y)
+            lib.cairo_move_to(ptr, dx, first)
+            lib.cairo_show_text(ptr, text.encode("utf-8"))
+            lib.cairo_restore(ptr)
+        ctx.restore()
+        ctx.new_path()
+
 
 # --- surfaces ---------------------------------------------------------------------------------------------
 
