@@ -375,3 +375,44 @@ def test_a_fault_in_the_map_process_is_one_message_and_nothing_written(tiny_scen
     assert ("could not be drawn (injected)" in err) if fault == "error" else ("is full" in err)
     assert not out.exists() or list(out.iterdir()) == []
     assert _hidden(tmp_path) == []
+
+
+def test_a_fault_while_the_map_process_draws_stops_it(tiny_scenario: Path, tmp_path: Path, monkeypatch, capsys):
+    """This process fails (a full disk) while the forked map process is still drawing: the map process
+    is stopped at once, not waited for, and nothing is left behind."""
+    import errno
+    import multiprocessing
+
+    import landplan.outputs as outputs
+    import landplan.webmap as webmap
+    from landplan.cli import main
+
+    monkeypatch.setenv("LANDPLAN_THREADS", "2")
+    monkeypatch.setattr(webmap, "save_map", lambda m, path: time.sleep(60))  # a map that takes a minute
+    real = outputs._write_csv
+
+    def full(df, path, tol):
+        if path.name == "approvals.csv":
+            raise OSError(errno.ENOSPC, "No space left on device", str(path))
+        return real(df, path, tol)
+
+    monkeypatch.setattr(outputs, "_write_csv", full)
+    t0 = time.perf_counter()
+    assert main(["-q", "run", str(tiny_scenario), "--out", str(tmp_path / "out"), "--exports", "none"]) == 2
+    assert time.perf_counter() - t0 < 30  # the minute's map was not waited for
+    assert "is full" in capsys.readouterr().err
+    assert multiprocessing.active_children() == [] and _hidden(tmp_path) == []
+
+
+def test_hashing_gives_up_when_told(tmp_path: Path):
+    import threading
+
+    from landplan.outputs import _Stopped, sha256
+
+    path = tmp_path / "big.bin"
+    path.write_bytes(b"x" * (3 << 20))
+    assert sha256(path) == sha256(path, stop=threading.Event())
+    stop = threading.Event()
+    stop.set()
+    with pytest.raises(_Stopped):
+        sha256(path, stop=stop)

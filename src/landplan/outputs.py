@@ -9,9 +9,10 @@ import multiprocessing
 import platform
 import re
 import shutil
+import threading
 import time
 from collections.abc import Iterator
-from concurrent.futures import Future, ProcessPoolExecutor, ThreadPoolExecutor
+from concurrent.futures import ThreadPoolExecutor
 from contextlib import contextmanager
 from datetime import UTC, datetime
 from pathlib import Path
@@ -50,13 +51,19 @@ OUTPUT_FILES = ("summary.csv", "totals.csv", "parcels.csv", "affected_parcels.cs
                 "landplan.gpkg", "landplan.qgs", "landplan.xlsx", "map.html", "manifest.json", *LANDCOVER_FILES, *COST_FILES)
 OUTPUT_DIRS = (MAPS_DIR, EXPORTS_DIR)
 
-def sha256(path: Path) -> str:
-    """SHA-256 of a file's bytes."""
+def sha256(path: Path, *, stop: threading.Event | None = None) -> str:
+    """SHA-256 of a file's bytes; given up (:class:`_Stopped`) between megabytes once ``stop`` is set."""
     h = hashlib.sha256()
     with open(path, "rb") as f:
         for chunk in iter(lambda: f.read(1 << 20), b""):
+            if stop is not None and stop.is_set():
+                raise _Stopped(path)
             h.update(chunk)
     return h.hexdigest()
+
+
+class _Stopped(Exception):
+    """Hashing given up: the writing it served has failed or was interrupted."""
 
 
 def rounded_table(df: pd.DataFrame, tolerance: Tolerance | None) -> pd.DataFrame:
@@ -304,18 +311,16 @@ def _write_into(result: Result, folder: OutputFolder, *, lang: str | None, self_
     stages.append("manifest.json")
     progress = _Stages(stages)
     tol = result.scenario.tolerance
-    map_options = {"lang": lang, "self_contained": self_contained, "project_maps": project_maps, "public": public}
-    maps: ProcessPoolExecutor | None = None
-    hashing = ThreadPoolExecutor(1)
+    map_options: dict[str, Any] = {"lang": lang, "self_contained": self_contained, "project_maps": project_maps, "public": public}
+    maps: _MapProcess | None = None
+    hashing, stop = ThreadPoolExecutor(1), threading.Event()
     try:
         pages = atlas.atlas_pages(result)
         jobs = printjobs.plan(result, mode, papers=papers, pages=pages) if mode != "none" else []
         if processes != 0 and _map_elsewhere(mode):  # forked before any thread of this function starts
-            _MAP_JOB.update(result=result, folder=tmp, options=map_options)
-            maps = ProcessPoolExecutor(1, mp_context=multiprocessing.get_context("fork"))
-            maps_done = maps.submit(_forked_maps)
+            maps = _MapProcess(result, tmp, map_options)
         with printjobs.Exports(result, jobs, tmp / EXPORTS_DIR, lang=lang, pages=pages, processes=processes) as drawing:
-            input_sums = _input_sums(result, hashing)  # after the workers fork
+            input_sums = hashing.submit(_input_sums, result.scenario.input_files(), stop)  # after the workers fork
             with progress():
                 _write_csv(result.summary, tmp / "summary.csv", tol)
                 _write_csv(result.totals, tmp / "totals.csv", tol)
@@ -341,7 +346,7 @@ def _write_into(result: Result, folder: OutputFolder, *, lang: str | None, self_
                 if maps is None:
                     _save_maps(result, tmp, **map_options)
                 else:
-                    maps_done.result()
+                    maps.wait()
             if mode != "none":
                 with progress(f"{len(jobs)} jobs"):
                     drawing.wait()
@@ -353,26 +358,21 @@ def _write_into(result: Result, folder: OutputFolder, *, lang: str | None, self_
                                                           ensure_ascii=False, indent=2), encoding="utf-8")
         folder.swap_in(tmp, set(OUTPUT_FILES) | set(OUTPUT_DIRS))
     except BaseException:
-        _stop(hashing, maps)  # nothing writes into the temporary folder when it is removed
+        stop.set()  # the helpers stop before the temporary folder is removed: nothing writes into it after
+        hashing.shutdown(wait=True, cancel_futures=True)
+        if maps is not None:
+            maps.stop()
         shutil.rmtree(tmp, ignore_errors=True)
         raise
     finally:
-        _stop(hashing, maps)
+        hashing.shutdown(wait=True, cancel_futures=True)
     return out
 
 
-def _stop(hashing: ThreadPoolExecutor, maps: ProcessPoolExecutor | None) -> None:
-    hashing.shutdown(wait=True, cancel_futures=True)
-    if maps is not None:
-        maps.shutdown(wait=True, cancel_futures=True)
-    _MAP_JOB.clear()
-
-
-def _input_sums(result: Result, pool: ThreadPoolExecutor) -> Future[dict[Path, str]]:
-    """The input files' checksums, taken on ``pool`` while the outputs are written (hashlib lets go of
-    the GIL; a million parcels' GeoPackage is a quarter of a gigabyte), for :func:`manifest`."""
-    paths = result.scenario.input_files()
-    return pool.submit(lambda: {p: sha256(p) for p in paths})
+def _input_sums(paths: list[Path], stop: threading.Event) -> dict[Path, str]:
+    """The input files' checksums for :func:`manifest`, taken on a thread while the outputs are written
+    (hashlib lets go of the GIL; a million parcels' GeoPackage is a quarter of a gigabyte)."""
+    return {p: sha256(p, stop=stop) for p in paths}
 
 
 def _map_elsewhere(mode: str) -> bool:
@@ -398,9 +398,51 @@ def _save_maps(result: Result, folder: Path, *, lang: str, self_contained: bool,
 _MAP_JOB: dict[str, Any] = {}
 
 
+class _MapProcess:
+    """The maps (:func:`_save_maps`) drawn in a forked process while this one writes other files:
+    :meth:`wait` for them (their error, if any, raised here), or :meth:`stop` the process."""
+
+    def __init__(self, result: Result, folder: Path, options: dict[str, Any]) -> None:
+        ctx = multiprocessing.get_context("fork")
+        self.answer, send = ctx.Pipe(duplex=False)
+        _MAP_JOB.update(result=result, folder=folder, options=options, send=send)
+        try:
+            self.process = ctx.Process(target=_forked_maps, name="landplan-map", daemon=True)
+            self.process.start()
+        finally:
+            send.close()  # the child holds its own end
+            _MAP_JOB.clear()
+
+    def wait(self) -> None:
+        try:
+            error = self.answer.recv()
+        except EOFError:  # the process ended without answering (killed)
+            error = LandplanError("the map could not be drawn: its process ended without finishing (out of memory?)")
+        self.process.join()
+        if error is not None:
+            raise error
+
+    def stop(self) -> None:
+        if self.process.is_alive():
+            self.process.terminate()
+        self.process.join()
+
+
 def _forked_maps() -> None:
+    """In the forked process: draw the maps, then send ``None`` or the error."""
     job = _MAP_JOB
-    _save_maps(job["result"], job["folder"], **job["options"])
+    send = job["send"]
+    try:
+        _save_maps(job["result"], job["folder"], **job["options"])
+        answer: BaseException | None = None
+    except BaseException as exc:  # noqa: BLE001 - every error goes back to the writing process
+        answer = exc
+    try:
+        send.send(answer)
+    except Exception:  # noqa: BLE001 - an error that cannot be pickled goes back as its message
+        send.send(LandplanError(f"the map could not be drawn: {answer}"))
+    finally:
+        send.close()
 
 
 class _Stages:
