@@ -61,3 +61,17 @@ def test_more_chunks_than_threads_cover_every_element_once(three_threads):
     tree = shapely.STRtree(g)
     assert np.array_equal(tree_query(tree, g), tree.query(g))
     assert np.array_equal(geos_map(shapely.area, g), shapely.area(g))
+
+
+def test_tree_query_keeps_on_each_thread_what_the_filter_keeps(three_threads):
+    g = _boxes(5 * MIN_CHUNK + 3)
+    tree = shapely.STRtree(g)
+
+    def apart(a, b):
+        return a < b
+
+    single = tree.query(g)
+    assert np.array_equal(tree_query(tree, g, keep=apart), single[:, single[0] < single[1]])
+    small = g[:40]  # one call: the filter all the same
+    one = tree.query(small)
+    assert np.array_equal(tree_query(tree, small, keep=apart), one[:, one[0] < one[1]])

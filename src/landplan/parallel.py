@@ -57,18 +57,23 @@ def _chunks(n: int, min_chunk: int) -> tuple[int, np.ndarray]:
     return k, np.linspace(0, n, chunks + 1).astype(int)
 
 
-def tree_query(tree: shapely.STRtree, geoms: np.ndarray, predicate: Any = None) -> np.ndarray:
+def tree_query(tree: shapely.STRtree, geoms: np.ndarray, predicate: Any = None,
+               keep: Callable[[np.ndarray, np.ndarray], np.ndarray] | None = None) -> np.ndarray:
     """``tree.query(geoms, predicate=predicate)`` (a 2 × n array of input and tree positions) on several
     threads, in contiguous chunks of ``geoms``: the tree's search releases the GIL, so it scales as
-    :func:`geos_map` does; the result is identical to the single call."""
+    :func:`geos_map` does; the result is identical to the single call. ``keep(inputs, tree_items)``, a
+    boolean mask of the pairs to keep, is applied to each chunk's pairs on its own thread (numpy too lets
+    go of the GIL), so that only the pairs kept are gathered: the single call's pairs, filtered."""
     geoms = np.asarray(geoms, dtype=object)
     n = len(geoms)
     k, edges = _chunks(n, MIN_CHUNK)
+
+    def part(i: int) -> np.ndarray:
+        pairs = np.asarray(tree.query(geoms[edges[i]:edges[i + 1]], predicate=predicate))
+        pairs[0] += edges[i]
+        return pairs if keep is None else pairs[:, keep(pairs[0], pairs[1])]
+
     if k <= 1:
-        return np.asarray(tree.query(geoms, predicate=predicate))
+        return part(0)
     with ThreadPoolExecutor(k) as ex:
-        parts = list(ex.map(lambda i: np.asarray(tree.query(geoms[edges[i]:edges[i + 1]], predicate=predicate)),
-                            range(len(edges) - 1)))
-    for i, part in enumerate(parts):
-        part[0] += edges[i]
-    return np.concatenate(parts, axis=1)
+        return np.concatenate(list(ex.map(part, range(len(edges) - 1))), axis=1)

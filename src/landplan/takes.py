@@ -29,14 +29,19 @@ def make_disjoint(geoms: np.ndarray, keys: np.ndarray, tolerance: Tolerance = DE
     """
     geoms = np.asarray(geoms, dtype=object)
     tree = shapely.STRtree(geoms)
-    a, b = tree_query(tree, geoms)  # pairs whose bounding boxes meet
-    keep = a < b
-    a, b = a[keep], b[keep]
-    # neighbours whose boxes only touch cannot overlap; then interiors must meet (DE-9IM T********)
     bounds = shapely.bounds(geoms)
-    keep = ((np.minimum(bounds[a, 2], bounds[b, 2]) > np.maximum(bounds[a, 0], bounds[b, 0]))
-            & (np.minimum(bounds[a, 3], bounds[b, 3]) > np.maximum(bounds[a, 1], bounds[b, 1])))
-    a, b = a[keep], b[keep]
+
+    def overlapping(a: np.ndarray, b: np.ndarray) -> np.ndarray:
+        """Pairs whose boxes meet, kept once (a < b) and where the boxes overlap: neighbours whose boxes
+        only touch cannot overlap (then interiors must meet, DE-9IM T********, tested below)."""
+        keep = a < b
+        i = np.flatnonzero(keep)
+        ai, bi = a[i], b[i]
+        keep[i] = ((np.minimum(bounds[ai, 2], bounds[bi, 2]) > np.maximum(bounds[ai, 0], bounds[bi, 0]))
+                   & (np.minimum(bounds[ai, 3], bounds[bi, 3]) > np.maximum(bounds[ai, 1], bounds[bi, 1])))
+        return keep
+
+    a, b = tree_query(tree, geoms, keep=overlapping)  # on each chunk's thread: only these pairs are gathered
     wins = keys[a] <= keys[b]
     first, later = np.where(wins, a, b), np.where(wins, b, a)  # each pair once (a < b), so no pair twice
     order = np.argsort(later, kind="stable")
