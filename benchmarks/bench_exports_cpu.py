@@ -1,4 +1,4 @@
-"""Where the outputs' CPU goes, on the realistic scenario of bench_outputs.py, and how a change moved it.
+"""Where the outputs' CPU goes, on the realistic scenario of bench_outputs.py (or the 1M-parcel run), and how a change moved it.
 
 In a fresh process: measure the scenario (not timed), then draw every print-export job of ``--exports
 all`` one after another in this one process (no workers, so nothing is hidden in parallelism) and
@@ -9,7 +9,7 @@ collector's share of it. With ``--base REV`` the same runs alternate between tha
 out by ab_engine.py into benchmarks/.data) and the working tree, and the table gives both medians and
 the median of the pairs' differences: the before/after figures of the README's "Speed and progress".
 
-    .venv/bin/python benchmarks/bench_exports_cpu.py [--repeat 3] [--base REV]
+    .venv/bin/python benchmarks/bench_exports_cpu.py [--repeat 3] [--base REV] [--scenario realistic|million]
 """
 
 from __future__ import annotations
@@ -29,10 +29,10 @@ _CHILD = """
 import gc, json, sys, tempfile, time
 from pathlib import Path
 sys.path.insert(0, sys.argv[2])
-from benchmarks.bench_outputs import make_realistic
+from benchmarks import bench_outputs
 import landplan
 from landplan import atlas, cairodraw, printjobs
-result = landplan.run(make_realistic())
+result = landplan.run(getattr(bench_outputs, "make_" + sys.argv[3])())
 out = Path(tempfile.mkdtemp())
 jobs = printjobs.plan(result, printjobs.check_mode("all"))
 pages = atlas.atlas_pages(result)
@@ -58,15 +58,21 @@ def collector(phase, info, t=[0.0]):
     else:
         spent[0] += time.perf_counter() - t[0]
 gc.callbacks.append(collector)
-c = time.process_time(); result.write(out / "other", exports="none"); row["other outputs"] = time.process_time() - c
+import resource
+def reaped():  # CPU of the child processes waited for (the map's own process, with exports none)
+    u = resource.getrusage(resource.RUSAGE_CHILDREN)
+    return u.ru_utime + u.ru_stime
+c, k = time.process_time(), reaped(); result.write(out / "other", exports="none")
+row["other outputs"] = time.process_time() - c + reaped() - k
 row["of which collector"] = spent[0]
 print(json.dumps(row))
 """
 
 
-def once(src: Path) -> dict[str, float]:
+def once(src: Path, scenario: str = "realistic") -> dict[str, float]:
     env = {**os.environ, "PYTHONPATH": str(src)}
-    proc = subprocess.run([sys.executable, "-c", _CHILD, str(src), str(ROOT)], env=env, capture_output=True, text=True, check=True)
+    proc = subprocess.run([sys.executable, "-c", _CHILD, str(src), str(ROOT), scenario], env=env, capture_output=True, text=True,
+                          check=True)
     row = json.loads(proc.stdout.strip().splitlines()[-1])
     assert str(src) in row.pop("file"), f"imported from elsewhere than {src}"
     return row
@@ -76,6 +82,8 @@ def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     ap.add_argument("--repeat", type=int, default=3)
     ap.add_argument("--base", help="a revision to compare with (checked out into benchmarks/.data)")
+    ap.add_argument("--scenario", choices=["realistic", "million"], default="realistic",
+                    help="bench_outputs.py's realistic scenario (default) or the 1M-parcel run of bench_all.py's end-to-end case")
     a = ap.parse_args()
     sides = {"now": ROOT / "src"}
     if a.base:
@@ -85,7 +93,7 @@ def main() -> None:
     runs: dict[str, list[dict[str, float]]] = {k: [] for k in sides}
     for i in range(a.repeat):
         for name in (list(sides) if i % 2 == 0 else list(sides)[::-1]):  # interleaved, alternating who goes first
-            runs[name].append(once(sides[name]))
+            runs[name].append(once(sides[name], a.scenario))
     keys = list(runs["now"][0])
     head = f"{'':<20}" + "".join(f"{k:>10}" for k in sides) + ("  now − base (median of pairs)" if a.base else "")
     print(f"CPU seconds (MB for the PDFs' size), median of {a.repeat} fresh processes; load average {os.getloadavg()[0]:.1f}")
