@@ -259,17 +259,12 @@ def test_broken_symlinked_out_is_refused(tiny_scenario: Path, tmp_path: Path, ca
     assert words in err and "Traceback" not in err
 
 
-def test_full_disk_says_so_and_keeps_the_previous_outputs(tiny_scenario: Path, tmp_path: Path, monkeypatch, capsys):
-    """ENOSPC in the middle of writing (injected): one message saying the disk is full and that the
-    previous outputs are intact; they are, byte for byte, and nothing is left beside them."""
+def _disk_full_at_approvals(monkeypatch) -> None:
+    """Make writing approvals.csv fail as a full disk does (ENOSPC)."""
     import errno
 
     import landplan.outputs as outputs
-    from landplan.cli import main
 
-    out = tmp_path / "out"
-    assert main(["-q", "run", str(tiny_scenario), "--out", str(out), "--exports", "none"]) == 0
-    before = _digest_tree(out)
     real = outputs._write_csv
 
     def full(df, path, tol):
@@ -278,6 +273,18 @@ def test_full_disk_says_so_and_keeps_the_previous_outputs(tiny_scenario: Path, t
         return real(df, path, tol)
 
     monkeypatch.setattr(outputs, "_write_csv", full)
+
+
+def test_full_disk_says_so_and_keeps_the_previous_outputs(tiny_scenario: Path, tmp_path: Path, monkeypatch, capsys):
+    """ENOSPC in the middle of writing (injected): one message saying the disk is full and that the
+    previous outputs are intact; they are, byte for byte, and nothing is left beside them."""
+
+    from landplan.cli import main
+
+    out = tmp_path / "out"
+    assert main(["-q", "run", str(tiny_scenario), "--out", str(out), "--exports", "none"]) == 0
+    before = _digest_tree(out)
+    _disk_full_at_approvals(monkeypatch)
     assert main(["-q", "run", str(tiny_scenario), "--out", str(out), "--overwrite", "--exports", "none"]) == 2
     err = capsys.readouterr().err
     assert "is full" in err and "previous outputs" in err and "intact" in err and "internal error" not in err
@@ -380,23 +387,14 @@ def test_a_fault_in_the_map_process_is_one_message_and_nothing_written(tiny_scen
 def test_a_fault_while_the_map_process_draws_stops_it(tiny_scenario: Path, tmp_path: Path, monkeypatch, capsys):
     """This process fails (a full disk) while the forked map process is still drawing: the map process
     is stopped at once, not waited for, and nothing is left behind."""
-    import errno
     import multiprocessing
 
-    import landplan.outputs as outputs
     import landplan.webmap as webmap
     from landplan.cli import main
 
     monkeypatch.setenv("LANDPLAN_THREADS", "2")
     monkeypatch.setattr(webmap, "save_map", lambda m, path: time.sleep(60))  # a map that takes a minute
-    real = outputs._write_csv
-
-    def full(df, path, tol):
-        if path.name == "approvals.csv":
-            raise OSError(errno.ENOSPC, "No space left on device", str(path))
-        return real(df, path, tol)
-
-    monkeypatch.setattr(outputs, "_write_csv", full)
+    _disk_full_at_approvals(monkeypatch)
     t0 = time.perf_counter()
     assert main(["-q", "run", str(tiny_scenario), "--out", str(tmp_path / "out"), "--exports", "none"]) == 2
     assert time.perf_counter() - t0 < 30  # the minute's map was not waited for
