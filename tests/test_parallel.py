@@ -46,18 +46,20 @@ def test_tree_query_of_few_or_no_geometries(three_threads):
     assert empty.shape == (2, 0)
 
 
-def test_more_chunks_than_threads_cover_every_element_once(three_threads):
-    from landplan.parallel import CHUNKS_PER_THREAD, MANY_CHUNKS_FROM, _chunks
+def test_more_chunks_than_threads_cover_every_element_once(three_threads, monkeypatch):
+    import landplan.parallel as par
 
-    n = MANY_CHUNKS_FROM + 7
-    k, edges = _chunks(n, MIN_CHUNK)
-    assert k == 3 and len(edges) - 1 == 3 * CHUNKS_PER_THREAD  # threads take the next chunk as they finish one
+    n = par.MANY_CHUNKS_FROM + 7
+    k, edges = par._chunks(n, MIN_CHUNK)
+    assert k == 3 and len(edges) - 1 == 3 * par.CHUNKS_PER_THREAD  # threads take the next chunk as they finish one
     assert edges[0] == 0 and edges[-1] == n and np.all(np.diff(edges) >= MIN_CHUNK)
-    k, edges = _chunks(n, n // 5)
+    k, edges = par._chunks(n, n // 5)
     assert k == 3 and len(edges) - 1 == 5  # no chunk under min_chunk
-    k, edges = _chunks(MANY_CHUNKS_FROM - 1, MIN_CHUNK)
+    k, edges = par._chunks(par.MANY_CHUNKS_FROM - 1, MIN_CHUNK)
     assert k == 3 and len(edges) - 1 == 3  # mid-sized arrays: a chunk a thread
-    g = _boxes(n)
+    monkeypatch.setattr(par, "MANY_CHUNKS_FROM", 10 * MIN_CHUNK)  # many chunks on a small array: the same answers
+    g = _boxes(20 * MIN_CHUNK + 7)
+    assert len(par._chunks(len(g), MIN_CHUNK)[1]) - 1 == 3 * par.CHUNKS_PER_THREAD
     tree = shapely.STRtree(g)
     assert np.array_equal(tree_query(tree, g), tree.query(g))
     assert np.array_equal(geos_map(shapely.area, g), shapely.area(g))
