@@ -356,10 +356,7 @@ def _gpkg_read_masked(path: Path, layer: str, mask: np.ndarray, kwargs: dict[str
         near_ids = cand_ids[boxes_meeting(cand_env, b, strict=True)]
         if len(near_ids):
             parts.append(_frame(path, fids=near_ids, **kwargs))
-    if not parts:
-        return gdf.assign(_beside=False)
-    near = pd.concat(parts) if len(parts) > 1 else parts[0]
-    return pd.concat([gdf.assign(_beside=False), near.assign(_beside=True)])
+    return _with_near(gdf, parts)
 
 
 def _with_beside(path: Path, layer: str, gdf: gpd.GeoDataFrame, *, columns: list[str] | None, where: str | None) -> gpd.GeoDataFrame:
@@ -371,8 +368,16 @@ def _with_beside(path: Path, layer: str, gdf: gpd.GeoDataFrame, *, columns: list
     if len(b) == 0:
         return gdf.assign(_beside=False)
     got = read(path, layer, columns=columns, where=where, mask=shapely.box(b[:, 0], b[:, 1], b[:, 2], b[:, 3]))
-    near = got.iloc[np.flatnonzero(boxes_meeting(shapely.bounds(np.asarray(got.geometry.values)), b, strict=True))]
-    return pd.concat([gdf.assign(_beside=False), near.assign(_beside=True)]) if len(near) else gdf.assign(_beside=False)
+    return _with_near(gdf, [got.iloc[np.flatnonzero(boxes_meeting(shapely.bounds(np.asarray(got.geometry.values)), b, strict=True))]])
+
+
+def _with_near(main: gpd.GeoDataFrame, near: list[gpd.GeoDataFrame]) -> gpd.GeoDataFrame:
+    """The features read under the mask (``main``, ``_beside`` False) followed by those of ``near`` that
+    may overlap one of them (``_beside`` True), as every masked read with neighbours returns them."""
+    near = [part for part in near if len(part)]
+    if not near:
+        return main.assign(_beside=False)
+    return pd.concat([main.assign(_beside=False), *(part.assign(_beside=True) for part in near)])
 
 
 def _exact(gdf: gpd.GeoDataFrame, parts: np.ndarray) -> gpd.GeoDataFrame:
@@ -789,10 +794,7 @@ def _read_parquet(path: Path, *, columns: list[str] | None, where: str | None, m
         groups, starts = np.unique(near_keys // _ROW_KEY, return_index=True)
         rows = np.split(near_keys % _ROW_KEY, starts[1:])
         parts.append(_parquet_frame(path, geo, _parquet_take(path, cols, list(zip(groups.tolist(), rows)))(), cols))
-    if not parts:
-        return main.assign(_beside=False)
-    near = pd.concat(parts) if len(parts) > 1 else parts[0]
-    return pd.concat([main.assign(_beside=False), near.assign(_beside=True)])
+    return _with_near(main, parts)
 
 
 #: Row keys: row group × this + row (row groups hold fewer rows than this).
