@@ -10,9 +10,8 @@ from __future__ import annotations
 import re
 import warnings
 from concurrent.futures import ThreadPoolExecutor
-from contextlib import closing
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 import geopandas as gpd
 import numpy as np
@@ -21,11 +20,9 @@ import pyogrio
 import pyproj
 import shapely
 
+from . import rtree
 from .arrays import unique
 from .parallel import geos_map, tree_query, workers
-
-if TYPE_CHECKING:
-    from .rtree import Index
 
 PARQUET_SUFFIXES = (".parquet", ".geoparquet")
 
@@ -316,8 +313,6 @@ def _gpkg_read_masked(path: Path, layer: str, mask: np.ndarray, kwargs: dict[str
     With ``beside``, the search for neighbours (:func:`_beside_candidates`) runs on a second thread
     while the features are read, from what the R-tree said of them (their stored boxes, and the union
     of those near each of the mask's boxes)."""
-    from . import rtree
-
     table = _rtree_table(path, layer)
     if table is None:
         return None
@@ -416,7 +411,7 @@ def _exact_hits(gdf: gpd.GeoDataFrame, parts: np.ndarray) -> np.ndarray:
     return hits
 
 
-def _beside_candidates(path: Path, layer: str, index: Index, ids: np.ndarray, id_boxes: np.ndarray,
+def _beside_candidates(path: Path, layer: str, index: rtree.Index, ids: np.ndarray, id_boxes: np.ndarray,
                        covers: np.ndarray) -> tuple[np.ndarray, np.ndarray] | None:
     """Features other than ``ids`` that may overlap one of them, with their exact boxes from their
     geometry blobs' headers (no geometry is read); ``None`` when the layer's names or geometry blobs
@@ -429,8 +424,6 @@ def _beside_candidates(path: Path, layer: str, index: Index, ids: np.ndarray, id
     boxes are rounded outward, so none is missed; which really overlap a feature read is decided from
     the exact boxes once the features are read.
     """
-    from . import rtree
-
     info = _info(path, layer=layer)
     gcol = info.get("geometry_name") or "geom"
     fid_col = info.get("fid_column") or "fid"
@@ -443,7 +436,7 @@ def _beside_candidates(path: Path, layer: str, index: Index, ids: np.ndarray, id
         return more, np.zeros((0, 4))
     import json
 
-    with _sqlite(path) as con:
+    with rtree.connect(path) as con:
         got, head = con.execute(
             f'SELECT group_concat("{fid_col}"), group_concat(hex(substr("{gcol}", 1, 40)), \'\') FROM "{layer}" '
             f'WHERE "{fid_col}" IN (SELECT value FROM json_each(?))', (json.dumps(more.tolist()),)).fetchone()
@@ -593,13 +586,6 @@ def _rtree_table(path: Path, layer: str) -> str | None:
     return table if re.fullmatch(r"\w+", table) else None
 
 
-def _sqlite(path: Path) -> closing[Any]:
-    """A read-only connection to a GeoPackage through Python's own SQLite."""
-    import sqlite3
-
-    return closing(sqlite3.connect(f"{path.resolve().as_uri()}?mode=ro", uri=True))
-
-
 def features_without_geometry(path: Path, layer: str) -> np.ndarray:
     """FIDs of a GeoPackage layer's features that have no geometry (missing from its spatial index):
     they can lie under no footprint, and are named so they can be reported."""
@@ -610,7 +596,7 @@ def features_without_geometry(path: Path, layer: str) -> np.ndarray:
         info = _info(path, layer=layer)
         gcol = info.get("geometry_name") or "geom"
         fid_col = info.get("fid_column") or "fid"
-        with _sqlite(path) as con:
+        with rtree.connect(path) as con:
             # the R-tree's rowid shadow table counts its entries in milliseconds (the R-tree itself takes far longer)
             n = con.execute(f'SELECT count(*) FROM "{table}_rowid"').fetchone()[0]
             if int(info["features"]) <= int(n):
@@ -640,7 +626,7 @@ def where_fids(path: Path, layer: str, where: str) -> np.ndarray:
             info = _info(path, layer=layer)
             fid_col = info.get("fid_column") or "fid"
             if re.fullmatch(r"\w+", f"{layer}{fid_col}"):
-                with _sqlite(path) as con:
+                with rtree.connect(path) as con:
                     text = con.execute(f'SELECT group_concat("{fid_col}") FROM "{layer}" WHERE {where}').fetchone()[0]
                 return np.array(text.split(","), dtype="int64") if text else np.zeros(0, dtype="int64")
         df = pyogrio.read_dataframe(path, layer=layer, where=where, columns=[], read_geometry=False, fid_as_index=True, **_enc(path))
@@ -669,7 +655,7 @@ def features_outside(path: Path, layer: str, box: tuple[float, float, float, flo
     try:
         table = _rtree_table(path, layer)
         if table is not None:
-            with _sqlite(path) as con:
+            with rtree.connect(path) as con:
                 text = con.execute(f'SELECT group_concat(id) FROM "{table}" WHERE minx < ? OR miny < ? OR maxx > ? OR maxy > ?',
                                    (x0, y0, x1, y1)).fetchone()[0]
             fids = np.array(text.split(","), dtype="int64") if text else np.zeros(0, dtype="int64")
